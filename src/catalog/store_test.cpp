@@ -1,0 +1,136 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "catalog/store.h"
+#include "core/errors.h"
+#include "core/ids.h"
+
+using namespace opendbs;
+using catalog::Kind;
+using catalog::Record;
+
+namespace {
+
+struct TempCatalog {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("opendbs-cat-" + core::random_alnum(8));
+  TempCatalog() { std::filesystem::create_directories(dir); }
+  ~TempCatalog() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "catalog.db").string(); }
+};
+
+Record plan(const std::string& id, const std::string& account, int64_t t, const std::string& state) {
+  Record r{id, account, "", state, t, {}};
+  r.doc["BackupPlanId"] = id;
+  r.doc["BackupPlanName"] = "name-" + id;
+  return r;
+}
+
+}  // namespace
+
+TEST(SqliteStore, PutGetListCountWithFiltersAndPaging) {
+  TempCatalog tmp;
+  auto store = catalog::open_store(tmp.path());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->transact([](catalog::Tx& tx) -> core::Status {
+    for (int i = 0; i < 10; ++i)
+      OPENDBS_TRY(tx.put(Kind::plan, plan("p" + std::to_string(i), i < 7 ? "A" : "B", i, i % 2 ? "running" : "pause")));
+    return {};
+  }).ok());
+  ASSERT_TRUE((*store)->transact([](catalog::Tx& tx) -> core::Status {
+    auto got = tx.get(Kind::plan, "p3");
+    EXPECT_TRUE(got.ok() && got->has_value());
+    EXPECT_EQ((*got)->doc.at("BackupPlanName").as_string(), "name-p3");
+    EXPECT_FALSE(tx.get(Kind::plan, "nope")->has_value());
+    EXPECT_FALSE(tx.get(Kind::task, "p3")->has_value());  // kinds are separate namespaces
+
+    catalog::Query q{Kind::plan};
+    q.account_id = "A";
+    EXPECT_EQ(*tx.count(q), 7);
+    q.states = {"running"};
+    EXPECT_EQ(*tx.count(q), 3);  // p1 p3 p5
+    q.states.clear();
+    q.limit = 3;
+    q.offset = 3;
+    auto page = tx.list(q);
+    EXPECT_EQ(page->size(), 3u);
+    EXPECT_EQ(page->front().id, "p3");  // newest first: p6 p5 p4 | p3 p2 p1
+    q = catalog::Query{Kind::plan};
+    q.doc_equals = {{"BackupPlanName", "name-p8"}};
+    EXPECT_EQ(tx.list(q)->at(0).id, "p8");
+    q = catalog::Query{Kind::plan};
+    q.ids = {"p1", "p9", "zz"};
+    EXPECT_EQ(*tx.count(q), 2);
+    q = catalog::Query{Kind::plan};
+    q.sort_from_ms = 2;
+    q.sort_to_ms = 4;
+    EXPECT_EQ(*tx.count(q), 3);
+    return {};
+  }).ok());
+}
+
+TEST(SqliteStore, FailedTransactionKeepsNothing) {
+  TempCatalog tmp;
+  auto store = std::move(catalog::open_store(tmp.path()).value());
+  auto st = store->transact([](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::plan, plan("p1", "A", 1, "wait")));
+    return core::errors::internal("boom");
+  });
+  EXPECT_FALSE(st.ok());
+  ASSERT_TRUE(store->transact([](catalog::Tx& tx) -> core::Status {
+    EXPECT_FALSE(tx.get(Kind::plan, "p1")->has_value());
+    return {};
+  }).ok());
+}
+
+TEST(SqliteStore, SecondProcessSeesCommittedWritesAndReopenKeepsData) {
+  TempCatalog tmp;
+  auto a = std::move(catalog::open_store(tmp.path()).value());
+  auto b = std::move(catalog::open_store(tmp.path()).value());  // like `opendbs admin` beside a node
+  ASSERT_TRUE(b->transact([](catalog::Tx& tx) { return tx.put(Kind::user, Record{"u1", "A", "", "active", 1, {}}); }).ok());
+  ASSERT_TRUE(a->transact([](catalog::Tx& tx) -> core::Status {
+    EXPECT_TRUE(tx.get(Kind::user, "u1")->has_value());
+    return {};
+  }).ok());
+  a.reset();
+  b.reset();
+  auto c = std::move(catalog::open_store(tmp.path()).value());
+  ASSERT_TRUE(c->transact([](catalog::Tx& tx) -> core::Status {
+    EXPECT_TRUE(tx.get(Kind::user, "u1")->has_value());
+    return {};
+  }).ok());
+}
+
+TEST(SqliteStore, ClaimTakesQueuedThenExpiredLeasesAndNeverTwice) {
+  TempCatalog tmp;
+  auto store = std::move(catalog::open_store(tmp.path()).value());
+  ASSERT_TRUE(store->transact([](catalog::Tx& tx) -> core::Status {
+    for (int i = 0; i < 50; ++i) OPENDBS_TRY(tx.put(Kind::task, Record{"t" + std::to_string(i), "A", "p", "queued", i, {}}));
+    return {};
+  }).ok());
+  std::mutex mu;
+  std::multiset<std::string> claimed;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w)
+    workers.emplace_back([&, w] {
+      for (;;) {
+        auto t = store->claim_next_task("w" + std::to_string(w), 1000, 30000);
+        ASSERT_TRUE(t.ok());
+        if (!t->has_value()) return;
+        std::lock_guard lock(mu);
+        claimed.insert((*t)->id);
+      }
+    });
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(claimed.size(), 50u);
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 50u);
+  // Leases run to 31000: nothing to claim before, everything after (a dead owner's tasks come back).
+  EXPECT_FALSE(store->claim_next_task("x", 30999, 30000)->has_value());
+  auto again = store->claim_next_task("x", 31001, 30000);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->id, "t0");
+  EXPECT_EQ((*again)->doc.at("Attempts").as_int64(), 2);
+  EXPECT_EQ((*again)->doc.at("_LeaseOwner").as_string(), "x");
+}
