@@ -13,9 +13,7 @@ TEST(PercentEncode, EncodesSubDelimitersThatEncodeUriComponentLeaves) {
   EXPECT_EQ(percent_encode("!'()*"), "%21%27%28%29%2A");
 }
 
-TEST(PercentEncode, EncodesSpaceAsPercent20AndPlusAsPercent2B) {
-  EXPECT_EQ(percent_encode("a b+c"), "a%20b%2Bc");
-}
+TEST(PercentEncode, EncodesSpaceAsPercent20AndPlusAsPercent2B) { EXPECT_EQ(percent_encode("a b+c"), "a%20b%2Bc"); }
 
 TEST(PercentEncode, EncodesReservedCharactersWithUpperCaseHex) {
   EXPECT_EQ(percent_encode("/:=&?#[]@,;$%"), "%2F%3A%3D%26%3F%23%5B%5D%40%2C%3B%24%25");
