@@ -63,6 +63,9 @@ class Store {
  public:
   virtual ~Store() = default;
   virtual core::Status transact(const std::function<core::Status(Tx&)>& fn) = 0;
+  // Like transact, for functions that only read: takes no write lock, so readers do not queue
+  // behind writers longer than necessary. A put() inside fails.
+  virtual core::Status read(const std::function<core::Status(Tx&)>& fn) = 0;
 
   // Atomically takes the oldest task that is `queued`, or `running` with a lease that expired before
   // now_ms (its owner died), marks it running with lease (owner, now_ms + lease_ms) and returns it.

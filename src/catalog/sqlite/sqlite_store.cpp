@@ -176,8 +176,16 @@ core::Status SqliteStore::migrate() {
 }
 
 core::Status SqliteStore::transact(const std::function<core::Status(Tx&)>& fn) {
+  return run_in_transaction("BEGIN IMMEDIATE", fn);
+}
+
+core::Status SqliteStore::read(const std::function<core::Status(Tx&)>& fn) {
+  return run_in_transaction("BEGIN DEFERRED", fn);
+}
+
+core::Status SqliteStore::run_in_transaction(const char* begin, const std::function<core::Status(Tx&)>& fn) {
   std::lock_guard lock(mu_);
-  OPENDBS_TRY(exec(db_, "BEGIN IMMEDIATE"));
+  OPENDBS_TRY(exec(db_, begin));
   SqliteTx tx(db_);
   core::Status status = fn(tx);
   if (!status.ok()) {

@@ -17,12 +17,14 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   core::Status transact(const std::function<core::Status(Tx&)>& fn) override;
+  core::Status read(const std::function<core::Status(Tx&)>& fn) override;
   core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
                                                       int64_t lease_ms) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   core::Status migrate();
+  core::Status run_in_transaction(const char* begin, const std::function<core::Status(Tx&)>& fn);
 
   sqlite3* db_;
   std::mutex mu_;

@@ -1,0 +1,199 @@
+// Backup sets (full and incremental) and their downloads. The sets are written by the engines'
+// tasks; these operations list them and queue download tasks.
+#include <boost/json.hpp>
+
+#include "api/ops/common.h"
+#include "api/ops/families.h"
+#include "api/ops/param_lists.h"
+#include "api/ops/plan_model.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::api::ops {
+namespace {
+
+using boost::json::array;
+using boost::json::object;
+using catalog::Kind;
+
+void apply_time_range(const Context& ctx, catalog::Query& q) {
+  if (auto from = ctx.opt_int("StartTimestamp")) q.sort_from_ms = to_ms(*from);
+  if (auto to = ctx.opt_int("EndTimestamp")) q.sort_to_ms = to_ms(*to);
+}
+
+core::Result<object> list_sets(Context& ctx, Kind kind, const char* item_name) {
+  const Page page = page_of(ctx);
+  catalog::Query q{kind};
+  q.parent_id = ctx.str("BackupPlanId");
+  apply_time_range(ctx, q);
+  if (ctx.has("BackupSetId")) q.ids = {ctx.str("BackupSetId")};
+  if (ctx.has("BackupSetStatus")) q.states = {ctx.str("BackupSetStatus")};
+  q.offset = page.num * page.size;
+  q.limit = page.size;
+  const bool show_progress = ctx.has("ShowProgress") && ctx.str("ShowProgress") == "true";
+  int64_t total = 0;
+  array items;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_ASSIGN(total, tx.count(q));
+    OPENDBS_ASSIGN(auto sets, tx.list(q));
+    for (const auto& s : sets) {
+      auto item = public_view(s.doc);
+      if (!show_progress) item.erase("Progress");
+      items.push_back(std::move(item));
+    }
+    return {};
+  }));
+  return page_answer(page, total, item_name, std::move(items));
+}
+
+core::Result<object> describe_full_backup_list(Context& ctx) { return list_sets(ctx, Kind::backup_set, "FullBackupFile"); }
+core::Result<object> describe_increment_backup_list(Context& ctx) {
+  return list_sets(ctx, Kind::log_file, "IncrementBackupFile");
+}
+
+// Queues a download task for a set of the caller; the engine of the plan converts the set.
+core::Result<object> create_download(Context& ctx, Kind set_kind, const std::string& set_id, const std::string& format,
+                                     const char* job_type) {
+  std::string task_id;
+  OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto set, tx.get(set_kind, set_id));
+    if (!set || set->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(set_id);
+    OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, set->parent_id));
+    if (set_kind == Kind::backup_set && set->state != "finish")
+      return core::make_error("OperationDenied.PlanStatus",
+                              "backup set " + set_id + " is " + set->state + ", only finished sets can be downloaded");
+    auto task = jobs::new_task(jobs::task_kind::download, plan, ctx.now_ms(),
+                               object{{"BackupSetId", set_id}, {"Format", format}, {"JobType", job_type}});
+    task_id = task.id;
+    catalog::Record dl{task.id, plan.account_id, plan.id, "init", ctx.now_ms(), {}};
+    auto& d = dl.doc;
+    d["BackupSetDownloadTaskId"] = task.id;
+    d["BackupSetDownloadTaskName"] = set_id;
+    d["BackupPlanId"] = plan.id;
+    d["BackupSetId"] = set_id;
+    d["BackupSetCode"] = set->doc.contains("BackupSetId") ? set->doc.at("BackupSetId") : boost::json::value(set_id);
+    d["BackupSetDataFormat"] = format;
+    d["BackupSetDbType"] = plan.doc.at("DatabaseType");
+    d["BackupSetJobType"] = job_type;
+    d["BackupSetDownloadWay"] = "manual";
+    d["BackupSetDownloadStatus"] = "init";
+    d["BackupSetDownloadCreateTime"] = ctx.now_ms();
+    d["BackupSetDownloadFinishTime"] = 0;
+    d["BackupSetDataSize"] = 0;
+    d["BackupSetDownloadInternetUrl"] = "";
+    d["BackupSetDownloadIntranetUrl"] = "";
+    d["ErrMessage"] = "";
+    OPENDBS_TRY(tx.put(Kind::download_task, dl));
+    return tx.put(Kind::task, task);
+  }));
+  signal(ctx, {{}, true});
+  return object{{"BackupSetDownloadTaskId", task_id}};
+}
+
+core::Result<object> create_full_download(Context& ctx) {
+  const std::string format = ctx.has("BackupSetDataFormat") ? ctx.str("BackupSetDataFormat") : "CSV";
+  return create_download(ctx, Kind::backup_set, ctx.str("BackupSetId"), format, "cbs_backup_sub_full");
+}
+
+core::Result<object> create_increment_download(Context& ctx) {
+  const std::string format = ctx.has("BackupSetDataFormat") ? ctx.str("BackupSetDataFormat") : "Native";
+  // DBS's naming: BackupSetId is the increment's BackupSetJobId, BackupSetName its file name.
+  return create_download(ctx, Kind::log_file, ctx.str("BackupSetName"), format, "cbs_backup_sub_cont");
+}
+
+core::Result<object> describe_download_tasks(Context& ctx) {
+  if (!ctx.has("BackupPlanId") && !ctx.has("BackupSetDownloadTaskId"))
+    return core::errors::missing_parameter("BackupPlanId");
+  const Page page = page_of(ctx);
+  catalog::Query q{Kind::download_task};
+  q.account_id = ctx.caller.account_id;
+  if (ctx.has("BackupPlanId")) q.parent_id = ctx.str("BackupPlanId");
+  if (ctx.has("BackupSetDownloadTaskId")) q.ids = {ctx.str("BackupSetDownloadTaskId")};
+  q.offset = page.num * page.size;
+  q.limit = page.size;
+  int64_t total = 0;
+  array items;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    if (ctx.has("BackupPlanId")) OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_ASSIGN(total, tx.count(q));
+    OPENDBS_ASSIGN(auto tasks, tx.list(q));
+    for (const auto& t : tasks) items.push_back(public_view(t.doc));
+    return {};
+  }));
+  return page_answer(page, total, "BackupSetDownloadTaskDetail", std::move(items));
+}
+
+core::Result<object> modify_download_rules(Context& ctx) {
+  OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    auto& d = plan.doc;
+    d["OpenBackupSetAutoDownload"] = ctx.opt_bool("OpenAutoDownload").value_or(false);
+    d["BackupSetDownloadDir"] = ctx.str("BackupSetDownloadDir");
+    d["BackupSetDownloadTargetType"] = ctx.has("BackupSetDownloadTargetType") ? ctx.str("BackupSetDownloadTargetType") : "agent";
+    d["BackupSetDownloadFullDataFormat"] = ctx.has("FullDataFormat") ? ctx.str("FullDataFormat") : "CSV";
+    d["BackupSetDownloadIncrementDataFormat"] = ctx.has("IncrementDataFormat") ? ctx.str("IncrementDataFormat") : "Native";
+    d["BackupSetDownloadGatewayId"] = ctx.opt_int("BackupGatewayId").value_or(0);
+    return tx.put(Kind::plan, plan);
+  }));
+  return object{{"BackupPlanId", ctx.str("BackupPlanId")}};
+}
+
+const std::vector<std::string> kFormats = {"Native", "SQL", "CSV", "JSON"};
+
+}  // namespace
+
+std::vector<OperationSpec> backup_set_operations() {
+  auto list_params = [](bool full) {
+    std::vector<ParamSpec> p = {str_param("BackupPlanId", true, "The backup plan"),
+                                long_param("StartTimestamp", false, "From (epoch ms or s)"),
+                                long_param("EndTimestamp", false, "To (epoch ms or s)"),
+                                int_param("PageNum", false, "Page number from 0", 0, 1000000),
+                                int_param("PageSize", false, "Items per page (1-100)", 1, 100),
+                                bool_param("ShowStorageType", false, "Accepted")};
+    if (full) {
+      p.push_back(str_param("BackupSetId", false, "One set"));
+      p.push_back(str_param("BackupSetStatus", false, "init, running, finish, failed or stop",
+                            {"init", "running", "finish", "failed", "stop"}));
+      p.push_back(str_param("ShowProgress", false, "Include Progress", {"true", "false"}));
+    }
+    return concat({p, common_params()});
+  };
+  return {
+      {"DescribeFullBackupList", Support::implemented, "Full backup sets of a plan with size, times and status.", true,
+       list_params(true), describe_full_backup_list},
+      {"DescribeIncrementBackupList", Support::implemented, "Log backup files (WAL segments, binlogs) of a plan.", true,
+       list_params(false), describe_increment_backup_list},
+      {"CreateFullBackupSetDownload", Support::implemented, "Converts a full set to a downloadable file.", false,
+       concat({{str_param("BackupSetId", true, "The full backup set"),
+                str_param("BackupSetDataFormat", false, "Native, SQL, CSV or JSON", kFormats)},
+               common_params()}),
+       create_full_download},
+      {"CreateIncrementBackupSetDownload", Support::implemented, "Makes a log backup file downloadable.", false,
+       concat({{str_param("BackupSetId", true, "The BackupSetJobId of the increment"),
+                str_param("BackupSetName", true, "The increment's BackupSetId (its file name)"),
+                str_param("BackupSetDataFormat", false, "Native", kFormats)},
+               common_params()}),
+       create_increment_download},
+      {"DescribeBackupSetDownloadTaskList", Support::implemented, "Download tasks with status and URL.", true,
+       concat({{str_param("BackupPlanId", false, "The backup plan"),
+                str_param("BackupSetDownloadTaskId", false, "One download task"),
+                int_param("PageNum", false, "Page number from 0", 0, 1000000),
+                int_param("PageSize", false, "Items per page (1-100)", 1, 100)},
+               common_params()}),
+       describe_download_tasks},
+      {"ModifyBackupSetDownloadRules", Support::recorded,
+       "Records automatic download rules; automatic download to a gateway is not performed.", true,
+       concat({{str_param("BackupPlanId", true, "The backup plan"), bool_param("OpenAutoDownload", false, "On/off"),
+                long_param("BackupGatewayId", false, "Target node"), str_param("BackupSetDownloadDir", false, "Directory"),
+                str_param("BackupSetDownloadTargetType", false, "agent", {"agent"}),
+                str_param("BackupSetDownloadTargetTypeLocation", false, "local", {"local", "nas", "ftp", "minio"}),
+                str_param("FullDataFormat", false, "CSV or SQL", kFormats),
+                str_param("IncrementDataFormat", false, "Native", kFormats)},
+               common_params()}),
+       modify_download_rules},
+  };
+}
+
+}  // namespace opendbs::api::ops

@@ -1,0 +1,146 @@
+#include "api/ops/common.h"
+
+#include <boost/json.hpp>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace opendbs::api::ops {
+namespace {
+
+constexpr const char* kWeekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+
+std::string trim(std::string s) {
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+const char* weekday_of(const std::string& token) {
+  for (const char* d : kWeekdays) {
+    std::string_view day(d);
+    if (day.size() != token.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < day.size(); ++i)
+      same = same && std::tolower(static_cast<unsigned char>(day[i])) == std::tolower(static_cast<unsigned char>(token[i]));
+    if (same) return d;
+  }
+  return nullptr;
+}
+
+core::Result<boost::json::array> parse_object_list(const std::string& name, const std::string& value) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(value, ec);
+  if (ec || !v.is_array()) return core::errors::invalid_parameter(name, value, "a JSON array of objects");
+  for (const auto& item : v.as_array()) {
+    if (!item.is_object() || !item.as_object().contains("DBName") || !item.at("DBName").is_string() ||
+        item.at("DBName").as_string().empty())
+      return core::errors::invalid_parameter(name, value, "every element an object with a non-empty \"DBName\"");
+  }
+  return v.as_array();
+}
+
+}  // namespace
+
+core::Result<catalog::Record> load_plan(catalog::Tx& tx, const Context& ctx, const std::string& plan_id) {
+  OPENDBS_ASSIGN(auto plan, tx.get(catalog::Kind::plan, plan_id));
+  if (!plan || plan->account_id != ctx.caller.account_id || plan->state == "released")
+    return core::errors::invalid_job_id(plan_id);
+  return std::move(*plan);
+}
+
+boost::json::object public_view(const boost::json::object& doc) {
+  boost::json::object out;
+  for (const auto& kv : doc)
+    if (!kv.key().starts_with("_")) out[kv.key()] = kv.value();
+  return out;
+}
+
+Page page_of(const Context& ctx) {
+  Page p;
+  if (auto n = ctx.opt_int("PageNum")) p.num = *n;
+  if (auto s = ctx.opt_int("PageSize")) p.size = *s;
+  return p;
+}
+
+boost::json::object page_answer(const Page& page, int64_t total, const std::string& item_name,
+                                boost::json::array items) {
+  boost::json::object out;
+  out["PageNum"] = page.num;
+  out["PageSize"] = page.size;
+  out["TotalElements"] = total;
+  out["TotalPages"] = page.size > 0 ? (total + page.size - 1) / page.size : 0;
+  out["Items"] = boost::json::object{{item_name, std::move(items)}};
+  return out;
+}
+
+int64_t to_ms(int64_t value) { return value < 100000000000LL ? value * 1000 : value; }
+
+std::string normalize_period(const std::string& value) {
+  std::string out;
+  std::stringstream in(value);
+  std::string token;
+  while (std::getline(in, token, ',')) {
+    const char* day = weekday_of(trim(token));
+    if (day) out += (out.empty() ? "" : ",") + std::string(day);
+  }
+  return out;
+}
+
+core::Status check_backup_period(const std::string& name, const std::string& value) {
+  std::stringstream in(value);
+  std::string token;
+  int count = 0;
+  while (std::getline(in, token, ',')) {
+    if (!weekday_of(trim(token)))
+      return core::errors::invalid_parameter(name, value, "a comma-separated list of Monday..Sunday");
+    ++count;
+  }
+  if (count == 0) return core::errors::invalid_parameter(name, value, "a comma-separated list of Monday..Sunday");
+  return {};
+}
+
+core::Status check_start_time(const std::string& name, const std::string& value) {
+  const bool shape = value.size() == 5 && value[2] == ':' && std::isdigit(value[0]) && std::isdigit(value[1]) &&
+                     std::isdigit(value[3]) && std::isdigit(value[4]);
+  if (!shape || std::stoi(value.substr(0, 2)) > 23 || std::stoi(value.substr(3, 2)) > 59)
+    return core::errors::invalid_parameter(name, value, "HH:mm in UTC, 00:00 to 23:59");
+  return {};
+}
+
+core::Status check_backup_objects(const std::string& name, const std::string& value) {
+  OPENDBS_ASSIGN(auto list, parse_object_list(name, value));
+  for (const auto& item : list) {
+    for (const char* key : {"TableIncludes", "TableExcludes"}) {
+      if (!item.as_object().contains(key)) continue;
+      const auto& tables = item.at(key);
+      if (!tables.is_array()) return core::errors::invalid_parameter(name, value, std::string(key) + " as a JSON array");
+      for (const auto& t : tables.as_array())
+        if (!t.is_object() || !t.as_object().contains("TableName") || !t.at("TableName").is_string())
+          return core::errors::invalid_parameter(name, value, std::string(key) + " elements with \"TableName\"");
+    }
+  }
+  return {};
+}
+
+core::Status check_restore_objects(const std::string& name, const std::string& value) {
+  OPENDBS_ASSIGN(auto list, parse_object_list(name, value));
+  for (const auto& item : list)
+    if (item.as_object().contains("NewDBName") && !item.at("NewDBName").is_string())
+      return core::errors::invalid_parameter(name, value, "\"NewDBName\" as a string");
+  return {};
+}
+
+core::Status check_storage_periods(int64_t retention, int64_t ia, int64_t archive) {
+  if (retention < 0 || retention > 1825)
+    return core::errors::invalid_parameter("BackupRetentionPeriod", std::to_string(retention), "0 to 1825 days");
+  if (ia >= archive)
+    return core::errors::invalid_parameter("DuplicationInfrequentAccessPeriod", std::to_string(ia),
+                                           "fewer days than DuplicationArchivePeriod (" + std::to_string(archive) + ")");
+  if (archive >= retention)
+    return core::errors::invalid_parameter("DuplicationArchivePeriod", std::to_string(archive),
+                                           "fewer days than BackupRetentionPeriod (" + std::to_string(retention) + ")");
+  return {};
+}
+
+}  // namespace opendbs::api::ops

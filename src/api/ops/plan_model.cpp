@@ -1,0 +1,206 @@
+#include "api/ops/plan_model.h"
+
+#include <boost/json.hpp>
+
+#include "api/ops/common.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::api::ops {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool is(const std::string& value, const char* wanted) { return lower(value) == lower(wanted); }
+
+}  // namespace
+
+catalog::Record new_plan(const Context& ctx) {
+  const int64_t now = ctx.now_ms();
+  catalog::Record plan{core::new_plan_id(), ctx.caller.account_id, "", "wait", now, {}};
+  auto& d = plan.doc;
+  d["BackupPlanId"] = plan.id;
+  d["BackupPlanName"] = plan.id;
+  d["BackupPlanStatus"] = "wait";
+  d["BackupPlanCreateTime"] = now;
+  d["BackupMethod"] = lower(ctx.str("BackupMethod"));
+  for (const auto& t : {"MySQL", "MSSQL", "Oracle", "MariaDB", "PostgreSQL", "DRDS", "MongoDB", "Redis", "PPAS", "SQLite"})
+    if (is(ctx.str("DatabaseType"), t)) d["DatabaseType"] = t;
+  d["InstanceClass"] = lower(ctx.str("InstanceClass"));
+  d["BackupPlanRegion"] = ctx.has("Region") ? ctx.str("Region") : ctx.services.region;
+  d["ResourceGroupId"] = ctx.str("ResourceGroupId");
+  d["InstanceChargeType"] = is(ctx.str("PayType"), "prepay") ? "PREPAY" : "POSTPAY";
+  d["BackupStorageType"] = "system";
+  d["BackupStrategyType"] = "simple";
+  d["BackupPeriod"] = "";
+  d["BackupStartTime"] = "";
+  d["BackupRetentionPeriod"] = 730;
+  d["DuplicationInfrequentAccessPeriod"] = 180;
+  d["DuplicationArchivePeriod"] = 365;
+  d["EnableBackupLog"] = false;
+  d["BackupObjects"] = "";
+  d["ErrMessage"] = "";
+  d["BackupGatewayId"] = std::stoll(ctx.services.node_id);
+  d["StorageEncryptMethod"] = "encrypted";
+  d["OSSBucketName"] = "";
+  d["BeginTimestampForRestore"] = 0;
+  d["EndTimestampForRestore"] = 0;
+  return plan;
+}
+
+core::Status apply_source_endpoint(const Context& ctx, catalog::Record& plan) {
+  auto& d = plan.doc;
+  const std::string type = ctx.str("SourceEndpointInstanceType");
+  const std::string db_type(d["DatabaseType"].as_string());
+  const bool by_address = is(type, "Other") || is(type, "Express") || (is(type, "Agent") && db_type != "SQLite");
+  if (by_address && !ctx.has("SourceEndpointIP")) return core::errors::missing_parameter("SourceEndpointIP");
+  if ((by_address || is(type, "ECS")) && !ctx.has("SourceEndpointPort"))
+    return core::errors::missing_parameter("SourceEndpointPort");
+  if ((is(type, "RDS") || is(type, "ECS") || is(type, "DDS") || is(type, "Express")) &&
+      !ctx.has("SourceEndpointInstanceID"))
+    return core::errors::missing_parameter("SourceEndpointInstanceID");
+  if ((db_type == "PostgreSQL" || db_type == "MongoDB" || db_type == "SQLite") && !ctx.has("SourceEndpointDatabaseName"))
+    return core::errors::missing_parameter("SourceEndpointDatabaseName");
+  if (db_type == "Oracle" && !ctx.has("SourceEndpointOracleSID"))
+    return core::errors::missing_parameter("SourceEndpointOracleSID");
+  const bool needs_login = db_type != "Redis" && db_type != "SQLite" && !is(type, "Agent");
+  if (needs_login && !ctx.has("SourceEndpointUserName")) return core::errors::missing_parameter("SourceEndpointUserName");
+  if (needs_login && !ctx.has("SourceEndpointPassword")) return core::errors::missing_parameter("SourceEndpointPassword");
+  if (ctx.has("BackupObjects")) OPENDBS_TRY(check_backup_objects("BackupObjects", ctx.str("BackupObjects")));
+
+  d["SourceEndpointInstanceType"] = lower(type);
+  d["SourceEndpointRegion"] = ctx.str("SourceEndpointRegion");
+  d["SourceEndpointInstanceID"] = ctx.str("SourceEndpointInstanceID");
+  d["SourceEndpointHost"] = ctx.str("SourceEndpointIP");
+  d["SourceEndpointPort"] = ctx.str("SourceEndpointPort");
+  d["SourceEndpointIpPort"] =
+      ctx.has("SourceEndpointIP") ? ctx.str("SourceEndpointIP") + ":" + ctx.str("SourceEndpointPort") : "";
+  d["SourceEndpointDatabaseName"] = ctx.str("SourceEndpointDatabaseName");
+  d["SourceEndpointUserName"] = ctx.str("SourceEndpointUserName");
+  d["SourceEndpointOracleSID"] = ctx.str("SourceEndpointOracleSID");
+  d["SourceEndpointEnableSsl"] = ctx.has("EnableSourceEndpointSsl") ? lower(ctx.str("EnableSourceEndpointSsl")) : "false";
+  d["_SslCaPem"] = ctx.str("SslCaPem");
+  if (ctx.has("SourceEndpointPassword"))
+    d["_SourceEndpointPasswordSealed"] = ctx.services.secrets.seal(ctx.str("SourceEndpointPassword"));
+  if (ctx.has("BackupObjects")) d["BackupObjects"] = ctx.str("BackupObjects");
+  if (ctx.has("CrossAliyunId")) d["CrossAliyunId"] = ctx.str("CrossAliyunId");
+  if (ctx.has("CrossRoleName")) d["CrossRoleName"] = ctx.str("CrossRoleName");
+  return {};
+}
+
+core::Status apply_strategy(const Context& ctx, catalog::Record& plan) {
+  auto& d = plan.doc;
+  std::string type = ctx.has("BackupStrategyType") ? lower(ctx.str("BackupStrategyType"))
+                                                   : std::string(d["BackupStrategyType"].as_string());
+  if (ctx.has("BackupPeriod")) {
+    OPENDBS_TRY(check_backup_period("BackupPeriod", ctx.str("BackupPeriod")));
+    d["BackupPeriod"] = normalize_period(ctx.str("BackupPeriod"));
+  }
+  if (ctx.has("BackupStartTime")) {
+    OPENDBS_TRY(check_start_time("BackupStartTime", ctx.str("BackupStartTime")));
+    d["BackupStartTime"] = ctx.str("BackupStartTime");
+  }
+  if (type == "simple" && d["BackupPeriod"].as_string().empty() && ctx.has("BackupStrategyType"))
+    return core::errors::missing_parameter("BackupPeriod");
+  if (type == "simple" && d["BackupStartTime"].as_string().empty() && ctx.has("BackupPeriod"))
+    return core::errors::missing_parameter("BackupStartTime");
+  d["BackupStrategyType"] = type;
+  if (auto s = ctx.opt_int("BackupLogIntervalSeconds")) d["BackupLogIntervalSeconds"] = *s;
+  return {};
+}
+
+core::Status apply_storage(const Context& ctx, catalog::Record& plan) {
+  auto& d = plan.doc;
+  const int64_t retention = ctx.opt_int("BackupRetentionPeriod").value_or(d["BackupRetentionPeriod"].as_int64());
+  const int64_t ia = ctx.opt_int("DuplicationInfrequentAccessPeriod").value_or(d["DuplicationInfrequentAccessPeriod"].as_int64());
+  const int64_t archive = ctx.opt_int("DuplicationArchivePeriod").value_or(d["DuplicationArchivePeriod"].as_int64());
+  const bool any = ctx.has("BackupRetentionPeriod") || ctx.has("DuplicationInfrequentAccessPeriod") ||
+                   ctx.has("DuplicationArchivePeriod");
+  if (any) OPENDBS_TRY(check_storage_periods(retention, ia, archive));
+  d["BackupRetentionPeriod"] = retention;
+  d["DuplicationInfrequentAccessPeriod"] = ia;
+  d["DuplicationArchivePeriod"] = archive;
+  for (const char* f : {"IncrementBackupRetentionPeriod", "IncrementDuplicationArchivePeriod",
+                        "IncrementDuplicationInfrequentAccessPeriod", "LogBackupRetentionPeriod",
+                        "LogDuplicationArchivePeriod", "LogDuplicationInfrequentAccessPeriod"})
+    if (ctx.has(f)) d[f] = ctx.str(f);
+  if (ctx.has("BackupStorageEncryptMethod")) d["StorageEncryptMethod"] = ctx.str("BackupStorageEncryptMethod");
+  return {};
+}
+
+core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan) {
+  OPENDBS_TRY(apply_source_endpoint(ctx, plan));
+  OPENDBS_TRY(apply_strategy(ctx, plan));
+  OPENDBS_TRY(apply_storage(ctx, plan));
+  auto& d = plan.doc;
+  d["BackupPlanName"] = ctx.str("BackupPlanName");
+  if (auto log = ctx.opt_bool("EnableBackupLog")) d["EnableBackupLog"] = *log;
+  if (ctx.has("OSSBucketName")) d["OSSBucketName"] = ctx.str("OSSBucketName");
+  if (ctx.has("BackupStorageType")) d["BackupStorageType"] = ctx.str("BackupStorageType");
+  if (auto rate = ctx.opt_int("BackupRateLimit")) d["BackupRateLimit"] = *rate;
+  if (auto speed = ctx.opt_int("BackupSpeedLimit")) d["BackupSpeedLimit"] = *speed;
+  plan.state = "init";
+  d["BackupPlanStatus"] = "init";
+  d["ErrMessage"] = "";
+  d["_Configured"] = true;
+  boost::json::object payload{{"AutoStart", ctx.opt_bool("AutoStartBackup").value_or(false)}};
+  OPENDBS_TRY(tx.put(catalog::Kind::task, jobs::new_task(jobs::task_kind::precheck, plan, ctx.now_ms(), payload)));
+  return tx.put(catalog::Kind::plan, plan);
+}
+
+core::Result<std::string> queue_full_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan,
+                                            const std::string& trigger) {
+  const int64_t now = ctx.now_ms();
+  auto task = jobs::new_task(jobs::task_kind::full_backup, plan, now, boost::json::object{{"Trigger", trigger}});
+  catalog::Record set{task.id, plan.account_id, plan.id, "init", now, {}};
+  auto& d = set.doc;
+  d["BackupSetId"] = set.id;
+  d["BackupStatus"] = "init";
+  d["BackupMethod"] = plan.doc.at("BackupMethod");
+  d["CreateTime"] = now;
+  d["StartTime"] = 0;
+  d["EndTime"] = 0;
+  d["FinishTime"] = 0;
+  d["BackupSize"] = 0;
+  d["BackupObjects"] = plan.doc.at("BackupObjects");
+  d["SourceEndpointIpPort"] = plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort") : "";
+  d["StorageMethod"] = "Standard";
+  d["BackupSetExpiredTime"] = now + plan.doc.at("BackupRetentionPeriod").as_int64() * 86400000;
+  d["ErrMessage"] = "";
+  OPENDBS_TRY(tx.put(catalog::Kind::backup_set, set));
+  OPENDBS_TRY(tx.put(catalog::Kind::task, task));
+  return task.id;
+}
+
+core::Status ensure_log_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan) {
+  if (!plan.doc.at("EnableBackupLog").as_bool() || plan.state != "running") return {};
+  OPENDBS_ASSIGN(auto running, jobs::unfinished_tasks(tx, plan.id, {jobs::task_kind::log_backup}));
+  if (!running.empty()) return {};
+  return tx.put(catalog::Kind::task, jobs::new_task(jobs::task_kind::log_backup, plan, ctx.now_ms(), {}));
+}
+
+core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan) {
+  if (!plan.doc.contains("_Configured"))
+    return core::make_error("OperationDenied.PlanStatus", "backup plan " + plan.id +
+                                                              " is not configured yet: call ConfigureBackupPlan first");
+  plan.state = "running";
+  plan.doc["BackupPlanStatus"] = "running";
+  plan.doc["ErrMessage"] = "";
+  StartOutcome out;
+  OPENDBS_ASSIGN(out.full_backup_set_id, queue_full_backup(tx, ctx, plan, "StartBackupPlan"));
+  OPENDBS_TRY(tx.put(catalog::Kind::plan, plan));
+  OPENDBS_TRY(ensure_log_backup(tx, ctx, plan));
+  return out;
+}
+
+void signal(const Context& ctx, const AfterCommit& after) {
+  if (!ctx.services.jobs) return;
+  if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now);
+  if (after.wake) ctx.services.jobs->wake();
+}
+
+}  // namespace opendbs::api::ops

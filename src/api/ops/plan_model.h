@@ -1,0 +1,41 @@
+// The plan document and the state changes several operations share. Public fields are DBS's names
+// (DescribeBackupPlanList answers them); private ones start with "_".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/operation.h"
+#include "catalog/store.h"
+
+namespace opendbs::api::ops {
+
+// A new plan in status `wait` for the caller's account.
+catalog::Record new_plan(const Context& ctx);
+// Copies the source endpoint parameters into the plan and checks the conditional requirements
+// (api-reference.md, ConfigureBackupPlan notes). The password is sealed.
+core::Status apply_source_endpoint(const Context& ctx, catalog::Record& plan);
+core::Status apply_strategy(const Context& ctx, catalog::Record& plan);
+core::Status apply_storage(const Context& ctx, catalog::Record& plan);
+// ConfigureBackupPlan's body: endpoint + strategy + storage + name, then a precheck task.
+core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan);
+
+struct StartOutcome {
+  std::string full_backup_set_id;  // empty if none was started
+};
+// running; a full backup now; the log backup task if EnableBackupLog and none runs.
+core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan);
+// Queues a log backup task if the plan has EnableBackupLog, is running and has none unfinished.
+core::Status ensure_log_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan);
+// Queues a full backup now and creates its backup set record (same id). Returns the id.
+core::Result<std::string> queue_full_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan,
+                                            const std::string& trigger);
+
+// Ids of running tasks to signal after commit (the transaction only marks them).
+struct AfterCommit {
+  std::vector<std::string> cancel_now;
+  bool wake = false;
+};
+void signal(const Context& ctx, const AfterCommit& after);
+
+}  // namespace opendbs::api::ops

@@ -1,0 +1,212 @@
+// Read-only plan operations: the plan list, storage figures, precheck progress and job errors.
+#include <boost/json.hpp>
+#include <sstream>
+
+#include "api/ops/common.h"
+#include "api/ops/families.h"
+#include "api/ops/param_lists.h"
+#include "core/errors.h"
+
+namespace opendbs::api::ops {
+namespace {
+
+using boost::json::array;
+using boost::json::object;
+using catalog::Kind;
+
+const std::vector<std::string> kVisibleStatuses = {"wait", "init", "running", "stop", "pause", "locked", "check_pass"};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Begin/end of what can be restored: from the first finished full set to the newest finished set, or
+// to the end of the log chain when the plan backs up its log.
+core::Status fill_restore_window(catalog::Tx& tx, object& item, const std::string& plan_id) {
+  catalog::Query sets{Kind::backup_set};
+  sets.parent_id = plan_id;
+  sets.states = {"finish"};
+  OPENDBS_ASSIGN(auto finished, tx.list(sets));
+  int64_t begin = 0, end = 0;
+  for (const auto& s : finished) {
+    const int64_t t = s.doc.at("EndTime").as_int64();
+    begin = begin == 0 ? t : std::min(begin, t);
+    end = std::max(end, t);
+  }
+  catalog::Query logs{Kind::log_file};
+  logs.parent_id = plan_id;
+  logs.states = {"COMPLETED", "FILLING"};
+  logs.limit = 1;
+  OPENDBS_ASSIGN(auto newest_log, tx.list(logs));
+  if (begin && !newest_log.empty()) end = std::max(end, newest_log.front().doc.at("EndTime").as_int64());
+  item["BeginTimestampForRestore"] = begin;
+  item["EndTimestampForRestore"] = end;
+  return {};
+}
+
+core::Result<object> describe_backup_plan_list(Context& ctx) {
+  const Page page = page_of(ctx);
+  catalog::Query q{Kind::plan};
+  q.account_id = ctx.caller.account_id;
+  q.states = kVisibleStatuses;
+  if (ctx.has("BackupPlanStatus")) q.states = {ctx.str("BackupPlanStatus")};
+  if (ctx.has("BackupPlanId")) q.ids = split_list(ctx.str("BackupPlanId"));
+  if (ctx.has("BackupPlanName")) q.doc_equals.push_back({"BackupPlanName", ctx.str("BackupPlanName")});
+  if (ctx.has("Region")) q.doc_equals.push_back({"BackupPlanRegion", ctx.str("Region")});
+  if (ctx.has("ResourceGroupId")) q.doc_equals.push_back({"ResourceGroupId", ctx.str("ResourceGroupId")});
+  if (ctx.has("BackupMethod")) q.doc_equals.push_back({"BackupMethod", ctx.str("BackupMethod")});
+  q.offset = page.num * page.size;
+  q.limit = page.size;
+  const bool show_strategy = ctx.opt_bool("ShowBackupStrategyInfo").value_or(false);
+  const bool show_storage = ctx.opt_bool("ShowStorageStrategyInfo").value_or(false);
+  const bool show_range = ctx.opt_bool("ShowRecoverTimeRange").value_or(false);
+  int64_t total = 0;
+  array items;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(total, tx.count(q));
+    OPENDBS_ASSIGN(auto plans, tx.list(q));
+    for (const auto& p : plans) {
+      object item = public_view(p.doc);
+      if (!show_strategy) item.erase("BackupLogIntervalSeconds");
+      if (!show_storage)
+        for (const char* f : {"IncrementBackupRetentionPeriod", "IncrementDuplicationArchivePeriod",
+                              "IncrementDuplicationInfrequentAccessPeriod", "LogBackupRetentionPeriod",
+                              "LogDuplicationArchivePeriod", "LogDuplicationInfrequentAccessPeriod"})
+          item.erase(f);
+      if (show_range) OPENDBS_TRY(fill_restore_window(tx, item, p.id));
+      items.push_back(std::move(item));
+    }
+    return {};
+  }));
+  return page_answer(page, total, "BackupPlanDetail", std::move(items));
+}
+
+core::Result<int64_t> sum_sizes(catalog::Tx& tx, Kind kind, const std::string& plan_id,
+                                std::vector<std::string> states) {
+  catalog::Query q{kind};
+  q.parent_id = plan_id;
+  q.states = std::move(states);
+  OPENDBS_ASSIGN(auto records, tx.list(q));
+  int64_t sum = 0;
+  for (const auto& r : records) sum += r.doc.at("BackupSize").to_number<int64_t>();
+  return sum;
+}
+
+core::Result<object> describe_backup_plan_billing(Context& ctx) {
+  object item;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_ASSIGN(int64_t full, sum_sizes(tx, Kind::backup_set, plan.id, {"finish"}));
+    OPENDBS_ASSIGN(int64_t logs, sum_sizes(tx, Kind::log_file, plan.id, {"COMPLETED", "FILLING"}));
+    item["BuyChargeType"] = plan.doc.at("InstanceChargeType");
+    item["BuySpec"] = plan.doc.at("InstanceClass");
+    item["BuyCreateTimestamp"] = plan.doc.at("BackupPlanCreateTime");
+    item["BuyExpiredTimestamp"] =
+        plan.doc.contains("InstanceExpiredTimestamp") ? plan.doc.at("InstanceExpiredTimestamp").as_int64() : 0;
+    item["IsExpired"] = false;
+    item["IsFreeBytesUnlimited"] = true;
+    item["TotalFreeBytes"] = 0;
+    item["PaiedBytes"] = 0;
+    item["FullStorageSize"] = full;
+    item["ContStorageSize"] = logs;
+    item["UsedFullBytes"] = full;
+    item["UsedIncrementBytes"] = logs;
+    item["QuotaStartTimestamp"] = plan.doc.at("BackupPlanCreateTime");
+    item["QuotaEndTimestamp"] = 0;
+    return {};
+  }));
+  return object{{"Item", std::move(item)}};
+}
+
+core::Result<object> describe_precheck_progress_list(Context& ctx) {
+  if (!ctx.has("BackupPlanId") && !ctx.has("RestoreTaskId")) return core::errors::missing_parameter("BackupPlanId");
+  object out;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    std::string owner = ctx.str("BackupPlanId");
+    if (ctx.has("RestoreTaskId")) {
+      OPENDBS_ASSIGN(auto restore, tx.get(Kind::restore_task, ctx.str("RestoreTaskId")));
+      if (!restore || restore->account_id != ctx.caller.account_id)
+        return core::errors::invalid_job_id(ctx.str("RestoreTaskId"));
+      owner = restore->id;
+    } else {
+      OPENDBS_TRY(load_plan(tx, ctx, owner));
+    }
+    catalog::Query q{Kind::precheck};
+    q.parent_id = owner;
+    q.newest_first = false;
+    OPENDBS_ASSIGN(auto items, tx.list(q));
+    array details;
+    int finished = 0;
+    bool failed = false;
+    for (const auto& i : items) {
+      details.push_back(public_view(i.doc));
+      finished += i.state == "finish" || i.state == "failed" || i.state == "warning";
+      failed = failed || i.state == "failed";
+    }
+    const bool done = !items.empty() && finished == static_cast<int>(items.size());
+    out["Status"] = failed ? "failed" : done ? "finish" : "running";
+    out["Progress"] = items.empty() ? 0 : static_cast<int64_t>(100 * finished / items.size());
+    out["Items"] = object{{"PreCheckProgressDetail", std::move(details)}};
+    return {};
+  }));
+  return out;
+}
+
+core::Result<object> describe_job_error_code(Context& ctx) {
+  object item;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto task, tx.get(Kind::task, ctx.str("TaskId")));
+    if (!task || task->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(ctx.str("TaskId"));
+    const auto& d = task->doc;
+    item["JobId"] = task->id;
+    item["JobType"] = d.at("TaskKind");
+    item["JobState"] = task->state;
+    item["ErrorCode"] = d.contains("ErrCode") ? d.at("ErrCode") : boost::json::value("");
+    item["ErrorMessage"] = d.contains("ErrMessage") ? d.at("ErrMessage") : boost::json::value("");
+    item["Language"] = ctx.has("Language") ? ctx.str("Language") : "en";
+    return {};
+  }));
+  return object{{"Item", std::move(item)}};
+}
+
+}  // namespace
+
+std::vector<OperationSpec> plan_query_operations() {
+  return {
+      {"DescribeBackupPlanList", Support::implemented, "Lists the caller's plans with filters and paging from 0.", true,
+       concat({{str_param("BackupPlanId", false, "One id or a comma-separated list"),
+                str_param("BackupPlanName", false, "Exact plan name"),
+                str_param("BackupPlanStatus", false, "Plan status", kVisibleStatuses),
+                str_param("Region", false, "Plan region"), str_param("ResourceGroupId", false, "Resource group"),
+                str_param("BackupMethod", false, "logical or physical", {"logical", "physical", "duplication"}),
+                int_param("PageNum", false, "Page number from 0", 0, 1000000),
+                int_param("PageSize", false, "Items per page (1-100, default 30)", 1, 100),
+                bool_param("ShowBackupStrategyInfo", false, "Include strategy details"),
+                bool_param("ShowStorageStrategyInfo", false, "Include incremental/log retention fields"),
+                bool_param("ShowRecoverTimeRange", false, "Include the restorable window")},
+               common_params()}),
+       describe_backup_plan_list},
+      {"DescribeBackupPlanBilling", Support::implemented,
+       "Storage used by a plan's full sets and log files (no money: opendbs has no billing).", true,
+       concat({{str_param("BackupPlanId", true, "The backup plan"), bool_param("ShowStorageType", false, "Accepted")},
+               common_params()}),
+       describe_backup_plan_billing},
+      {"DescribePreCheckProgressList", Support::implemented, "Precheck items of a plan or a restore task.", true,
+       concat({{str_param("BackupPlanId", false, "The backup plan"),
+                str_param("RestoreTaskId", false, "The restore task")},
+               common_params()}),
+       describe_precheck_progress_list},
+      {"DescribeJobErrorCode", Support::implemented, "The state and error of a task (backup, restore, ...).", false,
+       concat({{str_param("TaskId", true, "A task id (full backup set id, restore task id, ...)"),
+                str_param("Language", false, "en or cn", {"en", "cn", "zh"})},
+               common_params()}),
+       describe_job_error_code},
+  };
+}
+
+}  // namespace opendbs::api::ops

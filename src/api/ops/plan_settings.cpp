@@ -1,0 +1,161 @@
+// Operations that change one aspect of a plan; they record and answer at once (DESIGN.md §5).
+#include <boost/json.hpp>
+
+#include "api/ops/common.h"
+#include "api/ops/families.h"
+#include "api/ops/param_lists.h"
+#include "api/ops/plan_model.h"
+#include "core/errors.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::api::ops {
+namespace {
+
+using boost::json::object;
+using catalog::Kind;
+
+// Loads the caller's plan, lets `change` edit it, stores it; answers {BackupPlanId, NeedPrecheck}.
+core::Result<object> modify_plan(Context& ctx, bool need_precheck,
+                                 const std::function<core::Status(catalog::Tx&, catalog::Record&, AfterCommit&)>& change) {
+  AfterCommit after;
+  OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_TRY(change(tx, plan, after));
+    return tx.put(Kind::plan, plan);
+  }));
+  signal(ctx, after);
+  return object{{"BackupPlanId", ctx.str("BackupPlanId")}, {"NeedPrecheck", need_precheck}};
+}
+
+core::Result<object> modify_name(Context& ctx) {
+  if (ctx.str("BackupPlanName").size() > 128)
+    return core::errors::invalid_parameter("BackupPlanName", ctx.str("BackupPlanName").substr(0, 20) + "...",
+                                           "at most 128 characters");
+  auto r = modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
+    plan.doc["BackupPlanName"] = ctx.str("BackupPlanName");
+    return {};
+  });
+  if (r.ok()) r->erase("NeedPrecheck");
+  return r;
+}
+
+core::Result<object> modify_strategy(Context& ctx) {
+  return modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) {
+    return apply_strategy(ctx, plan);
+  });
+}
+
+core::Result<object> modify_source_endpoint(Context& ctx) {
+  return modify_plan(ctx, true, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
+    OPENDBS_TRY(apply_source_endpoint(ctx, plan));
+    after.wake = true;
+    return tx.put(Kind::task, jobs::new_task(jobs::task_kind::precheck, plan, ctx.now_ms(), object{{"AutoStart", false}}));
+  });
+}
+
+core::Result<object> modify_objects(Context& ctx) {
+  OPENDBS_TRY(check_backup_objects("BackupObjects", ctx.str("BackupObjects")));
+  return modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
+    plan.doc["BackupObjects"] = ctx.str("BackupObjects");
+    return {};
+  });
+}
+
+core::Result<object> modify_storage(Context& ctx) {
+  return modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) {
+    return apply_storage(ctx, plan);
+  });
+}
+
+core::Result<object> enable_backup_log(Context& ctx) {
+  return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
+    plan.doc["EnableBackupLog"] = true;
+    if (ctx.has("EnableMysqlPhysicalBackupBinlog"))
+      plan.doc["EnableMysqlPhysicalBackupBinLog"] = ctx.str("EnableMysqlPhysicalBackupBinlog") == "true";
+    after.wake = true;
+    return ensure_log_backup(tx, ctx, plan);
+  });
+}
+
+core::Result<object> disable_backup_log(Context& ctx) {
+  return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
+    plan.doc["EnableBackupLog"] = false;
+    OPENDBS_ASSIGN(after.cancel_now,
+                   jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
+    return {};
+  });
+}
+
+core::Result<object> renew_plan(Context& ctx) {
+  const int64_t used = *ctx.opt_int("UsedTime");
+  const bool year = ctx.str("Period") == "Year";
+  if (used < 1 || used > (year ? 9 : 11))
+    return core::errors::invalid_parameter("UsedTime", ctx.str("UsedTime"), year ? "1 to 9 years" : "1 to 11 months");
+  auto r = modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
+    const int64_t base = std::max(ctx.now_ms(), plan.doc.contains("InstanceExpiredTimestamp")
+                                                    ? plan.doc["InstanceExpiredTimestamp"].as_int64()
+                                                    : ctx.now_ms());
+    plan.doc["InstanceExpiredTimestamp"] = base + used * (year ? 365LL : 30LL) * 86400000LL;
+    return {};
+  });
+  if (r.ok()) {
+    r->erase("NeedPrecheck");
+    (*r)["OrderId"] = ctx.request_id;
+  }
+  return r;
+}
+
+core::Result<object> upgrade_plan(Context& ctx) {
+  auto r = modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
+    std::string cls = ctx.str("InstanceClass");
+    for (auto& c : cls) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    plan.doc["InstanceClass"] = cls;
+    return {};
+  });
+  if (r.ok()) {
+    r->erase("NeedPrecheck");
+    (*r)["OrderId"] = ctx.request_id;
+  }
+  return r;
+}
+
+std::vector<ParamSpec> with_plan(std::vector<ParamSpec> params) {
+  return concat({{str_param("BackupPlanId", true, "The backup plan")}, params, common_params()});
+}
+
+}  // namespace
+
+std::vector<OperationSpec> plan_settings_operations() {
+  return {
+      {"RenewBackupPlan", Support::recorded, "Extends the plan's recorded expiry; opendbs has no billing.", true,
+       with_plan({str_param("Period", true, "Year or Month", {"Year", "Month"}),
+                  int_param("UsedTime", true, "How many periods", 1, 11)}),
+       renew_plan},
+      {"UpgradeBackupPlan", Support::recorded, "Records a new InstanceClass; opendbs does not limit by class.", true,
+       with_plan({str_param("InstanceClass", true, "Plan size", kInstanceClasses)}), upgrade_plan},
+      {"ModifyBackupPlanName", Support::implemented, "Renames a plan.", true,
+       with_plan({str_param("BackupPlanName", true, "The new name (at most 128 characters)")}), modify_name},
+      {"ModifyBackupStrategy", Support::implemented, "Changes the full backup schedule.", true,
+       with_plan(strategy_params(true)), modify_strategy},
+      {"ModifyBackupSourceEndpoint", Support::implemented,
+       "Changes the source database of a plan; a new precheck runs.", true,
+       with_plan(source_endpoint_params(true)), modify_source_endpoint},
+      {"ModifyBackupObjects", Support::implemented, "Changes which databases and tables are backed up.", true,
+       with_plan({str_param("BackupObjects", true, "JSON list of databases/tables")}), modify_objects},
+      {"ModifyStorageStrategy", Support::implemented, "Changes retention (IA < Archive < Retention days).", true,
+       with_plan(concat({storage_params(true),
+                         {str_param("IncrementBackupRetentionPeriod", false, "Recorded"),
+                          str_param("IncrementDuplicationArchivePeriod", false, "Recorded"),
+                          str_param("IncrementDuplicationInfrequentAccessPeriod", false, "Recorded"),
+                          str_param("LogBackupRetentionPeriod", false, "Recorded"),
+                          str_param("LogDuplicationArchivePeriod", false, "Recorded"),
+                          str_param("LogDuplicationInfrequentAccessPeriod", false, "Recorded")}})),
+       modify_storage},
+      {"EnableBackupLog", Support::implemented, "Turns on continuous log backup; it starts when the plan runs.", true,
+       with_plan({str_param("EnableMysqlPhysicalBackupBinlog", false, "Recorded")}), enable_backup_log},
+      {"DisableBackupLog", Support::implemented, "Turns off continuous log backup and stops its task.", true,
+       with_plan({str_param("DisableMysqlPhysicalBackupBinlogOnly", false, "Recorded")}), disable_backup_log},
+  };
+}
+
+}  // namespace opendbs::api::ops

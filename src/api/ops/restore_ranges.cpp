@@ -1,0 +1,59 @@
+#include "api/ops/restore_ranges.h"
+
+#include <algorithm>
+#include <map>
+
+namespace opendbs::api::ops {
+namespace {
+
+int64_t int_field(const boost::json::object& doc, const char* name, int64_t fallback = -1) {
+  auto it = doc.find(name);
+  return it != doc.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
+}
+
+}  // namespace
+
+core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id) {
+  catalog::Query sets_q{catalog::Kind::backup_set};
+  sets_q.parent_id = plan_id;
+  sets_q.states = {"finish"};
+  sets_q.newest_first = false;
+  OPENDBS_ASSIGN(auto sets, tx.list(sets_q));
+  catalog::Query logs_q{catalog::Kind::log_file};
+  logs_q.parent_id = plan_id;
+  logs_q.states = {"COMPLETED", "FILLING"};
+  OPENDBS_ASSIGN(auto logs, tx.list(logs_q));
+  std::map<int64_t, int64_t> end_by_seq;  // seq → EndTime
+  for (const auto& l : logs) end_by_seq[int_field(l.doc, "_Seq")] = int_field(l.doc, "EndTime", 0);
+
+  std::vector<RestoreRange> out;
+  for (const auto& s : sets) {
+    const int64_t end = int_field(s.doc, "EndTime", 0);
+    const int64_t first_seq = int_field(s.doc, "_LogStartSeq");
+    int64_t chain_end = end;
+    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count(seq); ++seq)
+      chain_end = std::max(chain_end, end_by_seq[seq]);
+    RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}};
+    // A range that starts inside the previous one extends it (both restore from their own base set).
+    if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {
+      out.back().end_ms = std::max(out.back().end_ms, r.end_ms);
+      out.back().full_set_ids.push_back(s.id);
+      out.back().full_set_end_ms.push_back(end);
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<std::string> base_set_for(const std::vector<RestoreRange>& ranges, int64_t time_ms) {
+  std::optional<std::string> best;
+  for (const auto& r : ranges) {
+    if (time_ms < r.begin_ms || time_ms > r.end_ms) continue;
+    for (size_t i = 0; i < r.full_set_ids.size(); ++i)
+      if (r.full_set_end_ms[i] <= time_ms) best = r.full_set_ids[i];
+  }
+  return best;
+}
+
+}  // namespace opendbs::api::ops

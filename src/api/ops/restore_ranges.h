@@ -1,0 +1,26 @@
+// What a plan can be restored to. A `range` starts at the end of a finished physical full set and runs,
+// without a gap, through the log files that follow it (each log file carries its sequence number
+// `_Seq`, and the set the `_LogStartSeq` of the first file it needs); a `point` is a finished set
+// that no unbroken log chain follows (every logical set is one).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "catalog/store.h"
+
+namespace opendbs::api::ops {
+
+struct RestoreRange {
+  std::string type;   // "range" or "point"
+  int64_t begin_ms = 0, end_ms = 0;
+  std::vector<std::string> full_set_ids;  // the sets the range or point starts from, oldest first
+  std::vector<int64_t> full_set_end_ms;   // their consistent points, same order
+};
+
+core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id);
+
+// The newest finished full set a restore to `time_ms` starts from, if any range or point covers it.
+std::optional<std::string> base_set_for(const std::vector<RestoreRange>& ranges, int64_t time_ms);
+
+}  // namespace opendbs::api::ops

@@ -1,0 +1,56 @@
+#include "jobs/tasks.h"
+
+#include <algorithm>
+
+#include "core/ids.h"
+
+namespace opendbs::jobs {
+
+catalog::Record new_task(std::string_view kind, const catalog::Record& plan, int64_t now_ms,
+                         boost::json::object payload, std::string id) {
+  catalog::Record r{id.empty() ? core::new_job_id() : std::move(id), plan.account_id, plan.id, "queued", now_ms, {}};
+  r.doc["TaskId"] = r.id;
+  r.doc["TaskKind"] = kind;
+  r.doc["BackupPlanId"] = plan.id;
+  r.doc["CreateTime"] = now_ms;
+  r.doc["Attempts"] = 0;
+  r.doc["Progress"] = 0;
+  r.doc["Payload"] = std::move(payload);
+  return r;
+}
+
+core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, const std::string& plan_id,
+                                                            const std::vector<std::string_view>& kinds) {
+  catalog::Query q{catalog::Kind::task};
+  q.parent_id = plan_id;
+  q.states = {"queued", "running"};
+  OPENDBS_ASSIGN(auto all, tx.list(q));
+  if (kinds.empty()) return all;
+  std::vector<catalog::Record> out;
+  for (auto& t : all) {
+    const auto kind = std::string_view(t.doc.at("TaskKind").as_string());
+    if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::string& plan_id,
+                                                    const std::vector<std::string_view>& kinds,
+                                                    const std::string& by_request_id, int64_t now_ms) {
+  OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan_id, kinds));
+  std::vector<std::string> running;
+  for (auto& t : tasks) {
+    t.doc["_CancelRequestedBy"] = by_request_id;
+    t.doc["ErrMessage"] = "stopped by StopBackupPlan (request " + by_request_id + ")";
+    if (t.state == "queued") {
+      t.state = "cancelled";
+      t.doc["FinishTime"] = now_ms;
+    } else {
+      running.push_back(t.id);
+    }
+    OPENDBS_TRY(tx.put(catalog::Kind::task, t));
+  }
+  return running;
+}
+
+}  // namespace opendbs::jobs

@@ -1,0 +1,49 @@
+// Task records: the queue that connects the API (which only records intent) with the workers (which
+// run engines). A task is a catalog record of Kind::task:
+//   state     queued → running → succeeded | failed | cancelled
+//   parent_id the plan; doc.TaskKind one of the kinds below; doc.Payload what the worker needs;
+//   doc._LeaseOwner/_LeaseExpiresMs the lease; doc._CancelRequestedBy the request that cancelled it.
+// The API creates and cancels tasks inside its own transaction, then tells the Runtime, so that
+// workers start or stop at once rather than at their next poll.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/store.h"
+
+namespace opendbs::jobs {
+
+namespace task_kind {
+inline constexpr std::string_view precheck = "precheck";
+inline constexpr std::string_view full_backup = "full_backup";
+inline constexpr std::string_view log_backup = "log_backup";
+inline constexpr std::string_view restore = "restore";
+inline constexpr std::string_view download = "download";
+}  // namespace task_kind
+
+// A queued task record; the caller puts it in its transaction. `id` empty = a fresh job id.
+catalog::Record new_task(std::string_view kind, const catalog::Record& plan, int64_t now_ms,
+                         boost::json::object payload, std::string id = {});
+
+// Unfinished (queued or running) tasks of a plan, optionally only of the given kinds.
+core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, const std::string& plan_id,
+                                                            const std::vector<std::string_view>& kinds = {});
+
+// Cancels the plan's unfinished tasks of the given kinds: queued ones end at once as cancelled, running
+// ones are marked so their worker stops. Returns the ids of the running ones (to signal them now).
+core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::string& plan_id,
+                                                    const std::vector<std::string_view>& kinds,
+                                                    const std::string& by_request_id, int64_t now_ms);
+
+// What the API needs from the running task engine.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  virtual void wake() = 0;                                        // new tasks are queued
+  virtual void cancel_now(const std::vector<std::string>& task_ids) = 0;  // stop these if running here
+};
+
+}  // namespace opendbs::jobs
