@@ -44,7 +44,7 @@ class Backend {
 };
 
 // Opens the backend a repository URL names: a directory path (absolute or relative, or file://...)
-// or s3://[endpoint/]bucket/prefix (see docs/REPOSITORY.md for the S3 options).
+// or s3://BUCKET[/PREFIX][?option=value&...] (RetryingBackend around S3Backend; docs/S3.md lists the options).
 core::Result<std::unique_ptr<Backend>> open_backend(const std::string& url);
 
 }  // namespace opendbs::repo
