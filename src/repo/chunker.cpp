@@ -1,0 +1,104 @@
+#include "repo/chunker.h"
+
+#include <array>
+#include <algorithm>
+#include <bit>
+
+#include "core/errors.h"
+#include "repo/format.h"
+
+namespace opendbs::repo {
+namespace {
+
+// GEAR[i] = i-th output of splitmix64 seeded with format::kGearSeed (§4).
+std::array<uint64_t, 256> make_gear() {
+  std::array<uint64_t, 256> gear{};
+  uint64_t state = format::kGearSeed;
+  for (auto& g : gear) {
+    state += 0x9e3779b97f4a7c15ULL;
+    uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    g = z ^ (z >> 31);
+  }
+  return gear;
+}
+
+const std::array<uint64_t, 256> kGear = make_gear();
+
+uint64_t top_bits(int count) { return count <= 0 ? 0 : ~uint64_t{0} << (64 - count); }
+
+}  // namespace
+
+ChunkerParams default_chunker_params() {
+  return {format::kChunkMinDefault, format::kChunkAvgDefault, format::kChunkMaxDefault};
+}
+
+core::Status validate_chunker_params(const ChunkerParams& p) {
+  const bool ok = p.min_size >= 64 && std::has_single_bit(p.avg_size) && p.min_size < p.avg_size &&
+                  p.avg_size < p.max_size && p.max_size <= 64u * 1024 * 1024;
+  if (!ok)
+    return core::errors::invalid_parameter(
+        "chunker", std::to_string(p.min_size) + "/" + std::to_string(p.avg_size) + "/" + std::to_string(p.max_size),
+        "min >= 64 < avg (a power of two) < max <= 64 MiB");
+  return {};
+}
+
+Chunker::Chunker(ChunkerParams params) : params_(params) {
+  const int bits = std::countr_zero(params.avg_size);
+  mask_small_ = top_bits(bits + 2);
+  mask_large_ = top_bits(bits - 2);
+}
+
+size_t Chunker::find_cut(const uint8_t* data, size_t n) const {
+  if (n <= params_.min_size) return n;
+  const size_t end = n < params_.max_size ? n : params_.max_size;
+  const size_t normal = end < params_.avg_size ? end : params_.avg_size;
+  uint64_t h = 0;
+  size_t i = params_.min_size;
+  for (; i < normal; ++i) {
+    h = (h << 1) + kGear[data[i]];
+    if ((h & mask_small_) == 0) return i + 1;
+  }
+  for (; i < end; ++i) {
+    h = (h << 1) + kGear[data[i]];
+    if ((h & mask_large_) == 0) return i + 1;
+  }
+  return end;
+}
+
+core::Status StreamChunker::push(std::string_view bytes, const Emit& emit) {
+  // Appending at most max_size at a time and cutting down to < max_size after each append keeps the
+  // buffer under 2 × max_size.
+  const size_t max = chunker_.params().max_size;
+  while (!bytes.empty()) {
+    const size_t take = std::min(bytes.size(), max);
+    buffer_.append(bytes.data(), take);
+    bytes.remove_prefix(take);
+    OPENDBS_TRY(emit_ready(false, emit));
+    buffer_.erase(0, start_);
+    start_ = 0;
+  }
+  return {};
+}
+
+core::Status StreamChunker::finish(const Emit& emit) {
+  OPENDBS_TRY(emit_ready(true, emit));
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  start_ = 0;
+  return {};
+}
+
+core::Status StreamChunker::emit_ready(bool final, const Emit& emit) {
+  const size_t max = chunker_.params().max_size;
+  while (buffer_.size() - start_ > 0 && (final || buffer_.size() - start_ >= max)) {
+    const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data()) + start_;
+    const size_t cut = chunker_.find_cut(p, buffer_.size() - start_);
+    OPENDBS_TRY(emit(std::string(buffer_.data() + start_, cut)));
+    start_ += cut;
+  }
+  return {};
+}
+
+}  // namespace opendbs::repo

@@ -1,0 +1,59 @@
+// FastCDC content-defined chunking (docs/REPOSITORY.md §4). Cut points depend only on the bytes just
+// before them, so an insertion or deletion in a stream moves only the cuts next to it and every other
+// chunk (hence its id) stays the same: that is what makes a second backup small.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace opendbs::repo {
+
+struct ChunkerParams {
+  uint32_t min_size = 0;
+  uint32_t avg_size = 0;  // a power of two
+  uint32_t max_size = 0;
+};
+
+ChunkerParams default_chunker_params();
+// min ≥ 64, avg a power of two, min < avg < max ≤ 64 MiB.
+core::Status validate_chunker_params(const ChunkerParams& params);
+
+class Chunker {
+ public:
+  explicit Chunker(ChunkerParams params);  // params must validate
+
+  // Length of the chunk that starts at data[0], given n available bytes: the first cut point, or
+  // min(n, max_size) when there is none. A cut at position p depends only on data[0..p), so callers
+  // that stream must only trust a result when n ≥ max_size or the input has ended.
+  size_t find_cut(const uint8_t* data, size_t n) const;
+
+  const ChunkerParams& params() const { return params_; }
+
+ private:
+  ChunkerParams params_;
+  uint64_t mask_small_;  // stricter mask before avg_size
+  uint64_t mask_large_;  // looser mask after avg_size
+};
+
+// Cuts a stream pushed in arbitrary pieces into the same chunks as if it came in one piece. Holds at
+// most 2 × max_size bytes.
+class StreamChunker {
+ public:
+  using Emit = std::function<core::Status(std::string&& chunk)>;
+  explicit StreamChunker(const Chunker& chunker) : chunker_(chunker) {}
+
+  core::Status push(std::string_view bytes, const Emit& emit);
+  core::Status finish(const Emit& emit);  // emits what remains
+
+ private:
+  core::Status emit_ready(bool final, const Emit& emit);
+  const Chunker& chunker_;
+  std::string buffer_;
+  size_t start_ = 0;
+};
+
+}  // namespace opendbs::repo

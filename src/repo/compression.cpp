@@ -1,0 +1,104 @@
+#include "repo/compression.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include <charconv>
+#include <memory>
+
+#include "core/errors.h"
+
+namespace opendbs::repo {
+namespace {
+
+// One compression context per thread: creating a ZSTD_CCtx per chunk would cost more than a small chunk.
+ZSTD_CCtx* thread_cctx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  return ctx.get();
+}
+
+ZSTD_DCtx* thread_dctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  return ctx.get();
+}
+
+std::string stored_as_is(std::string_view raw) {
+  std::string out(1, static_cast<char>(format::Compression::kNone));
+  out.append(raw);
+  return out;
+}
+
+}  // namespace
+
+core::Result<CompressionSpec> parse_compression(std::string_view text) {
+  if (text == "none") return CompressionSpec{format::Compression::kNone, 0};
+  if (text == "lz4") return CompressionSpec{format::Compression::kLz4, 0};
+  if (text == "zstd") return CompressionSpec{};
+  if (text.rfind("zstd:", 0) == 0) {
+    int level = 0;
+    auto digits = text.substr(5);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
+    if (ec == std::errc() && end == digits.data() + digits.size() && level >= 1 && level <= 19)
+      return CompressionSpec{format::Compression::kZstd, level};
+  }
+  return core::errors::invalid_parameter("compression", text, "zstd, zstd:1..zstd:19, lz4 or none");
+}
+
+std::string to_string(const CompressionSpec& spec) {
+  switch (spec.kind) {
+    case format::Compression::kNone: return "none";
+    case format::Compression::kLz4: return "lz4";
+    case format::Compression::kZstd: return "zstd:" + std::to_string(spec.level);
+  }
+  return "none";
+}
+
+std::string compress_chunk(const CompressionSpec& spec, std::string_view raw) {
+  std::string out;
+  if (spec.kind == format::Compression::kZstd) {
+    out.resize(1 + ZSTD_compressBound(raw.size()));
+    size_t n = ZSTD_compressCCtx(thread_cctx(), out.data() + 1, out.size() - 1, raw.data(), raw.size(), spec.level);
+    if (ZSTD_isError(n)) return stored_as_is(raw);
+    out.resize(1 + n);
+  } else if (spec.kind == format::Compression::kLz4) {
+    out.resize(1 + LZ4_compressBound(static_cast<int>(raw.size())));
+    int n = LZ4_compress_default(raw.data(), out.data() + 1, static_cast<int>(raw.size()),
+                                 static_cast<int>(out.size() - 1));
+    if (n <= 0) return stored_as_is(raw);
+    out.resize(1 + static_cast<size_t>(n));
+  } else {
+    return stored_as_is(raw);
+  }
+  if (out.size() >= raw.size() + 1) return stored_as_is(raw);
+  out[0] = static_cast<char>(spec.kind);
+  return out;
+}
+
+core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len) {
+  if (stored.empty()) return core::errors::corrupt("empty blob plaintext (no compression kind)");
+  const auto kind = static_cast<format::Compression>(stored[0]);
+  stored.remove_prefix(1);
+  std::string out(raw_len, '\0');
+  switch (kind) {
+    case format::Compression::kNone:
+      if (stored.size() != raw_len) return core::errors::corrupt("uncompressed blob has the wrong length");
+      return std::string(stored);
+    case format::Compression::kZstd: {
+      size_t n = ZSTD_decompressDCtx(thread_dctx(), out.data(), out.size(), stored.data(), stored.size());
+      if (ZSTD_isError(n) || n != raw_len)
+        return core::errors::corrupt(std::string("zstd payload does not decompress to the indexed length: ") +
+                                     (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length"));
+      return out;
+    }
+    case format::Compression::kLz4: {
+      int n = LZ4_decompress_safe(stored.data(), out.data(), static_cast<int>(stored.size()),
+                                  static_cast<int>(raw_len));
+      if (n < 0 || static_cast<size_t>(n) != raw_len)
+        return core::errors::corrupt("lz4 payload does not decompress to the indexed length");
+      return out;
+    }
+  }
+  return core::errors::corrupt("unknown compression kind " + std::to_string(static_cast<int>(kind)));
+}
+
+}  // namespace opendbs::repo

@@ -1,0 +1,26 @@
+// Per-chunk compression (docs/REPOSITORY.md §4): the stored plaintext of a blob is kind(1) || payload.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "repo/format.h"
+
+namespace opendbs::repo {
+
+struct CompressionSpec {
+  format::Compression kind = format::Compression::kZstd;
+  int level = format::kZstdLevelDefault;  // zstd only
+};
+
+// "zstd", "zstd:N" (1..19), "lz4" or "none".
+core::Result<CompressionSpec> parse_compression(std::string_view text);
+std::string to_string(const CompressionSpec& spec);
+
+// kind || payload; falls back to kind 0 when compression does not make the chunk smaller.
+std::string compress_chunk(const CompressionSpec& spec, std::string_view raw);
+// Inverse of compress_chunk; `raw_len` is the chunk size recorded in the index.
+core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len);
+
+}  // namespace opendbs::repo

@@ -1,0 +1,103 @@
+#include "repo/keys.h"
+
+#include <gtest/gtest.h>
+
+#include "repo/blob.h"
+#include "repo/test_support.h"
+
+namespace opendbs::repo {
+namespace {
+
+using testing::passphrase;
+
+Secret secret_of(const std::string& p) { return Secret{p, "passphrase", std::nullopt}; }
+
+MasterKey test_key() { return new_master_key(std::string(64, 'a'), {1024, 4096, 16384}); }
+
+TEST(KeySlot, RightPassphraseUnwrapsTheMasterKey) {
+  const auto key = test_key();
+  KeySlotInfo info{"", "initial", "", 1};
+  const auto slot = seal_key_slot(key, secret_of("s3cret"), info, 10);
+  auto opened = open_key_slot(slot, secret_of("s3cret"));
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened->has_value());
+  EXPECT_EQ((*opened)->data_key, key.data_key);
+  EXPECT_EQ((*opened)->chunk_key, key.chunk_key);
+  EXPECT_EQ((*opened)->repo_id, key.repo_id);
+  EXPECT_EQ(info.slot_id.size(), 16u);
+}
+
+TEST(KeySlot, WrongPassphraseIsNoKeyNotAnError) {
+  KeySlotInfo info{"", "x", "", 1};
+  const auto slot = seal_key_slot(test_key(), secret_of("s3cret"), info, 10);
+  auto opened = open_key_slot(slot, secret_of("s3cret "));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened->has_value());
+}
+
+TEST(KeySlot, TamperedSlotDoesNotOpen) {
+  KeySlotInfo info{"", "x", "", 1};
+  auto slot = seal_key_slot(test_key(), secret_of("s3cret"), info, 10);
+  const auto at = slot.find("\"wrapped\":\"") + 14;
+  slot[at] = slot[at] == 'A' ? 'B' : 'A';
+  auto opened = open_key_slot(slot, secret_of("s3cret"));
+  EXPECT_TRUE(!opened.ok() || !opened->has_value());
+}
+
+TEST(MasterKey, ExportRoundTrips) {
+  const auto key = test_key();
+  auto parsed = parse_master_key_json(master_key_json(key));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->data_key, key.data_key);
+  EXPECT_EQ(parsed->chunker.avg_size, 4096u);
+}
+
+TEST(Blob, RoundTripsWithEveryCompression) {
+  const auto key = test_key();
+  const auto raw = testing::random_data(50000, 7);
+  const auto id = chunk_id(key, raw);
+  for (const char* c : {"zstd", "zstd:1", "zstd:19", "lz4", "none"}) {
+    auto spec = parse_compression(c);
+    ASSERT_TRUE(spec.ok());
+    auto sealed = seal_blob(key, id, *spec, raw);
+    auto back = open_blob(key, id, sealed, raw.size());
+    ASSERT_TRUE(back.ok()) << c << ": " << back.error().message;
+    EXPECT_EQ(*back, raw);
+  }
+}
+
+TEST(Blob, ChunkIdIsKeyed) {
+  auto a = test_key(), b = test_key();
+  EXPECT_NE(chunk_id(a, "same bytes"), chunk_id(b, "same bytes"));
+  EXPECT_EQ(chunk_id(a, "same bytes"), chunk_id(a, "same bytes"));
+}
+
+TEST(Blob, AnyFlippedByteIsDetected) {
+  const auto key = test_key();
+  const auto raw = testing::random_data(2000, 8);
+  const auto id = chunk_id(key, raw);
+  const auto sealed = seal_blob(key, id, {}, raw);
+  for (size_t i = 0; i < sealed.size(); i += 7) {
+    auto bad = sealed;
+    bad[i] ^= 0x01;
+    EXPECT_FALSE(open_blob(key, id, bad, raw.size()).ok()) << "flip at " << i;
+  }
+  auto other_id = id;
+  other_id[0] ^= 1;
+  EXPECT_FALSE(open_blob(key, other_id, sealed, raw.size()).ok()) << "blob must be bound to its id";
+}
+
+TEST(Compression, ParsesSpecsAndRejectsNonsense) {
+  EXPECT_EQ(to_string(*parse_compression("zstd")), "zstd:3");
+  EXPECT_EQ(to_string(*parse_compression("zstd:7")), "zstd:7");
+  EXPECT_FALSE(parse_compression("zstd:0").ok());
+  EXPECT_FALSE(parse_compression("gzip").ok());
+}
+
+TEST(Compression, IncompressibleChunkIsStoredAsIs) {
+  auto stored = compress_chunk(*parse_compression("zstd"), std::string(1, 'x'));
+  EXPECT_EQ(stored[0], 0);
+}
+
+}  // namespace
+}  // namespace opendbs::repo

@@ -1,0 +1,147 @@
+// Repository::prune (docs/REPOSITORY.md §10): delete what no manifest references, repack packs that are
+// mostly garbage. Order: new packs → new index → old index files → old packs → stale locks.
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+#include "core/crypto.h"
+#include "core/errors.h"
+#include "repo/blob.h"
+#include "repo/lock.h"
+#include "repo/pack.h"
+#include "repo/repo_state.h"
+
+namespace opendbs::repo {
+namespace {
+
+struct PackPlan {
+  std::vector<IndexPack> keep;             // packs kept as they are
+  std::vector<IndexPack> repack;           // packs whose live entries move to new packs
+  std::vector<std::string> delete_names;  // packs to delete (garbage and repacked)
+  uint64_t bytes_freed = 0;
+};
+
+core::Result<std::unordered_set<std::string>> referenced_chunks(Repository& repo) {
+  std::unordered_set<std::string> live;
+  OPENDBS_ASSIGN(auto sets, repo.list_sets());
+  for (const auto& id : sets) {
+    auto m = repo.load_manifest(id);
+    if (!m.ok()) return m.error().with_context("prune stopped, nothing deleted: set " + id + " is unreadable");
+    for (const auto& s : m->streams)
+      for (const auto& c : s.chunks) live.insert(c.id);
+  }
+  return live;
+}
+
+PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
+              const std::map<std::string, uint64_t>& present, const std::unordered_set<std::string>& live) {
+  PackPlan plan;
+  std::unordered_set<std::string> claimed;  // live chunk ids already kept in some pack
+  for (const auto& [pack_id, entries] : indexed) {
+    auto it = present.find(pack_object_name(pack_id));
+    if (it == present.end()) continue;  // missing: its entries drop out of the index; check reports it
+    uint64_t total = 0, live_bytes = 0;
+    IndexPack live_part{pack_id, {}};
+    for (const auto& e : entries) {
+      total += e.stored_len;
+      if (live.count(e.id) && claimed.insert(e.id).second) {
+        live_bytes += e.stored_len;
+        live_part.entries.push_back(e);
+      }
+    }
+    if (live_bytes == 0) {
+      plan.delete_names.push_back(it->first);
+      plan.bytes_freed += it->second;
+    } else if (static_cast<double>(total - live_bytes) > format::kRepackGarbageFraction * static_cast<double>(total)) {
+      plan.repack.push_back(std::move(live_part));
+      plan.delete_names.push_back(it->first);
+      plan.bytes_freed += it->second - live_bytes;
+    } else {
+      plan.keep.push_back(IndexPack{pack_id, entries});
+    }
+  }
+  for (const auto& [name, size] : present) {
+    if (!indexed.count(name.substr(name.rfind('/') + 1))) {
+      plan.delete_names.push_back(name);
+      plan.bytes_freed += size;
+    }
+  }
+  return plan;
+}
+
+// Copies the live blobs of `repack` (verified first) into new packs; returns them for the index.
+core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::vector<IndexPack>& repack) {
+  std::vector<IndexPack> written;
+  PackBuilder builder;
+  auto flush = [&]() -> core::Status {
+    if (builder.empty()) return {};
+    IndexPack pack{core::to_hex(core::random_bytes(format::kIdSize)), builder.entries()};
+    OPENDBS_TRY(state.backend->put(pack_object_name(pack.pack_id), builder.finish(state.key)));
+    written.push_back(std::move(pack));
+    return {};
+  };
+  for (const auto& old : repack) {
+    OPENDBS_ASSIGN(auto bytes, state.backend->get(pack_object_name(old.pack_id)));
+    for (const auto& e : old.entries) {
+      if (uint64_t{e.offset} + e.stored_len > bytes.size())
+        return core::errors::corrupt("prune stopped: pack " + old.pack_id + " is shorter than its index says");
+      auto sealed = std::string_view(bytes).substr(e.offset, e.stored_len);
+      auto raw = open_blob(state.key, e.id, sealed, e.raw_len);
+      if (!raw.ok())
+        return raw.error().with_context("prune stopped: " +
+                                        describe_chunk(e.id, {old.pack_id, e.offset, e.stored_len, e.raw_len}));
+      builder.add(e.id, sealed, e.raw_len);
+      if (builder.size() >= state.options.pack_target_size) OPENDBS_TRY(flush());
+    }
+  }
+  OPENDBS_TRY(flush());
+  return written;
+}
+
+}  // namespace
+
+core::Result<PruneReport> Repository::prune() {
+  OPENDBS_ASSIGN(auto lock, RepoLock::acquire(*state_->backend, LockKind::kExclusive, "prune",
+                                              state_->options.lock_lease_ms, *state_->clock));
+  OPENDBS_ASSIGN(auto live, referenced_chunks(*this));
+  OPENDBS_ASSIGN(auto index_objects, state_->backend->list(std::string(format::kIndexPrefix)));
+  std::map<std::string, std::vector<PackEntry>> indexed;
+  for (const auto& obj : index_objects) {
+    OPENDBS_ASSIGN(auto sealed, state_->backend->get(obj.name));
+    auto packs = decode_index_file(state_->key, sealed);
+    if (!packs.ok()) return packs.error().with_context("prune stopped, nothing deleted: index file " + obj.name);
+    for (auto& p : *packs) {
+      auto& entries = indexed[p.pack_id];
+      if (entries.empty()) entries = std::move(p.entries);  // the same pack in two files lists the same blobs
+    }
+  }
+  OPENDBS_ASSIGN(auto objects, state_->backend->list(std::string(format::kDataPrefix)));
+  std::map<std::string, uint64_t> present;
+  for (const auto& o : objects) present[o.name] = o.size;
+
+  PackPlan p = plan(indexed, present, live);
+  PruneReport report;
+  const bool index_changes = !p.delete_names.empty() || index_objects.size() > 1;
+  if (index_changes) {
+    OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack));
+    std::vector<IndexPack> all = std::move(p.keep);
+    all.insert(all.end(), repacked.begin(), repacked.end());
+    const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
+    if (!all.empty()) OPENDBS_TRY(state_->backend->put(name, encode_index_file(state_->key, all)));
+    if (!lock->held())
+      return core::make_error("ServiceUnavailable", "prune stopped before deleting: its lock lease lapsed");
+    for (const auto& obj : index_objects) OPENDBS_TRY(state_->backend->remove(obj.name));
+    for (const auto& pack : p.delete_names) OPENDBS_TRY(state_->backend->remove(pack));
+    report.packs_deleted = p.delete_names.size() - p.repack.size();
+    report.packs_repacked = p.repack.size();
+    report.index_files_replaced = index_objects.size();
+    report.bytes_freed = p.bytes_freed;
+  }
+  OPENDBS_ASSIGN(report.locks_removed, remove_stale_locks(*state_->backend, *state_->clock));
+  OPENDBS_ASSIGN(auto fresh, load_index(*state_));
+  std::lock_guard lk(state_->index_mutex);
+  state_->index = std::move(fresh);
+  return report;
+}
+
+}  // namespace opendbs::repo

@@ -1,0 +1,146 @@
+// repo::Repository — the API the rest of opendbs uses to store and read backup sets
+// (docs/REPOSITORY.md). Jobs and engines code against this header only.
+//
+// Thread safety: one Repository may be used from several threads; a SetWriter's streams may be
+// written concurrently from several threads (one thread per StreamWriter). The Repository must outlive
+// every SetWriter and StreamReader it hands out.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "repo/backend/backend.h"
+#include "repo/chunker.h"
+#include "repo/compression.h"
+#include "repo/format.h"
+#include "repo/keys.h"
+#include "repo/manifest.h"
+
+namespace opendbs::repo {
+
+struct RepoOptions {
+  CompressionSpec compression;                       // how new chunks are stored
+  ChunkerParams chunker = default_chunker_params();  // init only: fixed for the repository's life
+  uint64_t pack_target_size = format::kPackTargetDefault;
+  unsigned worker_threads = 0;                       // hashing/compression/encryption/fetch; 0 = cores
+  int scrypt_log_n = format::kScryptLogNDefault;     // cost of new key slots (tests lower it)
+  int64_t lock_lease_ms = format::kLockLeaseDefaultMs;
+  std::string key_label = "initial";                 // label of the first key slot (init)
+  const core::Clock* clock = nullptr;                // nullptr = the system clock
+};
+
+struct SetStats {
+  uint64_t bytes_in = 0;
+  uint64_t bytes_stored = 0;  // new bytes written after dedup + compression (+ encryption overhead)
+  uint64_t chunks = 0;
+  uint64_t chunks_new = 0;
+};
+
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  virtual core::Status write(std::string_view bytes) = 0;
+  virtual core::Status close() = 0;  // waits until every chunk of the stream is stored or queued in a pack
+};
+
+// One backup set being written. Holds a shared repository lock until commit or abort.
+class SetWriter {
+ public:
+  virtual ~SetWriter() = default;  // aborts when neither commit nor abort was called
+  // `meta.size` is informative; the manifest records the number of bytes actually written.
+  virtual core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta) = 0;
+  // Makes everything durable: packs, then the index, then the manifest. Every stream must be closed.
+  virtual core::Status commit(const boost::json::object& engine_metadata) = 0;
+  virtual void abort() = 0;  // discards; what was written is garbage for prune
+  virtual SetStats stats() const = 0;
+};
+
+// Random access to one stream of a committed set; every chunk read is verified.
+class StreamReader {
+ public:
+  virtual ~StreamReader() = default;
+  virtual uint64_t size() const = 0;
+  // Up to `length` bytes at `offset` (fewer only at the end of the stream).
+  virtual core::Result<std::string> read(uint64_t offset, uint64_t length) = 0;
+};
+
+struct RestoreOptions {
+  unsigned parallelism = 0;  // concurrent fetches; 0 = 2 × worker threads
+};
+
+struct RepoStats {
+  uint64_t sets = 0;
+  uint64_t packs = 0;
+  uint64_t stored_bytes = 0;   // sum of pack sizes
+  uint64_t logical_bytes = 0;  // sum of stream sizes over every set
+  uint64_t unique_bytes = 0;   // raw bytes of distinct chunks in the index
+  double dedup_ratio = 0;      // logical_bytes / stored_bytes
+};
+
+struct CheckOptions {
+  bool read_data = false;  // also read and verify every blob of every pack
+};
+
+struct CheckReport {
+  std::vector<std::string> errors;    // damage: a set cannot be fully restored, or an object is corrupt
+  std::vector<std::string> warnings;  // harmless: e.g. unreferenced packs that prune will remove
+  uint64_t packs_checked = 0;
+  uint64_t bytes_read = 0;
+  bool clean() const { return errors.empty(); }
+};
+
+struct PruneReport {
+  uint64_t packs_deleted = 0;
+  uint64_t packs_repacked = 0;
+  uint64_t index_files_replaced = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t locks_removed = 0;
+};
+
+struct RepoState;  // internal
+
+class Repository {
+ public:
+  static core::Result<std::unique_ptr<Repository>> init(std::unique_ptr<Backend> backend, const KeySource& key,
+                                                        const RepoOptions& options);
+  static core::Result<std::unique_ptr<Repository>> open(std::unique_ptr<Backend> backend, const KeySource& key,
+                                                        const RepoOptions& options = {});
+  ~Repository();
+
+  const std::string& repo_id() const;
+  Backend& backend();
+
+  core::Result<std::unique_ptr<SetWriter>> begin_set(const std::string& set_id);
+  core::Result<std::vector<std::string>> list_sets();
+  core::Result<Manifest> load_manifest(const std::string& set_id);
+  core::Result<std::unique_ptr<StreamReader>> open_stream(const std::string& set_id, const std::string& stream);
+  // Writes every stream of the set under target_dir (created), with mode and mtime, fsynced.
+  core::Status restore_set(const std::string& set_id, const std::string& target_dir, const RestoreOptions& = {});
+  // Streams one stream's bytes, in order, to `sink` (prefetching in parallel).
+  core::Status read_stream(const std::string& set_id, const std::string& stream,
+                           const std::function<core::Status(std::string_view)>& sink);
+  core::Status forget_set(const std::string& set_id);  // removes the manifest; prune frees the data
+  core::Result<RepoStats> stats();
+
+  core::Result<CheckReport> check(const CheckOptions& options = {});
+  core::Result<PruneReport> prune();  // under an exclusive lock
+
+  core::Result<KeySlotInfo> add_key(const KeySource& key, const std::string& label);
+  core::Result<std::vector<KeySlotInfo>> list_keys();
+  core::Status remove_key(const std::string& slot_id);  // refuses to remove the last slot
+  std::string export_key() const;                      // the master key JSON (§3); keep it secret
+
+ private:
+  explicit Repository(std::unique_ptr<RepoState> state);
+  std::unique_ptr<RepoState> state_;
+};
+
+}  // namespace opendbs::repo
