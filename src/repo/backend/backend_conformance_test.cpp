@@ -36,11 +36,25 @@ core::Result<std::unique_ptr<repo::Backend>> s3_backend(const std::string& uniqu
   return std::unique_ptr<repo::Backend>(std::make_unique<repo::S3Backend>(config));
 }
 
+// The directory under which the Local kind makes its roots; removed when the test binary exits.
+const std::filesystem::path& local_roots() {
+  struct Roots {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("opendbs-conformance-" + core::random_alnum(8));
+    ~Roots() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Roots roots;
+  return roots.path;
+}
+
 std::vector<BackendKind> backend_kinds() {
   return {
       {"Local",
        [](const std::string& unique) -> core::Result<std::unique_ptr<repo::Backend>> {
-         auto root = std::filesystem::temp_directory_path() / ("opendbs-conformance-" + unique);
+         auto root = local_roots() / unique;
          return std::unique_ptr<repo::Backend>(std::make_unique<repo::LocalBackend>(root.string()));
        }},
       {"S3PathStyle", [](const std::string& u) { return s3_backend(u, true, 64ull << 20); }},

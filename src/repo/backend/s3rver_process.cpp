@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/ids.h"
@@ -41,6 +43,15 @@ core::Result<std::unique_ptr<S3rverProcess>> S3rverProcess::start() {
   server->directory_ = (fs::temp_directory_path() / ("opendbs-s3rver-" + core::random_alnum(8))).string();
   fs::create_directories(server->directory_);
 
+  // s3rver makes ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only offers from
+  // its legacy provider; without it every truncated listing fails with a 500.
+  std::vector<std::string> environment = {"NODE_OPTIONS=--openssl-legacy-provider"};
+  for (char** variable = environ; *variable != nullptr; ++variable)
+    if (std::string_view(*variable).rfind("NODE_OPTIONS=", 0) != 0) environment.emplace_back(*variable);
+  std::vector<char*> envp;
+  for (auto& variable : environment) envp.push_back(variable.data());
+  envp.push_back(nullptr);
+
   int out[2];
   if (::pipe(out) != 0) return core::errors::io("pipe failed");
   const pid_t pid = ::fork();
@@ -50,8 +61,9 @@ core::Result<std::unique_ptr<S3rverProcess>> S3rverProcess::start() {
     ::dup2(out[1], STDOUT_FILENO);
     ::close(out[0]);
     ::close(out[1]);
-    ::execl(program.c_str(), program.c_str(), "--directory", server->directory_.c_str(), "--address", "127.0.0.1",
-            "--port", "0", "--silent", "--service-endpoint", "localhost", "--configure-bucket", kBucket, nullptr);
+    ::execle(program.c_str(), program.c_str(), "--directory", server->directory_.c_str(), "--address", "127.0.0.1",
+             "--port", "0", "--silent", "--service-endpoint", "localhost", "--configure-bucket", kBucket, nullptr,
+             envp.data());
     ::_exit(127);
   }
   server->pid_ = pid;
