@@ -8,20 +8,14 @@ using namespace opendbs::api;
 
 namespace {
 
-struct WireRequest {
-  std::string method, target, body;
-  ParamList headers;
+void set_header(SignedHttpRequest& r, const std::string& name, const std::string& value) {
+  for (auto& h : r.headers)
+    if (h.first == name) h.second = value;
+}
 
-  static WireRequest from(const SignedHttpRequest& r) { return {r.method, r.target, r.body, r.headers}; }
-  HttpRequestView view() const { return {method, target, headers, body}; }
-  void set_header(const std::string& name, const std::string& value) {
-    for (auto& h : headers)
-      if (h.first == name) h.second = value;
-  }
-  void remove_header(const std::string& name) {
-    std::erase_if(headers, [&](auto& h) { return h.first == name; });
-  }
-};
+void remove_header(SignedHttpRequest& r, const std::string& name) {
+  std::erase_if(r.headers, [&](auto& h) { return h.first == name; });
+}
 
 const SignInput kInput{.method = "GET",
                        .host = "127.0.0.1:8080",
@@ -33,13 +27,13 @@ const SignInput kInput{.method = "GET",
                        .timestamp = "2024-01-15T08:30:00Z"};
 
 // A signed V1 GET whose query is re-assembled from `params`, in order, after `edit` changed them.
-WireRequest v1_with(const std::function<void(ParamList&)>& edit) {
+SignedHttpRequest v1_with(const std::function<void(ParamList&)>& edit) {
   const SignedHttpRequest signed_request = sign_v1(kInput, false);
   ParamList params = *parse_urlencoded(std::string_view(signed_request.target).substr(2));
   edit(params);
   std::string target = "/?";
   for (const auto& [n, v] : params) target += percent_encode(n) + "=" + percent_encode(v) + "&";
-  return {"GET", target, "", {}};
+  return {"GET", target, {}, ""};
 }
 
 void erase_param(ParamList& p, std::string_view name) {
@@ -50,7 +44,7 @@ void set_param(ParamList& p, std::string_view name, std::string value) {
     if (kv.first == name) kv.second = std::move(value);
 }
 
-std::string error_code(const WireRequest& w) {
+std::string error_code(const SignedHttpRequest& w) {
   auto d = decode_request(w.view());
   return d.ok() ? "ok" : d.error().code;
 }
@@ -61,7 +55,7 @@ TEST(RequestDecoder, V1SeparatesApiParametersFromCommonOnesAndLiftsRegionId) {
   SignInput input = kInput;
   input.params.emplace_back("RegionId", "cn-hangzhou");
   input.security_token = "sts-token";
-  const WireRequest wire = WireRequest::from(sign_v1(input, false));
+  const SignedHttpRequest wire = sign_v1(input, false);
   auto d = decode_request(wire.view());
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->scheme, SignatureScheme::v1_hmac_sha1);
@@ -74,17 +68,17 @@ TEST(RequestDecoder, V1SeparatesApiParametersFromCommonOnesAndLiftsRegionId) {
 }
 
 TEST(RequestDecoder, AcceptsOnlyGetAndPostOnTheRoot) {
-  WireRequest wire = WireRequest::from(sign_v1(kInput, false));
+  SignedHttpRequest wire = sign_v1(kInput, false);
   wire.method = "PUT";
   EXPECT_EQ(error_code(wire), "BadRequest");
-  wire = WireRequest::from(sign_v1(kInput, false));
+  wire = sign_v1(kInput, false);
   wire.target.insert(1, "api");
   EXPECT_EQ(error_code(wire), "BadRequest");
 }
 
 TEST(RequestDecoder, UnsignedRequestIsIncompleteSignature) {
-  EXPECT_EQ(error_code({"GET", "/?Action=StopBackupPlan", "", {}}), "IncompleteSignature");
-  EXPECT_EQ(error_code({"GET", "/", "", {{"authorization", "Bearer abc"}}}), "UnsupportedSignatureMethod");
+  EXPECT_EQ(error_code({"GET", "/?Action=StopBackupPlan", {}, ""}), "IncompleteSignature");
+  EXPECT_EQ(error_code({"GET", "/", {{"authorization", "Bearer abc"}}, ""}), "UnsupportedSignatureMethod");
 }
 
 TEST(RequestDecoder, V1MissingSignatureElementsAreIncompleteSignature) {
@@ -119,8 +113,8 @@ TEST(RequestDecoder, MalformedTimestampIsInvalidTimeStampFormat) {
     EXPECT_EQ(error_code(v1_with([&](ParamList& p) { set_param(p, "Timestamp", bad); })), "InvalidTimeStamp.Format")
         << bad;
   }
-  WireRequest v3 = WireRequest::from(sign_v3(kInput));
-  v3.set_header("x-acs-date", "yesterday");
+  SignedHttpRequest v3 = sign_v3(kInput);
+  set_header(v3, "x-acs-date", "yesterday");
   EXPECT_EQ(error_code(v3), "InvalidTimeStamp.Format");
 }
 
@@ -130,19 +124,19 @@ TEST(RequestDecoder, DuplicateParameterIsRejectedNamingIt) {
   EXPECT_EQ(d.error().code, "InvalidParameter");
   EXPECT_NE(d.error().message.find("StopMethod"), std::string::npos);
   // Also when one copy is in the query and the other in the form body.
-  const WireRequest split{
-      "POST", "/?BackupPlanId=a", "BackupPlanId=b", {{"content-type", "application/x-www-form-urlencoded"}}};
+  const SignedHttpRequest split{
+      "POST", "/?BackupPlanId=a", {{"content-type", "application/x-www-form-urlencoded"}}, "BackupPlanId=b"};
   EXPECT_EQ(error_code(split), "InvalidParameter");
 }
 
 TEST(RequestDecoder, MalformedPercentEncodingIsBadRequest) {
-  EXPECT_EQ(error_code({"GET", "/?AccessKeyId=a%2", "", {}}), "BadRequest");
-  EXPECT_EQ(error_code({"POST", "/", "Action=%XY", {{"content-type", "application/x-www-form-urlencoded"}}}),
+  EXPECT_EQ(error_code({"GET", "/?AccessKeyId=a%2", {}, ""}), "BadRequest");
+  EXPECT_EQ(error_code({"POST", "/", {{"content-type", "application/x-www-form-urlencoded"}}, "Action=%XY"}),
             "BadRequest");
 }
 
 TEST(RequestDecoder, BodyIsReadAsParametersOnlyWhenItIsAForm) {
-  const WireRequest json_body{"POST", "/?AccessKeyId=a", "Signature=x", {{"content-type", "application/json"}}};
+  const SignedHttpRequest json_body{"POST", "/?AccessKeyId=a", {{"content-type", "application/json"}}, "Signature=x"};
   auto d = decode_request(json_body.view());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().message.find("Signature"), std::string::npos);  // the body's Signature was not read
@@ -151,7 +145,7 @@ TEST(RequestDecoder, BodyIsReadAsParametersOnlyWhenItIsAForm) {
 TEST(RequestDecoder, V3TakesActionVersionAndCredentialFromHeaders) {
   SignInput input = kInput;
   input.security_token = "sts";
-  const WireRequest wire = WireRequest::from(sign_v3(input));
+  const SignedHttpRequest wire = sign_v3(input);
   auto d = decode_request(wire.view());
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->scheme, SignatureScheme::v3_acs3_hmac_sha256);
@@ -166,56 +160,56 @@ TEST(RequestDecoder, V3TakesActionVersionAndCredentialFromHeaders) {
 }
 
 TEST(RequestDecoder, V3OtherAlgorithmsAreUnsupported) {
-  WireRequest wire = WireRequest::from(sign_v3(kInput));
+  SignedHttpRequest wire = sign_v3(kInput);
   std::string auth = *header_value(wire.view(), "authorization");
-  wire.set_header("authorization", "ACS3-HMAC-SM3" + auth.substr(auth.find(' ')));
+  set_header(wire, "authorization", "ACS3-HMAC-SM3" + auth.substr(auth.find(' ')));
   EXPECT_EQ(error_code(wire), "UnsupportedSignatureMethod");
-  wire.set_header("authorization", "ACS3-RSA-SHA256" + auth.substr(auth.find(' ')));
+  set_header(wire, "authorization", "ACS3-RSA-SHA256" + auth.substr(auth.find(' ')));
   EXPECT_EQ(error_code(wire), "UnsupportedSignatureMethod");
 }
 
 TEST(RequestDecoder, V3AuthorizationWithoutAPartIsIncomplete) {
-  const WireRequest signed_wire = WireRequest::from(sign_v3(kInput));
+  const SignedHttpRequest signed_wire = sign_v3(kInput);
   const std::string auth = *header_value(signed_wire.view(), "authorization");
   for (std::string_view part : {"Credential=", "SignedHeaders=", "Signature="}) {
-    WireRequest wire = signed_wire;
+    SignedHttpRequest wire = signed_wire;
     std::string changed = auth;
     changed.replace(changed.find(part), part.size(), "Other=");
-    wire.set_header("authorization", changed);
+    set_header(wire, "authorization", changed);
     EXPECT_EQ(error_code(wire), "IncompleteSignature") << part;
   }
 }
 
 TEST(RequestDecoder, V3HostAndEveryXAcsHeaderMustBeSigned) {
-  const WireRequest signed_wire = WireRequest::from(sign_v3(kInput));
+  const SignedHttpRequest signed_wire = sign_v3(kInput);
   const std::string auth = *header_value(signed_wire.view(), "authorization");
-  WireRequest host_unsigned = signed_wire;
+  SignedHttpRequest host_unsigned = signed_wire;
   std::string without_host = auth;
   without_host.replace(without_host.find("host;"), 5, "");
-  host_unsigned.set_header("authorization", without_host);
+  set_header(host_unsigned, "authorization", without_host);
   EXPECT_EQ(error_code(host_unsigned), "IncompleteSignature");
 
-  WireRequest extra_header = signed_wire;
+  SignedHttpRequest extra_header = signed_wire;
   extra_header.headers.emplace_back("x-acs-extra", "1");
   auto d = decode_request(extra_header.view());
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().code, "IncompleteSignature");
   EXPECT_NE(d.error().message.find("x-acs-extra"), std::string::npos);
 
-  WireRequest signed_but_absent = signed_wire;
-  signed_but_absent.remove_header("x-acs-action");
+  SignedHttpRequest signed_but_absent = signed_wire;
+  remove_header(signed_but_absent, "x-acs-action");
   EXPECT_EQ(error_code(signed_but_absent), "IncompleteSignature");
 }
 
 TEST(RequestDecoder, V3FormBodyNeedsSignedContentType) {
-  WireRequest wire = WireRequest::from(sign_v3(kInput));
+  SignedHttpRequest wire = sign_v3(kInput);
   wire.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   wire.body = "Extra=1";
   EXPECT_EQ(error_code(wire), "IncompleteSignature");
 }
 
 TEST(RequestDecoder, V3ContentHashMustMatchTheBody) {
-  WireRequest wire = WireRequest::from(sign_v3(kInput));
+  SignedHttpRequest wire = sign_v3(kInput);
   wire.body = "tampered";
   auto d = decode_request(wire.view());
   ASSERT_FALSE(d.ok());
@@ -226,22 +220,22 @@ TEST(RequestDecoder, V3ContentHashMustMatchTheBody) {
 TEST(RequestDecoder, V3AccessKeyHeaderMustAgreeWithCredential) {
   SignInput input = kInput;
   input.security_token = "sts";
-  WireRequest wire = WireRequest::from(sign_v3(input));
-  wire.set_header("x-acs-accesskey-id", "someone-else");
+  SignedHttpRequest wire = sign_v3(input);
+  set_header(wire, "x-acs-accesskey-id", "someone-else");
   EXPECT_EQ(error_code(wire), "SignatureDoesNotMatch");
 }
 
 TEST(RequestDecoder, V3MissingActionNamesTheHeader) {
   SignInput input = kInput;
   input.action = "";
-  auto d = decode_request(WireRequest::from(sign_v3(input)).view());
+  auto d = decode_request(sign_v3(input).view());
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().code, "MissingParameter");
   EXPECT_NE(d.error().message.find("x-acs-action"), std::string::npos);
 }
 
 TEST(HeaderValue, TrimsAndJoinsRepeatedHeaders) {
-  const WireRequest wire{"GET", "/", "", {{"x-acs-a", "  one "}, {"x-acs-b", "b"}, {"x-acs-a", "\ttwo"}}};
+  const SignedHttpRequest wire{"GET", "/", {{"x-acs-a", "  one "}, {"x-acs-b", "b"}, {"x-acs-a", "\ttwo"}}, ""};
   EXPECT_EQ(header_value(wire.view(), "x-acs-a"), "one,two");
   EXPECT_EQ(header_value(wire.view(), "x-acs-b"), "b");
   EXPECT_FALSE(header_value(wire.view(), "x-acs-c"));

@@ -58,6 +58,9 @@ struct SignedHttpRequest {
   std::string target;                                        // "/" or "/?query"
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
   std::string body;
+
+  // The request as the server would see it (for self-checks and tests); valid while *this is.
+  HttpRequestView view() const { return {method, target, headers, body}; }
 };
 
 // V1 as pop-core sends it: every parameter canonically encoded and sorted, Signature last, either in the

@@ -13,18 +13,10 @@ using namespace opendbs::api;
 
 namespace {
 
-// A request that owns its text, so HttpRequestView's views stay valid.
-struct WireRequest {
-  std::string method, target, body;
-  ParamList headers;
-
-  static WireRequest from(const SignedHttpRequest& r) { return {r.method, r.target, r.body, r.headers}; }
-  HttpRequestView view() const { return {method, target, headers, body}; }
-  void set_header(const std::string& name, const std::string& value) {
-    for (auto& h : headers)
-      if (h.first == name) h.second = value;
-  }
-};
+void set_header(SignedHttpRequest& r, const std::string& name, const std::string& value) {
+  for (auto& h : r.headers)
+    if (h.first == name) h.second = value;
+}
 
 std::string str(const json::value& v) {
   if (v.is_string()) return std::string(v.as_string());
@@ -44,17 +36,16 @@ json::array load_vectors() {
   return json::parse(*text).as_object().at("vectors").as_array();
 }
 
-WireRequest wire_of(const json::object& vector) {
+SignedHttpRequest wire_of(const json::object& vector) {
   const auto& wire = vector.at("wire").as_object();
   const std::string line = field(wire, "request_line");
   const size_t space = line.find(' ');
-  WireRequest r{line.substr(0, space), line.substr(space + 1), field(wire, "body"), {}};
+  SignedHttpRequest r{line.substr(0, space), line.substr(space + 1), {}, field(wire, "body")};
   for (const auto& [name, value] : wire.at("headers").as_object()) r.headers.emplace_back(name, str(value));
   return r;
 }
 
-SignInput sign_input_of(const json::object& vector, const DecodedRequest& decoded) {
-  const auto& in = vector.at("inputs").as_object();
+SignInput sign_input_of(const json::object& in, const DecodedRequest& decoded) {
   SignInput s;
   s.method = field(in, "http_method");
   s.host = "127.0.0.1:8080";
@@ -80,102 +71,111 @@ std::string signature_param_of(const SignedHttpRequest& r) {
 
 bool is_v3(const json::object& vector) { return field(vector, "signature_version") == "V3"; }
 
+// One vector with its wire request as the server receives it, decoded.
+struct Vector {
+  std::string name;
+  bool v3;
+  json::object inputs, sdk, reference;
+  std::string client;
+  SignedHttpRequest wire;
+  DecodedRequest decoded;
+};
+
+std::vector<Vector> decoded_vectors() {
+  std::vector<Vector> out;
+  for (const auto& item : load_vectors()) {
+    const auto& v = item.as_object();
+    Vector vector{field(v, "name"),
+                  is_v3(v),
+                  v.at("inputs").as_object(),
+                  v.at("sdk_computed").as_object(),
+                  v.at("reference").as_object(),
+                  field(v, "client"),
+                  wire_of(v),
+                  {}};
+    auto decoded = decode_request(vector.wire.view());
+    if (!decoded.ok()) {
+      ADD_FAILURE() << vector.name << ": " << decoded.error().message;
+      continue;
+    }
+    vector.decoded = std::move(*decoded);
+    out.push_back(std::move(vector));
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST(SignatureVectors, CoverV1AndV3FromEveryClient) {
-  const auto vectors = load_vectors();
   int v1 = 0, v3 = 0;
-  for (const auto& v : vectors) (is_v3(v.as_object()) ? v3 : v1)++;
+  for (const Vector& v : decoded_vectors()) (v.v3 ? v3 : v1)++;
   EXPECT_EQ(v1, 5);
   EXPECT_EQ(v3, 3);
 }
 
 TEST(SignatureVectors, WireRequestsDecodeToTheSdkInputs) {
-  for (const auto& item : load_vectors()) {
-    const auto& vector = item.as_object();
-    SCOPED_TRACE(field(vector, "name"));
-    const WireRequest wire = wire_of(vector);
-    auto decoded = decode_request(wire.view());
-    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-    const auto& in = vector.at("inputs").as_object();
-    EXPECT_EQ(decoded->scheme, is_v3(vector) ? SignatureScheme::v3_acs3_hmac_sha256 : SignatureScheme::v1_hmac_sha1);
-    EXPECT_EQ(decoded->access_key_id, field(in, "access_key_id"));
-    EXPECT_EQ(decoded->action, field(in, "action"));
-    EXPECT_EQ(decoded->version, field(in, "version"));
-    EXPECT_EQ(decoded->nonce, field(in, "signature_nonce"));
-    EXPECT_EQ(decoded->timestamp, field(in, "timestamp"));
-    EXPECT_EQ(decoded->timestamp_ms, 1705307400000);
-    EXPECT_EQ(decoded->security_token, field(in, "security_token"));
+  for (const Vector& v : decoded_vectors()) {
+    SCOPED_TRACE(v.name);
+    const DecodedRequest& d = v.decoded;
+    EXPECT_EQ(d.scheme, v.v3 ? SignatureScheme::v3_acs3_hmac_sha256 : SignatureScheme::v1_hmac_sha1);
+    EXPECT_EQ(d.access_key_id, field(v.inputs, "access_key_id"));
+    EXPECT_EQ(d.action, field(v.inputs, "action"));
+    EXPECT_EQ(d.version, field(v.inputs, "version"));
+    EXPECT_EQ(d.nonce, field(v.inputs, "signature_nonce"));
+    EXPECT_EQ(d.timestamp, field(v.inputs, "timestamp"));
+    EXPECT_EQ(d.timestamp_ms, 1705307400000);
+    EXPECT_EQ(d.security_token, field(v.inputs, "security_token"));
     std::map<std::string, std::string> expected;
-    for (const auto& [name, value] : in.at("api_params").as_object())
+    const auto& api_params = v.inputs.at("api_params").as_object();
+    for (const auto& [name, value] : api_params)
       if (name != "RegionId") expected.emplace(name, str(value));
-    EXPECT_EQ(decoded->params, expected);
-    EXPECT_EQ(decoded->region_id, field(in.at("api_params").as_object(), "RegionId"));
+    EXPECT_EQ(d.params, expected);
+    EXPECT_EQ(d.region_id, field(api_params, "RegionId"));
   }
 }
 
 TEST(SignatureVectors, ServerComputesTheSdkStringToSignAndAcceptsTheSignature) {
-  for (const auto& item : load_vectors()) {
-    const auto& vector = item.as_object();
-    SCOPED_TRACE(field(vector, "name"));
-    const WireRequest wire = wire_of(vector);
-    auto decoded = decode_request(wire.view());
-    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
-    const auto& sdk = vector.at("sdk_computed").as_object();
-    const SigningStrings s = server_signing_strings(wire.view(), *decoded);
-    EXPECT_EQ(s.string_to_sign, field(sdk, "string_to_sign"));
-    if (is_v3(vector)) {
-      EXPECT_EQ(s.canonical, field(sdk, "canonical_request"));
-    } else {
-      EXPECT_EQ(s.canonical, field(vector.at("reference").as_object(), "canonicalized_query_string"));
-    }
-    const auto status =
-        verify_signature(wire.view(), *decoded, field(vector.at("inputs").as_object(), "access_key_secret"));
+  for (const Vector& v : decoded_vectors()) {
+    SCOPED_TRACE(v.name);
+    const SigningStrings s = server_signing_strings(v.wire.view(), v.decoded);
+    EXPECT_EQ(s.string_to_sign, field(v.sdk, "string_to_sign"));
+    EXPECT_EQ(s.canonical, v.v3 ? field(v.sdk, "canonical_request") : field(v.reference, "canonicalized_query_string"));
+    const auto status = verify_signature(v.wire.view(), v.decoded, field(v.inputs, "access_key_secret"));
     EXPECT_TRUE(status.ok()) << status.error().message;
   }
 }
 
 TEST(SignatureVectors, WrongSecretIsRejectedShowingTheServerStrings) {
-  for (const auto& item : load_vectors()) {
-    const auto& vector = item.as_object();
-    SCOPED_TRACE(field(vector, "name"));
-    const WireRequest wire = wire_of(vector);
-    auto decoded = decode_request(wire.view());
-    ASSERT_TRUE(decoded.ok());
-    const auto status = verify_signature(wire.view(), *decoded, "testsecreT");
+  for (const Vector& v : decoded_vectors()) {
+    SCOPED_TRACE(v.name);
+    const auto status = verify_signature(v.wire.view(), v.decoded, "testsecreT");
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().code, "SignatureDoesNotMatch");
     EXPECT_EQ(status.error().http_status, 400);
-    const auto& sdk = vector.at("sdk_computed").as_object();
     const std::string& message = status.error().message;
     EXPECT_TRUE(message.starts_with("The request signature does not conform to Aliyun standards. "));
-    EXPECT_NE(message.find("server string to sign is:" + field(sdk, "string_to_sign")), std::string::npos);
-    if (is_v3(vector)) {
-      EXPECT_NE(message.find(field(sdk, "canonical_request")), std::string::npos);
+    EXPECT_NE(message.find("server string to sign is:" + field(v.sdk, "string_to_sign")), std::string::npos);
+    if (v.v3) {
+      EXPECT_NE(message.find(field(v.sdk, "canonical_request")), std::string::npos);
     }
   }
 }
 
 TEST(SignatureVectors, SignersReproduceTheSdkSignatures) {
-  for (const auto& item : load_vectors()) {
-    const auto& vector = item.as_object();
-    SCOPED_TRACE(field(vector, "name"));
-    const WireRequest wire = wire_of(vector);
-    auto decoded = decode_request(wire.view());
-    ASSERT_TRUE(decoded.ok());
-    SignInput input = sign_input_of(vector, *decoded);
-    const auto& sdk = vector.at("sdk_computed").as_object();
-    if (is_v3(vector)) {
-      input.host = *header_value(wire.view(), "host");
-      input.extra_headers = {{"x-acs-credentials-provider", *header_value(wire.view(), "x-acs-credentials-provider")}};
-      const SignedHttpRequest signed_request = sign_v3(input);
-      EXPECT_EQ(*header_value(WireRequest::from(signed_request).view(), "authorization"), field(sdk, "authorization"));
+  for (const Vector& v : decoded_vectors()) {
+    SCOPED_TRACE(v.name);
+    SignInput input = sign_input_of(v.inputs, v.decoded);
+    if (v.v3) {
+      input.host = *header_value(v.wire.view(), "host");
+      input.extra_headers = {
+          {"x-acs-credentials-provider", *header_value(v.wire.view(), "x-acs-credentials-provider")}};
+      EXPECT_EQ(*header_value(sign_v3(input).view(), "authorization"), field(v.sdk, "authorization"));
     } else {
-      const bool in_body = !wire.body.empty();
+      const bool in_body = !v.wire.body.empty();
       const SignedHttpRequest signed_request = sign_v1(input, in_body);
-      EXPECT_EQ(signature_param_of(signed_request), field(sdk, "signature"));
-      if (field(vector, "client").starts_with("pop-core")) {  // pop-core writes the canonical text itself
-        EXPECT_EQ(in_body ? signed_request.body : signed_request.target, in_body ? wire.body : wire.target);
+      EXPECT_EQ(signature_param_of(signed_request), field(v.sdk, "signature"));
+      if (v.client.starts_with("pop-core")) {  // pop-core writes the canonical text itself
+        EXPECT_EQ(in_body ? signed_request.body : signed_request.target, in_body ? v.wire.body : v.wire.target);
       }
     }
   }
@@ -190,7 +190,7 @@ TEST(SignatureRoundTrip, V1WithSpecialCharactersInQueryAndFormBodyVerifies) {
                   .access_key_secret = "sk"};
   for (bool in_body : {false, true}) {
     input.method = in_body ? "POST" : "GET";
-    const WireRequest wire = WireRequest::from(sign_v1(input, in_body));
+    const SignedHttpRequest wire = sign_v1(input, in_body);
     auto decoded = decode_request(wire.view());
     ASSERT_TRUE(decoded.ok()) << decoded.error().message;
     EXPECT_EQ(decoded->params.at("BackupPlanName"), "测试 ~*+ &=%/!'()");
@@ -218,10 +218,10 @@ TEST(SignatureRoundTrip, V1CommonParametersInQueryAndApiParametersInFormBodyVeri
   std::string query = "/?";
   for (const auto& [n, v] : common) query += n + "=" + percent_encode(v) + "&";
   query += "Signature=" + percent_encode(signature);
-  const WireRequest wire{"POST",
-                         query,
-                         "BackupPlanId=dbs1&StopMethod=ALL",
-                         {{"content-type", "application/x-www-form-urlencoded; charset=UTF-8"}}};
+  const SignedHttpRequest wire{"POST",
+                               query,
+                               {{"content-type", "application/x-www-form-urlencoded; charset=UTF-8"}},
+                               "BackupPlanId=dbs1&StopMethod=ALL"};
   auto decoded = decode_request(wire.view());
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->params, (std::map<std::string, std::string>{{"BackupPlanId", "dbs1"}, {"StopMethod", "ALL"}}));
@@ -238,16 +238,16 @@ TEST(SignatureTampering, V1ChangingAnyParameterMethodOrSetFails) {
                         .nonce = "n",
                         .timestamp = "2024-01-15T08:30:00Z"};
   const SignedHttpRequest original = sign_v1(input, false);
-  auto accepted = [](const WireRequest& w) {
+  auto accepted = [](const SignedHttpRequest& w) {
     auto d = decode_request(w.view());
     return d.ok() && verify_signature(w.view(), *d, "sk").ok();
   };
-  ASSERT_TRUE(accepted(WireRequest::from(original)));
+  ASSERT_TRUE(accepted(original));
   const ParamList params = *parse_urlencoded(std::string_view(original.target).substr(2));
   auto rebuild = [](const ParamList& p) {
     std::string t = "/?";
     for (const auto& [n, v] : p) t += percent_encode(n) + "=" + percent_encode(v) + "&";
-    return WireRequest{"GET", t, "", {}};
+    return SignedHttpRequest{"GET", t, {}, ""};
   };
   for (size_t i = 0; i < params.size(); ++i) {
     ParamList changed = params;
@@ -260,7 +260,7 @@ TEST(SignatureTampering, V1ChangingAnyParameterMethodOrSetFails) {
   ParamList added = params;
   added.emplace_back("StopMethod2", "PLAN");
   EXPECT_FALSE(accepted(rebuild(added)));
-  WireRequest as_post = WireRequest::from(original);
+  SignedHttpRequest as_post = original;
   as_post.method = "POST";
   EXPECT_FALSE(accepted(as_post));
   EXPECT_TRUE(accepted(rebuild(params)));  // the rebuild itself is faithful
@@ -273,8 +273,8 @@ TEST(SignatureTampering, V3ChangingQueryHeadersMethodOrBodyFails) {
                         .access_key_id = "ak",
                         .access_key_secret = "sk",
                         .security_token = "tok"};
-  const WireRequest original = WireRequest::from(sign_v3(input));
-  auto verdict = [](const WireRequest& w) -> std::string {
+  const SignedHttpRequest original = sign_v3(input);
+  auto verdict = [](const SignedHttpRequest& w) -> std::string {
     auto d = decode_request(w.view());
     if (!d.ok()) return d.error().code;
     auto s = verify_signature(w.view(), *d, "sk");
@@ -283,29 +283,29 @@ TEST(SignatureTampering, V3ChangingQueryHeadersMethodOrBodyFails) {
   ASSERT_EQ(verdict(original), "ok");
   for (const auto& [name, value] : original.headers) {
     if (name == "authorization" || name == "x-acs-content-sha256" || name == "x-acs-date") continue;
-    WireRequest changed = original;
-    changed.set_header(name, value + "x");
+    SignedHttpRequest changed = original;
+    set_header(changed, name, value + "x");
     EXPECT_EQ(verdict(changed), "SignatureDoesNotMatch") << name;
   }
-  WireRequest other_time = original;
-  other_time.set_header("x-acs-date", "2000-01-01T00:00:00Z");
+  SignedHttpRequest other_time = original;
+  set_header(other_time, "x-acs-date", "2000-01-01T00:00:00Z");
   EXPECT_EQ(verdict(other_time), "SignatureDoesNotMatch");
-  WireRequest port_dropped = original;
-  port_dropped.set_header("host", "127.0.0.1");
+  SignedHttpRequest port_dropped = original;
+  set_header(port_dropped, "host", "127.0.0.1");
   EXPECT_EQ(verdict(port_dropped), "SignatureDoesNotMatch");
-  WireRequest query_changed = original;
+  SignedHttpRequest query_changed = original;
   query_changed.target.replace(query_changed.target.find("ALL"), 3, "PLAN");
   EXPECT_EQ(verdict(query_changed), "SignatureDoesNotMatch");
-  WireRequest method_changed = original;
+  SignedHttpRequest method_changed = original;
   method_changed.method = "GET";
   EXPECT_EQ(verdict(method_changed), "SignatureDoesNotMatch");
-  WireRequest body_added = original;
+  SignedHttpRequest body_added = original;
   body_added.body = "x";
   EXPECT_EQ(verdict(body_added), "SignatureDoesNotMatch");
-  WireRequest signature_changed = original;
+  SignedHttpRequest signature_changed = original;
   std::string auth = *header_value(original.view(), "authorization");
   auth.back() = auth.back() == '0' ? '1' : '0';
-  signature_changed.set_header("authorization", auth);
+  set_header(signature_changed, "authorization", auth);
   EXPECT_EQ(verdict(signature_changed), "SignatureDoesNotMatch");
 }
 
@@ -315,7 +315,7 @@ TEST(SignatureRoundTrip, V3SignsHostWithPortAsReceivedAndUnicodeQueryValues) {
                         .params = {{"BackupPlanName", "测试 *~ (x)!'+&="}},
                         .access_key_id = "ak",
                         .access_key_secret = "sk"};
-  const WireRequest wire = WireRequest::from(sign_v3(input));
+  const SignedHttpRequest wire = sign_v3(input);
   auto decoded = decode_request(wire.view());
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->params.at("BackupPlanName"), "测试 *~ (x)!'+&=");

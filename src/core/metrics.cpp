@@ -26,15 +26,20 @@ std::string format_number(double v) {
   return std::string(buf, result.ptr);
 }
 
-std::string escape_help(std::string_view help) {
+// Backslash and newline always; double quotes only inside label values.
+std::string escape(std::string_view text, bool quotes) {
   std::string out;
-  for (char c : help) {
-    if (c == '\\')
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
       out += "\\\\";
-    else if (c == '\n')
+    } else if (c == '\n') {
       out += "\\n";
-    else
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
+    } else {
       out += c;
+    }
   }
   return out;
 }
@@ -51,7 +56,7 @@ std::string label_set(const std::vector<std::string>& names, const std::vector<s
 }
 
 void render_header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
-  out += "# HELP " + std::string(name) + " " + escape_help(help) + "\n";
+  out += "# HELP " + std::string(name) + " " + escape(help, false) + "\n";
   out += "# TYPE " + std::string(name) + " " + std::string(type) + "\n";
 }
 
@@ -185,20 +190,6 @@ std::string MetricsRegistry::render() const {
   return out;
 }
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
 }  // namespace opendbs::core
