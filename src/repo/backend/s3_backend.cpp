@@ -13,8 +13,7 @@ namespace {
 
 // Store error codes that say "try again later" even when the HTTP status does not.
 bool transient_code(const std::string& code) {
-  return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable" ||
-         code == "RequestTimeTooSkewed";
+  return code == "SlowDown" || code == "RequestTimeout" || code == "InternalError" || code == "ServiceUnavailable";
 }
 
 struct ContentRange {

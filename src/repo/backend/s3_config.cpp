@@ -28,7 +28,8 @@ const std::map<std::string, std::vector<std::string>> kAwsFallbacks = {
     {"endpoint", {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}},
 };
 
-core::Result<std::string> percent_decode(std::string_view text) {
+// `name` is the option, for the message; the value is never echoed since it may be a secret.
+core::Result<std::string> percent_decode(const std::string& name, std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '%') {
@@ -37,7 +38,8 @@ core::Result<std::string> percent_decode(std::string_view text) {
     }
     if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
         !std::isxdigit(static_cast<unsigned char>(text[i + 2])))
-      return core::errors::invalid_parameter("repository URL", std::string(text), "valid %XX escapes");
+      return core::make_error("InvalidParameterValid",
+                              "The value of the repository URL option " + name + " has an invalid %XX escape.");
     out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
     i += 2;
   }
@@ -55,7 +57,7 @@ core::Result<std::map<std::string, std::string>> parse_query(std::string_view qu
     std::string name(item.substr(0, eq));
     if (!kOptions.contains(name))
       return core::errors::invalid_parameter("repository URL option", name, "one of the options in docs/S3.md");
-    OPENDBS_ASSIGN(out[name], percent_decode(eq == std::string_view::npos ? "" : item.substr(eq + 1)));
+    OPENDBS_ASSIGN(out[name], percent_decode(name, eq == std::string_view::npos ? "" : item.substr(eq + 1)));
   }
   return out;
 }

@@ -103,11 +103,13 @@ TEST(S3Config, MistakesAreReportedByName) {
            {"s3://Bad_Bucket/x", "InvalidParameterValid", "bucket"},
            {"s3:///prefix", "InvalidParameterValid", "bucket"},
            {"s3://b?region=%zz", "InvalidParameterValid", "%XX"},
+           {"s3://b?secret_access_key=abc%zzSECRET", "InvalidParameterValid", "secret_access_key"},
        }) {
     auto config = repo::parse_s3_url(c.url, kAwsKeys);
     ASSERT_FALSE(config.ok()) << c.url;
     EXPECT_EQ(config.error().code, c.code) << c.url;
     EXPECT_NE(config.error().message.find(c.mentions), std::string::npos) << c.url << ": " << config.error().message;
+    EXPECT_EQ(config.error().message.find("SECRET"), std::string::npos) << "a secret was echoed: " << c.url;
   }
 }
 
