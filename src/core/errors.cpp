@@ -35,6 +35,9 @@ constexpr std::array kTable = {
     ErrorKind{"Corrupt", 500, 7, "Stored data failed verification (hash, authentication tag, structure)."},
     ErrorKind{"IOError", 500, 7, "A file or network operation failed."},
     ErrorKind{"ServiceUnavailable", 503, 8, "The node is shutting down or overloaded; retry."},
+    ErrorKind{"Cancelled", 409, 10, "The task was stopped (StopBackupPlan ALL, DisableBackupLog, release or shutdown)."},
+    ErrorKind{"EngineUnavailable", 400, 6, "No engine for the plan's DatabaseType/BackupMethod in this build."},
+    ErrorKind{"SourceUnreachable", 400, 6, "The source or destination database refused or failed the connection."},
     ErrorKind{"InternalError", 500, 9, "A bug in opendbs; the RequestId finds it in the log."},
 };
 

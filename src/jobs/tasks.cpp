@@ -53,4 +53,36 @@ core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::
   return running;
 }
 
+core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms,
+                                            const std::string& trigger) {
+  auto task = new_task(task_kind::full_backup, plan, now_ms, boost::json::object{{"Trigger", trigger}});
+  catalog::Record set{task.id, plan.account_id, plan.id, "init", now_ms, {}};
+  auto& d = set.doc;
+  auto field = [&](const char* name) { return plan.doc.contains(name) ? plan.doc.at(name) : boost::json::value(""); };
+  d["BackupSetId"] = set.id;
+  d["BackupStatus"] = "init";
+  d["BackupMethod"] = field("BackupMethod");
+  d["CreateTime"] = now_ms;
+  d["StartTime"] = 0;
+  d["EndTime"] = 0;
+  d["FinishTime"] = 0;
+  d["BackupSize"] = 0;
+  d["Progress"] = 0;
+  d["BackupObjects"] = field("BackupObjects");
+  d["SourceEndpointIpPort"] = field("SourceEndpointIpPort");
+  d["StorageMethod"] = "Standard";
+  d["BackupSetExpiredTime"] = now_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000;
+  d["ErrMessage"] = "";
+  OPENDBS_TRY(tx.put(catalog::Kind::backup_set, set));
+  OPENDBS_TRY(tx.put(catalog::Kind::task, task));
+  return task.id;
+}
+
+core::Status ensure_log_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms) {
+  if (!plan.doc.at("EnableBackupLog").as_bool() || plan.state != "running") return {};
+  OPENDBS_ASSIGN(auto running, unfinished_tasks(tx, plan.id, {task_kind::log_backup}));
+  if (!running.empty()) return {};
+  return tx.put(catalog::Kind::task, new_task(task_kind::log_backup, plan, now_ms, {}));
+}
+
 }  // namespace opendbs::jobs

@@ -38,6 +38,12 @@ core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::
                                                     const std::vector<std::string_view>& kinds,
                                                     const std::string& by_request_id, int64_t now_ms);
 
+// Queues a full backup now and creates its backup set record (same id as the task). Returns the id.
+core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms,
+                                            const std::string& trigger);
+// Queues a log backup task if the plan has EnableBackupLog, is running and has none unfinished.
+core::Status ensure_log_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms);
+
 // What the API needs from the running task engine.
 class Runtime {
  public:

@@ -152,37 +152,6 @@ core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record
   return tx.put(catalog::Kind::plan, plan);
 }
 
-core::Result<std::string> queue_full_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan,
-                                            const std::string& trigger) {
-  const int64_t now = ctx.now_ms();
-  auto task = jobs::new_task(jobs::task_kind::full_backup, plan, now, boost::json::object{{"Trigger", trigger}});
-  catalog::Record set{task.id, plan.account_id, plan.id, "init", now, {}};
-  auto& d = set.doc;
-  d["BackupSetId"] = set.id;
-  d["BackupStatus"] = "init";
-  d["BackupMethod"] = plan.doc.at("BackupMethod");
-  d["CreateTime"] = now;
-  d["StartTime"] = 0;
-  d["EndTime"] = 0;
-  d["FinishTime"] = 0;
-  d["BackupSize"] = 0;
-  d["BackupObjects"] = plan.doc.at("BackupObjects");
-  d["SourceEndpointIpPort"] = plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort") : "";
-  d["StorageMethod"] = "Standard";
-  d["BackupSetExpiredTime"] = now + plan.doc.at("BackupRetentionPeriod").as_int64() * 86400000;
-  d["ErrMessage"] = "";
-  OPENDBS_TRY(tx.put(catalog::Kind::backup_set, set));
-  OPENDBS_TRY(tx.put(catalog::Kind::task, task));
-  return task.id;
-}
-
-core::Status ensure_log_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan) {
-  if (!plan.doc.at("EnableBackupLog").as_bool() || plan.state != "running") return {};
-  OPENDBS_ASSIGN(auto running, jobs::unfinished_tasks(tx, plan.id, {jobs::task_kind::log_backup}));
-  if (!running.empty()) return {};
-  return tx.put(catalog::Kind::task, jobs::new_task(jobs::task_kind::log_backup, plan, ctx.now_ms(), {}));
-}
-
 core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan) {
   if (!plan.doc.contains("_Configured"))
     return core::make_error("OperationDenied.PlanStatus", "backup plan " + plan.id +
@@ -191,9 +160,10 @@ core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catal
   plan.doc["BackupPlanStatus"] = "running";
   plan.doc["ErrMessage"] = "";
   StartOutcome out;
-  OPENDBS_ASSIGN(out.full_backup_set_id, queue_full_backup(tx, ctx, plan, "StartBackupPlan"));
+  plan.doc["_StartedAtMs"] = ctx.now_ms();
+  OPENDBS_ASSIGN(out.full_backup_set_id, jobs::queue_full_backup(tx, plan, ctx.now_ms(), "StartBackupPlan"));
   OPENDBS_TRY(tx.put(catalog::Kind::plan, plan));
-  OPENDBS_TRY(ensure_log_backup(tx, ctx, plan));
+  OPENDBS_TRY(jobs::ensure_log_backup(tx, plan, ctx.now_ms()));
   return out;
 }
 

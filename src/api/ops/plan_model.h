@@ -25,11 +25,6 @@ struct StartOutcome {
 };
 // running; a full backup now; the log backup task if EnableBackupLog and none runs.
 core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan);
-// Queues a log backup task if the plan has EnableBackupLog, is running and has none unfinished.
-core::Status ensure_log_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan);
-// Queues a full backup now and creates its backup set record (same id). Returns the id.
-core::Result<std::string> queue_full_backup(catalog::Tx& tx, const Context& ctx, const catalog::Record& plan,
-                                            const std::string& trigger);
 
 // Ids of running tasks to signal after commit (the transaction only marks them).
 struct AfterCommit {

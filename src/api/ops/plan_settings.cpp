@@ -73,7 +73,7 @@ core::Result<object> enable_backup_log(Context& ctx) {
     if (ctx.has("EnableMysqlPhysicalBackupBinlog"))
       plan.doc["EnableMysqlPhysicalBackupBinLog"] = ctx.str("EnableMysqlPhysicalBackupBinlog") == "true";
     after.wake = true;
-    return ensure_log_backup(tx, ctx, plan);
+    return jobs::ensure_log_backup(tx, plan, ctx.now_ms());
   });
 }
 

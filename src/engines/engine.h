@@ -1,0 +1,110 @@
+// engines::Engine — one database engine's way of checking, backing up and restoring a source.
+//
+// Contract:
+// - Engines read from and write to the repository only through repo::SetWriter / repo::Repository
+//   streams, and know nothing of the API or the catalog (DESIGN.md §2). What the catalog must record
+//   comes back in the result structs.
+// - Every long call polls TaskControl::cancelled() at least once a second and returns a Status with
+//   code "Cancelled" promptly when it is set; the caller then discards partial data.
+// - progress() may be called from any thread the engine uses.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "repo/repository.h"
+
+namespace opendbs::engines {
+
+struct Endpoint {
+  std::string host;
+  int port = 0;
+  std::string user, password, database;
+  bool ssl = false;
+};
+
+struct PlanSpec {
+  std::string plan_id;
+  std::string database_type;  // "PostgreSQL", "MySQL", ...
+  std::string backup_method;  // "physical" / "logical"
+  Endpoint source;
+  std::string backup_objects;  // JSON, may be empty = everything
+};
+
+class TaskControl {
+ public:
+  virtual ~TaskControl() = default;
+  virtual bool cancelled() const = 0;
+  // percent 0-100 and bytes processed so far.
+  virtual void progress(int percent, uint64_t bytes) = 0;
+};
+
+struct PrecheckItem {
+  std::string name;     // e.g. CHECK_CONNECTION
+  std::string state;    // finish | warning | failed
+  std::string message;  // what to change, when not finish
+};
+
+struct FullBackupResult {
+  int64_t consistent_ms = 0;       // the moment the set restores to
+  boost::json::object metadata;    // stored in the manifest (positions, versions, ...)
+  int64_t log_start_seq = -1;      // first log file the set needs to be rolled forward, -1 = none
+};
+
+// One log file (a WAL segment, a binlog) as the log backup reports it; stored under the set id
+// "log-<plan>-<name>" in the repository.
+struct LogFile {
+  std::string name;        // e.g. 000000010000000000000003 or mysql-bin.000054
+  int64_t seq = 0;         // position in the chain; consecutive files have consecutive numbers
+  int64_t start_ms = 0, end_ms = 0;
+  uint64_t size = 0;
+  std::string status;      // FILLING while open, COMPLETED when closed
+};
+
+struct RestoreRequest {
+  std::string set_id;
+  int64_t target_ms = 0;           // restore to this moment (a point-in-time restore) or the set's own
+  std::string target_dir;          // physical restore into a directory on the node
+  Endpoint destination;            // logical restore into a server
+  std::string restore_objects;     // JSON renames
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::vector<PrecheckItem> precheck(const PlanSpec& plan) = 0;
+  virtual core::Result<FullBackupResult> full_backup(const PlanSpec& plan, repo::SetWriter& set,
+                                                     TaskControl& control) = 0;
+  // Streams the source's log into the repository until control.cancelled(), reporting every file it
+  // opens or completes through `on_file`. Returns "Cancelled" when stopped.
+  virtual core::Status log_backup(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
+                                  const std::function<core::Status(const LogFile&)>& on_file) = 0;
+  virtual core::Status restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
+                               TaskControl& control) = 0;
+};
+
+// Engines by DatabaseType, registered at start-up.
+class EngineRegistry {
+ public:
+  void add(const std::string& database_type, std::shared_ptr<Engine> engine) { engines_[database_type] = std::move(engine); }
+  std::shared_ptr<Engine> find(const std::string& database_type) const {
+    auto it = engines_.find(database_type);
+    return it == engines_.end() ? nullptr : it->second;
+  }
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : engines_) out.push_back(k);
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::shared_ptr<Engine>> engines_;
+};
+
+}  // namespace opendbs::engines

@@ -1,0 +1,259 @@
+#include "jobs/runtime.h"
+
+#include <boost/json.hpp>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "jobs/local_task.h"
+#include "jobs/schedule.h"
+#include "jobs/task_runners.h"
+
+namespace opendbs::jobs {
+namespace {
+
+using catalog::Kind;
+using catalog::Record;
+
+constexpr int64_t kClientTokenLifetimeMs = 24LL * 3600 * 1000;
+
+}  // namespace
+
+TaskRuntime::TaskRuntime(catalog::Store& store, iam::SecretBox& secrets, repo::Repository& repository,
+                         const engines::EngineRegistry& engines, const core::Clock& clock, RuntimeOptions options)
+    : store_(store), secrets_(secrets), repository_(repository), engines_(engines), clock_(clock),
+      options_(std::move(options)) {}
+
+TaskRuntime::~TaskRuntime() { stop(); }
+
+void TaskRuntime::start() {
+  (void)beat_heartbeat();
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+  threads_.emplace_back([this] { keeper_loop(); });
+  threads_.emplace_back([this] { scheduler_loop(); });
+}
+
+void TaskRuntime::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, task] : running_) task->shut_down();
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void TaskRuntime::wake() {
+  {
+    std::lock_guard lock(mu_);
+    work_hint_ = true;
+  }
+  cv_.notify_all();
+}
+
+void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids) {
+  std::lock_guard lock(mu_);
+  for (const auto& id : task_ids) {
+    auto it = running_.find(id);
+    if (it != running_.end()) it->second->cancel("StopBackupPlan");
+  }
+}
+
+void TaskRuntime::worker_loop(int) {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto claimed = store_.claim_next_task(options_.node_id, clock_.now_ms(), options_.lease_ms);
+    if (claimed.ok() && claimed->has_value()) {
+      run_task(std::move(**claimed));
+      continue;
+    }
+    if (!claimed.ok()) core::log_event(core::LogLevel::error, "task_claim_failed", {{"Message", claimed.error().message}});
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_ || work_hint_; });
+    work_hint_ = false;
+  }
+}
+
+void TaskRuntime::run_task(Record task) {
+  auto local = std::make_shared<LocalTask>(task.id);
+  const std::string kind(task.doc.at("TaskKind").as_string());
+  {
+    std::lock_guard lock(mu_);
+    running_[task.id] = local;
+    if (stopping_) local->shut_down();
+  }
+  // A cancel that arrived between the claim and now must not be lost.
+  if (task.doc.contains("_CancelRequestedBy")) local->cancel(std::string(task.doc.at("_CancelRequestedBy").as_string()));
+  core::log_event(core::LogLevel::info, "task", {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id},
+                                                  {"State", "running"}, {"Attempt", task.doc.at("Attempts")}});
+  TaskEnv env{store_, secrets_, repository_, engines_, clock_};
+  TaskResult result;
+  try {
+    if (kind == task_kind::precheck) result = run_precheck(env, task, *local);
+    else if (kind == task_kind::full_backup) result = run_full_backup(env, task, *local);
+    else if (kind == task_kind::log_backup) result = run_log_backup(env, task, *local);
+    else if (kind == task_kind::restore) result = run_restore(env, task, *local);
+    else result = {Outcome::failed, "EngineUnavailable", "task kind " + kind + " is not supported by this node yet"};
+  } catch (const std::exception& e) {
+    result = {Outcome::failed, "InternalError", std::string("task failed unexpectedly: ") + e.what()};
+  }
+  const char* state = result.outcome == Outcome::succeeded ? "succeeded"
+                      : result.outcome == Outcome::failed  ? "failed"
+                      : result.outcome == Outcome::cancelled ? "cancelled"
+                                                              : "queued";
+  auto st = store_.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, task.id));
+    if (!rec) return {};
+    rec->state = state;
+    rec->doc["Progress"] = result.outcome == Outcome::succeeded ? 100 : local->percent();
+    rec->doc["ErrCode"] = result.err_code;
+    rec->doc["ErrMessage"] = result.err_message;
+    rec->doc.erase("_LeaseOwner");
+    rec->doc.erase("_LeaseExpiresMs");
+    if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();
+    if (result.outcome == Outcome::cancelled && rec->doc.contains("_CancelRequestedBy"))
+      rec->doc["ErrMessage"] = "stopped by StopBackupPlan (request " +
+                               std::string(rec->doc.at("_CancelRequestedBy").as_string()) + ")";
+    return tx.put(Kind::task, *rec);
+  });
+  core::log_event(result.outcome == Outcome::failed ? core::LogLevel::warn : core::LogLevel::info, "task",
+                  {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id}, {"State", state},
+                   {"Code", result.err_code}, {"Message", result.err_message},
+                   {"Recorded", st.ok() ? "" : st.error().message}});
+  std::lock_guard lock(mu_);
+  running_.erase(task.id);
+}
+
+void TaskRuntime::keeper_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    auto st = keep_leases();
+    if (!st.ok()) core::log_event(core::LogLevel::warn, "lease_renewal_failed", {{"Message", st.error().message}});
+    (void)beat_heartbeat();
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_; });
+  }
+}
+
+// Renews the leases of this node's running tasks, records their progress, and cancels those whose
+// record asks for it (StopBackupPlan ALL from any node) or that another node has taken over.
+core::Status TaskRuntime::keep_leases() {
+  std::vector<std::shared_ptr<LocalTask>> tasks;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, t] : running_) tasks.push_back(t);
+  }
+  if (tasks.empty()) return {};
+  const int64_t now = clock_.now_ms();
+  return store_.transact([&](catalog::Tx& tx) -> core::Status {
+    for (auto& t : tasks) {
+      OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, t->id));
+      if (!rec || rec->state != "running") continue;
+      if (rec->doc.contains("_CancelRequestedBy"))
+        t->cancel(std::string(rec->doc.at("_CancelRequestedBy").as_string()));
+      if (rec->doc.contains("_LeaseOwner") && rec->doc.at("_LeaseOwner").as_string() != options_.node_id) {
+        t->cancel("lease lost to " + std::string(rec->doc.at("_LeaseOwner").as_string()));
+        continue;
+      }
+      rec->doc["_LeaseExpiresMs"] = now + options_.lease_ms;
+      rec->doc["Progress"] = t->percent();
+      rec->doc["BytesDone"] = static_cast<int64_t>(t->bytes());
+      OPENDBS_TRY(tx.put(Kind::task, *rec));
+      if (rec->doc.at("TaskKind").as_string() == task_kind::full_backup) {
+        OPENDBS_ASSIGN(auto set, tx.get(Kind::backup_set, t->id));
+        if (set && set->state == "running") {
+          set->doc["Progress"] = t->percent();
+          OPENDBS_TRY(tx.put(Kind::backup_set, *set));
+        }
+      }
+    }
+    return {};
+  });
+}
+
+core::Status TaskRuntime::beat_heartbeat() {
+  const int64_t now = clock_.now_ms();
+  return store_.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto node, tx.get(Kind::node, options_.node_id));
+    Record r = node ? *node : Record{options_.node_id, "", "", "online", now, {}};
+    if (!node) {
+      r.doc["BackupGatewayId"] = options_.node_id;
+      r.doc["BackupGatewayCreateTime"] = now;
+    }
+    r.state = stopping_ ? "stopped" : "online";
+    r.doc["Identifier"] = options_.node_identifier;
+    r.doc["DisplayName"] = options_.node_identifier;
+    r.doc["Region"] = options_.region;
+    r.doc["SourceEndpointHostname"] = options_.node_identifier;
+    r.doc["SourceEndpointIntranetIP"] = "";
+    r.doc["SourceEndpointInternetIP"] = "";
+    r.doc["LastHeartbeatTime"] = now;
+    return tx.put(Kind::node, r);
+  });
+}
+
+void TaskRuntime::scheduler_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    auto st = schedule_once();
+    if (!st.ok()) core::log_event(core::LogLevel::warn, "scheduler_failed", {{"Message", st.error().message}});
+    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(options_.scheduler_interval_ms), [this] { return stopping_; });
+  }
+}
+
+// Queues scheduled full backups that are due (once, however many runs were missed while the node was
+// down), keeps a log backup task for every running plan that wants one, and expires old sets.
+core::Status TaskRuntime::schedule_once() {
+  const int64_t now = clock_.now_ms();
+  bool queued = false;
+  std::vector<std::string> expired;
+  OPENDBS_TRY(store_.transact([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query running{Kind::plan};
+    running.states = {"running"};
+    OPENDBS_ASSIGN(auto plans, tx.list(running));
+    for (auto& plan : plans) {
+      OPENDBS_TRY(ensure_log_backup(tx, plan, now));
+      if (plan.doc.at("BackupStrategyType").as_string() != "simple") continue;
+      const int64_t base = plan.doc.contains("_LastScheduledRunMs") ? plan.doc.at("_LastScheduledRunMs").as_int64()
+                           : plan.doc.contains("_StartedAtMs")       ? plan.doc.at("_StartedAtMs").as_int64()
+                                                                     : now;
+      auto due = next_run_after(std::string(plan.doc.at("BackupPeriod").as_string()),
+                                std::string(plan.doc.at("BackupStartTime").as_string()), base);
+      if (!due || *due > now) continue;
+      OPENDBS_TRY(queue_full_backup(tx, plan, now, "schedule").ok() ? core::Status() : core::Status(core::errors::internal("queue failed")));
+      plan.doc["_LastScheduledRunMs"] = now;
+      OPENDBS_TRY(tx.put(Kind::plan, plan));
+      queued = true;
+    }
+    catalog::Query sets{Kind::backup_set};
+    sets.states = {"finish"};
+    OPENDBS_ASSIGN(auto finished, tx.list(sets));
+    for (auto& s : finished) {
+      if (s.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
+      s.state = "expired";
+      s.doc["BackupStatus"] = "expired";
+      OPENDBS_TRY(tx.put(Kind::backup_set, s));
+      expired.push_back(s.id);
+    }
+    catalog::Query tokens{Kind::client_token};
+    tokens.sort_to_ms = now - kClientTokenLifetimeMs;
+    OPENDBS_ASSIGN(auto old_tokens, tx.list(tokens));
+    for (const auto& t : old_tokens) OPENDBS_TRY(tx.remove(Kind::client_token, t.id));
+    return {};
+  }));
+  for (const auto& id : expired) {
+    auto st = repository_.forget_set(id);
+    core::log_event(core::LogLevel::info, "retention", {{"BackupSetId", id}, {"Forgotten", st.ok()}});
+  }
+  if (queued) wake();
+  return {};
+}
+
+}  // namespace opendbs::jobs

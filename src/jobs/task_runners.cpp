@@ -1,0 +1,288 @@
+#include "jobs/task_runners.h"
+
+#include <boost/json.hpp>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::jobs {
+namespace {
+
+using catalog::Kind;
+using catalog::Record;
+
+TaskResult failed(const core::Error& e) { return {Outcome::failed, e.code, e.message}; }
+
+TaskResult stopped(const LocalTask& control) {
+  if (control.is_shutdown()) return {Outcome::requeue, "", ""};
+  return {Outcome::cancelled, "Cancelled", "stopped by request " + control.cancelled_by()};
+}
+
+core::Result<Record> load(TaskEnv& env, Kind kind, const std::string& id) {
+  std::optional<Record> out;
+  OPENDBS_TRY(env.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(out, tx.get(kind, id));
+    return {};
+  }));
+  if (!out) return core::errors::not_found(std::string(catalog::kind_name(kind)) + " " + id + " is gone");
+  return std::move(*out);
+}
+
+core::Status update(TaskEnv& env, Kind kind, const std::string& id, const std::function<void(Record&)>& change) {
+  return env.store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto rec, tx.get(kind, id));
+    if (!rec) return core::errors::not_found(std::string(catalog::kind_name(kind)) + " " + id + " is gone");
+    change(*rec);
+    return tx.put(kind, *rec);
+  });
+}
+
+std::string text(const boost::json::object& doc, const char* field) {
+  auto it = doc.find(field);
+  return it != doc.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+core::Result<engines::PlanSpec> plan_spec(TaskEnv& env, const Record& plan) {
+  engines::PlanSpec spec;
+  spec.plan_id = plan.id;
+  spec.database_type = text(plan.doc, "DatabaseType");
+  spec.backup_method = text(plan.doc, "BackupMethod");
+  spec.backup_objects = text(plan.doc, "BackupObjects");
+  spec.source.host = text(plan.doc, "SourceEndpointHost");
+  const std::string port = text(plan.doc, "SourceEndpointPort");
+  spec.source.port = port.empty() ? 0 : std::stoi(port);
+  spec.source.user = text(plan.doc, "SourceEndpointUserName");
+  spec.source.database = text(plan.doc, "SourceEndpointDatabaseName");
+  spec.source.ssl = text(plan.doc, "SourceEndpointEnableSsl") == "true";
+  const std::string sealed = text(plan.doc, "_SourceEndpointPasswordSealed");
+  if (!sealed.empty()) {
+    OPENDBS_ASSIGN(spec.source.password, env.secrets.open(sealed));
+  }
+  return spec;
+}
+
+core::Result<std::shared_ptr<engines::Engine>> engine_for(TaskEnv& env, const engines::PlanSpec& spec) {
+  auto engine = env.engines.find(spec.database_type);
+  if (!engine) {
+    std::string known;
+    for (const auto& t : env.engines.types()) known += (known.empty() ? "" : ", ") + t;
+    return core::make_error("EngineUnavailable", "no engine for DatabaseType " + spec.database_type +
+                                                     " in this build of opendbs (available: " +
+                                                     (known.empty() ? "none" : known) + ")");
+  }
+  return engine;
+}
+
+void set_plan_status(TaskEnv& env, const std::string& plan_id, const std::string& status, const std::string& message) {
+  (void)update(env, Kind::plan, plan_id, [&](Record& plan) {
+    if (plan.state == "released") return;
+    if (!status.empty()) {
+      plan.state = status;
+      plan.doc["BackupPlanStatus"] = status;
+    }
+    plan.doc["ErrMessage"] = message;
+  });
+}
+
+}  // namespace
+
+TaskResult run_precheck(TaskEnv& env, const Record& task, LocalTask&) {
+  auto plan = load(env, Kind::plan, task.parent_id);
+  if (!plan.ok()) return failed(plan.error());
+  std::vector<engines::PrecheckItem> items;
+  auto spec = plan_spec(env, *plan);
+  if (!spec.ok()) return failed(spec.error());
+  auto engine = engine_for(env, *spec);
+  if (engine.ok()) {
+    items = (*engine)->precheck(*spec);
+  } else {
+    items.push_back({"CHECK_ENGINE", "failed", engine.error().message});
+  }
+  bool passed = true;
+  std::string first_problem;
+  const int64_t now = env.clock.now_ms();
+  auto st = env.store.transact([&](catalog::Tx& tx) -> core::Status {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
+      Record r{task.id + "-" + std::to_string(i), task.account_id, task.parent_id, item.state, now, {}};
+      r.doc = {{"JobId", task.id}, {"Item", item.name}, {"Names", item.name}, {"State", item.state},
+               {"ErrMsg", item.message}, {"OrderNum", std::to_string(i + 1)}, {"BootTime", now}, {"FinishTime", now}};
+      OPENDBS_TRY(tx.put(Kind::precheck, r));
+      if (item.state == "failed") {
+        passed = false;
+        if (first_problem.empty()) first_problem = item.name + ": " + item.message;
+      }
+    }
+    OPENDBS_ASSIGN(auto p, tx.get(Kind::plan, task.parent_id));
+    if (!p || p->state == "released" || p->state == "running") return {};
+    const bool auto_start = task.doc.at("Payload").as_object().contains("AutoStart") &&
+                            task.doc.at("Payload").at("AutoStart").as_bool();
+    p->state = passed ? (auto_start ? "running" : "check_pass") : "init";
+    p->doc["BackupPlanStatus"] = p->state;
+    p->doc["ErrMessage"] = passed ? "" : "precheck failed: " + first_problem;
+    if (passed && auto_start) {
+      p->doc["_StartedAtMs"] = now;
+      OPENDBS_TRY(queue_full_backup(tx, *p, now, "AutoStartBackup"));
+      OPENDBS_TRY(ensure_log_backup(tx, *p, now));
+    }
+    return tx.put(Kind::plan, *p);
+  });
+  if (!st.ok()) return failed(st.error());
+  if (!passed) return {Outcome::failed, "PrecheckFailed", first_problem};
+  return {};
+}
+
+TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control) {
+  const int64_t started = env.clock.now_ms();
+  (void)update(env, Kind::backup_set, task.id, [&](Record& set) {
+    set.state = "running";
+    set.doc["BackupStatus"] = "running";
+    set.doc["StartTime"] = started;
+  });
+  auto fail_set = [&](const std::string& status, const std::string& message) {
+    (void)update(env, Kind::backup_set, task.id, [&](Record& set) {
+      set.state = status;
+      set.doc["BackupStatus"] = status;
+      set.doc["ErrMessage"] = message;
+      set.doc["FinishTime"] = env.clock.now_ms();
+    });
+  };
+  auto plan = load(env, Kind::plan, task.parent_id);
+  if (!plan.ok()) return failed(plan.error());
+  auto spec = plan_spec(env, *plan);
+  auto engine = spec.ok() ? engine_for(env, *spec) : core::Result<std::shared_ptr<engines::Engine>>(spec.error());
+  if (!engine.ok()) {
+    fail_set("failed", engine.error().message);
+    set_plan_status(env, plan->id, "", "full backup " + task.id + " failed: " + engine.error().message);
+    return failed(engine.error());
+  }
+  auto writer = env.repository.begin_set(task.id);
+  if (!writer.ok()) {
+    fail_set("failed", writer.error().message);
+    return failed(writer.error());
+  }
+  auto result = (*engine)->full_backup(*spec, **writer, control);
+  if (control.cancelled()) {
+    (*writer)->abort();
+    if (control.is_shutdown()) {
+      (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
+      return {Outcome::requeue, "", ""};
+    }
+    fail_set("stop", "stopped by StopBackupPlan (request " + control.cancelled_by() + "); partial data discarded");
+    return stopped(control);
+  }
+  core::Status committed = result.ok() ? (*writer)->commit(result->metadata) : core::Status(result.error());
+  // Finish only what is durable and readable: the manifest must load back from the repository.
+  if (committed.ok()) committed = [&]() -> core::Status {
+    OPENDBS_ASSIGN(auto manifest, env.repository.load_manifest(task.id));
+    (void)manifest;
+    return {};
+  }();
+  if (!committed.ok()) {
+    (*writer)->abort();
+    fail_set("failed", committed.error().message);
+    set_plan_status(env, plan->id, "", "full backup " + task.id + " failed: " + committed.error().message);
+    return failed(committed.error());
+  }
+  const auto stats = (*writer)->stats();
+  (void)update(env, Kind::backup_set, task.id, [&](Record& set) {
+    set.state = "finish";
+    set.doc["BackupStatus"] = "finish";
+    set.doc["EndTime"] = result->consistent_ms;
+    set.doc["FinishTime"] = env.clock.now_ms();
+    set.doc["BackupSize"] = static_cast<int64_t>(stats.bytes_stored);
+    set.doc["BackupDataSize"] = static_cast<int64_t>(stats.bytes_in);
+    set.doc["Progress"] = 100;
+    set.doc["_LogStartSeq"] = result->log_start_seq;
+  });
+  set_plan_status(env, plan->id, "", "");
+  return {};
+}
+
+TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) {
+  auto plan = load(env, Kind::plan, task.parent_id);
+  if (!plan.ok()) return failed(plan.error());
+  auto spec = plan_spec(env, *plan);
+  if (!spec.ok()) return failed(spec.error());
+  auto engine = engine_for(env, *spec);
+  if (!engine.ok()) {
+    set_plan_status(env, plan->id, "", "log backup failed: " + engine.error().message);
+    return failed(engine.error());
+  }
+  auto on_file = [&](const engines::LogFile& f) -> core::Status {
+    return env.store.transact([&](catalog::Tx& tx) -> core::Status {
+      const std::string id = plan->id + "-" + f.name;
+      Record r{id, plan->account_id, plan->id, f.status, f.start_ms, {}};
+      r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task.id}, {"BackupStatus", f.status},
+               {"StartTime", f.start_ms},    {"EndTime", f.end_ms},       {"BackupSize", static_cast<int64_t>(f.size)},
+               {"StorageMethod", "Standard"}, {"_Seq", f.seq},
+               {"SourceEndpointIpPort", plan->doc.contains("SourceEndpointIpPort") ? plan->doc.at("SourceEndpointIpPort")
+                                                                                   : boost::json::value("")},
+               {"BackupSetExpiredTime", f.end_ms + plan->doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
+      return tx.put(Kind::log_file, r);
+    });
+  };
+  auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
+  if (control.cancelled()) return stopped(control);
+  if (!st.ok()) {
+    set_plan_status(env, plan->id, "", "log backup failed: " + st.error().message);
+    return failed(st.error());
+  }
+  return {};
+}
+
+TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
+  const std::string restore_id = task.id;
+  auto restore = load(env, Kind::restore_task, restore_id);
+  auto plan = load(env, Kind::plan, task.parent_id);
+  if (!restore.ok() || !plan.ok()) return failed(restore.ok() ? plan.error() : restore.error());
+  auto finish = [&](const std::string& status, const std::string& message) {
+    (void)update(env, Kind::restore_task, restore_id, [&](Record& r) {
+      r.state = status;
+      r.doc["RestoreStatus"] = status;
+      r.doc["ErrMessage"] = message;
+      r.doc["RestoreTaskFinishTime"] = env.clock.now_ms();
+      if (status == "finish")
+        for (const char* f : {"FullDataRestoreProgress", "FullStruforeRestoreProgress", "FullStruAfterRestoreProgress",
+                              "ContinuousRestoreProgress"})
+          r.doc[f] = 100;
+    });
+  };
+  auto spec = plan_spec(env, *plan);
+  auto engine = spec.ok() ? engine_for(env, *spec) : core::Result<std::shared_ptr<engines::Engine>>(spec.error());
+  if (!engine.ok()) {
+    finish("stop", engine.error().message);
+    return failed(engine.error());
+  }
+  engines::RestoreRequest request;
+  request.set_id = text(restore->doc, "BackupSetId");
+  request.target_ms = restore->doc.at("RestoreTime").to_number<int64_t>();
+  request.target_dir = text(restore->doc, "RestoreDir");
+  request.restore_objects = text(restore->doc, "RestoreObjects");
+  request.destination.host = text(restore->doc, "_DestinationEndpointIP");
+  const std::string port = text(restore->doc, "_DestinationEndpointPort");
+  request.destination.port = port.empty() ? 0 : std::stoi(port);
+  request.destination.user = text(restore->doc, "DestinationEndpointUserName");
+  request.destination.database = text(restore->doc, "DestinationEndpointDatabaseName");
+  const std::string sealed = text(restore->doc, "_DestinationEndpointPasswordSealed");
+  if (!sealed.empty()) {
+    auto password = env.secrets.open(sealed);
+    if (!password.ok()) return failed(password.error());
+    request.destination.password = *password;
+  }
+  auto st = (*engine)->restore(*spec, env.repository, request, control);
+  if (control.cancelled()) {
+    if (control.is_shutdown()) return {Outcome::requeue, "", ""};
+    finish("stop", "stopped by StopBackupPlan (request " + control.cancelled_by() + ")");
+    return stopped(control);
+  }
+  if (!st.ok()) {
+    finish("stop", st.error().message);
+    return failed(st.error());
+  }
+  finish("finish", "");
+  return {};
+}
+
+}  // namespace opendbs::jobs
