@@ -28,7 +28,7 @@ struct BackendKind {
 void PrintTo(const BackendKind& kind, std::ostream* out) { *out << kind.name; }
 
 core::Result<std::unique_ptr<repo::Backend>> s3_backend(const std::string& unique, bool path_style,
-                                                          uint64_t multipart_threshold) {
+                                                        uint64_t multipart_threshold) {
   OPENDBS_ASSIGN(auto server, S3rverProcess::shared());
   auto config = server->config("conformance/" + unique, path_style);
   config.multipart_threshold_bytes = multipart_threshold;

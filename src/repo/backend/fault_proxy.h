@@ -15,12 +15,12 @@
 namespace opendbs::repo::testing {
 
 enum class Fault {
-  pass,             // forward to the upstream server and relay its answer
-  slow_down,        // answer 503 with an S3 <Error><Code>SlowDown</Code>
-  internal_error,   // answer 500 with an S3 <Error><Code>InternalError</Code>
-  truncate_body,    // forward, then relay the answer's headers and only half of its body
-  reset,            // close the connection without answering
-  stall,            // accept the request, then send nothing for two seconds
+  pass,            // forward to the upstream server and relay its answer
+  slow_down,       // answer 503 with an S3 <Error><Code>SlowDown</Code>
+  internal_error,  // answer 500 with an S3 <Error><Code>InternalError</Code>
+  truncate_body,   // forward, then relay the answer's headers and only half of its body
+  reset,           // close the connection without answering
+  stall,           // accept the request, then send nothing for two seconds
 };
 
 class FaultProxy {

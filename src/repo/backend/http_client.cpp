@@ -150,7 +150,8 @@ core::Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout_ms));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, options_.stall_timeout_ms / 1000)));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(std::max<int64_t>(1, options_.stall_timeout_ms / 1000)));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -182,7 +183,8 @@ core::Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   if (rc != CURLE_OK) {
     std::string message = request.method + " " + request.url + ": " +
                           (error_text[0] ? std::string(error_text) : std::string(curl_easy_strerror(rc)));
-    return transient(rc) ? core::make_error("ServiceUnavailable", std::move(message)) : core::errors::io(std::move(message));
+    return transient(rc) ? core::make_error("ServiceUnavailable", std::move(message))
+                         : core::errors::io(std::move(message));
   }
   return response;
 }

@@ -110,9 +110,9 @@ core::Result<std::string> S3Backend::get(const std::string& name) {
   if (response.status != 200) return error_from(response, "GET " + key);
   const auto announced = content_length(response);
   if (announced && *announced != response.body.size())
-    return core::make_error("ServiceUnavailable", describe() + ": GET " + key + " was cut short: " +
-                                                      std::to_string(response.body.size()) + " of " +
-                                                      std::to_string(*announced) + " bytes");
+    return core::make_error("ServiceUnavailable", describe() + ": GET " + key +
+                                                      " was cut short: " + std::to_string(response.body.size()) +
+                                                      " of " + std::to_string(*announced) + " bytes");
   return std::move(response.body);
 }
 
@@ -150,8 +150,8 @@ core::Result<std::string> S3Backend::get_range(const std::string& name, uint64_t
                                                       std::to_string(range->last - range->first + 1) + " bytes");
   // Some stores answer with more than was asked (s3rver sends everything for "bytes=0-0").
   if (range->first > offset || range->last < offset + length - 1)
-    return core::errors::io(describe() + ": " + what + " answered a different range: " +
-                            response.header("content-range"));
+    return core::errors::io(describe() + ": " + what +
+                            " answered a different range: " + response.header("content-range"));
   if (range->first == offset && response.body.size() == length) return std::move(response.body);
   return response.body.substr(offset - range->first, length);
 }
@@ -173,8 +173,8 @@ core::Result<std::vector<ObjectInfo>> S3Backend::list(const std::string& prefix)
   std::vector<ObjectInfo> out;
   std::string token;
   do {
-    sigv4::Pairs query = {{"list-type", "2"}, {"prefix", key_prefix},
-                          {"max-keys", std::to_string(config_.list_page_size)}};
+    sigv4::Pairs query = {
+        {"list-type", "2"}, {"prefix", key_prefix}, {"max-keys", std::to_string(config_.list_page_size)}};
     if (!token.empty()) query.push_back({"continuation-token", token});
     OPENDBS_ASSIGN(auto response, send({"GET", "", query, {}, {}}));
     if (response.status != 200) return error_from(response, "LIST " + key_prefix);

@@ -13,11 +13,23 @@
 namespace opendbs::repo {
 namespace {
 
-const std::set<std::string> kOptions = {
-    "endpoint",          "region",           "path_style",         "access_key_id",   "secret_access_key",
-    "session_token",     "multipart_threshold", "part_size",       "upload_parallelism", "list_page_size",
-    "connect_timeout_ms", "stall_timeout_ms", "request_timeout_ms", "verify_tls",      "ca_file",
-    "retry_count_max",   "retry_backoff_ms"};
+const std::set<std::string> kOptions = {"endpoint",
+                                        "region",
+                                        "path_style",
+                                        "access_key_id",
+                                        "secret_access_key",
+                                        "session_token",
+                                        "multipart_threshold",
+                                        "part_size",
+                                        "upload_parallelism",
+                                        "list_page_size",
+                                        "connect_timeout_ms",
+                                        "stall_timeout_ms",
+                                        "request_timeout_ms",
+                                        "verify_tls",
+                                        "ca_file",
+                                        "retry_count_max",
+                                        "retry_backoff_ms"};
 
 // The AWS variables each option falls back to, in order, after OPENDBS_S3_<OPTION>.
 const std::map<std::string, std::vector<std::string>> kAwsFallbacks = {
@@ -66,7 +78,7 @@ core::Result<uint64_t> parse_size(const std::string& name, const std::string& te
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   const std::string unit(end, text.data() + text.size());
-  static const std::map<std::string, int> kShifts = {{"", 0},   {"KiB", 10}, {"K", 10},  {"MiB", 20},
+  static const std::map<std::string, int> kShifts = {{"", 0},   {"KiB", 10}, {"K", 10}, {"MiB", 20},
                                                      {"M", 20}, {"GiB", 30}, {"G", 30}};
   auto shift = kShifts.find(unit);
   if (ec != std::errc() || shift == kShifts.end())
@@ -140,7 +152,8 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
   S3Config config;
   const auto slash = location.find('/');
   config.bucket = location.substr(0, slash);
-  if (config.bucket.empty() || config.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos)
+  if (config.bucket.empty() ||
+      config.bucket.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos)
     return core::errors::invalid_parameter("bucket", config.bucket, "a bucket name of [a-z0-9.-]");
   config.prefix = slash == std::string::npos ? "" : location.substr(slash + 1);
   while (!config.prefix.empty() && config.prefix.back() == '/') config.prefix.pop_back();
@@ -153,7 +166,9 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
     config.endpoint_host = "s3." + config.region + ".amazonaws.com";
   }
   config.path_style = is_local_or_ip(config.endpoint_host);
-  if (auto v = option("path_style")) { OPENDBS_ASSIGN(config.path_style, parse_bool("path_style", *v)); }
+  if (auto v = option("path_style")) {
+    OPENDBS_ASSIGN(config.path_style, parse_bool("path_style", *v));
+  }
 
   config.credentials.access_key_id = option("access_key_id").value_or("");
   config.credentials.secret_access_key = option("secret_access_key").value_or("");
@@ -164,20 +179,40 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
                                 ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or OPENDBS_S3_ACCESS_KEY_ID and "
                                 "OPENDBS_S3_SECRET_ACCESS_KEY, or the URL options access_key_id/secret_access_key)");
 
-  if (auto v = option("multipart_threshold")) { OPENDBS_ASSIGN(config.multipart_threshold_bytes, parse_size("multipart_threshold", *v)); }
-  if (auto v = option("part_size")) { OPENDBS_ASSIGN(config.part_size_bytes, parse_size("part_size", *v)); }
+  if (auto v = option("multipart_threshold")) {
+    OPENDBS_ASSIGN(config.multipart_threshold_bytes, parse_size("multipart_threshold", *v));
+  }
+  if (auto v = option("part_size")) {
+    OPENDBS_ASSIGN(config.part_size_bytes, parse_size("part_size", *v));
+  }
   if (config.part_size_bytes < (5ull << 20))
     return core::errors::invalid_parameter("part_size", std::to_string(config.part_size_bytes),
                                            "at least 5MiB (the S3 minimum for every part but the last)");
-  if (auto v = option("upload_parallelism")) { OPENDBS_ASSIGN(config.upload_parallelism, parse_int("upload_parallelism", *v, 1, 64)); }
-  if (auto v = option("list_page_size")) { OPENDBS_ASSIGN(config.list_page_size, parse_int("list_page_size", *v, 1, 1000)); }
-  if (auto v = option("connect_timeout_ms")) { OPENDBS_ASSIGN(config.http.connect_timeout_ms, parse_int("connect_timeout_ms", *v, 1, 600'000)); }
-  if (auto v = option("stall_timeout_ms")) { OPENDBS_ASSIGN(config.http.stall_timeout_ms, parse_int("stall_timeout_ms", *v, 1000, 3'600'000)); }
-  if (auto v = option("request_timeout_ms")) { OPENDBS_ASSIGN(config.http.request_timeout_ms, parse_int("request_timeout_ms", *v, 0, 86'400'000)); }
-  if (auto v = option("verify_tls")) { OPENDBS_ASSIGN(config.http.verify_tls, parse_bool("verify_tls", *v)); }
+  if (auto v = option("upload_parallelism")) {
+    OPENDBS_ASSIGN(config.upload_parallelism, parse_int("upload_parallelism", *v, 1, 64));
+  }
+  if (auto v = option("list_page_size")) {
+    OPENDBS_ASSIGN(config.list_page_size, parse_int("list_page_size", *v, 1, 1000));
+  }
+  if (auto v = option("connect_timeout_ms")) {
+    OPENDBS_ASSIGN(config.http.connect_timeout_ms, parse_int("connect_timeout_ms", *v, 1, 600'000));
+  }
+  if (auto v = option("stall_timeout_ms")) {
+    OPENDBS_ASSIGN(config.http.stall_timeout_ms, parse_int("stall_timeout_ms", *v, 1000, 3'600'000));
+  }
+  if (auto v = option("request_timeout_ms")) {
+    OPENDBS_ASSIGN(config.http.request_timeout_ms, parse_int("request_timeout_ms", *v, 0, 86'400'000));
+  }
+  if (auto v = option("verify_tls")) {
+    OPENDBS_ASSIGN(config.http.verify_tls, parse_bool("verify_tls", *v));
+  }
   if (auto v = option("ca_file")) config.http.ca_file = *v;
-  if (auto v = option("retry_count_max")) { OPENDBS_ASSIGN(config.retry.retry_count_max, parse_int("retry_count_max", *v, 0, 100)); }
-  if (auto v = option("retry_backoff_ms")) { OPENDBS_ASSIGN(config.retry.backoff_initial_ms, parse_int("retry_backoff_ms", *v, 0, 60'000)); }
+  if (auto v = option("retry_count_max")) {
+    OPENDBS_ASSIGN(config.retry.retry_count_max, parse_int("retry_count_max", *v, 0, 100));
+  }
+  if (auto v = option("retry_backoff_ms")) {
+    OPENDBS_ASSIGN(config.retry.backoff_initial_ms, parse_int("retry_backoff_ms", *v, 0, 60'000));
+  }
   return config;
 }
 

@@ -25,12 +25,12 @@
 namespace opendbs::repo {
 
 struct S3Config {
-  std::string scheme = "https";   // of the endpoint: "https" or "http"
-  std::string endpoint_host;      // "host" or "host:port", without the bucket
+  std::string scheme = "https";  // of the endpoint: "https" or "http"
+  std::string endpoint_host;     // "host" or "host:port", without the bucket
   std::string bucket;
-  std::string prefix;             // without leading or trailing '/'; may be empty
+  std::string prefix;  // without leading or trailing '/'; may be empty
   std::string region = "us-east-1";
-  bool path_style = false;        // https://host/bucket/key rather than https://bucket.host/key
+  bool path_style = false;  // https://host/bucket/key rather than https://bucket.host/key
   sigv4::Credentials credentials;
 
   uint64_t multipart_threshold_bytes = 64ull << 20;  // objects of this size or more go in parts

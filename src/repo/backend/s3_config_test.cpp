@@ -24,9 +24,9 @@ const repo::EnvLookup kAwsKeys = env_of({{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SE
 }  // namespace
 
 TEST(S3Config, BareBucketMeansAwsWithVirtualHostedAddressing) {
-  auto config = repo::parse_s3_url("s3://my-bucket/backups/prod/", env_of({{"AWS_ACCESS_KEY_ID", "AKID"},
-                                                                          {"AWS_SECRET_ACCESS_KEY", "SECRET"},
-                                                                          {"AWS_REGION", "eu-central-1"}}));
+  auto config = repo::parse_s3_url(
+      "s3://my-bucket/backups/prod/",
+      env_of({{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "SECRET"}, {"AWS_REGION", "eu-central-1"}}));
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->bucket, "my-bucket");
   EXPECT_EQ(config->prefix, "backups/prod");
@@ -46,7 +46,8 @@ TEST(S3Config, EndpointOnAnIpAddressOrLocalhostDefaultsToPathStyle) {
   EXPECT_TRUE(ip->path_style);
   EXPECT_EQ(ip->prefix, "");
   EXPECT_TRUE(repo::parse_s3_url("s3://b?endpoint=http://localhost:9000/", kAwsKeys)->path_style);
-  auto named = repo::parse_s3_url("s3://b/p?endpoint=https://oss-cn-hangzhou.aliyuncs.com&region=cn-hangzhou", kAwsKeys);
+  auto named =
+      repo::parse_s3_url("s3://b/p?endpoint=https://oss-cn-hangzhou.aliyuncs.com&region=cn-hangzhou", kAwsKeys);
   ASSERT_TRUE(named.ok());
   EXPECT_FALSE(named->path_style);
   EXPECT_TRUE(repo::parse_s3_url("s3://b?endpoint=minio.lan:9000&path_style=true", kAwsKeys)->path_style);

@@ -72,7 +72,8 @@ core::Status S3Backend::upload_parts(const std::string& key, const std::string& 
       if (!failed.exchange(true)) first_error = status;
     }
   };
-  const size_t thread_count = std::min<size_t>(part_count, static_cast<size_t>(std::max(1, config_.upload_parallelism)));
+  const size_t thread_count =
+      std::min<size_t>(part_count, static_cast<size_t>(std::max(1, config_.upload_parallelism)));
   {
     std::vector<std::jthread> threads;
     for (size_t i = 1; i < thread_count; ++i) threads.emplace_back(worker);
@@ -86,7 +87,9 @@ void S3Backend::abort_multipart(const std::string& key, const std::string& uploa
   if (response.ok() && (response->status == 204 || response->status == 200)) return;
   // Not fatal: the parts of an abandoned upload cost space until a bucket lifecycle rule removes them.
   core::log_event(core::LogLevel::warn, "s3_abort_multipart_failed",
-                  {{"backend", describe()}, {"key", key}, {"upload_id", upload_id},
+                  {{"backend", describe()},
+                   {"key", key},
+                   {"upload_id", upload_id},
                    {"error", response.ok() ? "HTTP " + std::to_string(response->status) : response.error().message}});
 }
 

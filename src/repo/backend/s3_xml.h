@@ -13,7 +13,7 @@
 namespace opendbs::repo::s3xml {
 
 struct ErrorDocument {
-  std::string code;     // "NoSuchKey", "SlowDown", ...
+  std::string code;  // "NoSuchKey", "SlowDown", ...
   std::string message;
 };
 

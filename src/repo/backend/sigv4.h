@@ -24,10 +24,10 @@ struct Credentials {
 };
 
 struct Request {
-  std::string method;            // "GET", "PUT", ...
-  std::string path;              // raw (not yet percent-encoded) absolute path, e.g. "/bucket/data/x"
-  Pairs query;                   // raw names and values, in any order
-  Pairs headers;                 // every header to sign, including Host; names in any case
+  std::string method;              // "GET", "PUT", ...
+  std::string path;                // raw (not yet percent-encoded) absolute path, e.g. "/bucket/data/x"
+  Pairs query;                     // raw names and values, in any order
+  Pairs headers;                   // every header to sign, including Host; names in any case
   std::string payload_sha256_hex;  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
 };
 

@@ -4,12 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <boost/json.hpp>
 
 #include "core/crypto.h"
 #include "core/ids.h"
@@ -42,6 +41,7 @@ std::vector<SuiteCase> suite_cases() {
   const std::string d = "host;x-amz-date";
   const std::string h1 = "host;my-header1;x-amz-date";
   const std::string unreserved = "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  // clang-format off
   return {
       {"get-vanilla", "GET", "/", {}, {}, "", d, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
       {"get-vanilla-empty-query-key", "GET", "/", {{"Param1", "value1"}}, {}, "", d,
@@ -83,10 +83,14 @@ std::vector<SuiteCase> suite_cases() {
       {"post-sts-header-before", "POST", "/", {}, {{"X-Amz-Security-Token", kSuiteSessionToken}}, "",
        "host;x-amz-date;x-amz-security-token", "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead"},
   };
+  // clang-format on
 }
 
 repo::sigv4::Request suite_request(const SuiteCase& c) {
-  repo::sigv4::Request r{c.method, c.path, c.query, {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}},
+  repo::sigv4::Request r{c.method,
+                         c.path,
+                         c.query,
+                         {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}},
                          core::to_hex(core::sha256(c.body))};
   r.headers.insert(r.headers.end(), c.extra_headers.begin(), c.extra_headers.end());
   return r;
@@ -162,6 +166,7 @@ struct OracleCase {
 std::vector<OracleCase> oracle_cases() {
   const repo::sigv4::Credentials plain{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
   const repo::sigv4::Credentials sts{"ASIAXAMPLE", "secret+/=key", "FwoGZXIvYXdzE//token+with/chars=="};
+  // clang-format off
   std::vector<OracleCase> cases = {
       {"GET", "bucket.s3.us-east-1.amazonaws.com", "/", "us-east-1",
        {{"list-type", "2"}, {"prefix", "repo/data/"}, {"max-keys", "1000"}}, {}, "", plain},
@@ -181,6 +186,7 @@ std::vector<OracleCase> oracle_cases() {
       {"DELETE", "bucket.s3.ap-southeast-1.amazonaws.com", "/a//double/./dot/../segments", "ap-southeast-1", {}, {},
        "", plain},
   };
+  // clang-format on
   // A few generated keys with every printable ASCII character, to cover the encoder exhaustively.
   for (int start = 32; start < 127; start += 24) {
     std::string key = "/bucket/";
@@ -214,9 +220,15 @@ TEST(SigV4, AgreesWithBotocoreOnS3Requests) {
   const auto cases = oracle_cases();
   boost::json::array input;
   for (const auto& c : cases)
-    input.push_back({{"method", c.method}, {"host", c.host}, {"path", c.path}, {"region", c.region},
-                     {"params", to_json(c.params)}, {"headers", to_json(c.headers)}, {"body", c.body},
-                     {"ak", c.credentials.access_key_id}, {"sk", c.credentials.secret_access_key},
+    input.push_back({{"method", c.method},
+                     {"host", c.host},
+                     {"path", c.path},
+                     {"region", c.region},
+                     {"params", to_json(c.params)},
+                     {"headers", to_json(c.headers)},
+                     {"body", c.body},
+                     {"ak", c.credentials.access_key_id},
+                     {"sk", c.credentials.secret_access_key},
                      {"token", c.credentials.session_token}});
   const std::string dir = ::testing::TempDir() + "sigv4-oracle-" + core::random_alnum(6);
   std::ofstream(dir + ".py") << kBotocoreScript;
