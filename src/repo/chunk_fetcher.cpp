@@ -1,5 +1,6 @@
 #include "repo/repo_state.h"
 
+#include <optional>
 #include <thread>
 
 #include "core/crypto.h"
@@ -21,21 +22,25 @@ std::string describe_chunk(std::string_view id, const ChunkLocation& loc) {
          " (length " + std::to_string(loc.stored_len) + ")";
 }
 
-core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* names) {
+core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* damaged) {
   OPENDBS_ASSIGN(auto objects, state.backend->list(std::string(format::kIndexPrefix)));
   auto index = std::make_shared<ChunkIndex>();
-  std::vector<std::vector<IndexPack>> files(objects.size());
+  std::vector<std::optional<std::vector<IndexPack>>> files(objects.size());
   OPENDBS_TRY(parallel_for(objects.size(), state.workers(), [&](size_t i) -> core::Status {
-    OPENDBS_ASSIGN(auto sealed, state.backend->get(objects[i].name));
-    auto packs = decode_index_file(state.key, sealed);
-    if (!packs.ok()) return packs.error().with_context("index file " + objects[i].name);
-    files[i] = std::move(*packs);
+    auto sealed = state.backend->get(objects[i].name);
+    if (!sealed.ok() && sealed.error().code != "Corrupt") return sealed.error();  // I/O trouble: not damage
+    auto packs = sealed.ok() ? decode_index_file(state.key, *sealed)
+                             : core::Result<std::vector<IndexPack>>(sealed.error());
+    if (packs.ok()) files[i] = std::move(*packs);
     return {};
   }));
-  for (const auto& file : files)
-    for (const auto& pack : file) index->add(pack);
-  if (names)
-    for (const auto& o : objects) names->push_back(o.name);
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!files[i]) {
+      if (damaged) damaged->push_back(objects[i].name);
+      continue;
+    }
+    for (const auto& pack : *files[i]) index->add(pack);
+  }
   return index;
 }
 

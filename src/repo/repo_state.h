@@ -31,8 +31,9 @@ struct RepoState {
   unsigned workers() const;
 };
 
-// Loads and merges every index file; `names` receives their object names when not null.
-core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* names = nullptr);
+// Loads and merges every readable index file. Unreadable ones are skipped (their chunks read as missing,
+// check reports them by name, prune refuses to run) and their names go to `damaged` when not null.
+core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* damaged = nullptr);
 
 // Reads chunks through the index, verified; errors name the chunk, pack and offset.
 class ChunkFetcher {

@@ -1,0 +1,113 @@
+// Prune decides garbage as docs/REPOSITORY.md §10 says, and locks keep it from racing backups (§8).
+#include <gtest/gtest.h>
+
+#include "repo/lock.h"
+#include "repo/test_support.h"
+
+namespace opendbs::repo {
+namespace {
+
+using testing::random_data;
+
+class PruneTest : public testing::TempRepoTest {
+ protected:
+  PruneTest() : clock_(1700000000000) {}
+  RepoOptions options() {
+    auto o = testing::small_options();
+    o.clock = &clock_;
+    o.lock_lease_ms = 60000;
+    return o;
+  }
+  uint64_t stored_bytes(Repository& repo) { return repo.stats()->stored_bytes; }
+  core::ManualClock clock_;
+};
+
+TEST_F(PruneTest, ForgottenSetIsFreedAndSharedDataStays) {
+  auto repo = init_repo(options());
+  const auto shared = random_data(200000, 1), own = random_data(400000, 2);
+  ASSERT_TRUE(write_set(*repo, "a", {{"db", shared}}).ok());
+  ASSERT_TRUE(write_set(*repo, "b", {{"db", shared}, {"extra", own}}).ok());
+  const uint64_t before = stored_bytes(*repo);
+  ASSERT_TRUE(repo->forget_set("b").ok());
+  auto pruned = repo->prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_GT(pruned->packs_deleted, 0u);
+  EXPECT_LT(stored_bytes(*repo), before / 2);
+  EXPECT_EQ(read_all(*open_repo(options()), "a", "db"), shared);
+  auto report = repo->check({.read_data = true});
+  EXPECT_TRUE(report->clean() && report->warnings.empty());
+}
+
+TEST_F(PruneTest, MostlyGarbagePacksAreRepackedAndTheirLiveChunksKept) {
+  auto repo = init_repo(options());
+  std::string keep, old;
+  for (int i = 0; i < 8; ++i) {
+    const auto shared = random_data(20000, 10 + i), own = random_data(40000, 20 + i);
+    keep += shared;
+    old += shared + own;
+  }
+  ASSERT_TRUE(write_set(*repo, "old", {{"db", old}}).ok());
+  ASSERT_TRUE(write_set(*repo, "keep", {{"db", keep}}).ok());
+  ASSERT_TRUE(repo->forget_set("old").ok());
+  auto pruned = repo->prune();
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_GT(pruned->packs_repacked, 0u);
+  EXPECT_EQ(read_all(*repo, "keep", "db"), keep);
+  EXPECT_EQ(read_all(*open_repo(options()), "keep", "db"), keep);
+}
+
+TEST_F(PruneTest, NothingToPruneChangesNothing) {
+  auto repo = init_repo(options());
+  ASSERT_TRUE(write_set(*repo, "a", {{"db", random_data(100000, 3)}}).ok());
+  auto pruned = repo->prune();
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->packs_deleted + pruned->packs_repacked + pruned->index_files_replaced, 0u);
+}
+
+TEST_F(PruneTest, PruneRefusesWhileABackupIsRunning) {
+  auto repo = init_repo(options());
+  auto set = repo->begin_set("running");
+  ASSERT_TRUE(set.ok());
+  auto pruned = repo->prune();
+  ASSERT_FALSE(pruned.ok());
+  EXPECT_NE(pruned.error().message.find("backup set running"), std::string::npos) << pruned.error().message;
+  ASSERT_TRUE((*set)->commit({}).ok());
+  EXPECT_TRUE(repo->prune().ok()) << "the lock must be gone after commit";
+}
+
+TEST_F(PruneTest, BackupRefusesWhilePruneHoldsTheExclusiveLock) {
+  auto repo = init_repo(options());
+  auto lock = RepoLock::acquire(repo->backend(), LockKind::kExclusive, "prune", 60000, clock_);
+  ASSERT_TRUE(lock.ok());
+  auto set = repo->begin_set("blocked");
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.error().code, "ServiceUnavailable");
+}
+
+TEST_F(PruneTest, StaleLockOfADeadProcessExpiresWithItsLease) {
+  auto repo = init_repo(options());
+  auto set = repo->begin_set("dead");  // never committed: the process "died" holding the lock
+  ASSERT_TRUE(set.ok());
+  EXPECT_FALSE(repo->prune().ok());
+  clock_.advance_ms(61000);
+  auto pruned = repo->prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_GE(pruned->locks_removed, 1u);
+  // The "dead" backup wakes up: its lease lapsed, so it must not commit.
+  auto st = (*set)->commit({});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("lease lapsed"), std::string::npos);
+  EXPECT_TRUE(repo->list_sets()->empty());
+}
+
+TEST_F(PruneTest, SharedLocksDoNotBlockEachOther) {
+  auto repo = init_repo(options());
+  auto a = repo->begin_set("a");
+  auto b = repo->begin_set("b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->commit({}).ok());
+  ASSERT_TRUE((*b)->commit({}).ok());
+}
+
+}  // namespace
+}  // namespace opendbs::repo
