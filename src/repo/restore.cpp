@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "core/file.h"
+#include "repo/lock.h"
 #include "repo/repo_state.h"
 
 namespace opendbs::repo {
@@ -135,6 +136,8 @@ core::Result<std::unique_ptr<StreamReader>> Repository::open_stream(const std::s
 
 core::Status Repository::restore_set(const std::string& set_id, const std::string& target_dir,
                                      const RestoreOptions& options) {
+  OPENDBS_ASSIGN(auto lock, RepoLock::acquire(*state_->backend, LockKind::kShared, "restore set " + set_id,
+                                              state_->options.lock_lease_ms, *state_->clock));
   OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
   OPENDBS_TRY(core::make_dirs(target_dir));
   OPENDBS_TRY(create_files(manifest.streams, target_dir));
