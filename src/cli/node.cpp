@@ -1,0 +1,215 @@
+#include "cli/node.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+
+#include "api/dispatcher.h"
+#include "catalog/store.h"
+#include "core/crypto.h"
+#include "core/errors.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/tls_certificate.h"
+#include "iam/directory.h"
+#include "jobs/runtime.h"
+#include "repo/backend/backend.h"
+#include "repo/repository.h"
+
+namespace opendbs::cli {
+
+struct Node::Parts {
+  NodeOptions options;
+  engines::EngineRegistry engines;
+  std::unique_ptr<catalog::Store> store;
+  std::unique_ptr<iam::SecretBox> secrets;
+  std::unique_ptr<iam::Directory> directory;
+  std::unique_ptr<repo::Repository> repository;
+  std::unique_ptr<jobs::TaskRuntime> runtime;
+  std::unique_ptr<api::Services> services;
+  std::unique_ptr<api::Dispatcher> dispatcher;
+  core::MetricsRegistry metrics;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<http::Server> server;
+};
+
+namespace {
+
+// The node's id (a BackupGatewayId: digits), kept in DATA_DIR/node-id so it survives restarts.
+core::Result<std::string> node_id(const std::string& data_dir) {
+  const std::string path = data_dir + "/node-id";
+  auto existing = core::read_file(path);
+  if (existing.ok()) {
+    std::string id = *existing;
+    while (!id.empty() && id.back() == '\n') id.pop_back();
+    return id;
+  }
+  std::string id = "1" + std::to_string(std::stoull(core::to_hex(core::random_bytes(4)), nullptr, 16));
+  OPENDBS_TRY(core::write_file_durable(path, id + "\n", 0644));
+  return id;
+}
+
+// The root AccessKey on first start (DESIGN.md §5): from the environment, or generated and written once.
+core::Status ensure_root_credentials(iam::Directory& directory, const std::string& data_dir) {
+  std::optional<iam::AccessKeyPair> wanted;
+  const char* id = std::getenv("OPENDBS_ROOT_ACCESS_KEY_ID");
+  const char* secret = std::getenv("OPENDBS_ROOT_ACCESS_KEY_SECRET");
+  if (id && secret && *id && *secret) wanted = iam::AccessKeyPair{id, secret};
+  OPENDBS_ASSIGN(auto created, directory.ensure_root(wanted));
+  if (!created || wanted) return {};
+  boost::json::object creds{{"AccessKeyId", created->access_key_id}, {"AccessKeySecret", created->access_key_secret}};
+  const std::string path = data_dir + "/root-credentials.json";
+  OPENDBS_TRY(core::write_file_durable(path, boost::json::serialize(creds) + "\n", 0600));
+  std::fprintf(stderr, "opendbs: root AccessKey created (shown once; also in %s, mode 0600):\n  AccessKeyId: %s\n  AccessKeySecret: %s\n",
+               path.c_str(), created->access_key_id.c_str(), created->access_key_secret.c_str());
+  return {};
+}
+
+// The node's repository: opened with DATA_DIR/repository.key, created on first start.
+core::Result<std::unique_ptr<repo::Repository>> open_repository(const NodeOptions& o) {
+  const std::string key_path = o.data_dir + "/repository.key";
+  auto key = core::read_file(key_path);
+  if (!key.ok() && key.error().code != "NotFound") return key.error();
+  if (!key.ok()) OPENDBS_TRY(core::write_file_durable(key_path, core::to_hex(core::random_bytes(32)) + "\n", 0600));
+  repo::KeySource source;
+  source.key_file = key_path;
+  OPENDBS_ASSIGN(auto backend, repo::open_backend(o.repository_url));
+  auto opened = repo::Repository::open(std::move(backend), source);
+  if (opened.ok()) return opened;
+  if (opened.error().code != "NotFound") return opened.error().with_context("repository " + o.repository_url);
+  OPENDBS_ASSIGN(auto fresh_backend, repo::open_backend(o.repository_url));
+  return repo::Repository::init(std::move(fresh_backend), source, repo::RepoOptions{});
+}
+
+void register_metrics(Node::Parts& p) {
+  auto& requests = p.metrics.counter("opendbs_api_requests_total", "API requests by action and error code",
+                                     {"action", "code"});
+  auto& latency = p.metrics.histogram("opendbs_api_request_duration_seconds", "API request latency", {"action"},
+                                      core::latency_buckets_seconds());
+  p.dispatcher->set_observer([&requests, &latency](const api::RequestOutcome& o) {
+    const std::string action = api::find_operation(o.action) ? o.action : "unknown";
+    requests.with({action, o.code.empty() ? "OK" : o.code}).inc();
+    latency.with({action}).observe(o.latency_seconds);
+  });
+  auto& tasks = p.metrics.gauge("opendbs_tasks", "Tasks by kind and state", {"kind", "state"});
+  p.metrics.add_collect_hook([&p, &tasks] {
+    (void)p.store->read([&](catalog::Tx& tx) -> core::Status {
+      for (const char* kind : {"precheck", "full_backup", "log_backup", "restore", "download"})
+        for (const char* state : {"queued", "running", "succeeded", "failed", "cancelled"}) {
+          catalog::Query q{catalog::Kind::task};
+          q.states = {state};
+          q.doc_equals = {{"TaskKind", kind}};
+          auto n = tx.count(q);
+          tasks.with({kind, state}).set(n.ok() ? static_cast<double>(*n) : 0);
+        }
+      return {};
+    });
+  });
+}
+
+}  // namespace
+
+Node::Node(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Node::~Node() {
+  shutdown(2000);
+  wait();
+}
+
+core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engines::EngineRegistry engines) {
+  auto p = std::make_unique<Parts>();
+  p->options = options;
+  p->engines = std::move(engines);
+  auto& o = p->options;
+  OPENDBS_TRY(core::make_dirs(o.data_dir, 0700));
+  if (o.catalog_url.empty()) o.catalog_url = "sqlite:" + o.data_dir + "/catalog.db";
+  if (o.repository_url.empty()) o.repository_url = o.data_dir + "/repository";
+  OPENDBS_ASSIGN(p->store, catalog::open_store(o.catalog_url));
+  OPENDBS_ASSIGN(auto box, iam::SecretBox::open_or_create(o.data_dir));
+  p->secrets = std::make_unique<iam::SecretBox>(std::move(box));
+  p->directory = std::make_unique<iam::Directory>(*p->store, *p->secrets);
+  OPENDBS_TRY(ensure_root_credentials(*p->directory, o.data_dir));
+  OPENDBS_ASSIGN(p->repository, open_repository(o));
+  OPENDBS_ASSIGN(auto id, node_id(o.data_dir));
+  char host[256] = "localhost";
+  gethostname(host, sizeof host - 1);
+  jobs::RuntimeOptions ro;
+  ro.node_id = id;
+  ro.node_identifier = host;
+  ro.workers = o.workers;
+  p->runtime = std::make_unique<jobs::TaskRuntime>(*p->store, *p->secrets, *p->repository, p->engines,
+                                                   core::SystemClock::instance(), ro);
+  p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
+  p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
+  p->router = std::make_unique<http::Router>(*p->dispatcher, p->metrics);
+  register_metrics(*p);
+
+  http::ServerOptions so;
+  so.listen = o.listen;
+  so.tls_listen = o.tls_listen;
+  so.threads = o.http_threads;
+  if (!o.tls_listen.empty()) {
+    if (o.tls_cert.empty()) {
+      OPENDBS_ASSIGN(auto pair, http::ensure_self_signed_certificate(o.data_dir));
+      so.tls_cert_file = pair.first;
+      so.tls_key_file = pair.second;
+    } else {
+      so.tls_cert_file = o.tls_cert;
+      so.tls_key_file = o.tls_key;
+    }
+  }
+  so.error_response = [](int status, std::string code, std::string message) {
+    return http::Router::error(status, code, message);
+  };
+  auto* router = p->router.get();
+  p->server = std::make_unique<http::Server>(so, [router](const http::Request& r) { return router->handle(r); });
+  OPENDBS_TRY(p->server->start());
+  p->runtime->start();
+  core::log_event(core::LogLevel::info, "node_started",
+                  {{"NodeId", id}, {"Port", p->server->port()}, {"TlsPort", p->server->tls_port()},
+                   {"DataDir", o.data_dir}, {"Repository", o.repository_url}});
+  return std::unique_ptr<Node>(new Node(std::move(p)));
+}
+
+uint16_t Node::port() const { return parts_->server->port(); }
+uint16_t Node::tls_port() const { return parts_->server->tls_port(); }
+
+void Node::shutdown(int grace_ms) {
+  if (parts_->server) parts_->server->shutdown(grace_ms);
+  if (parts_->runtime) parts_->runtime->stop();
+}
+
+void Node::wait() {
+  if (parts_->server) parts_->server->wait();
+}
+
+int run_serve(const NodeOptions& options, engines::EngineRegistry engines) {
+  // Block the stop signals before any thread starts, so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  auto node = Node::start(options, std::move(engines));
+  if (!node.ok()) {
+    std::fprintf(stderr, "opendbs serve: %s\n", node.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "opendbs: serving the DBS API on http://%s:%u/%s\n",
+               options.listen.substr(0, options.listen.rfind(':')).c_str(), (*node)->port(),
+               options.tls_listen.empty() ? "" : (" and https on port " + std::to_string((*node)->tls_port())).c_str());
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  core::log_event(core::LogLevel::info, "node_stopping", {{"Signal", sig}});
+  (*node)->shutdown(10000);
+  (*node)->wait();
+  return 0;
+}
+
+}  // namespace opendbs::cli

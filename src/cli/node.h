@@ -1,0 +1,44 @@
+// A running opendbs node: catalog, secrets, IAM, repository, task runtime, API and HTTP server wired
+// together from a data directory. `opendbs serve` runs one until SIGTERM; tests run one in-process.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "engines/engine.h"
+
+namespace opendbs::cli {
+
+struct NodeOptions {
+  std::string data_dir = "./opendbs-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_listen;
+  std::string tls_cert, tls_key;
+  std::string catalog_url;     // default sqlite:DATA_DIR/catalog.db
+  std::string repository_url;  // default DATA_DIR/repository
+  int workers = 2;
+  int http_threads = 2;
+};
+
+class Node {
+ public:
+  static core::Result<std::unique_ptr<Node>> start(const NodeOptions& options, engines::EngineRegistry engines);
+  ~Node();
+  uint16_t port() const;
+  uint16_t tls_port() const;
+  // Stops accepting, lets in-flight requests finish (up to grace_ms), hands running tasks back.
+  void shutdown(int grace_ms);
+  void wait();
+
+  struct Parts;
+
+ private:
+  explicit Node(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// `opendbs serve ...` until SIGTERM/SIGINT. Returns the process exit code.
+int run_serve(const NodeOptions& options, engines::EngineRegistry engines);
+
+}  // namespace opendbs::cli

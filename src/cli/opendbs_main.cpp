@@ -1,0 +1,24 @@
+#include "cli/opendbs_main.h"
+
+#include <CLI/CLI.hpp>
+
+#include "cli/admin_command.h"
+#include "cli/serve_command.h"
+
+namespace opendbs::cli {
+
+int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) {
+  CLI::App app{"opendbs — self-hosted database backup with the Alibaba Cloud DBS API"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  add_serve_command(app, exit_code, engines);
+  add_admin_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
+
+}  // namespace opendbs::cli

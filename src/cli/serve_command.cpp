@@ -1,0 +1,23 @@
+#include "cli/serve_command.h"
+
+#include "cli/node.h"
+
+namespace opendbs::cli {
+
+void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegistry& engines) {
+  auto options = std::make_shared<NodeOptions>();
+  auto* serve = app.add_subcommand("serve", "Run a node: the DBS API, metrics, scheduler and workers");
+  serve->add_option("--data-dir", options->data_dir, "Data directory (catalog, keys, repository)")->capture_default_str();
+  serve->add_option("--listen", options->listen, "HOST:PORT of the plain HTTP listener (port 0 = any)")
+      ->capture_default_str();
+  serve->add_option("--tls-listen", options->tls_listen, "HOST:PORT of the HTTPS listener (off when empty)");
+  serve->add_option("--tls-cert", options->tls_cert, "PEM certificate (default: self-signed in DATA_DIR/tls)");
+  serve->add_option("--tls-key", options->tls_key, "PEM private key");
+  serve->add_option("--catalog", options->catalog_url, "Catalog URL (default sqlite:DATA_DIR/catalog.db)");
+  serve->add_option("--repository", options->repository_url, "Repository: a directory or s3://bucket/prefix?...");
+  serve->add_option("--workers", options->workers, "Concurrent tasks")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--http-threads", options->http_threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->callback([options, &exit_code, &engines] { exit_code = run_serve(*options, engines); });
+}
+
+}  // namespace opendbs::cli
