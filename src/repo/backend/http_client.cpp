@@ -178,6 +178,9 @@ core::Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   const CURLcode rc = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  long new_connections = 0;
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &new_connections);
+  connections_opened_ += static_cast<uint64_t>(new_connections);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   release(curl);
   if (rc != CURLE_OK) {

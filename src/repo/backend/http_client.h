@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -61,6 +62,9 @@ class HttpClient {
 
   core::Result<HttpResponse> perform(const HttpRequest& request);
 
+  // How many TCP connections the client has opened so far; shows whether connections are reused.
+  uint64_t connections_opened() const { return connections_opened_.load(); }
+
  private:
   CURL* acquire();
   void release(CURL* handle);
@@ -72,6 +76,7 @@ class HttpClient {
   std::array<std::mutex, CURL_LOCK_DATA_LAST> share_locks_;
   std::mutex pool_mutex_;
   std::vector<CURL*> idle_;  // easy handles with their live connections, ready for the next request
+  std::atomic<uint64_t> connections_opened_{0};
 };
 
 }  // namespace opendbs::repo

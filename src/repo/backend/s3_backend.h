@@ -36,6 +36,7 @@ class S3Backend final : public Backend {
   std::string describe() const override;
 
   const S3Config& config() const { return config_; }
+  uint64_t connections_opened() const { return http_.connections_opened(); }
 
  private:
   struct Call {

@@ -93,6 +93,14 @@ TEST_F(S3BackendTest, ListOfMoreThanOneThousandObjectsNeedsTheServersOwnPaging) 
   EXPECT_EQ(listed->size(), static_cast<size_t>(kObjects));
 }
 
+TEST_F(S3BackendTest, SequentialRequestsReuseOneConnection) {
+  repo::S3Backend backend(config());
+  ASSERT_TRUE(backend.put("data/reused", "x").ok());
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(backend.stat("data/reused").ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(backend.get_range("data/reused", 0, 1).ok());
+  EXPECT_EQ(backend.connections_opened(), 1u);
+}
+
 TEST_F(S3BackendTest, UnknownAccessKeyIsRefusedAsAPermanentError) {
   FaultProxy proxy(server_->port());
   auto c = config_through(proxy);
