@@ -125,7 +125,6 @@ TEST_F(S3BackendTest, MissingBucketIsAnIoErrorNamingTheBucket) {
 
 TEST_F(S3BackendTest, UnreachableEndpointIsTransient) {
   auto c = config();
-  FaultProxy closed(server_->port());
   c.endpoint_host = "127.0.0.1:1";  // nothing listens on port 1
   repo::S3Backend backend(c);
   auto status = backend.put("data/x", "x");
