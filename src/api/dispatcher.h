@@ -36,8 +36,8 @@ struct RequestOutcome {
 
 class Dispatcher {
  public:
-  Dispatcher(Services& services, iam::Directory& directory) : services_(services), directory_(directory),
-                                                              tokens_(services.store) {}
+  Dispatcher(Services& services, iam::Directory& directory)
+      : services_(services), directory_(directory), tokens_(services.store) {}
 
   ApiResponse handle(const ApiRequest& request);
   void set_observer(std::function<void(const RequestOutcome&)> observer) { observer_ = std::move(observer); }

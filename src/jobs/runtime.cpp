@@ -52,11 +52,11 @@ void TaskRuntime::wake() {
   cv_.notify_all();
 }
 
-void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids) {
+void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) {
   std::lock_guard lock(mu_);
   for (const auto& id : task_ids) {
     auto it = running_.find(id);
-    if (it != running_.end()) it->second->cancel("StopBackupPlan");
+    if (it != running_.end()) it->second->cancel(by_request_id);
   }
 }
 
@@ -116,8 +116,7 @@ void TaskRuntime::run_task(Record task) {
     rec->doc.erase("_LeaseExpiresMs");
     if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();
     if (result.outcome == Outcome::cancelled && rec->doc.contains("_CancelRequestedBy"))
-      rec->doc["ErrMessage"] = "stopped by StopBackupPlan (request " +
-                               std::string(rec->doc.at("_CancelRequestedBy").as_string()) + ")";
+      rec->doc["ErrMessage"] = "stopped by request " + std::string(rec->doc.at("_CancelRequestedBy").as_string());
     return tx.put(Kind::task, *rec);
   });
   core::log_event(result.outcome == Outcome::failed ? core::LogLevel::warn : core::LogLevel::info, "task",

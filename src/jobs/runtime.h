@@ -47,7 +47,7 @@ class TaskRuntime final : public Runtime {
   void stop();  // hands running tasks back to the queue and joins the threads
 
   void wake() override;
-  void cancel_now(const std::vector<std::string>& task_ids) override;
+  void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) override;
 
   // One scheduler pass (also called by tests with a ManualClock).
   core::Status schedule_once();

@@ -169,7 +169,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
       (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
       return {Outcome::requeue, "", ""};
     }
-    fail_set("stop", "stopped by StopBackupPlan (request " + control.cancelled_by() + "); partial data discarded");
+    fail_set("stop", "stopped by request " + control.cancelled_by() + "; partial data discarded");
     return stopped(control);
   }
   core::Status committed = result.ok() ? (*writer)->commit(result->metadata) : core::Status(result.error());
@@ -274,7 +274,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   auto st = (*engine)->restore(*spec, env.repository, request, control);
   if (control.cancelled()) {
     if (control.is_shutdown()) return {Outcome::requeue, "", ""};
-    finish("stop", "stopped by StopBackupPlan (request " + control.cancelled_by() + ")");
+    finish("stop", "stopped by request " + control.cancelled_by());
     return stopped(control);
   }
   if (!st.ok()) {

@@ -41,7 +41,7 @@ core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::
   std::vector<std::string> running;
   for (auto& t : tasks) {
     t.doc["_CancelRequestedBy"] = by_request_id;
-    t.doc["ErrMessage"] = "stopped by StopBackupPlan (request " + by_request_id + ")";
+    t.doc["ErrMessage"] = "stopped by request " + by_request_id;
     if (t.state == "queued") {
       t.state = "cancelled";
       t.doc["FinishTime"] = now_ms;

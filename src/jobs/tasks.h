@@ -49,7 +49,8 @@ class Runtime {
  public:
   virtual ~Runtime() = default;
   virtual void wake() = 0;                                        // new tasks are queued
-  virtual void cancel_now(const std::vector<std::string>& task_ids) = 0;  // stop these if running here
+  // Stops these tasks if they run here; `by_request_id` is recorded as who stopped them.
+  virtual void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) = 0;
 };
 
 }  // namespace opendbs::jobs

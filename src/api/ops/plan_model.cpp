@@ -169,7 +169,7 @@ core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catal
 
 void signal(const Context& ctx, const AfterCommit& after) {
   if (!ctx.services.jobs) return;
-  if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now);
+  if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now, ctx.request_id);
   if (after.wake) ctx.services.jobs->wake();
 }
 
