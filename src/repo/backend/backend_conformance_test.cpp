@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -176,23 +177,30 @@ TEST_P(BackendConformance, NamesOutsideTheContractAreRejected) {
 
 TEST_P(BackendConformance, ManyThreadsPutAndGetAtOnce) {
   constexpr int kThreads = 8, kObjectsPerThread = 6;
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  auto fail = [&](const std::string& what) {
+    std::lock_guard lock(mutex);
+    failures.push_back(what);
+  };
   std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kObjectsPerThread; ++i) {
         const std::string name = "data/t" + std::to_string(t) + "/" + std::to_string(i);
         const std::string data = std::string(1000 + 37 * i, static_cast<char>('a' + t)) + name;
-        if (!backend().put(name, data).ok()) ++failures;
+        if (auto put = backend().put(name, data); !put.ok()) fail("put " + name + ": " + put.error().message);
         auto read = backend().get(name);
-        if (!read.ok() || *read != data) ++failures;
+        if (!read.ok()) fail("get " + name + ": " + read.error().message);
+        if (read.ok() && *read != data) fail("get " + name + " returned other bytes");
         auto range = backend().get_range(name, 10, 100);
-        if (!range.ok() || *range != data.substr(10, 100)) ++failures;
+        if (!range.ok()) fail("get_range " + name + ": " + range.error().message);
+        if (range.ok() && *range != data.substr(10, 100)) fail("get_range " + name + " returned other bytes");
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failures, the first: " << failures.front();
   EXPECT_EQ(backend().list("data/")->size(), static_cast<size_t>(kThreads * kObjectsPerThread));
 }
 

@@ -45,7 +45,9 @@ core::Result<std::unique_ptr<S3rverProcess>> S3rverProcess::start() {
 
   // s3rver makes ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only offers from
   // its legacy provider; without it every truncated listing fails with a 500.
-  std::vector<std::string> environment = {"NODE_OPTIONS=--openssl-legacy-provider"};
+  // s3rver_write_fix.js makes PUT answer only once the object is on disk (see that file).
+  std::vector<std::string> environment = {"NODE_OPTIONS=--openssl-legacy-provider --require " +
+                                          std::string(OPENDBS_SOURCE_DIR) + "/src/repo/backend/s3rver_write_fix.js"};
   for (char** variable = environ; *variable != nullptr; ++variable)
     if (std::string_view(*variable).rfind("NODE_OPTIONS=", 0) != 0) environment.emplace_back(*variable);
   std::vector<char*> envp;
