@@ -134,10 +134,11 @@ class Progress {
 struct SourceFile {
   std::string path;  // on disk
   std::string name;  // stream name in the set
+  bool directory = false;
 };
 
-// Regular files under each path, named relative to the path's parent directory (so `backup
-// /var/lib/pg/data` stores `data/base/1/1259`). Symlinks and special files are skipped.
+// Directories and regular files under each path, named relative to the path's parent directory (so
+// `backup /var/lib/pg/data` stores `data/base/1/1259`). Symlinks and special files are skipped.
 std::vector<SourceFile> collect_files(const std::vector<std::string>& paths) {
   std::vector<SourceFile> files;
   for (const auto& p : paths) {
@@ -151,9 +152,13 @@ std::vector<SourceFile> collect_files(const std::vector<std::string>& paths) {
       files.push_back({root.string(), root.lexically_relative(base).string()});
       continue;
     }
-    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_regular_file(ec) && !it->is_symlink(ec))
-        files.push_back({it->path().string(), it->path().lexically_relative(base).string()});
+    files.push_back({root.string(), root.lexically_relative(base).string(), true});
+    for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_symlink(ec)) continue;
+      const bool dir = it->is_directory(ec);
+      if (dir || it->is_regular_file(ec))
+        files.push_back({it->path().string(), it->path().lexically_relative(base).string(), dir});
+    }
     if (ec) fail(core::errors::io("cannot walk " + p + ": " + ec.message()));
   }
   return files;
@@ -172,7 +177,7 @@ core::Status copy_fd(int fd, repo::StreamWriter& out, Progress& progress, const 
 }
 
 core::Status backup_file(repo::SetWriter& set, const SourceFile& f, Progress& progress) {
-  int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(f.path.c_str(), (f.directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) {
     // A database removes files while it runs; a file that vanished is simply not in the set.
     if (errno == ENOENT) return {};
@@ -182,12 +187,13 @@ core::Status backup_file(repo::SetWriter& set, const SourceFile& f, Progress& pr
   ::fstat(fd, &st);
   repo::FileMeta meta{static_cast<uint64_t>(st.st_size), static_cast<uint32_t>(st.st_mode & 07777),
                       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000};
+  if (f.directory) meta = {0, repo::kModeDirectory | meta.mode, meta.mtime_ms};
   auto writer = set.add_stream(f.name, meta);
   if (!writer.ok()) {
     ::close(fd);
     return writer.error();
   }
-  auto status = copy_fd(fd, **writer, progress, f.path);
+  auto status = f.directory ? (*writer)->close() : copy_fd(fd, **writer, progress, f.path);
   ::close(fd);
   return status;
 }
@@ -279,7 +285,7 @@ void run_ls(const RepoArgs& a, const std::string& set_id) {
   auto m = check(repo->load_manifest(set_id));
   for (const auto& s : m.streams) {
     char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", s.meta.mode);
+    std::snprintf(mode, sizeof mode, "%s%04o", repo::is_directory(s.meta) ? "d" : "-", s.meta.mode & 07777);
     std::cout << mode << "  " << s.meta.size << "  " << core::format_iso8601(s.meta.mtime_ms) << "  " << s.name
               << "\n";
   }

@@ -15,9 +15,14 @@ namespace opendbs::repo {
 
 struct FileMeta {
   uint64_t size = 0;
-  uint32_t mode = 0644;
+  uint32_t mode = 0644;  // permission bits; with the S_IFDIR type bits (040000) a directory entry
   int64_t mtime_ms = 0;
 };
+
+inline constexpr uint32_t kModeTypeMask = 0170000;
+inline constexpr uint32_t kModeDirectory = 0040000;
+// A directory entry: a stream with no bytes that restore creates as a directory (docs/REPOSITORY.md §7).
+inline bool is_directory(const FileMeta& meta) { return (meta.mode & kModeTypeMask) == kModeDirectory; }
 
 struct ChunkRef {
   std::string id;  // 32 raw bytes

@@ -109,6 +109,28 @@ TEST_F(RepositoryTest, RestoreSetWritesFilesWithModeAndMtime) {
   EXPECT_EQ(st.st_mtim.tv_sec, 1700000000);
 }
 
+TEST_F(RepositoryTest, DirectoryEntriesRestoreAsDirectoriesEvenWhenEmpty) {
+  auto repo = init_repo();
+  auto set = repo->begin_set("dirs");
+  ASSERT_TRUE(set.ok());
+  for (const char* d : {"data", "data/pg_notify"}) {
+    auto w = (*set)->add_stream(d, FileMeta{0, kModeDirectory | 0750, 1600000000000});
+    ASSERT_TRUE(w.ok() && (*w)->close().ok());
+  }
+  auto f = (*set)->add_stream("data/PG_VERSION", FileMeta{3, 0600, 1600000000000});
+  ASSERT_TRUE((*f)->write("15\n").ok() && (*f)->close().ok());
+  ASSERT_TRUE((*set)->commit({}).ok());
+  const std::string target = dir_ + "/restored";
+  ASSERT_TRUE(repo->restore_set("dirs", target).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((target + "/data/pg_notify").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  ASSERT_EQ(::stat((target + "/data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1600000000) << "directory mtimes are set after their entries exist";
+  EXPECT_EQ(*core::read_file(target + "/data/PG_VERSION"), "15\n");
+}
+
 TEST_F(RepositoryTest, ManifestKeepsEngineMetadataAndStreamMeta) {
   auto repo = init_repo();
   ASSERT_TRUE(write_set(*repo, "m", {{"x", "hello"}}).ok());

@@ -100,6 +100,10 @@ core::Status write_all_at(int fd, const std::string& data, uint64_t offset, cons
 core::Status create_files(const std::vector<StreamEntry>& streams, const std::string& root) {
   for (const auto& s : streams) {
     const std::string path = root + "/" + s.name;
+    if (is_directory(s.meta)) {
+      OPENDBS_TRY(core::make_dirs(path, 0700));
+      continue;
+    }
     OPENDBS_TRY(core::make_dirs(std::filesystem::path(path).parent_path().string()));
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return sys_error("cannot create", path);
@@ -110,17 +114,25 @@ core::Status create_files(const std::vector<StreamEntry>& streams, const std::st
   return {};
 }
 
-// fsync, then the recorded mode and mtime.
+// The recorded mode and mtime (durability comes from one syncfs at the end, far cheaper than an
+// fsync per file on a data directory of thousands of files).
 core::Status finish_file(const StreamEntry& s, const std::string& root) {
   const std::string path = root + "/" + s.name;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return sys_error("cannot open", path);
   timespec times[2];
   times[0].tv_sec = times[1].tv_sec = s.meta.mtime_ms / 1000;
   times[0].tv_nsec = times[1].tv_nsec = (s.meta.mtime_ms % 1000) * 1000000;
-  const bool ok = ::fsync(fd) == 0 && ::fchmod(fd, s.meta.mode & 07777) == 0 && ::futimens(fd, times) == 0;
+  if (::chmod(path.c_str(), s.meta.mode & 07777) != 0 || ::utimensat(AT_FDCWD, path.c_str(), times, 0) != 0)
+    return sys_error("cannot set mode and mtime of", path);
+  return {};
+}
+
+// Flushes every restored file and directory to disk.
+core::Status sync_filesystem(const std::string& root) {
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return sys_error("cannot open", root);
+  const bool ok = ::syncfs(fd) == 0;
   ::close(fd);
-  if (!ok) return sys_error("cannot finish", path);
+  if (!ok) return sys_error("cannot sync", root);
   return {};
 }
 
@@ -160,8 +172,13 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
     ::close(fd);
     return st;
   }));
-  return parallel_for(manifest.streams.size(), threads,
-                      [&](size_t i) { return finish_file(manifest.streams[i], target_dir); });
+  OPENDBS_TRY(parallel_for(manifest.streams.size(), threads, [&](size_t i) {
+    return is_directory(manifest.streams[i].meta) ? core::Status{} : finish_file(manifest.streams[i], target_dir);
+  }));
+  // Directories last: creating their entries changed their mtimes.
+  for (auto it = manifest.streams.rbegin(); it != manifest.streams.rend(); ++it)
+    if (is_directory(it->meta)) OPENDBS_TRY(finish_file(*it, target_dir));
+  return sync_filesystem(target_dir);
 }
 
 core::Status Repository::read_stream(const std::string& set_id, const std::string& stream,
