@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_command.h"
+#include "cli/repo_command.h"
 #include "cli/serve_command.h"
 
 namespace opendbs::cli {
@@ -13,6 +14,7 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   int exit_code = 0;
   add_serve_command(app, exit_code, engines);
   add_admin_commands(app, exit_code);
+  add_repo_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,246 @@
+// The dispatcher end to end without HTTP: requests signed like the SDKs sign them, a real SQLite catalog,
+// a manual clock. Covers authentication, the error envelope, validation, RAM, ClientToken and the plan
+// state machine (the task engine is absent here: tasks stay queued).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "api/dispatcher.h"
+#include "api/signature.h"
+#include "core/file.h"
+#include "core/ids.h"
+
+using namespace opendbs;
+using boost::json::object;
+
+namespace {
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("opendbs-disp-" + core::random_alnum(8));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
+    box_ = std::make_unique<iam::SecretBox>(iam::SecretBox::from_key(std::string(32, 'k')));
+    directory_ = std::make_unique<iam::Directory>(*store_, *box_);
+    ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
+    services_.reset(new api::Services{*store_, *box_, nullptr, clock_, "12345"});
+    dispatcher_ = std::make_unique<api::Dispatcher>(*services_, *directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Answer {
+    int status;
+    object body;
+  };
+
+  Answer call(const std::string& action, api::ParamList params, bool v3 = false, std::string key = "rootkey",
+              std::string secret = "rootsecret", std::string timestamp = {}, std::string nonce = {}) {
+    api::SignInput in;
+    in.host = "127.0.0.1:8080";
+    in.action = action;
+    in.params = std::move(params);
+    in.access_key_id = key;
+    in.access_key_secret = secret;
+    in.timestamp = timestamp.empty() ? core::format_iso8601(clock_.now_ms()) : timestamp;
+    in.nonce = nonce;
+    auto signed_request = v3 ? api::sign_v3(in) : api::sign_v1(in, true);
+    auto response = dispatcher_->handle(api::ApiRequest{signed_request.view(), "127.0.0.1", false});
+    return {response.status, boost::json::parse(response.body).as_object()};
+  }
+
+  std::string create_configured_plan() {
+    auto created = call("CreateBackupPlan", {{"BackupMethod", "logical"}, {"DatabaseType", "MySQL"}, {"InstanceClass", "small"}});
+    EXPECT_EQ(created.status, 200) << boost::json::serialize(created.body);
+    const std::string id(created.body.at("BackupPlanId").as_string());
+    auto configured = call("ConfigureBackupPlan", {{"BackupPlanId", id}, {"BackupPlanName", "p"},
+                                                   {"SourceEndpointInstanceType", "Other"}, {"SourceEndpointIP", "127.0.0.1"},
+                                                   {"SourceEndpointPort", "3306"}, {"SourceEndpointUserName", "u"},
+                                                   {"SourceEndpointPassword", "secret-pw"}, {"BackupPeriod", "Monday"},
+                                                   {"BackupStartTime", "01:00"}});
+    EXPECT_EQ(configured.status, 200) << boost::json::serialize(configured.body);
+    return id;
+  }
+
+  std::string plan_status(const std::string& id) {
+    auto list = call("DescribeBackupPlanList", {{"BackupPlanId", id}});
+    return std::string(list.body.at("Items").at("BackupPlanDetail").as_array().at(0).at("BackupPlanStatus").as_string());
+  }
+
+  std::filesystem::path dir_;
+  core::ManualClock clock_{1705307400000};
+  std::unique_ptr<catalog::Store> store_;
+  std::unique_ptr<iam::SecretBox> box_;
+  std::unique_ptr<iam::Directory> directory_;
+  std::unique_ptr<api::Services> services_;
+  std::unique_ptr<api::Dispatcher> dispatcher_;
+};
+
+}  // namespace
+
+TEST_F(DispatcherTest, SuccessEnvelopeHasNoCodeAndAnUpperCaseRequestId) {
+  for (bool v3 : {false, true}) {
+    auto a = call("DescribeRegions", {}, v3);
+    EXPECT_EQ(a.status, 200);
+    EXPECT_TRUE(a.body.at("Success").as_bool());
+    EXPECT_EQ(a.body.at("HttpStatusCode").as_int64(), 200);
+    EXPECT_FALSE(a.body.contains("Code"));
+    const std::string rid(a.body.at("RequestId").as_string());
+    EXPECT_EQ(rid.size(), 36u);
+    EXPECT_EQ(rid, [&] { std::string u = rid; for (auto& c : u) c = static_cast<char>(std::toupper(c)); return u; }());
+  }
+}
+
+TEST_F(DispatcherTest, AuthenticationErrorsCarryBothFamiliesOfFields) {
+  auto unknown = call("DescribeRegions", {}, false, "nokey", "whatever");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body.at("Code").as_string(), "InvalidAccessKeyId.NotFound");
+  EXPECT_EQ(unknown.body.at("ErrCode").as_string(), "InvalidAccessKeyId.NotFound");
+  EXPECT_FALSE(unknown.body.at("Success").as_bool());
+
+  auto wrong = call("DescribeRegions", {}, true, "rootkey", "wrongsecret");
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_EQ(wrong.body.at("Code").as_string(), "SignatureDoesNotMatch");
+  EXPECT_NE(std::string(wrong.body.at("Message").as_string()).find("ACS3-HMAC-SHA256"), std::string::npos);
+
+  auto stale = call("DescribeRegions", {}, false, "rootkey", "rootsecret", core::format_iso8601(clock_.now_ms() - 16 * 60000));
+  EXPECT_EQ(stale.body.at("Code").as_string(), "InvalidTimeStamp.Expired");
+
+  auto first = call("DescribeRegions", {}, false, "rootkey", "rootsecret", {}, "fixed-nonce-1");
+  auto again = call("DescribeRegions", {}, false, "rootkey", "rootsecret", {}, "fixed-nonce-1");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(again.body.at("Code").as_string(), "SignatureNonceUsed");
+
+  EXPECT_EQ(call("NoSuchAction", {}).body.at("Code").as_string(), "InvalidAction.NotFound");
+}
+
+TEST_F(DispatcherTest, ValidationNamesTheParameter) {
+  auto missing = call("CreateBackupPlan", {{"BackupMethod", "logical"}, {"DatabaseType", "MySQL"}});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.body.at("Code").as_string(), "MissingParameter");
+  EXPECT_NE(std::string(missing.body.at("Message").as_string()).find("InstanceClass"), std::string::npos);
+
+  auto bad_enum = call("CreateBackupPlan", {{"BackupMethod", "magic"}, {"DatabaseType", "MySQL"}, {"InstanceClass", "small"}});
+  EXPECT_EQ(bad_enum.body.at("Code").as_string(), "InvalidParameterValid");
+  EXPECT_NE(std::string(bad_enum.body.at("Message").as_string()).find("BackupMethod"), std::string::npos);
+
+  const std::string id = create_configured_plan();
+  auto bad_period = call("ModifyBackupStrategy", {{"BackupPlanId", id}, {"BackupPeriod", "Funday"}});
+  EXPECT_NE(std::string(bad_period.body.at("Message").as_string()).find("BackupPeriod"), std::string::npos);
+  auto bad_time = call("ModifyBackupStrategy", {{"BackupPlanId", id}, {"BackupPeriod", "Monday"}, {"BackupStartTime", "24:00"}});
+  EXPECT_NE(std::string(bad_time.body.at("Message").as_string()).find("BackupStartTime"), std::string::npos);
+  auto bad_storage = call("ModifyStorageStrategy", {{"BackupPlanId", id}, {"BackupRetentionPeriod", "30"},
+                                                    {"DuplicationInfrequentAccessPeriod", "40"}, {"DuplicationArchivePeriod", "20"}});
+  EXPECT_EQ(bad_storage.body.at("Code").as_string(), "InvalidParameterValid");
+  auto unknown_plan = call("StopBackupPlan", {{"BackupPlanId", "dbsnosuchplan1"}, {"StopMethod", "ALL"}});
+  EXPECT_EQ(unknown_plan.body.at("Code").as_string(), "InvalidJobId");
+  EXPECT_NE(std::string(unknown_plan.body.at("Message").as_string()).find("dbsnosuchplan1"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, PlanStateMachineStartStopResume) {
+  const std::string id = create_configured_plan();
+  EXPECT_EQ(plan_status(id), "init");
+  auto started = call("StartBackupPlan", {{"BackupPlanId", id}});
+  ASSERT_EQ(started.status, 200);
+  EXPECT_FALSE(started.body.at("CreatedFullBackupsetId").as_string().empty());
+  EXPECT_EQ(plan_status(id), "running");
+  EXPECT_EQ(call("StopBackupPlan", {{"BackupPlanId", id}, {"StopMethod", "PLAN"}}).status, 200);
+  EXPECT_EQ(plan_status(id), "pause");
+  // The full backup queued by Start survives PLAN; ALL cancels it and records the request.
+  auto sets = call("DescribeFullBackupList", {{"BackupPlanId", id}});
+  EXPECT_EQ(sets.body.at("TotalElements").as_int64(), 1);
+  auto stop_all = call("StopBackupPlan", {{"BackupPlanId", id}, {"StopMethod", "ALL"}});
+  EXPECT_EQ(stop_all.status, 200);
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    auto task = tx.get(catalog::Kind::task, std::string(started.body.at("CreatedFullBackupsetId").as_string()));
+    EXPECT_EQ((*task)->state, "cancelled");
+    EXPECT_EQ((*task)->doc.at("_CancelRequestedBy").as_string(), stop_all.body.at("RequestId").as_string());
+    return {};
+  }).ok());
+  EXPECT_EQ(call("StopBackupPlan", {{"BackupPlanId", id}, {"StopMethod", "ALL"}}).status, 200);  // paused: no change
+  EXPECT_EQ(call("StartBackupPlan", {{"BackupPlanId", id}}).status, 200);
+  EXPECT_EQ(plan_status(id), "running");
+  EXPECT_EQ(call("ReleaseBackupPlan", {{"BackupPlanId", id}}).status, 200);
+  EXPECT_EQ(call("DescribeBackupPlanList", {{"BackupPlanId", id}}).body.at("TotalElements").as_int64(), 0);
+  EXPECT_EQ(call("ReleaseBackupPlan", {{"BackupPlanId", id}}).body.at("Code").as_string(), "InvalidJobId");
+}
+
+TEST_F(DispatcherTest, PasswordsAreNeitherReturnedNorStoredInTheClear) {
+  const std::string id = create_configured_plan();
+  auto list = call("DescribeBackupPlanList", {{"BackupPlanId", id}});
+  EXPECT_EQ(boost::json::serialize(list.body).find("secret-pw"), std::string::npos);
+  auto db = core::read_file((dir_ / "catalog.db").string());
+  auto wal = core::read_file((dir_ / "catalog.db-wal").string());
+  EXPECT_EQ(db->find("secret-pw"), std::string::npos);
+  if (wal.ok()) {
+    EXPECT_EQ(wal->find("secret-pw"), std::string::npos);
+  }
+}
+
+TEST_F(DispatcherTest, ClientTokenGivesOneEffectUnderConcurrency) {
+  const std::string id = create_configured_plan();
+  std::vector<std::thread> clients;
+  std::mutex mu;
+  std::set<std::string> set_ids;
+  for (int i = 0; i < 16; ++i)
+    clients.emplace_back([&] {
+      auto a = call("StartBackupPlan", {{"BackupPlanId", id}, {"ClientToken", "tok-1"}});
+      std::lock_guard lock(mu);
+      ASSERT_EQ(a.status, 200);
+      set_ids.insert(std::string(a.body.at("CreatedFullBackupsetId").as_string()));
+    });
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(set_ids.size(), 1u);
+  EXPECT_EQ(call("DescribeFullBackupList", {{"BackupPlanId", id}}).body.at("TotalElements").as_int64(), 1);
+  auto mismatch = call("StopBackupPlan", {{"BackupPlanId", id}, {"StopMethod", "ALL"}, {"ClientToken", "tok-1"}});
+  EXPECT_EQ(mismatch.status, 200);  // another action: another token namespace
+  auto other_params = call("StartBackupPlan", {{"BackupPlanId", "dbsother"}, {"ClientToken", "tok-1"}});
+  EXPECT_EQ(other_params.body.at("Code").as_string(), "IdempotentParameterMismatch");
+}
+
+TEST_F(DispatcherTest, RamPolicyLimitsAUserToOnePlanAndAccountsAreIsolated) {
+  const std::string mine = create_configured_plan();
+  const std::string other = create_configured_plan();
+  const std::string account(directory_->account_by_name("default").value());
+  ASSERT_TRUE(directory_->create_user(account, "reader").ok());
+  auto key = directory_->create_access_key(account, "reader").value();
+  ASSERT_TRUE(directory_->attach_policy(account, "reader", "p", R"({"Version":"1","Statement":[
+      {"Effect":"Allow","Action":"dbs:Describe*","Resource":"acs:dbs:*:*:backupplan/)" + mine + R"("}]})").ok());
+  auto allowed = call("DescribeBackupPlanList", {{"BackupPlanId", mine}}, false, key.access_key_id, key.access_key_secret);
+  EXPECT_EQ(allowed.status, 200);
+  auto denied = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, false, key.access_key_id,
+                     key.access_key_secret);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.body.at("Code").as_string(), "Request.Forbidden");
+  EXPECT_EQ(denied.body.at("Message").as_string(), "Have no Permissions");
+  EXPECT_EQ(call("DescribeBackupPlanList", {{"BackupPlanId", other}}, false, key.access_key_id, key.access_key_secret).status, 403);
+
+  auto second = directory_->create_account("second").value();
+  auto second_key = directory_->create_root_key(second).value();
+  auto foreign = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, false, second_key.access_key_id,
+                      second_key.access_key_secret);
+  EXPECT_EQ(foreign.body.at("Code").as_string(), "InvalidJobId");
+  EXPECT_EQ(call("DescribeBackupPlanList", {}, false, second_key.access_key_id, second_key.access_key_secret)
+                .body.at("TotalElements").as_int64(), 0);
+}
+
+TEST_F(DispatcherTest, RestoreTimeOutsideEveryRangeIsRejectedWithTheNearestRange) {
+  const std::string id = create_configured_plan();
+  auto a = call("CreateRestoreTask", {{"BackupPlanId", id}, {"RestoreTaskName", "r"}, {"RestoreTime", "1705307400000"},
+                                      {"DestinationEndpointInstanceType", "Agent"}, {"RestoreDir", "/tmp/x"}});
+  EXPECT_EQ(a.status, 400);
+  EXPECT_NE(std::string(a.body.at("Message").as_string()).find("no finished backup set"), std::string::npos);
+}
+
+TEST_F(DispatcherTest, EveryOperationOfTheReferenceIsRegistered) {
+  EXPECT_EQ(api::operations().size(), 36u);
+  std::set<std::string> names;
+  for (const auto& op : api::operations()) names.insert(op.name);
+  EXPECT_EQ(names.size(), 36u);
+  auto doc = core::read_file(std::string(OPENDBS_SOURCE_DIR) + "/docs/API.md");
+  ASSERT_TRUE(doc.ok()) << "docs/API.md is missing";
+  for (const auto& n : names) EXPECT_NE(doc->find("`" + n + "`"), std::string::npos) << n << " missing from docs/API.md";
+}
