@@ -89,6 +89,8 @@ void check_manifests(Repository& repo, const ChunkIndex& index,
   }
 }
 
+// Reads one pack and verifies its header against the index and every blob (in parallel: a pack of
+// very compressible data holds hundreds of MiB of chunks to hash).
 void read_pack(RepoState& state, const std::string& pack_id, const IndexedPack& indexed, Findings& findings,
                std::atomic<uint64_t>& bytes_read) {
   auto bytes = state.backend->get(pack_object_name(pack_id));
@@ -98,18 +100,20 @@ void read_pack(RepoState& state, const std::string& pack_id, const IndexedPack& 
   if (!header.ok()) return findings.error("pack " + pack_id + ": " + header.error().message);
   std::map<uint32_t, const PackEntry*> by_offset;
   for (const auto& e : *header) by_offset[e.offset] = &e;
-  for (const auto& e : indexed.entries) {
+  (void)parallel_for(indexed.entries.size(), state.workers(), [&](size_t i) {
+    const PackEntry& e = indexed.entries[i];
     const ChunkLocation loc{pack_id, e.offset, e.stored_len, e.raw_len};
     auto it = by_offset.find(e.offset);
     if (it == by_offset.end() || it->second->id != e.id || it->second->stored_len != e.stored_len ||
         it->second->raw_len != e.raw_len) {
       findings.error(describe_chunk(e.id, loc) + ": index entry disagrees with the pack header (" +
                      indexed.index_file + ")");
-      continue;
+      return core::Status{};
     }
     auto raw = open_blob(state.key, e.id, std::string_view(*bytes).substr(e.offset, e.stored_len), e.raw_len);
     if (!raw.ok()) findings.error(describe_chunk(e.id, loc) + ": " + raw.error().message);
-  }
+    return core::Status{};
+  });
 }
 
 }  // namespace
@@ -146,10 +150,7 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
     for (const auto& entry : indexed)
       if (present.count(pack_object_name(entry.first))) todo.push_back(&entry);
     std::atomic<uint64_t> bytes_read{0};
-    (void)parallel_for(todo.size(), state_->workers(), [&](size_t i) {
-      read_pack(*state_, todo[i]->first, todo[i]->second, findings, bytes_read);
-      return core::Status{};
-    });
+    for (const auto* pack : todo) read_pack(*state_, pack->first, pack->second, findings, bytes_read);
     report.packs_checked = todo.size();
     report.bytes_read = bytes_read;
   }
