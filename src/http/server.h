@@ -78,6 +78,7 @@ class Server {
   // grace_ms is cut off. Returns at once; safe from any thread, including a handler; idempotent.
   void shutdown(int grace_ms);
   // Blocks until the I/O threads have exited (after shutdown, once every connection is closed).
+  // Not from a handler: it would wait for its own thread.
   void wait();
 
  private:
