@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_command.h"
+#include "cli/call_command.h"
 #include "cli/repo_command.h"
 #include "cli/serve_command.h"
 
@@ -15,6 +16,7 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   add_serve_command(app, exit_code, engines);
   add_admin_commands(app, exit_code);
   add_repo_commands(app);
+  add_call_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
