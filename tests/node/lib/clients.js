@@ -23,12 +23,12 @@ function stringParams(params) {
   return out;
 }
 
-function popClient(node, key, { secure, method }) {
+function popClient(node, key, { secure, method, version }) {
   const client = new RPCClient({
     accessKeyId: key.accessKeyId,
     accessKeySecret: key.accessKeySecret,
     endpoint: node.endpoint(secure),
-    apiVersion: API_VERSION,
+    apiVersion: version,
   });
   // The node's certificate is self-signed: trust exactly it, for this client only.
   const agent = secure ? new https.Agent({ keepAlive: true, ca: node.certificate(), checkServerIdentity: () => undefined })
@@ -44,7 +44,7 @@ function popClient(node, key, { secure, method }) {
   };
 }
 
-function teaClient(node, key, { secure, v1 }) {
+function teaClient(node, key, { secure, v1, version }) {
   const config = new OpenApi.Config({
     accessKeyId: key.accessKeyId,
     accessKeySecret: key.accessKeySecret,
@@ -58,7 +58,7 @@ function teaClient(node, key, { secure, v1 }) {
   return {
     async call(action, params = {}) {
       const apiParams = new OpenApi.Params({
-        action, version: API_VERSION, protocol: secure ? 'HTTPS' : 'HTTP', pathname: '/', method: 'POST',
+        action, version, protocol: secure ? 'HTTPS' : 'HTTP', pathname: '/', method: 'POST',
         authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json',
       });
       const request = new OpenApi.OpenApiRequest({ query: OpenApiUtil.query(stringParams(params)) });
@@ -69,13 +69,14 @@ function teaClient(node, key, { secure, v1 }) {
   };
 }
 
-// A client of `family` for `node`, signing with `key` ({accessKeyId, accessKeySecret}; default root).
-function makeClient(node, family, { secure = false, key = node.root } = {}) {
+// A client of `family` for `node`, signing with `key` ({accessKeyId, accessKeySecret}; default root)
+// and announcing API `version`.
+function makeClient(node, family, { secure = false, key = node.root, version = API_VERSION } = {}) {
   let client;
-  if (family === 'pop-get') client = popClient(node, key, { secure, method: 'GET' });
-  else if (family === 'pop-post') client = popClient(node, key, { secure, method: 'POST' });
-  else if (family === 'tea-v3') client = teaClient(node, key, { secure, v1: false });
-  else if (family === 'tea-v1') client = teaClient(node, key, { secure, v1: true });
+  if (family === 'pop-get') client = popClient(node, key, { secure, method: 'GET', version });
+  else if (family === 'pop-post') client = popClient(node, key, { secure, method: 'POST', version });
+  else if (family === 'tea-v3') client = teaClient(node, key, { secure, v1: false, version });
+  else if (family === 'tea-v1') client = teaClient(node, key, { secure, v1: true, version });
   else throw new Error(`unknown client family ${family}`);
   return Object.assign(client, { family, secure, label: `${family}/${secure ? 'https' : 'http'}` });
 }
