@@ -1,0 +1,156 @@
+// TaskRuntime with the TestEngine, a real catalog and repository in a temp dir, and a manual clock for
+// the scheduler: scheduled runs across the week, one catch-up run after downtime, retention, and a
+// dead node's task taken over once its lease expires.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "catalog/store.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "jobs/runtime.h"
+#include "jobs/tasks.h"
+#include "repo/backend/local_backend.h"
+#include "test_engine.h"
+
+using namespace opendbs;
+using catalog::Kind;
+
+namespace {
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("opendbs-rt-" + core::random_alnum(8));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
+    repo::RepoOptions options;
+    options.scrypt_log_n = 10;
+    repo::KeySource key;
+    key.passphrase = "test";
+    repository_ = std::move(
+        repo::Repository::init(std::make_unique<repo::LocalBackend>((dir_ / "repo").string()), key, options).value());
+    engines_.add("MySQL", std::make_shared<opendbs::testing::TestEngine>());
+  }
+  void TearDown() override {
+    runtime_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void make_runtime(const std::string& node) {
+    jobs::RuntimeOptions o;
+    o.node_id = node;
+    o.node_identifier = node;
+    o.heartbeat_ms = 100;
+    o.lease_ms = 1000;
+    o.scheduler_interval_ms = 3600000;  // the tests call schedule_once themselves
+    runtime_ = std::make_unique<jobs::TaskRuntime>(*store_, box_, *repository_, engines_, clock_, o);
+  }
+
+  catalog::Record put_plan(const std::string& period, const std::string& start, int64_t started_ms) {
+    catalog::Record plan{core::new_plan_id(), "A", "", "running", started_ms, {}};
+    plan.doc = {{"BackupPlanId", plan.id}, {"BackupPlanStatus", "running"}, {"BackupStrategyType", "simple"},
+                {"BackupPeriod", period}, {"BackupStartTime", start}, {"EnableBackupLog", false},
+                {"BackupRetentionPeriod", 1}, {"BackupMethod", "logical"}, {"BackupObjects", ""},
+                {"DatabaseType", "MySQL"}, {"SourceEndpointDatabaseName", "size=65536;rate=100000000"},
+                {"_StartedAtMs", started_ms}};
+    EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan); }).ok());
+    return plan;
+  }
+
+  int64_t count(Kind kind, const std::string& plan, std::vector<std::string> states = {}) {
+    int64_t n = 0;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      catalog::Query q{kind};
+      q.parent_id = plan;
+      q.states = std::move(states);
+      OPENDBS_ASSIGN(n, tx.count(q));
+      return {};
+    }).ok());
+    return n;
+  }
+
+  std::filesystem::path dir_;
+  core::ManualClock clock_{*core::parse_iso8601("2024-01-20T20:00:00Z")};  // a Saturday
+  std::unique_ptr<catalog::Store> store_;
+  iam::SecretBox box_ = iam::SecretBox::from_key(std::string(32, 'k'));
+  std::unique_ptr<repo::Repository> repository_;
+  engines::EngineRegistry engines_;
+  std::unique_ptr<jobs::TaskRuntime> runtime_;
+};
+
+}  // namespace
+
+TEST_F(RuntimeTest, SchedulesOnTheWeekdayAfterTheWeekendAndCatchesUpOnce) {
+  make_runtime("n1");
+  auto plan = put_plan("Monday,Wednesday", "02:00", clock_.now_ms());
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::task, plan.id), 0);  // Saturday: nothing due
+  clock_.set_ms(*core::parse_iso8601("2024-01-22T02:00:01Z"));  // Monday, just after
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::task, plan.id), 1);  // due once, queued once
+  // The node was down through Wednesday's and next Monday's runs: one catch-up run, not two.
+  clock_.set_ms(*core::parse_iso8601("2024-01-29T12:00:00Z"));
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::task, plan.id), 2);
+  EXPECT_EQ(count(Kind::backup_set, plan.id), 2);
+}
+
+TEST_F(RuntimeTest, ManualPlansAreNeverScheduled) {
+  make_runtime("n1");
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+    plan.doc["BackupStrategyType"] = "manual";
+    return tx.put(Kind::plan, plan);
+  }).ok());
+  clock_.set_ms(*core::parse_iso8601("2024-01-23T00:00:00Z"));
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::task, plan.id), 0);
+}
+
+TEST_F(RuntimeTest, RunsQueuedBackupsAndExpiresThemAfterRetention) {
+  make_runtime("n1");
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+    return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
+  }).ok());
+  runtime_->start();
+  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  EXPECT_EQ(repository_->list_sets()->size(), 1u);
+  clock_.advance_ms(2 * 86400000LL);  // past the 1-day retention
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"expired"}), 1);
+  EXPECT_TRUE(repository_->list_sets()->empty());
+}
+
+TEST_F(RuntimeTest, TakesOverADeadNodesTaskOnlyAfterItsLeaseExpires) {
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  std::string task_id;
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(task_id, jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test"));
+    return {};
+  }).ok());
+  // "dead" claims the task and never renews it.
+  auto claimed = store_->claim_next_task("dead", clock_.now_ms(), 1000);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  make_runtime("n2");
+  runtime_->start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 0);  // lease still valid: not taken
+  clock_.advance_ms(1500);
+  runtime_->wake();
+  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    auto t = tx.get(Kind::task, task_id);
+    EXPECT_EQ((*t)->state, "succeeded");
+    EXPECT_EQ((*t)->doc.at("Attempts").as_int64(), 2);
+    return {};
+  }).ok());
+}
