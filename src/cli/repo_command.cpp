@@ -246,12 +246,12 @@ void run_backup(const RepoArgs& a, const std::vector<std::string>& paths, bool f
 // --- read side --------------------------------------------------------------------------------
 
 void run_restore(const RepoArgs& a, const std::string& set_id, const std::string& target, bool to_stdout,
-                 std::string stream) {
+                 std::string stream, bool sync = true) {
   if (to_stdout == !target.empty()) fail(core::make_error("InvalidParameter", "give --target DIR or --stdout"));
   auto repo = open_repo(a);
   if (!to_stdout) {
     Progress progress("restore");
-    check(repo->restore_set(set_id, target));
+    check(repo->restore_set(set_id, target, {.parallelism = 0, .sync = sync}));
     std::cout << "restored set " << set_id << " to " << target << " in " << progress.seconds() << " s\n";
     return;
   }
@@ -415,13 +415,14 @@ void add_repo_commands(CLI::App& app) {
   backup->add_option("--set", set_id, "Set id (default: a new random id)");
   backup->callback([] { run_backup(a, paths, from_stdin, name, set_id); });
 
-  static bool to_stdout = false;
+  static bool to_stdout = false, no_sync = false;
   auto* restore = repo_cmd->add_subcommand("restore", "Restore a set to a directory or one stream to stdout");
   restore->add_option("SET", set_id, "Set id")->required();
   restore->add_option("--target", target, "Directory to restore into");
   restore->add_flag("--stdout", to_stdout, "Write one stream to standard output");
   restore->add_option("--stream", stream, "Stream for --stdout (default: the only one)");
-  restore->callback([] { run_restore(a, set_id, target, to_stdout, stream); });
+  restore->add_flag("--no-sync", no_sync, "Do not wait until the restored files are on disk");
+  restore->callback([] { run_restore(a, set_id, target, to_stdout, stream, !no_sync); });
 
   auto* ls = repo_cmd->add_subcommand("ls", "List sets, or the streams of one set");
   ls->add_option("SET", set_id, "Set id");

@@ -74,6 +74,7 @@ class StreamReader {
 
 struct RestoreOptions {
   unsigned parallelism = 0;  // concurrent fetches; 0 = 2 × worker threads
+  bool sync = true;          // syncfs before returning, so that the restored files are durable
 };
 
 struct RepoStats {
@@ -122,8 +123,8 @@ class Repository {
   core::Result<std::vector<std::string>> list_sets();
   core::Result<Manifest> load_manifest(const std::string& set_id);
   core::Result<std::unique_ptr<StreamReader>> open_stream(const std::string& set_id, const std::string& stream);
-  // Writes every stream of the set under target_dir (created), with mode and mtime, then syncs the
-  // filesystem so that the restored files are durable when it returns.
+  // Writes every stream of the set under target_dir (created), with mode and mtime, then (unless
+  // options.sync is false) syncs the filesystem so that the restored files are durable when it returns.
   core::Status restore_set(const std::string& set_id, const std::string& target_dir, const RestoreOptions& = {});
   // Streams one stream's bytes, in order, to `sink` (prefetching in parallel).
   core::Status read_stream(const std::string& set_id, const std::string& stream,

@@ -178,7 +178,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
   // Directories last: creating their entries changed their mtimes.
   for (auto it = manifest.streams.rbegin(); it != manifest.streams.rend(); ++it)
     if (is_directory(it->meta)) OPENDBS_TRY(finish_file(*it, target_dir));
-  return sync_filesystem(target_dir);
+  return options.sync ? sync_filesystem(target_dir) : core::Status{};
 }
 
 core::Status Repository::read_stream(const std::string& set_id, const std::string& stream,
