@@ -63,7 +63,8 @@ async function lifecycle(client) {
   assert.equal(firstSet.BackupDataSize, SMALL.size);
   for (const f of ['CreateTime', 'StartTime', 'EndTime', 'FinishTime']) assertRecentMs(firstSet[f], f);
   assert.ok(firstSet.StartTime <= firstSet.EndTime && firstSet.EndTime <= firstSet.FinishTime);
-  assert.equal((await P.task(api, firstSetId)).JobState, 'succeeded');
+  // The set is finished first, its task record a moment later (two transactions).
+  await P.waitTaskState(api, firstSetId, 'succeeded', 2000);
 
   // The Modify* operations record and answer at once.
   await api.call('ModifyBackupPlanName', { BackupPlanId: planId, BackupPlanName: `renamed ${planId}` });
@@ -353,4 +354,45 @@ describe('plan list and node operations', () => {
     await expectInvalidJobId(makeClient(node, 'tea-v1'), 'DescribeJobErrorCode', { TaskId: 'nosuchjob123' }, 'nosuchjob123');
     await api.call('ReleaseBackupPlan', { BackupPlanId: planId });
   });
+});
+
+describe('StopBackupPlan ALL with tasks still queued', () => {
+  test('queued full backups and restores end as stop, not left init/running',
+    { todo: 'server bug: jobs::cancel_tasks marks queued tasks cancelled but leaves their backup set init and restore running' },
+    async () => {
+      const busy = await TestNode.start({ workers: 1 });
+      try {
+        const api = checked(makeClient(busy, 'tea-v3'));
+        const planId = await P.createConfiguredPlan(api, { configure: { engine: { size: 256 << 10 } } });
+        const base = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+        await P.waitSetStatus(api, planId, base, 'finish');
+        await api.call('ModifyBackupSourceEndpoint', {
+          BackupPlanId: planId, SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1', SourceEndpointPort: 3306,
+          SourceEndpointUserName: 'u', SourceEndpointPassword: 'p', SourceEndpointDatabaseName: P.engineConfig(SLOW),
+        });
+        await P.waitPrecheckFinished(api, planId);
+        // The only worker runs this backup; the next backup and a restore wait in the queue.
+        const running = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+        await P.waitSetStatus(api, planId, running, 'running');
+        const queued = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+        const restore = await api.call('CreateRestoreTask', {
+          BackupPlanId: planId, RestoreTaskName: 'queued', BackupSetId: base,
+          DestinationEndpointInstanceType: 'Agent', RestoreDir: path.join(busy.dataDir, 'queued-restore'),
+        });
+        await api.call('StartRestoreTask', { RestoreTaskId: restore.RestoreTaskId });
+        assert.equal((await P.task(api, queued)).JobState, 'queued');
+
+        const stop = await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
+        for (const id of [running, queued, restore.RestoreTaskId]) await P.waitTaskState(api, id, 'cancelled', 5000);
+        await P.waitSetStatus(api, planId, running, 'stop', 5000);
+        const queuedSet = await P.fullSet(api, planId, queued);
+        assert.equal(queuedSet.BackupStatus, 'stop', 'the queued set is stopped');
+        assert.ok(queuedSet.ErrMessage.includes(stop.RequestId), queuedSet.ErrMessage);
+        const restoreDetail = await P.restoreTask(api, restore.RestoreTaskId);
+        assert.equal(restoreDetail.RestoreStatus, 'stop', 'the queued restore is stopped');
+        assert.ok(restoreDetail.ErrMessage.includes(stop.RequestId), restoreDetail.ErrMessage);
+      } finally {
+        await busy.dispose();
+      }
+    });
 });
