@@ -1,8 +1,5 @@
 #include "repo/repo_state.h"
 
-#include <optional>
-#include <thread>
-
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "repo/blob.h"
@@ -10,39 +7,6 @@
 #include "repo/pack.h"
 
 namespace opendbs::repo {
-
-unsigned RepoState::workers() const {
-  if (options.worker_threads > 0) return options.worker_threads;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 2 : hw;
-}
-
-std::string describe_chunk(std::string_view id, const ChunkLocation& loc) {
-  return "chunk " + core::to_hex(id) + " in pack " + loc.pack_id + " at offset " + std::to_string(loc.offset) +
-         " (length " + std::to_string(loc.stored_len) + ")";
-}
-
-core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* damaged) {
-  OPENDBS_ASSIGN(auto objects, state.backend->list(std::string(format::kIndexPrefix)));
-  auto index = std::make_shared<ChunkIndex>();
-  std::vector<std::optional<std::vector<IndexPack>>> files(objects.size());
-  OPENDBS_TRY(parallel_for(objects.size(), state.workers(), [&](size_t i) -> core::Status {
-    auto sealed = state.backend->get(objects[i].name);
-    if (!sealed.ok() && sealed.error().code != "Corrupt") return sealed.error();  // I/O trouble: not damage
-    auto packs = sealed.ok() ? decode_index_file(state.key, *sealed)
-                             : core::Result<std::vector<IndexPack>>(sealed.error());
-    if (packs.ok()) files[i] = std::move(*packs);
-    return {};
-  }));
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (!files[i]) {
-      if (damaged) damaged->push_back(objects[i].name);
-      continue;
-    }
-    for (const auto& pack : *files[i]) index->add(pack);
-  }
-  return index;
-}
 
 core::Result<std::string> ChunkFetcher::fetch(const ChunkRef& ref) const {
   OPENDBS_ASSIGN(auto chunks, fetch_run(&ref, 1));
@@ -89,28 +53,6 @@ core::Result<std::vector<std::string>> ChunkFetcher::fetch_run(const ChunkRef* r
     out.push_back(std::move(*raw));
   }
   return out;
-}
-
-core::Status parallel_for(size_t n, unsigned threads, const std::function<core::Status(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mutex;
-  core::Status first_error;
-  auto work = [&] {
-    for (size_t i; !failed && (i = next++) < n;) {
-      auto st = fn(i);
-      if (!st.ok()) {
-        std::lock_guard lk(mutex);
-        if (!failed.exchange(true)) first_error = st;
-      }
-    }
-  };
-  const unsigned count = static_cast<unsigned>(std::min<size_t>(std::max(1u, threads), n));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < count; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return first_error;
 }
 
 }  // namespace opendbs::repo

@@ -2,6 +2,7 @@
 // mostly garbage. Order: new packs → new index → old index files → old packs → stale locks.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_set>
 
 #include "core/crypto.h"
@@ -138,9 +139,11 @@ core::Result<PruneReport> Repository::prune() {
     report.bytes_freed = p.bytes_freed;
   }
   OPENDBS_ASSIGN(report.locks_removed, remove_stale_locks(*state_->backend, *state_->clock));
-  OPENDBS_ASSIGN(auto fresh, load_index(*state_));
+  std::set<std::string> loaded;
+  OPENDBS_ASSIGN(auto fresh, load_index(*state_, nullptr, &loaded));
   std::lock_guard lk(state_->index_mutex);
   state_->index = std::move(fresh);
+  state_->index_files = std::move(loaded);
   return report;
 }
 

@@ -56,6 +56,23 @@ TEST_F(PruneTest, MostlyGarbagePacksAreRepackedAndTheirLiveChunksKept) {
   EXPECT_EQ(read_all(*open_repo(options()), "keep", "db"), keep);
 }
 
+TEST_F(PruneTest, LongLivedRepositoryNoticesAPruneByAnotherProcess) {
+  auto node = init_repo(options());  // e.g. the node, which keeps its Repository open for days
+  const auto data = random_data(300000, 5);
+  ASSERT_TRUE(write_set(*node, "x", {{"db", data}}).ok());
+  {
+    auto cli = open_repo(options());  // `opendbs repo forget` + `prune` from a shell
+    ASSERT_TRUE(cli->forget_set("x").ok());
+    ASSERT_TRUE(cli->prune().ok());
+  }
+  // The node's index still lists the pruned chunks; dedup against them would lose data.
+  ASSERT_TRUE(write_set(*node, "y", {{"db", data}}).ok());
+  auto fresh = open_repo(options());
+  EXPECT_EQ(read_all(*fresh, "y", "db"), data);
+  auto report = fresh->check({.read_data = true});
+  EXPECT_TRUE(report->clean()) << report->errors.front();
+}
+
 TEST_F(PruneTest, NothingToPruneChangesNothing) {
   auto repo = init_repo(options());
   ASSERT_TRUE(write_set(*repo, "a", {{"db", random_data(100000, 3)}}).ok());

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,19 +23,24 @@ struct RepoState {
   MasterKey key;
   RepoOptions options;
   const core::Clock* clock = nullptr;
-  std::shared_ptr<ChunkIndex> index;  // replaced as a whole after prune
-  std::mutex index_mutex;             // guards replacing `index`
+  std::shared_ptr<ChunkIndex> index;     // replaced as a whole when index files disappear (prune)
+  std::set<std::string> index_files;     // the index files merged into `index`
+  std::mutex index_mutex;                // guards `index` and `index_files`
 
-  std::shared_ptr<ChunkIndex> current_index() {
-    std::lock_guard lk(index_mutex);
-    return index;
-  }
   unsigned workers() const;
 };
 
 // Loads and merges every readable index file. Unreadable ones are skipped (their chunks read as missing,
-// check reports them by name, prune refuses to run) and their names go to `damaged` when not null.
-core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* damaged = nullptr);
+// check reports them by name, prune refuses to run) and their names go to `damaged` when not null;
+// `loaded` receives the names of the files merged.
+core::Result<std::shared_ptr<ChunkIndex>> load_index(RepoState& state, std::vector<std::string>* damaged = nullptr,
+                                                     std::set<std::string>* loaded = nullptr);
+
+// The index as the repository is now: another process may have committed sets (new index files: they
+// are merged in) or pruned (files gone: everything is reloaded). Called under a repository lock before
+// a backup or restore relies on it, so that a long-lived Repository never dedups against, or reads
+// from, packs that a prune elsewhere has deleted.
+core::Result<std::shared_ptr<ChunkIndex>> fresh_index(RepoState& state);
 
 // Reads chunks through the index, verified; errors name the chunk, pack and offset.
 class ChunkFetcher {

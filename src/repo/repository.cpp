@@ -107,7 +107,7 @@ core::Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<Backe
   state->options.chunker = state->key.chunker;
   state->clock = options.clock ? options.clock : &core::SystemClock::instance();
   state->backend = std::move(backend);
-  OPENDBS_ASSIGN(state->index, load_index(*state));
+  OPENDBS_ASSIGN(state->index, load_index(*state, nullptr, &state->index_files));
   return std::unique_ptr<Repository>(new Repository(std::move(state)));
 }
 
@@ -154,7 +154,7 @@ core::Result<RepoStats> Repository::stats() {
   OPENDBS_ASSIGN(auto packs, state_->backend->list(std::string(format::kDataPrefix)));
   s.packs = packs.size();
   for (const auto& p : packs) s.stored_bytes += p.size;
-  OPENDBS_ASSIGN(auto index, load_index(*state_));
+  OPENDBS_ASSIGN(auto index, fresh_index(*state_));
   s.unique_bytes = index->raw_bytes();
   s.dedup_ratio = s.stored_bytes ? static_cast<double>(s.logical_bytes) / static_cast<double>(s.stored_bytes) : 0;
   return s;

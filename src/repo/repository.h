@@ -3,7 +3,9 @@
 //
 // Thread safety: one Repository may be used from several threads; a SetWriter's streams may be
 // written concurrently from several threads (one thread per StreamWriter). The Repository must outlive
-// every SetWriter and StreamReader it hands out.
+// every SetWriter and StreamReader it hands out, and a SetWriter every StreamWriter it hands out.
+// A long-lived Repository stays correct when other processes back up or prune the same repository:
+// backups and restores look at the index files again under their lock.
 #pragma once
 
 #include <cstdint>

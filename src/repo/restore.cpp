@@ -21,8 +21,8 @@ constexpr uint64_t kRunBytesMax = 8 * 1024 * 1024;  // one ranged read fetches a
 
 class ManifestStreamReader final : public StreamReader {
  public:
-  ManifestStreamReader(RepoState& state, StreamEntry entry)
-      : fetcher_(state, state.current_index()), entry_(std::move(entry)) {
+  ManifestStreamReader(RepoState& state, std::shared_ptr<ChunkIndex> index, StreamEntry entry)
+      : fetcher_(state, std::move(index)), entry_(std::move(entry)) {
     uint64_t at = 0;
     for (const auto& c : entry_.chunks) {
       starts_.push_back(at);
@@ -143,7 +143,8 @@ core::Result<std::unique_ptr<StreamReader>> Repository::open_stream(const std::s
   OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
   const StreamEntry* entry = manifest.find_stream(stream);
   if (!entry) return core::errors::not_found("set " + set_id + " has no stream " + stream);
-  return std::unique_ptr<StreamReader>(std::make_unique<ManifestStreamReader>(*state_, *entry));
+  OPENDBS_ASSIGN(auto index, fresh_index(*state_));
+  return std::unique_ptr<StreamReader>(std::make_unique<ManifestStreamReader>(*state_, std::move(index), *entry));
 }
 
 core::Status Repository::restore_set(const std::string& set_id, const std::string& target_dir,
@@ -153,7 +154,8 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
   OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
   OPENDBS_TRY(core::make_dirs(target_dir));
   OPENDBS_TRY(create_files(manifest.streams, target_dir));
-  ChunkFetcher fetcher(*state_, state_->current_index());
+  OPENDBS_ASSIGN(auto index, fresh_index(*state_));
+  ChunkFetcher fetcher(*state_, std::move(index));
   const auto runs = plan_runs(fetcher, manifest.streams);
   const unsigned threads = options.parallelism ? options.parallelism : 2 * state_->workers();
   OPENDBS_TRY(parallel_for(runs.size(), threads, [&](size_t r) -> core::Status {
@@ -186,7 +188,8 @@ core::Status Repository::read_stream(const std::string& set_id, const std::strin
   OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
   const StreamEntry* entry = manifest.find_stream(stream);
   if (!entry) return core::errors::not_found("set " + set_id + " has no stream " + stream);
-  ChunkFetcher fetcher(*state_, state_->current_index());
+  OPENDBS_ASSIGN(auto index, fresh_index(*state_));
+  ChunkFetcher fetcher(*state_, std::move(index));
   const std::vector<StreamEntry> one{*entry};
   const auto runs = plan_runs(fetcher, one);
   // Fetch a window of runs in parallel, hand them to the sink in order, repeat: memory stays at

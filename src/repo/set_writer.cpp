@@ -29,11 +29,12 @@ struct StreamState {
 
 class ChunkingSetWriter final : public SetWriter {
  public:
-  ChunkingSetWriter(RepoState& state, std::string set_id, std::unique_ptr<RepoLock> lock)
+  ChunkingSetWriter(RepoState& state, std::string set_id, std::unique_ptr<RepoLock> lock,
+                    std::shared_ptr<ChunkIndex> index)
       : state_(state),
         set_id_(std::move(set_id)),
         lock_(std::move(lock)),
-        index_(state.current_index()),
+        index_(std::move(index)),
         chunker_(state.key.chunker),
         pool_(state.workers(), 2 * state.workers()) {}
   ~ChunkingSetWriter() override {
@@ -189,9 +190,10 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
   for (const auto& s : streams_) manifest.streams.push_back(std::move(s->entry));
   lk.unlock();
   // Write order (§9): packs are durable; now the index, then the manifest.
+  std::string index_name;
   if (!written_packs_.empty()) {
-    const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
-    OPENDBS_TRY(state_.backend->put(name, encode_index_file(state_.key, written_packs_)));
+    index_name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
+    OPENDBS_TRY(state_.backend->put(index_name, encode_index_file(state_.key, written_packs_)));
   }
   if (!lock_->held())
     return core::make_error("ServiceUnavailable", "backup set " + set_id_ +
@@ -199,6 +201,12 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
                                                       "may have removed data it relies on; run the backup again");
   OPENDBS_TRY(state_.backend->put(manifest_object_name(set_id_), encode_manifest(state_.key, manifest)));
   for (const auto& p : written_packs_) index_->add(p);
+  {
+    // Our index file is now part of the cached index (when that is still the one we added to), so
+    // that fresh_index() notices when a prune elsewhere deletes it.
+    std::lock_guard cache_lock(state_.index_mutex);
+    if (!index_name.empty() && state_.index == index_) state_.index_files.insert(index_name);
+  }
   lk.lock();
   finished_ = true;
   lock_.reset();
@@ -227,7 +235,10 @@ core::Result<std::unique_ptr<SetWriter>> make_set_writer(RepoState& state, const
   if (existing) return core::errors::invalid_parameter("set id", set_id, "an id not already in the repository");
   OPENDBS_ASSIGN(auto lock, RepoLock::acquire(*state.backend, LockKind::kShared, "backup set " + set_id,
                                               state.options.lock_lease_ms, *state.clock));
-  return std::unique_ptr<SetWriter>(std::make_unique<ChunkingSetWriter>(state, set_id, std::move(lock)));
+  // Under the lock, no prune can run until commit: the index we dedup against stays true.
+  OPENDBS_ASSIGN(auto index, fresh_index(state));
+  return std::unique_ptr<SetWriter>(
+      std::make_unique<ChunkingSetWriter>(state, set_id, std::move(lock), std::move(index)));
 }
 
 }  // namespace opendbs::repo
