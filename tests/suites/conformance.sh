@@ -16,6 +16,7 @@ if [ ! -d tests/node/node_modules/@alicloud/pop-core ]; then
   (cd tests/node && npm ci --no-audit --no-fund)
 fi
 cd tests/node
-# The files of this suite (other suites may keep their own Node tests in tests/node).
+# The files of this suite (other suites may keep their own Node tests in tests/node). The two slow,
+# mostly waiting files first, so that the others run beside them.
 exec node --test --test-concurrency=2 --test-reporter=spec \
-  lifecycle.test.js errors.test.js ram.test.js concurrency.test.js restart.test.js
+  restart.test.js schedule.test.js lifecycle.test.js errors.test.js ram.test.js concurrency.test.js
