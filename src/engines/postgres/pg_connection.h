@@ -1,0 +1,86 @@
+// A libpq connection for the PostgreSQL engine: conninfo from an Endpoint, SQL and replication
+// commands, and waiting on the socket in slices so that a cancelled task closes the connection
+// promptly instead of blocking in libpq.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "engines/engine.h"
+
+namespace opendbs::engines::postgres {
+
+enum class ConnectionKind {
+  sql,          // an ordinary session
+  replication,  // a physical walsender session (replication=true): BASE_BACKUP, START_REPLICATION
+};
+
+// "host=... port=... user=... password=... dbname=... [replication=true]" with values quoted.
+std::string conninfo(const Endpoint& endpoint, ConnectionKind kind);
+
+struct PgResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// Rows of text values (NULL → nullopt) of one result set.
+struct Rows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::optional<std::string> value(size_t row, const std::string& column) const;
+};
+
+class PgConnection {
+ public:
+  // Connects (with a connect timeout); a failure carries libpq's message.
+  static core::Result<std::unique_ptr<PgConnection>> open(const Endpoint& endpoint, ConnectionKind kind,
+                                                          int connect_timeout_s = 10);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  PGconn* raw() { return conn_; }
+  int server_version() const { return PQserverVersion(conn_); }
+
+  // Runs one command (simple query protocol) and returns its single result set, or the server's
+  // error with its SQLSTATE in front ("42710: ...").
+  core::Result<Rows> query(const std::string& sql);
+  core::Result<Rows> query_params(const std::string& sql, const std::vector<std::string>& params);
+
+  // Sends a command without waiting for its results (then next_result / get_copy_data).
+  core::Status send(const std::string& command);
+  // The next result of the command sent, waiting for it in slices of at most 200 ms while checking
+  // `control`; nullptr when the command has no more results.
+  core::Result<PgResult> next_result(TaskControl* control);
+  // One CopyData message of a COPY OUT / COPY BOTH; nullopt at the end of the copy.
+  core::Result<std::optional<std::string>> get_copy_data(TaskControl* control);
+  // Like get_copy_data, but waits at most `wait_ms`: `idle` is set when nothing arrived meanwhile.
+  struct CopyRead {
+    bool idle = false, end = false;
+    std::string bytes;
+  };
+  core::Result<CopyRead> poll_copy_data(TaskControl* control, int wait_ms);
+  // Sends one CopyData message and flushes it.
+  core::Status put_copy_data(std::string_view bytes);
+
+  std::string error_message() const;
+
+ private:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // Waits until the socket is readable, or `wait_ms` passed (then false); -1 = no limit.
+  core::Result<bool> wait_readable(TaskControl* control, int wait_ms = -1);
+  PGconn* conn_;
+};
+
+// SQLSTATE of an error returned by query(): the five characters before ": ", or "".
+std::string sqlstate_of(const core::Error& error);
+
+core::Error cancelled_error();
+core::Error source_error(const std::string& what, const std::string& detail);
+
+}  // namespace opendbs::engines::postgres

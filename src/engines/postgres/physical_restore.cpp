@@ -1,0 +1,142 @@
+#include "engines/postgres/physical_restore.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "engines/postgres/base_backup.h"
+#include "engines/postgres/pg_connection.h"
+#include "engines/postgres/wal_names.h"
+#include "engines/postgres/wal_stream.h"
+
+namespace opendbs::engines::postgres {
+namespace fs = std::filesystem;
+namespace {
+
+int64_t int_meta(const boost::json::object& o, const char* key, int64_t fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64()
+         : it != o.end() && it->value().is_uint64() ? static_cast<int64_t>(it->value().as_uint64())
+                                                    : fallback;
+}
+
+struct WalPlan {
+  std::vector<std::pair<std::string, std::string>> segments;  // (set id, WAL file name)
+  bool stop_at_time = false;  // a commit later than the target follows it in the chosen WAL
+  int64_t chain_end_ms = 0;
+};
+
+// The segments from the set's start onwards, in order, up to the first that holds a transaction end
+// later than the target (recovery stops before it) or the end of the stored chain (recovery replays
+// all of it: every transaction in it ended at or before the target).
+core::Result<WalPlan> plan_wal(repo::Repository& repository, const std::string& plan_id, int64_t start_seq,
+                               int64_t segment_size, int64_t target_ms, int64_t consistent_ms) {
+  const std::string prefix = wal_set_prefix(plan_id);
+  OPENDBS_ASSIGN(auto sets, repository.list_sets());
+  std::map<int64_t, std::pair<std::string, std::string>> by_seq;
+  for (const auto& id : sets) {
+    if (id.rfind(prefix, 0) != 0) continue;
+    const std::string name = id.substr(prefix.size());
+    if (auto segno = wal_file_segno(name, static_cast<uint64_t>(segment_size)))
+      by_seq[static_cast<int64_t>(*segno)] = {id, name};
+  }
+  WalPlan plan;
+  plan.chain_end_ms = consistent_ms;
+  for (int64_t seq = start_seq; by_seq.count(seq); ++seq) {
+    OPENDBS_ASSIGN(auto manifest, repository.load_manifest(by_seq[seq].first));
+    plan.segments.push_back(by_seq[seq]);
+    plan.chain_end_ms = std::max(plan.chain_end_ms, int_meta(manifest.engine_metadata, segment_meta::kEndMs, 0));
+    if (int_meta(manifest.engine_metadata, segment_meta::kLastXactMs, -1) > target_ms) {
+      plan.stop_at_time = true;
+      break;
+    }
+  }
+  if (!plan.stop_at_time && target_ms > plan.chain_end_ms)
+    return core::make_error("InvalidParameter", "RestoreTime " + pg_timestamp_literal(target_ms) +
+                                                    " is after the end of the stored WAL (" +
+                                                    pg_timestamp_literal(plan.chain_end_ms) + ")");
+  return plan;
+}
+
+core::Status copy_segment(repo::Repository& repository, const std::string& set_id, const fs::path& file,
+                          TaskControl& control) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  OPENDBS_TRY(repository.read_stream(set_id, "segment", [&](std::string_view bytes) -> core::Status {
+    if (control.cancelled()) return cancelled_error();
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    return {};
+  }));
+  out.close();
+  if (!out) return core::errors::io("cannot write " + file.string());
+  return {};
+}
+
+std::string sql_quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
+                                   bool to_end_of_backup, bool stop_at_time) {
+  const std::string wal_dir = (dir / kRestoredWalDir).string();
+  std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
+  conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
+       << "restore_command = " << sql_quoted("cp \"" + wal_dir + "/%f\" \"%p\"") << "\n"
+       << "recovery_target_timeline = 'current'\n"
+       << "recovery_target_action = 'promote'\n";
+  if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
+  else if (stop_at_time) conf << "recovery_target_time = " << sql_quoted(pg_timestamp_literal(target_ms)) << "\n";
+  conf.close();
+  std::ofstream signal(dir / "recovery.signal", std::ios::trunc);
+  signal.close();
+  if (!conf || !signal) return core::errors::io("cannot write the recovery settings into " + dir.string());
+  std::error_code ec;
+  fs::remove(dir / "standby.signal", ec);
+  return {};
+}
+
+}  // namespace
+
+core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
+                              TaskControl& control) {
+  if (request.target_dir.empty())
+    return core::make_error("InvalidParameter", "a physical PostgreSQL restore needs RestoreDir (a directory on the node)");
+  const fs::path dir = fs::absolute(request.target_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
+    return core::make_error("InvalidParameter", "RestoreDir " + dir.string() + " is not empty");
+  OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
+  const auto& m = manifest.engine_metadata;
+  if (!m.contains("method") || m.at("method") != "physical")
+    return core::make_error("InvalidParameter", "backup set " + request.set_id + " is not a physical PostgreSQL backup");
+  const int64_t consistent_ms = int_meta(m, meta::kConsistentMs, 0);
+  const bool to_end_of_backup = request.target_ms <= consistent_ms;
+  WalPlan wal;
+  if (!to_end_of_backup) {
+    OPENDBS_ASSIGN(wal, plan_wal(repository, plan.plan_id, int_meta(m, meta::kStartSeq, 0),
+                                 int_meta(m, meta::kSegmentSize, 16 << 20), request.target_ms, consistent_ms));
+  }
+  control.progress(1, 0);
+  OPENDBS_TRY(repository.restore_set(request.set_id, dir.string()));
+  if (control.cancelled()) return cancelled_error();
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  fs::create_directories(dir / "pg_wal" / "archive_status", ec);
+  fs::create_directories(dir / kRestoredWalDir, ec);
+  if (ec) return core::errors::io("cannot create " + (dir / kRestoredWalDir).string() + ": " + ec.message());
+  control.progress(80, 0);
+  for (size_t i = 0; i < wal.segments.size(); ++i) {
+    OPENDBS_TRY(copy_segment(repository, wal.segments[i].first, dir / kRestoredWalDir / wal.segments[i].second, control));
+    control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
+  }
+  OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, to_end_of_backup, wal.stop_at_time));
+  core::log_event(core::LogLevel::info, "postgres_restore_prepared",
+                  {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
+                   {"wal_segments", wal.segments.size()}, {"stop_at_time", wal.stop_at_time}});
+  control.progress(100, 0);
+  return {};
+}
+
+}  // namespace opendbs::engines::postgres

@@ -1,0 +1,50 @@
+// Finds the commit and abort timestamps in a stream of WAL, as recovery_target_time sees them.
+//
+// Point-in-time restore needs, per stored segment, the times of the transactions it ends: recovery
+// stops before the first commit or abort record later than the target, and fails when no such
+// record follows the target in the WAL it is given. The scanner walks the page and record headers
+// (access/xlog_internal.h, access/xlogrecord.h) starting at a segment boundary, keeps only the first
+// bytes of each record, and reads xact_time from XLOG_XACT_COMMIT/ABORT(_PREPARED) records.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace opendbs::engines::postgres {
+
+class WalScanner {
+ public:
+  // `start` must be the first byte of a segment.
+  WalScanner(uint64_t start, uint64_t segment_size, uint32_t page_size = 8192);
+
+  void feed(std::string_view bytes);
+
+  // Unix ms of the first and last commit/abort records seen since the last reset_times(), -1 = none.
+  int64_t first_xact_ms() const { return first_ms_; }
+  int64_t last_xact_ms() const { return last_ms_; }
+  uint64_t position() const { return pos_; }
+  void reset_times() { first_ms_ = last_ms_ = -1; }
+
+ private:
+  enum class State { page_header, skip_continuation, record_start, in_record, skip_segment };
+  void end_page_header();
+  void end_record();
+  uint64_t page_left() const { return page_size_ - pos_ % page_size_; }
+
+  uint64_t pos_;
+  uint64_t segment_size_;
+  uint32_t page_size_;
+  State state_ = State::page_header;
+  State after_header_ = State::record_start;
+  bool synced_ = false;  // false until the first page header told us where records begin
+  std::string header_;
+  size_t header_need_ = 0;
+  uint64_t skip_left_ = 0;
+  std::string record_;  // the first bytes of the current record
+  uint64_t record_total_ = 0;  // xl_tot_len, 0 until read
+  uint64_t record_done_ = 0;
+  int64_t first_ms_ = -1, last_ms_ = -1;
+};
+
+}  // namespace opendbs::engines::postgres

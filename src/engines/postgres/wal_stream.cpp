@@ -1,0 +1,307 @@
+#include "engines/postgres/wal_stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "engines/postgres/pg_connection.h"
+#include "engines/postgres/wal_names.h"
+#include "engines/postgres/wal_scanner.h"
+
+namespace opendbs::engines::postgres {
+namespace {
+
+uint64_t be64(std::string_view b, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = at; i < at + 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
+  return v;
+}
+
+void put_be64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t int_meta(const boost::json::object& o, const char* key, int64_t fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
+}
+
+bool wal_removed(const core::Error& e) { return e.message.find("has already been removed") != std::string::npos; }
+
+class WalStreamer {
+ public:
+  WalStreamer(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
+              const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options)
+      : plan_(plan), repository_(repository), control_(control), on_file_(on_file), options_(options) {}
+
+  core::Status run();
+
+ private:
+  struct OpenSegment {
+    uint64_t segno = 0;
+    std::string name;
+    std::unique_ptr<repo::SetWriter> set;
+    std::unique_ptr<repo::StreamWriter> stream;
+    int64_t start_ms = 0;
+    int64_t opened_steady_ms = 0;
+  };
+
+  core::Status session();
+  core::Result<Lsn> ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback);
+  core::Status choose_start(Lsn slot_restart);
+  core::Status on_xlog_data(std::string_view body);
+  core::Status open_segment(int64_t send_ms);
+  core::Status complete_segment(bool caught_up, int64_t send_ms);
+  core::Status send_feedback(PgConnection& repl);
+  void maybe_switch(PgConnection& sql);
+
+  const PlanSpec& plan_;
+  repo::Repository& repository_;
+  TaskControl& control_;
+  const std::function<core::Status(const LogFile&)>& on_file_;
+  WalStreamOptions options_;
+
+  uint64_t segment_size_ = 0;
+  uint32_t timeline_ = 1;
+  Lsn pos_ = 0;      // the next byte expected
+  bool feedback_now_ = false;  // a segment was committed: tell the server at once
+  int64_t prev_end_ms_ = -1;
+  std::optional<WalScanner> scanner_;
+  std::optional<OpenSegment> open_;
+  bool restart_at_slot_ = false;  // the stored chain's next segment is gone from the source
+  bool progressed_ = false;
+  bool switch_allowed_ = true;
+};
+
+core::Result<Lsn> WalStreamer::ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback) {
+  const std::string slot = slot_name(plan_.plan_id);
+  const std::string q = "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = $1";
+  OPENDBS_ASSIGN(auto rows, sql.query_params(q, {slot}));
+  if (rows.rows.empty()) {
+    auto created = repl.query("CREATE_REPLICATION_SLOT " + slot + " PHYSICAL RESERVE_WAL");
+    if (!created.ok() && sqlstate_of(created.error()) != "42710") return created.error();
+    core::log_event(core::LogLevel::info, "postgres_slot_created", {{"plan", plan_.plan_id}, {"slot", slot}});
+    OPENDBS_ASSIGN(rows, sql.query_params(q, {slot}));
+  }
+  const auto restart = rows.rows.empty() ? std::nullopt : rows.value(0, "restart_lsn");
+  return restart ? parse_lsn(*restart).value_or(fallback) : fallback;
+}
+
+// Continue after the newest stored segment; with nothing stored (or that WAL gone) start where
+// the slot holds WAL.
+core::Status WalStreamer::choose_start(Lsn slot_restart) {
+  const std::string prefix = wal_set_prefix(plan_.plan_id);
+  OPENDBS_ASSIGN(auto sets, repository_.list_sets());
+  std::optional<uint64_t> last;
+  std::string last_id;
+  for (const auto& id : sets) {
+    if (id.rfind(prefix, 0) != 0) continue;
+    auto segno = wal_file_segno(id.substr(prefix.size()), segment_size_);
+    if (segno && (!last || *segno > *last)) {
+      last = segno;
+      last_id = id;
+    }
+  }
+  prev_end_ms_ = -1;
+  if (last && !restart_at_slot_) {
+    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(last_id));
+    prev_end_ms_ = int_meta(manifest.engine_metadata, segment_meta::kEndMs, -1);
+    pos_ = (*last + 1) * segment_size_;
+  } else {
+    pos_ = slot_restart / segment_size_ * segment_size_;
+  }
+  scanner_.emplace(pos_, segment_size_);
+  return {};
+}
+
+core::Status WalStreamer::open_segment(int64_t send_ms) {
+  OpenSegment s;
+  s.segno = pos_ / segment_size_;
+  s.name = wal_file_name(timeline_, s.segno, segment_size_);
+  OPENDBS_ASSIGN(s.set, repository_.begin_set(wal_set_prefix(plan_.plan_id) + s.name));
+  OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
+  s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
+  s.opened_steady_ms = steady_ms();
+  scanner_->reset_times();
+  // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
+  OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
+                        "FILLING"}));
+  open_ = std::move(s);
+  return {};
+}
+
+core::Status WalStreamer::complete_segment(bool caught_up, int64_t send_ms) {
+  auto& s = *open_;
+  // end_ms: no commit at or before it is missing from the chain. When the server had flushed no
+  // more than this segment at send time, that holds up to the send time; otherwise up to the
+  // segment's own last commit.
+  int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
+  if (caught_up) end_ms = std::max(end_ms, send_ms);
+  end_ms = std::max<int64_t>(end_ms, 0);
+  OPENDBS_TRY(s.stream->close());
+  OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
+                             {"kind", "wal_segment"},
+                             {"timeline", timeline_},
+                             {"segno", s.segno},
+                             {"wal_segment_size", segment_size_},
+                             {"start_lsn", format_lsn(s.segno * segment_size_)},
+                             {"end_lsn", format_lsn(pos_)},
+                             {"start_ms", s.start_ms},
+                             {segment_meta::kEndMs, end_ms},
+                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
+                        "COMPLETED"}));
+  feedback_now_ = true;
+  prev_end_ms_ = end_ms;
+  progressed_ = true;
+  open_.reset();
+  return {};
+}
+
+// XLogData: dataStart, walEnd (the server's flush position), sendTime, then WAL bytes.
+core::Status WalStreamer::on_xlog_data(std::string_view body) {
+  if (body.size() < 24) return core::errors::corrupt("short XLogData message");
+  Lsn start = be64(body, 0);
+  const Lsn wal_end = be64(body, 8);
+  const int64_t send_ms = pg_micros_to_unix_ms(static_cast<int64_t>(be64(body, 16)));
+  std::string_view data = body.substr(24);
+  if (start > pos_) return core::errors::corrupt("WAL stream skipped from " + format_lsn(pos_) + " to " + format_lsn(start));
+  if (start < pos_) data.remove_prefix(std::min<uint64_t>(data.size(), pos_ - start));
+  while (!data.empty()) {
+    if (!open_) OPENDBS_TRY(open_segment(send_ms));
+    const uint64_t room = segment_size_ - pos_ % segment_size_;
+    const std::string_view piece = data.substr(0, std::min<uint64_t>(room, data.size()));
+    OPENDBS_TRY(open_->stream->write(piece));
+    scanner_->feed(piece);
+    pos_ += piece.size();
+    data.remove_prefix(piece.size());
+    if (pos_ % segment_size_ == 0) OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
+  }
+  return {};
+}
+
+core::Status WalStreamer::send_feedback(PgConnection& repl) {
+  // Received bytes count as flushed: the slot then keeps the segment holding pos_, which is the
+  // first one not committed to the repository, so nothing unstored is recycled; and a shutting-down
+  // server waits for this confirmation before it stops.
+  std::string msg = "r";
+  put_be64(msg, pos_);
+  put_be64(msg, pos_);
+  put_be64(msg, pos_);
+  put_be64(msg, static_cast<uint64_t>(unix_ms_to_pg_micros(now_ms())));
+  msg += '\0';
+  feedback_now_ = false;
+  return repl.put_copy_data(msg);
+}
+
+void WalStreamer::maybe_switch(PgConnection& sql) {
+  if (!open_ || !switch_allowed_ || options_.switch_interval_ms <= 0) return;
+  if (steady_ms() - open_->opened_steady_ms < options_.switch_interval_ms) return;
+  open_->opened_steady_ms = steady_ms();  // at most one switch per interval
+  auto st = sql.query("SELECT pg_switch_wal()");
+  if (!st.ok()) {
+    switch_allowed_ = false;
+    core::log_event(core::LogLevel::warn, "postgres_switch_wal_refused",
+                    {{"plan", plan_.plan_id}, {"error", st.error().message},
+                     {"hint", "GRANT EXECUTE ON FUNCTION pg_switch_wal() TO the backup role, or set archive_timeout"}});
+  }
+}
+
+core::Status WalStreamer::session() {
+  OPENDBS_ASSIGN(auto sql, PgConnection::open(plan_.source, ConnectionKind::sql));
+  OPENDBS_ASSIGN(auto repl, PgConnection::open(plan_.source, ConnectionKind::replication));
+  OPENDBS_ASSIGN(auto setting, sql->query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
+  segment_size_ = std::stoull(setting.value(0, "setting").value_or("16777216"));
+  OPENDBS_ASSIGN(auto ident, repl->query("IDENTIFY_SYSTEM"));
+  timeline_ = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
+  const Lsn flushed = parse_lsn(ident.value(0, "xlogpos").value_or("0/0")).value_or(0);
+  OPENDBS_ASSIGN(const Lsn slot_restart, ensure_slot(*sql, *repl, flushed));
+  OPENDBS_TRY(choose_start(slot_restart));
+
+  OPENDBS_TRY(repl->send("START_REPLICATION SLOT " + slot_name(plan_.plan_id) + " PHYSICAL " + format_lsn(pos_)));
+  OPENDBS_ASSIGN(auto started, repl->next_result(&control_));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_BOTH)
+    return source_error("START_REPLICATION", started ? PQresultErrorMessage(started.get()) : repl->error_message());
+  core::log_event(core::LogLevel::info, "postgres_wal_stream_started",
+                  {{"plan", plan_.plan_id}, {"from", format_lsn(pos_)}, {"timeline", timeline_}});
+
+  int64_t last_feedback = steady_ms();
+  for (;;) {
+    OPENDBS_ASSIGN(auto read, repl->poll_copy_data(&control_, 500));
+    if (read.end) {
+      OPENDBS_ASSIGN(auto result, repl->next_result(&control_));
+      const std::string why = result ? PQresultErrorMessage(result.get()) : "the stream ended";
+      return source_error("WAL streaming", why.empty() ? "the server ended the stream" : why);
+    }
+    bool reply = false;
+    if (!read.idle && !read.bytes.empty()) {
+      const std::string_view m(read.bytes);
+      if (m[0] == 'w') {
+        OPENDBS_TRY(on_xlog_data(m.substr(1)));
+      } else if (m[0] == 'k' && m.size() >= 18) {
+        reply = m[17] != 0;
+      }
+    }
+    const bool feedback_due = steady_ms() - last_feedback >= options_.feedback_interval_ms;
+    if (reply || feedback_due || feedback_now_) {
+      OPENDBS_TRY(send_feedback(*repl));
+      last_feedback = steady_ms();
+    }
+    maybe_switch(*sql);
+  }
+}
+
+core::Status WalStreamer::run() {
+  int failures = 0;
+  int64_t wait_ms = 1000;
+  for (;;) {
+    progressed_ = false;
+    auto st = session();
+    open_.reset();  // a partial segment is discarded; the next session starts it again
+    if (control_.cancelled()) return cancelled_error();
+    if (!st.ok() && wal_removed(st.error()) && !restart_at_slot_) {
+      core::log_event(core::LogLevel::warn, "postgres_wal_gap",
+                      {{"plan", plan_.plan_id}, {"error", st.error().message},
+                       {"effect", "continuing at the slot's position; restores need a newer full backup"}});
+      restart_at_slot_ = true;
+      continue;
+    }
+    if (progressed_) {
+      failures = 0;
+      wait_ms = 1000;
+      restart_at_slot_ = false;
+    }
+    const std::string why = st.ok() ? "the server ended the stream" : st.error().message;
+    if (++failures > options_.max_failed_sessions) return st.ok() ? source_error("WAL streaming", why) : st;
+    core::log_event(core::LogLevel::warn, "postgres_wal_session_ended",
+                    {{"plan", plan_.plan_id}, {"error", why}, {"retry_in_ms", wait_ms}});
+    for (int64_t until = steady_ms() + wait_ms; steady_ms() < until;) {
+      if (control_.cancelled()) return cancelled_error();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    wait_ms = std::min(wait_ms * 2, options_.max_retry_wait_ms);
+  }
+}
+
+}  // namespace
+
+core::Status stream_wal(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
+                        const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options) {
+  return WalStreamer(plan, repository, control, on_file, options).run();
+}
+
+}  // namespace opendbs::engines::postgres

@@ -1,0 +1,34 @@
+// Continuous WAL backup: a physical replication slot per plan and START_REPLICATION from the first
+// segment the repository does not hold yet; each segment becomes one repository set
+// ("log-<plan>-<WAL file name>", one stream "segment") committed when the segment is complete.
+#pragma once
+
+#include <functional>
+
+#include "core/result.h"
+#include "engines/engine.h"
+#include "repo/repository.h"
+
+namespace opendbs::engines::postgres {
+
+struct WalStreamOptions {
+  // A segment open this long is closed with pg_switch_wal(), so that a quiet server's last
+  // transactions become restorable (like archive_timeout); 0 = never.
+  int64_t switch_interval_ms = 60000;
+  int64_t feedback_interval_ms = 10000;
+  // Consecutive failed sessions (connection refused, source restarting) tolerated before giving up.
+  int max_failed_sessions = 20;
+  int64_t max_retry_wait_ms = 15000;
+};
+
+// Metadata keys of a segment set's manifest (read back by the restore).
+namespace segment_meta {
+inline constexpr const char* kFirstXactMs = "first_xact_ms";
+inline constexpr const char* kLastXactMs = "last_xact_ms";
+inline constexpr const char* kEndMs = "end_ms";
+}  // namespace segment_meta
+
+core::Status stream_wal(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
+                        const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options);
+
+}  // namespace opendbs::engines::postgres

@@ -1,0 +1,131 @@
+#include "engine_harness.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/clock.h"
+#include "repo/backend/local_backend.h"
+
+namespace opendbs::testing {
+
+int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
+void sleep_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+PgServer& shared_source() {
+  static std::unique_ptr<PgServer> server = [] {
+    std::string error;
+    auto s = PgServer::create(&error);
+    if (!s) throw std::runtime_error("cannot start the test PostgreSQL: " + error);
+    return s;
+  }();
+  return *server;
+}
+
+void EngineTest::SetUp() {
+  dir_ = make_server_temp_dir("test");
+  repo::RepoOptions options;
+  options.scrypt_log_n = 10;
+  options.worker_threads = 2;
+  auto r = repo::Repository::init(std::make_unique<repo::LocalBackend>(dir_ + "/repo"),
+                                  repo::KeySource{"test passphrase", std::nullopt}, options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  repo_ = std::move(r).value();
+}
+
+void EngineTest::TearDown() {
+  repo_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+engines::PlanSpec EngineTest::plan(const std::string& plan_id) const {
+  engines::PlanSpec p;
+  p.plan_id = plan_id;
+  p.database_type = "PostgreSQL";
+  p.backup_method = "physical";
+  p.source = shared_source().endpoint();
+  return p;
+}
+
+core::Result<engines::FullBackupResult> EngineTest::full_backup(const engines::PlanSpec& plan, const std::string& set_id,
+                                                                Control& control, repo::SetStats* stats) {
+  OPENDBS_ASSIGN(auto set, repo_->begin_set(set_id));
+  auto result = engine_.full_backup(plan, *set, control);
+  if (!result.ok()) {
+    set->abort();
+    return result;
+  }
+  OPENDBS_TRY(set->commit(result->metadata));
+  if (stats) *stats = set->stats();
+  return result;
+}
+
+std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
+                                                        int64_t target_ms) {
+  static int counter = 0;
+  engines::RestoreRequest request;
+  request.set_id = set_id;
+  request.target_ms = target_ms;
+  request.target_dir = dir_ + "/restore-" + std::to_string(++counter);
+  Control control;
+  auto st = engine_.restore(plan, *repo_, request, control);
+  EXPECT_TRUE(st.ok()) << st.error().message;
+  if (!st.ok()) return nullptr;
+  EXPECT_EQ(control.last_percent.load(), 100);
+  std::string error;
+  auto server = PgServer::open(request.target_dir, &error);
+  EXPECT_TRUE(server) << error;
+  if (!server) return nullptr;
+  // Recovery ends with a promotion; wait until the server accepts writes.
+  for (int i = 0; i < 200 && server->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
+  EXPECT_EQ(server->query("SELECT pg_is_in_recovery()"), "f") << server->log_tail();
+  return server;
+}
+
+LogBackupRunner::LogBackupRunner(engines::Engine& engine, engines::PlanSpec plan, repo::Repository& repository) {
+  thread_ = std::thread([this, &engine, plan, &repository] {
+    auto st = engine.log_backup(plan, repository, control_, [this](const engines::LogFile& f) {
+      std::lock_guard lock(mu_);
+      files_.push_back(f);
+      cv_.notify_all();
+      return core::Status{};
+    });
+    std::lock_guard lock(mu_);
+    result_ = st;
+    cv_.notify_all();
+  });
+}
+
+LogBackupRunner::~LogBackupRunner() {
+  if (thread_.joinable()) (void)stop();
+}
+
+bool LogBackupRunner::wait_for(const std::function<bool(const std::vector<engines::LogFile>&)>& done,
+                               int64_t timeout_ms) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done(files_) || result_.has_value(); }) &&
+         done(files_);
+}
+
+bool LogBackupRunner::completed(const std::string& name, int64_t timeout_ms) {
+  return wait_for(
+      [&](const std::vector<engines::LogFile>& files) {
+        for (const auto& f : files)
+          if (f.name == name && f.status == "COMPLETED") return true;
+        return false;
+      },
+      timeout_ms);
+}
+
+core::Status LogBackupRunner::stop() {
+  control_.cancel = true;
+  thread_.join();
+  return *result_;
+}
+
+std::vector<engines::LogFile> LogBackupRunner::files() {
+  std::lock_guard lock(mu_);
+  return files_;
+}
+
+}  // namespace opendbs::testing

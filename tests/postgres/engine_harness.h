@@ -1,0 +1,75 @@
+// Shared pieces of the PostgreSQL engine's integration tests: a task control, a repository in a
+// temporary directory, one source server per test binary, and a log backup running in a thread.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "engines/postgres/postgres_engine.h"
+#include "pg_server.h"
+#include "repo/repository.h"
+
+namespace opendbs::testing {
+
+class Control : public engines::TaskControl {
+ public:
+  bool cancelled() const override { return cancel.load(); }
+  void progress(int percent, uint64_t bytes) override {
+    last_percent = percent;
+    if (on_progress) on_progress(percent, bytes);
+  }
+  std::atomic<bool> cancel{false};
+  std::atomic<int> last_percent{-1};
+  std::function<void(int, uint64_t)> on_progress;
+};
+
+int64_t now_ms();
+void sleep_ms(int64_t ms);
+
+// The source server every test of the binary shares (each test uses its own tables and plan id).
+PgServer& shared_source();
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  engines::PlanSpec plan(const std::string& plan_id) const;
+  // Runs a physical full backup into a new set; returns the result (the set is committed when ok).
+  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec& plan, const std::string& set_id,
+                                                      Control& control, repo::SetStats* stats = nullptr);
+  // Restores `set_id` to `target_ms` into a new directory, starts PostgreSQL on it and returns it.
+  std::unique_ptr<PgServer> restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
+                                              int64_t target_ms);
+
+  std::string dir_;
+  std::unique_ptr<repo::Repository> repo_;
+  engines::PostgresEngine engine_{engines::PostgresOptions{{/*switch_interval_ms=*/0, 1000, 20, 2000}}};
+};
+
+// engine.log_backup in a thread, recording every file it reports.
+class LogBackupRunner {
+ public:
+  LogBackupRunner(engines::Engine& engine, engines::PlanSpec plan, repo::Repository& repository);
+  ~LogBackupRunner();
+  // Waits until `done(files)` holds; false after `timeout_ms`.
+  bool wait_for(const std::function<bool(const std::vector<engines::LogFile>&)>& done, int64_t timeout_ms);
+  bool completed(const std::string& name, int64_t timeout_ms);
+  core::Status stop();  // cancels and returns what log_backup returned
+  std::vector<engines::LogFile> files();
+
+ private:
+  Control control_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<engines::LogFile> files_;
+  std::optional<core::Status> result_;
+  std::thread thread_;
+};
+
+}  // namespace opendbs::testing

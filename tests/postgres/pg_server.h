@@ -1,0 +1,49 @@
+// A throwaway PostgreSQL 15 server for the engine's integration tests: initdb into a temporary
+// directory, a free port, trust authentication on 127.0.0.1, and a Unix socket inside the directory.
+// PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user (runuser).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engines/engine.h"
+
+namespace opendbs::testing {
+
+class PgServer {
+ public:
+  // A new cluster with `extra_conf` appended to postgresql.conf; nullptr (and `error`) on failure.
+  static std::unique_ptr<PgServer> create(std::string* error, const std::string& extra_conf = "");
+  // A server on an existing data directory (e.g. a restore), which becomes owned by the server user.
+  static std::unique_ptr<PgServer> open(const std::string& data_dir, std::string* error);
+  ~PgServer();
+
+  engines::Endpoint endpoint(const std::string& user = "postgres") const;
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // The first column of the first row ("" when none); throws std::runtime_error on an SQL error.
+  std::string query(const std::string& sql) const;
+  // md5 of the table's rows in key order: equal checksums, equal contents.
+  std::string checksum(const std::string& table) const;
+
+  bool start(std::string* error);
+  void stop();
+  std::string log_tail() const;
+
+ private:
+  PgServer() = default;
+  std::string root_;      // temporary directory owning everything (removed by the destructor), or ""
+  std::string data_dir_;
+  std::string socket_dir_;
+  int port_ = 0;
+  bool running_ = false;
+};
+
+// Runs a shell command as the server user; returns its exit status.
+int run_as_server_user(const std::string& command);
+std::string make_server_temp_dir(const std::string& tag);
+
+}  // namespace opendbs::testing
