@@ -7,7 +7,7 @@ const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 
-const { TestNode, waitFor, sleep } = require('./lib/node_process');
+const { TestNode, waitFor } = require('./lib/node_process');
 const { makeClient } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const P = require('./lib/plans');
