@@ -35,7 +35,7 @@ async function lifecycle(client) {
   const api = checked(client);
 
   // Create: status wait. Configure: a precheck runs as a task and passes.
-  const created = await api.call('CreateBackupPlan', P.createParams({ DatabaseType: 'PostgreSQL' }));
+  const created = await api.call('CreateBackupPlan', P.createParams());
   const planId = created.BackupPlanId;
   assert.match(planId, /^dbs[a-z0-9]{10,12}$/);
   assert.equal((await P.describePlan(api, planId)).BackupPlanStatus, 'wait');
