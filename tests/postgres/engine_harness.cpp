@@ -1,6 +1,8 @@
 #include "engine_harness.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/clock.h"
@@ -79,6 +81,7 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
   // Recovery ends with a promotion; wait until the server accepts writes.
   for (int i = 0; i < 200 && server->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
   EXPECT_EQ(server->query("SELECT pg_is_in_recovery()"), "f") << server->log_tail();
+  if (std::getenv("OPENDBS_PG_TEST_VERBOSE")) std::fprintf(stderr, "%s\n", server->log_tail().c_str());
   return server;
 }
 

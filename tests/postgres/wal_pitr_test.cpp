@@ -1,12 +1,43 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "engine_harness.h"
 
 namespace opendbs::testing {
 namespace {
+
+// The commit and abort times pg_waldump finds in one WAL file, in Unix ms.
+std::vector<int64_t> waldump_xact_times(const std::string& dir, const std::string& name) {
+  const std::string cmd = "TZ=UTC /usr/lib/postgresql/15/bin/pg_waldump -p " + dir + " " + name + " 2>/dev/null";
+  std::vector<int64_t> out;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  char line[4096];
+  while (pipe && std::fgets(line, sizeof line, pipe)) {
+    const std::string l(line);
+    if (l.find("rmgr: Transaction") == std::string::npos) continue;
+    for (const char* kind : {"desc: COMMIT ", "desc: ABORT "}) {
+      const auto at = l.find(kind);
+      if (at == std::string::npos) continue;
+      std::tm tm{};
+      long micros = 0;
+      if (std::sscanf(l.c_str() + at + std::strlen(kind), "%d-%d-%d %d:%d:%d.%ld", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros) == 7) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        out.push_back(static_cast<int64_t>(::timegm(&tm)) * 1000 + micros / 1000);
+      }
+    }
+  }
+  if (pipe) ::pclose(pipe);
+  return out;
+}
 
 class PostgresWalBackup : public EngineTest {
  protected:
@@ -48,6 +79,9 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   sleep_ms(50);
   src.query("UPDATE ledger SET amount = 0");
   src.query("TRUNCATE events");
+  sleep_ms(50);
+  const int64_t t3 = now_ms();  // after the last change: recovery replays all the stored WAL
+  const std::string ledger3 = src.checksum("ledger"), events3 = src.checksum("events");
   ASSERT_NE(ledger1, ledger2);
 
   const std::string last = switch_wal();
@@ -67,6 +101,29 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   ASSERT_TRUE(completed.count(full->log_start_seq));
   for (int64_t seq = full->log_start_seq; seq <= *completed.rbegin(); ++seq) EXPECT_TRUE(completed.count(seq)) << seq;
 
+  // Every segment's recorded transaction times are those pg_waldump reads in it.
+  int segments_with_commits = 0;
+  for (const auto& f : runner.files()) {
+    if (f.status != "COMPLETED") continue;
+    const std::string set_id = "log-pitr1-" + f.name;
+    std::string bytes;
+    ASSERT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
+      bytes.append(b);
+      return core::Status{};
+    }).ok());
+    std::ofstream(dir_ + "/" + f.name, std::ios::binary) << bytes;
+    const auto times = waldump_xact_times(dir_, f.name);
+    auto manifest = repo_->load_manifest(set_id);
+    ASSERT_TRUE(manifest.ok());
+    const auto& m = manifest->engine_metadata;
+    EXPECT_EQ(m.at("first_xact_ms").as_int64(), times.empty() ? -1 : times.front()) << f.name;
+    EXPECT_EQ(m.at("last_xact_ms").as_int64(), times.empty() ? -1 : *std::max_element(times.begin(), times.end()))
+        << f.name;
+    EXPECT_GE(m.at("end_ms").as_int64(), m.at("last_xact_ms").as_int64()) << f.name;
+    segments_with_commits += times.empty() ? 0 : 1;
+  }
+  EXPECT_GT(segments_with_commits, 0);
+
   auto at1 = restore_and_start(p, "pitr-full", t1);
   ASSERT_TRUE(at1);
   EXPECT_EQ(at1->checksum("ledger"), ledger1);
@@ -76,6 +133,35 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   ASSERT_TRUE(at2);
   EXPECT_EQ(at2->checksum("ledger"), ledger2);
   EXPECT_EQ(at2->checksum("events"), events2);
+  at2.reset();
+  auto at3 = restore_and_start(p, "pitr-full", t3);
+  ASSERT_TRUE(at3);
+  EXPECT_EQ(at3->checksum("ledger"), ledger3);
+  EXPECT_EQ(at3->checksum("events"), events3);
+}
+
+TEST_F(PostgresWalBackup, ARestoreTimeAfterTheStoredWalIsRejectedBeforeAnythingIsWritten) {
+  shared_source().query("CREATE TABLE lonely (id int)");
+  const auto p = plan("nolog1");
+  Control control;
+  auto full = full_backup(p, "nolog-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  engines::RestoreRequest request;
+  request.set_id = "nolog-full";
+  request.target_ms = full->consistent_ms + 60000;
+  request.target_dir = dir_ + "/too-late";
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "InvalidParameter");
+  EXPECT_NE(st.error().message.find("after the end of the stored WAL"), std::string::npos) << st.error().message;
+  EXPECT_FALSE(std::filesystem::exists(request.target_dir));
+
+  request.target_ms = full->consistent_ms;
+  std::filesystem::create_directories(request.target_dir);
+  std::ofstream(request.target_dir + "/precious") << "keep me";
+  st = engine_.restore(p, *repo_, request, control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("is not empty"), std::string::npos) << st.error().message;
 }
 
 TEST_F(PostgresWalBackup, ARestartOfTheSourceLeavesNoGapInTheChain) {
