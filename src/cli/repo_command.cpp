@@ -251,7 +251,8 @@ void run_restore(const RepoArgs& a, const std::string& set_id, const std::string
   auto repo = open_repo(a);
   if (!to_stdout) {
     Progress progress("restore");
-    check(repo->restore_set(set_id, target, {.parallelism = 0, .sync = sync}));
+    check(repo->restore_set(set_id, target,
+                            {.parallelism = 0, .sync = sync, .on_progress = [&](uint64_t n) { progress.add(n); }}));
     std::cout << "restored set " << set_id << " to " << target << " in " << progress.seconds() << " s\n";
     return;
   }
@@ -310,13 +311,14 @@ void run_cat(const RepoArgs& a, const std::string& set_id, const std::string& st
 
 void run_check(const RepoArgs& a, bool read_data) {
   auto repo = open_repo(a);
-  Progress progress("check");
+  const auto start = std::chrono::steady_clock::now();
   auto report = check(repo->check({.read_data = read_data}));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& w : report.warnings) std::cerr << "warning: " << w << "\n";
   for (const auto& e : report.errors) std::cerr << "error: " << e << "\n";
   if (read_data)
     std::cout << report.packs_checked << " packs, " << human_bytes(static_cast<double>(report.bytes_read))
-              << " read in " << progress.seconds() << " s\n";
+              << " read in " << secs << " s\n";
   if (!report.clean())
     fail(core::errors::corrupt(std::to_string(report.errors.size()) + " problems found; see the lines above"));
   std::cout << "no errors were found\n";
@@ -394,7 +396,7 @@ void add_repo_commands(CLI::App& app) {
   repo_cmd->add_option("--repo", a.url, "Repository: a directory or s3://...")->required()->envname("OPENDBS_REPO");
   repo_cmd->add_option("--password-file", a.password_file, "File holding the passphrase (else OPENDBS_REPO_PASSWORD)");
   repo_cmd->add_option("--key-file", a.key_file, "Key file (random bytes, or an exported master key)");
-  repo_cmd->add_option("--compression", a.compression, "zstd, zstd:1..19, lz4 or none (default zstd = zstd:3)");
+  repo_cmd->add_option("--compression", a.compression, "zstd, zstd:1..19, lz4 or none (default zstd = zstd:1)");
   repo_cmd->add_option("--pack-size", a.pack_size_mib, "Target pack size in MiB (default 16)");
   repo_cmd->add_option("--threads", a.threads, "Worker threads (default: number of cores)");
 

@@ -40,13 +40,13 @@ inline constexpr size_t kSealOverhead = 12 + 16;
 
 // Chunker (§4).
 inline constexpr uint64_t kGearSeed = 0x6f70656e6462735fULL;
-inline constexpr uint32_t kChunkMinDefault = 256 * 1024;
-inline constexpr uint32_t kChunkAvgDefault = 1024 * 1024;
-inline constexpr uint32_t kChunkMaxDefault = 4 * 1024 * 1024;
+inline constexpr uint32_t kChunkMinDefault = 128 * 1024;
+inline constexpr uint32_t kChunkAvgDefault = 512 * 1024;
+inline constexpr uint32_t kChunkMaxDefault = 2 * 1024 * 1024;
 
 // Blob compression kinds (§4).
 enum class Compression : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
-inline constexpr int kZstdLevelDefault = 3;
+inline constexpr int kZstdLevelDefault = 1;  // §4: measured by bench/repo/sweep
 
 // Packs (§5).
 inline constexpr std::string_view kPackMagic = "ODBSPK01";

@@ -88,7 +88,7 @@ TEST(Blob, AnyFlippedByteIsDetected) {
 }
 
 TEST(Compression, ParsesSpecsAndRejectsNonsense) {
-  EXPECT_EQ(to_string(*parse_compression("zstd")), "zstd:3");
+  EXPECT_EQ(to_string(*parse_compression("zstd")), "zstd:1");
   EXPECT_EQ(to_string(*parse_compression("zstd:7")), "zstd:7");
   EXPECT_FALSE(parse_compression("zstd:0").ok());
   EXPECT_FALSE(parse_compression("gzip").ok());

@@ -77,6 +77,7 @@ class StreamReader {
 struct RestoreOptions {
   unsigned parallelism = 0;  // concurrent fetches; 0 = 2 × worker threads
   bool sync = true;          // syncfs before returning, so that the restored files are durable
+  std::function<void(uint64_t bytes)> on_progress;  // called (from worker threads) as bytes land
 };
 
 struct RepoStats {

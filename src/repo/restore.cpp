@@ -172,6 +172,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
       at += c.size();
     }
     ::close(fd);
+    if (st.ok() && options.on_progress) options.on_progress(at - run.file_offset);
     return st;
   }));
   OPENDBS_TRY(parallel_for(manifest.streams.size(), threads, [&](size_t i) {
