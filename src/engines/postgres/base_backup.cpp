@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/stream_closer.h"
 #include "engines/postgres/tar_reader.h"
 #include "engines/postgres/wal_names.h"
 
@@ -60,10 +61,9 @@ class SetFileSink final : public TarSink {
   }
   core::Status end() override {
     if (!writer_) return {};
-    auto st = writer_->close();
-    writer_.reset();
-    return st;
+    return closer_.close_later(std::move(writer_));
   }
+  core::Status finish() { return closer_.finish(); }
 
   uint64_t files() const { return files_; }
   uint64_t bytes() const { return bytes_; }
@@ -76,6 +76,7 @@ class SetFileSink final : public TarSink {
   std::function<core::Status()> on_first_wal_;
   std::string prefix_, name_, backup_label_;
   std::unique_ptr<repo::StreamWriter> writer_;
+  StreamCloser closer_;
   std::map<std::string, std::string> symlinks_;
   bool capture_label_ = false, wal_seen_ = false;
   uint64_t files_ = 0, bytes_ = 0;
@@ -185,6 +186,7 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
   }
   if (archive) OPENDBS_TRY(archive->finish());
   if (manifest) OPENDBS_TRY(manifest->close());
+  OPENDBS_TRY(sink.finish());
   if (!sink.wal_seen()) {
     OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
   }

@@ -1,0 +1,106 @@
+// opendbs-pg-bench: the PostgreSQL engine alone, for bench/postgres/run.
+//
+//   opendbs-pg-bench init    --repo DIR
+//   opendbs-pg-bench full    --repo DIR --host H --port P --user U --set ID
+//   opendbs-pg-bench restore --repo DIR --set ID --target DIR
+//
+// The repository (local, passphrase from OPENDBS_BENCH_PASSPHRASE or "bench") is created on first
+// use. Prints one JSON object with the measured seconds and sizes.
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "engines/postgres/postgres_engine.h"
+#include "repo/backend/local_backend.h"
+#include "repo/repository.h"
+
+namespace {
+
+using namespace opendbs;
+
+class NoCancel : public engines::TaskControl {
+ public:
+  bool cancelled() const override { return false; }
+  void progress(int, uint64_t) override {}
+};
+
+std::map<std::string, std::string> parse(int argc, char** argv) {
+  std::map<std::string, std::string> args;
+  for (int i = 2; i + 1 < argc; i += 2) args[std::string(argv[i]).substr(2)] = argv[i + 1];
+  return args;
+}
+
+core::Result<std::unique_ptr<repo::Repository>> open_repo(const std::string& dir) {
+  const char* pass = std::getenv("OPENDBS_BENCH_PASSPHRASE");
+  repo::KeySource key{pass ? pass : "bench", std::nullopt};
+  const bool exists = std::filesystem::exists(dir + "/config");
+  auto backend = std::make_unique<repo::LocalBackend>(dir);
+  if (exists) return repo::Repository::open(std::move(backend), key);
+  return repo::Repository::init(std::move(backend), key, repo::RepoOptions{});
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+int fail(const core::Error& e) {
+  std::cerr << "error: " << e.code << ": " << e.message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: opendbs-pg-bench full|restore --repo DIR ...\n";
+    return 2;
+  }
+  const std::string command = argv[1];
+  auto args = parse(argc, argv);
+  auto repository = open_repo(args["repo"]);
+  if (!repository.ok()) return fail(repository.error());
+  engines::PostgresEngine engine;
+  engines::PlanSpec plan;
+  plan.plan_id = "bench";
+  plan.backup_method = "physical";
+  plan.source.host = args["host"];
+  plan.source.port = args.count("port") ? std::stoi(args["port"]) : 5432;
+  plan.source.user = args["user"];
+  NoCancel control;
+  const auto started = std::chrono::steady_clock::now();
+  if (command == "init") return 0;
+  if (command == "full") {
+    auto set = (*repository)->begin_set(args["set"]);
+    if (!set.ok()) return fail(set.error());
+    auto result = engine.full_backup(plan, **set, control);
+    if (!result.ok()) return fail(result.error());
+    auto st = (*set)->commit(result->metadata);
+    if (!st.ok()) return fail(st.error());
+    const auto stats = (*set)->stats();
+    std::cout << boost::json::serialize(boost::json::object{{"seconds", seconds_since(started)},
+                                                            {"bytes_in", stats.bytes_in},
+                                                            {"bytes_stored", stats.bytes_stored}})
+              << "\n";
+    return 0;
+  }
+  if (command == "restore") {
+    auto manifest = (*repository)->load_manifest(args["set"]);
+    if (!manifest.ok()) return fail(manifest.error());
+    engines::RestoreRequest request;
+    request.set_id = args["set"];
+    request.target_dir = args["target"];
+    request.target_ms = manifest->engine_metadata.at("consistent_ms").as_int64();
+    auto st = engine.restore(plan, **repository, request, control);
+    if (!st.ok()) return fail(st.error());
+    std::cout << boost::json::serialize(boost::json::object{{"seconds", seconds_since(started)}}) << "\n";
+    return 0;
+  }
+  std::cerr << "unknown command " << command << "\n";
+  return 2;
+}
