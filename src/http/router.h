@@ -1,6 +1,9 @@
 // Routes the node's HTTP requests: "/" is the DBS RPC endpoint, "/healthz" the liveness probe,
-// "/metrics" the Prometheus text, "/api/schema" the operation schema (for the CLI and the console).
+// "/metrics" the Prometheus text, "/api/schema" the operation schema (for the CLI and the console),
+// "/console/" the web console's embedded files.
 #pragma once
+
+#include <string_view>
 
 #include "api/dispatcher.h"
 #include "core/metrics.h"
@@ -16,6 +19,8 @@ class Router {
   static Response error(int status, const std::string& code, const std::string& message);
 
  private:
+  static Response console(std::string_view path);
+
   api::Dispatcher& dispatcher_;
   core::MetricsRegistry& metrics_;
 };

@@ -1,0 +1,97 @@
+// A new backup plan in one form: what to back up, from where, when, and for how long. "Start now"
+// sends CreateAndStartBackupPlan; otherwise CreateBackupPlan + ConfigureBackupPlan (the precheck runs
+// and the plan waits for Start).
+import { call } from '../client.js';
+import { h, field, select } from '../dom.js';
+import { enumOf } from '../schema.js';
+import { pageHeader, showError } from '../widgets.js';
+import { retentionFields, scheduleFields } from './strategy_fields.js';
+
+const PREFERRED_TYPES = ['MySQL', 'MariaDB', 'PostgreSQL', 'SQLite'];
+
+export default async function planCreateView(root, _params, ctx) {
+  const [types, classes] = await Promise.all([enumOf('CreateBackupPlan', 'DatabaseType'),
+    enumOf('CreateBackupPlan', 'InstanceClass')]);
+  const typeOptions = [...PREFERRED_TYPES.filter((t) => types.includes(t)), ...types.filter((t) => !PREFERRED_TYPES.includes(t))];
+
+  const name = h('input', { name: 'BackupPlanName', required: true, maxlength: 128, placeholder: 'e.g. shop-db nightly' });
+  const dbType = select({ name: 'DatabaseType' }, typeOptions, 'MySQL');
+  const method = select({ name: 'BackupMethod' }, [['logical', 'logical (dump)'], ['physical', 'physical (files)']], 'logical');
+  const where = select({ name: 'SourceEndpointInstanceType' }, [['Other', 'A server by address (Other)'],
+    ['Agent', 'On this node (Agent)']], 'Other');
+  const ip = h('input', { name: 'SourceEndpointIP', placeholder: '127.0.0.1', autocomplete: 'off' });
+  const port = h('input', { name: 'SourceEndpointPort', type: 'number', min: 1, max: 65535, placeholder: '3306' });
+  const user = h('input', { name: 'SourceEndpointUserName', autocomplete: 'off' });
+  const password = h('input', { name: 'SourceEndpointPassword', type: 'password', autocomplete: 'new-password' });
+  const dbName = h('input', { name: 'SourceEndpointDatabaseName', autocomplete: 'off' });
+  const objects = h('textarea', { name: 'BackupObjects', rows: 2, placeholder: '[{"DBName":"shop"}]' });
+  const logBackup = h('input', { type: 'checkbox', name: 'EnableBackupLog', id: 'create-log', checked: true });
+  const startNow = h('input', { type: 'checkbox', name: 'start', id: 'create-start', checked: true });
+  const instanceClass = select({ name: 'InstanceClass' }, classes.length ? classes : ['small'], 'small');
+  const schedule = scheduleFields();
+  const retention = retentionFields();
+  const errors = h('div', { class: 'error-slot' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create plan');
+
+  const syncPort = () => { port.placeholder = dbType.value === 'PostgreSQL' ? '5432' : '3306'; };
+  dbType.addEventListener('change', syncPort);
+
+  const form = h('form', { class: 'plan-create', novalidate: false },
+    pageHeader('New backup plan'),
+    h('section', { class: 'card' }, h('h2', {}, 'What to back up'),
+      h('div', { class: 'grid-3' }, field('Plan name', name), field('Database type', dbType), field('Backup method', method))),
+    h('section', { class: 'card' }, h('h2', {}, 'Source database'),
+      h('div', { class: 'grid-3' }, field('Where it runs', where), field('Host or IP', ip), field('Port', port),
+        field('User', user), field('Password', password, 'Stored encrypted on the node; never shown again.'),
+        field('Database', dbName, 'PostgreSQL: database to connect to. SQLite: path of the database file.')),
+      field('Databases and tables (optional)', objects, 'JSON, e.g. [{"DBName":"shop"}]. Empty = everything.')),
+    h('section', { class: 'card' }, h('h2', {}, 'Schedule'), schedule.element,
+      h('div', { class: 'check' }, logBackup, h('label', { for: logBackup.id },
+        'Back up the log continuously (restore to any second, not only to full backups)'))),
+    h('section', { class: 'card' }, h('h2', {}, 'Retention'), retention.element,
+      h('details', {}, h('summary', {}, 'More options'), field('Instance class (recorded only)', instanceClass))),
+    errors,
+    h('div', { class: 'actions sticky-actions' },
+      h('div', { class: 'check' }, startNow, h('label', { for: startNow.id }, 'Start the first full backup now')),
+      h('a', { class: 'button', href: '#/plans' }, 'Cancel'), submit));
+
+  const validateObjects = () => {
+    let ok = true;
+    if (objects.value.trim()) {
+      try { ok = Array.isArray(JSON.parse(objects.value)); } catch { ok = false; }
+    }
+    objects.setCustomValidity(ok ? '' : 'Must be a JSON list, e.g. [{"DBName":"shop"}]');
+  };
+  objects.addEventListener('input', validateObjects);
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    validateObjects();
+    schedule.validate();
+    retention.validate();
+    if (!form.reportValidity()) return;
+    showError(errors, null);
+    submit.disabled = true;
+    const create = { BackupMethod: method.value, DatabaseType: dbType.value, InstanceClass: instanceClass.value };
+    const configure = {
+      BackupPlanName: name.value.trim(), SourceEndpointInstanceType: where.value, SourceEndpointIP: ip.value.trim(),
+      SourceEndpointPort: port.value, SourceEndpointUserName: user.value, SourceEndpointPassword: password.value,
+      SourceEndpointDatabaseName: dbName.value, BackupObjects: objects.value.trim(),
+      EnableBackupLog: logBackup.checked, ...schedule.values(), ...retention.values(),
+    };
+    try {
+      let planId;
+      if (startNow.checked) {
+        planId = (await call('CreateAndStartBackupPlan', { ...create, ...configure })).BackupPlanId;
+      } else {
+        planId = (await call('CreateBackupPlan', create)).BackupPlanId;
+        await call('ConfigureBackupPlan', { BackupPlanId: planId, ...configure });
+      }
+      ctx.navigate(`#/plan/${encodeURIComponent(planId)}`);
+    } catch (e) {
+      showError(errors, e, 'The plan was not created');
+      submit.disabled = false;
+    }
+  });
+  root.append(form);
+}
