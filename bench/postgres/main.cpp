@@ -30,6 +30,22 @@ class NoCancel : public engines::TaskControl {
   void progress(int, uint64_t) override {}
 };
 
+// A set that drops every byte: `full --discard 1` measures the source and the protocol alone.
+class DiscardingSet : public repo::SetWriter {
+  class Sink : public repo::StreamWriter {
+    core::Status write(std::string_view) override { return {}; }
+    core::Status close() override { return {}; }
+  };
+
+ public:
+  core::Result<std::unique_ptr<repo::StreamWriter>> add_stream(const std::string&, const repo::FileMeta&) override {
+    return std::unique_ptr<repo::StreamWriter>(new Sink);
+  }
+  core::Status commit(const boost::json::object&) override { return {}; }
+  void abort() override {}
+  repo::SetStats stats() const override { return {}; }
+};
+
 std::map<std::string, std::string> parse(int argc, char** argv) {
   std::map<std::string, std::string> args;
   for (int i = 2; i + 1 < argc; i += 2) args[std::string(argv[i]).substr(2)] = argv[i + 1];
@@ -75,6 +91,13 @@ int main(int argc, char** argv) {
   NoCancel control;
   const auto started = std::chrono::steady_clock::now();
   if (command == "init") return 0;
+  if (command == "full" && args["discard"] == "1") {
+    DiscardingSet set;
+    auto result = engine.full_backup(plan, set, control);
+    if (!result.ok()) return fail(result.error());
+    std::cout << boost::json::serialize(boost::json::object{{"seconds", seconds_since(started)}}) << "\n";
+    return 0;
+  }
   if (command == "full") {
     auto set = (*repository)->begin_set(args["set"]);
     if (!set.ok()) return fail(set.error());
