@@ -41,6 +41,8 @@ class Dispatcher {
 
   ApiResponse handle(const ApiRequest& request);
   void set_observer(std::function<void(const RequestOutcome&)> observer) { observer_ = std::move(observer); }
+  // Keeps used nonces in a journal so that a restart does not reopen the replay window.
+  core::Status open_nonce_journal(const std::string& path) { return nonces_.open_journal(path, services_.clock.now_ms()); }
 
   // The error envelope for failures outside an operation (HTTP limits, bad paths).
   static std::string error_body(const std::string& request_id, const core::Error& error);

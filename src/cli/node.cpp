@@ -142,10 +142,12 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   ro.node_id = id;
   ro.node_identifier = host;
   ro.workers = o.workers;
+  ro.lease_ms = o.lease_ms;
   p->runtime = std::make_unique<jobs::TaskRuntime>(*p->store, *p->secrets, *p->repository, p->engines,
                                                    core::SystemClock::instance(), ro);
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
+  OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));
   p->router = std::make_unique<http::Router>(*p->dispatcher, p->metrics);
   register_metrics(*p);
 

@@ -18,6 +18,7 @@ struct NodeOptions {
   std::string catalog_url;     // default sqlite:DATA_DIR/catalog.db
   std::string repository_url;  // default DATA_DIR/repository
   int workers = 2;
+  int64_t lease_ms = 30000;  // how long a dead node's tasks wait before another node (or a restart) takes them
   int http_threads = 2;
 };
 

@@ -16,6 +16,9 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
   serve->add_option("--catalog", options->catalog_url, "Catalog URL (default sqlite:DATA_DIR/catalog.db)");
   serve->add_option("--repository", options->repository_url, "Repository: a directory or s3://bucket/prefix?...");
   serve->add_option("--workers", options->workers, "Concurrent tasks")->capture_default_str()->check(CLI::Range(1, 64));
+  serve->add_option("--lease-ms", options->lease_ms, "Task lease; a killed node's tasks are taken again after it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2000}, int64_t{3600000}));
   serve->add_option("--http-threads", options->http_threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
   serve->callback([options, &exit_code, &engines] { exit_code = run_serve(*options, engines); });
 }

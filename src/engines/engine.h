@@ -35,6 +35,9 @@ struct PlanSpec {
   std::string backup_method;  // "physical" / "logical"
   Endpoint source;
   std::string backup_objects;  // JSON, may be empty = everything
+  // For log backup: one past the highest log sequence the catalog holds as COMPLETED (0 = none), so an
+  // engine that cannot find its position in the source resumes the chain without overwriting it.
+  int64_t log_resume_seq = 0;
 };
 
 class TaskControl {

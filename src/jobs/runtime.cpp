@@ -42,6 +42,7 @@ void TaskRuntime::stop() {
   cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  (void)beat_heartbeat();  // records the node as stopped
 }
 
 void TaskRuntime::wake() {

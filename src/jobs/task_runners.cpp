@@ -205,6 +205,15 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
   if (!plan.ok()) return failed(plan.error());
   auto spec = plan_spec(env, *plan);
   if (!spec.ok()) return failed(spec.error());
+  auto resume = env.store.read([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query done{Kind::log_file};
+    done.parent_id = plan->id;
+    done.states = {"COMPLETED"};
+    OPENDBS_ASSIGN(auto files, tx.list(done));
+    for (const auto& f : files) spec->log_resume_seq = std::max(spec->log_resume_seq, f.doc.at("_Seq").as_int64() + 1);
+    return {};
+  });
+  if (!resume.ok()) return failed(resume.error());
   auto engine = engine_for(env, *spec);
   if (!engine.ok()) {
     set_plan_status(env, plan->id, "", "log backup failed: " + engine.error().message);
@@ -224,6 +233,20 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     });
   };
   auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
+  // A file still open when the task ends is not part of the chain.
+  (void)env.store.transact([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query open_files{Kind::log_file};
+    open_files.parent_id = plan->id;
+    open_files.states = {"FILLING"};
+    OPENDBS_ASSIGN(auto files, tx.list(open_files));
+    for (auto& f : files) {
+      if (f.doc.at("BackupSetJobId").as_string() != task.id) continue;
+      f.state = "UNCOMPLETED";
+      f.doc["BackupStatus"] = "UNCOMPLETED";
+      OPENDBS_TRY(tx.put(Kind::log_file, f));
+    }
+    return {};
+  });
   if (control.cancelled()) return stopped(control);
   if (!st.ok()) {
     set_plan_status(env, plan->id, "", "log backup failed: " + st.error().message);

@@ -91,7 +91,7 @@ core::Status TestEngine::log_backup(const engines::PlanSpec& plan, repo::Reposit
                                     const std::function<core::Status(const engines::LogFile&)>& on_file) {
   if (unreachable(plan)) return core::make_error("SourceUnreachable", "cannot connect to unreachable.invalid");
   const auto config = TestEngineConfig::parse(plan.source.database);
-  for (int64_t seq = 0;; ++seq) {
+  for (int64_t seq = plan.log_resume_seq;; ++seq) {
     const int64_t start = core::SystemClock::instance().now_ms();
     char name[32];
     std::snprintf(name, sizeof name, "test-log.%06lld", static_cast<long long>(seq));

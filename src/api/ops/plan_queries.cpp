@@ -125,6 +125,8 @@ core::Result<object> describe_backup_plan_billing(Context& ctx) {
 
 core::Result<object> describe_precheck_progress_list(Context& ctx) {
   if (!ctx.has("BackupPlanId") && !ctx.has("RestoreTaskId")) return core::errors::missing_parameter("BackupPlanId");
+  if (ctx.has("BackupPlanId") && ctx.has("RestoreTaskId"))
+    return core::make_error("InvalidParameter", "Give BackupPlanId or RestoreTaskId, not both.");
   object out;
   OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
     std::string owner = ctx.str("BackupPlanId");
@@ -132,6 +134,7 @@ core::Result<object> describe_precheck_progress_list(Context& ctx) {
       OPENDBS_ASSIGN(auto restore, tx.get(Kind::restore_task, ctx.str("RestoreTaskId")));
       if (!restore || restore->account_id != ctx.caller.account_id)
         return core::errors::invalid_job_id(ctx.str("RestoreTaskId"));
+      OPENDBS_TRY(load_plan(tx, ctx, restore->parent_id));  // a released plan's restores are gone too
       owner = restore->id;
     } else {
       OPENDBS_TRY(load_plan(tx, ctx, owner));
@@ -162,6 +165,7 @@ core::Result<object> describe_job_error_code(Context& ctx) {
   OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto task, tx.get(Kind::task, ctx.str("TaskId")));
     if (!task || task->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(ctx.str("TaskId"));
+    if (!load_plan(tx, ctx, task->parent_id).ok()) return core::errors::invalid_job_id(ctx.str("TaskId"));
     const auto& d = task->doc;
     item["JobId"] = task->id;
     item["JobType"] = d.at("TaskKind");

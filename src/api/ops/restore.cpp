@@ -161,7 +161,13 @@ core::Result<object> describe_restore_task_list(Context& ctx) {
     if (ctx.has("BackupPlanId")) OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
     OPENDBS_ASSIGN(total, tx.count(q));
     OPENDBS_ASSIGN(auto tasks, tx.list(q));
-    for (const auto& t : tasks) items.push_back(public_view(t.doc));
+    for (const auto& t : tasks) {
+      if (!load_plan(tx, ctx, t.parent_id).ok()) {  // restores of a released plan are gone with it
+        --total;
+        continue;
+      }
+      items.push_back(public_view(t.doc));
+    }
     return {};
   }));
   return page_answer(page, total, "RestoreTaskDetail", std::move(items));
