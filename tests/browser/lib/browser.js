@@ -42,6 +42,7 @@ async function launchBrowser() {
 async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0));  // sticky parts are drawn where the scroll left them
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

@@ -30,6 +30,12 @@ export function clear(el) {
   return el;
 }
 
+// Replaces el's children with `children` (skipping null, undefined and false, as h() does).
+export function fill(el, ...children) {
+  append(clear(el), children);
+  return el;
+}
+
 let idCounter = 0;
 // A unique id for label/for and aria-describedby pairs.
 export function uid(prefix = 'f') {

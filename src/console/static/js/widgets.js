@@ -1,6 +1,6 @@
 // Pieces every page uses: the API error box, status badges, progress bars, responsive tables and
 // the confirm dialog.
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 
 // The error of a failed call, with everything needed to look it up in the node's log.
 export function errorBox(err, title = 'The request failed') {
@@ -17,7 +17,7 @@ export function errorBox(err, title = 'The request failed') {
 
 // Shows `err` inside `slot` (replacing what was there), or clears the slot when err is null.
 export function showError(slot, err, title) {
-  slot.replaceChildren(...(err ? [errorBox(err, title)] : []));
+  fill(slot, err ? errorBox(err, title) : null);
 }
 
 const STATUS_TONES = {

@@ -2,7 +2,7 @@
 // from /api/schema, run it signed from this browser, see the exact request and the raw response, and
 // copy the same call as an `opendbs call` command, a curl command or Node.js code.
 import { credentials, errorOf, exchange, signedRequest, wireParams } from '../client.js';
-import { clear, copyText, h, field, select } from '../dom.js';
+import { copyText, field, fill, h, select } from '../dom.js';
 import { schema } from '../schema.js';
 import { badge, errorBox } from '../widgets.js';
 import { cliCode, curlCode, nodeCode } from '../codegen.js';
@@ -115,13 +115,13 @@ export default async function explorerView(root, [actionName], ctx) {
       const x = await exchange(op.Name, form.values(), { method: httpMethod, signature: version });
       if (!ctx.alive()) return;
       const error = errorOf(x);
-      clear(body).append(requestView(x),
+      fill(body, requestView(x),
         error ? errorBox(error, 'The node answered with an error') : null,
         h('p', {}, 'Response: ', h('span', { class: 'mono', id: 'response-status' }, `HTTP ${x.status}`), ` in ${x.ms} ms`),
         h('pre', { class: 'code response', id: 'response-body', tabindex: 0 }, x.json ? JSON.stringify(x.json, null, 2)
           : x.text));
     } catch (e) {
-      clear(body).append(errorBox(e));
+      fill(body, errorBox(e));
     }
     result.hidden = false;
     run.disabled = false;

@@ -1,7 +1,7 @@
 // One plan: its summary and actions, what runs now (polled every 2 s), its history on a timeline,
 // the schedule and retention editors, its backup sets and its restores.
 import { call, items } from '../client.js';
-import { h } from '../dom.js';
+import { fill, h } from '../dom.js';
 import { pageHeader, showError } from '../widgets.js';
 import * as sections from './plan_sections.js';
 import { releasePlan, retentionEditor, scheduleEditor, stopPlan } from './plan_actions.js';
@@ -79,13 +79,13 @@ export default async function planView(root, [planId], ctx) {
     if (!ctx.alive()) return;
     const { plan } = state;
     title.textContent = plan.BackupPlanName || planId;
-    slots.summary.replaceChildren(sections.summary(plan));
-    slots.precheck.replaceChildren(...[['wait', 'init', 'check_pass'].includes(plan.BackupPlanStatus)
-      ? sections.precheck(state.precheck) : null].filter(Boolean));
-    slots.tasks.replaceChildren(sections.liveTasks(state.sets, state.restores, state.logs, state.logJob));
-    slots.timeline.replaceChildren(timeline({ sets: state.sets, logs: state.logs, ranges: state.ranges }));
-    slots.sets.replaceChildren(sections.backupSets(state.sets));
-    slots.restores.replaceChildren(sections.restoreTasks(state.restores));
+    fill(slots.summary, sections.summary(plan));
+    fill(slots.precheck, ['wait', 'init', 'check_pass'].includes(plan.BackupPlanStatus)
+      ? sections.precheck(state.precheck) : null);
+    fill(slots.tasks, sections.liveTasks(state.sets, state.restores, state.logs, state.logJob));
+    fill(slots.timeline, timeline({ sets: state.sets, logs: state.logs, ranges: state.ranges }));
+    fill(slots.sets, sections.backupSets(state.sets));
+    fill(slots.restores, sections.restoreTasks(state.restores));
     start.disabled = plan.BackupPlanStatus === 'running';
     stop.disabled = !['running', 'pause'].includes(plan.BackupPlanStatus);
     logToggle.textContent = plan.EnableBackupLog ? 'Turn log backup off' : 'Turn log backup on';

@@ -79,8 +79,8 @@ export default async function planCreateView(root, _params, ctx) {
       SourceEndpointDatabaseName: dbName.value, BackupObjects: objects.value.trim(),
       EnableBackupLog: logBackup.checked, ...schedule.values(), ...retention.values(),
     };
+    let planId = null;
     try {
-      let planId;
       if (startNow.checked) {
         planId = (await call('CreateAndStartBackupPlan', { ...create, ...configure })).BackupPlanId;
       } else {
@@ -89,7 +89,9 @@ export default async function planCreateView(root, _params, ctx) {
       }
       ctx.navigate(`#/plan/${encodeURIComponent(planId)}`);
     } catch (e) {
-      showError(errors, e, 'The plan was not created');
+      // A plan created but not configured stays in status wait: say so, so it is not created twice.
+      showError(errors, e, planId ? `Plan ${planId} was created but not configured; fix the form and configure it ` +
+        'from the API Explorer (ConfigureBackupPlan), or release it' : 'The plan was not created');
       submit.disabled = false;
     }
   });

@@ -1,7 +1,7 @@
 // The plan list: every plan the key may see, with its status, its last successful full backup and
 // that backup's age, and the window it can be restored to. Refreshes itself every few seconds.
 import { call, items } from '../client.js';
-import { h, select } from '../dom.js';
+import { fill, h, select } from '../dom.js';
 import * as fmt from '../format.js';
 import { badge, pageHeader, showError, table } from '../widgets.js';
 
@@ -59,7 +59,7 @@ export default async function plansView(root, _params, ctx) {
       const sets = await Promise.all(plans.map((p) => lastFinishedSet(p.BackupPlanId)));
       if (!ctx.alive() || listSlot.contains(document.activeElement)) return;
       showError(errors, null);
-      listSlot.replaceChildren(table(COLUMNS, plans.map((plan, i) => ({ plan, set: sets[i] })), {
+      fill(listSlot, table(COLUMNS, plans.map((plan, i) => ({ plan, set: sets[i] })), {
         empty: 'No backup plans yet. Create one with "New plan".',
         rowAttrs: (row) => ({ dataset: { planId: row.plan.BackupPlanId } }),
       }));
@@ -74,7 +74,7 @@ export default async function plansView(root, _params, ctx) {
     const prev = h('button', { type: 'button', disabled: page === 0, onclick: () => { page -= 1; load(); } }, 'Previous');
     const next = h('button', { type: 'button', disabled: page + 1 >= totalPages, onclick: () => { page += 1; load(); } },
       'Next');
-    pager.replaceChildren(h('span', { class: 'muted' }, `${total} plan${total === 1 ? '' : 's'} · page ${page + 1} of ` +
+    fill(pager, h('span', { class: 'muted' }, `${total} plan${total === 1 ? '' : 's'} · page ${page + 1} of ` +
       `${Math.max(1, totalPages)}`), ...(totalPages > 1 ? [prev, next] : []));
   }
 

@@ -2,7 +2,7 @@
 // CreateRestoreTask + StartRestoreTask, and the task's progress until it ends (#/plan/ID/restore?task=T
 // follows an existing task).
 import { call, items } from '../client.js';
-import { h, field } from '../dom.js';
+import { field, fill, h } from '../dom.js';
 import * as fmt from '../format.js';
 import { badge, confirmDialog, pageHeader, progressBar, showError } from '../widgets.js';
 import { restorableRanges } from './timeline.js';
@@ -17,7 +17,7 @@ function step(n, title, body) {
 function followTask(slot, taskId, ctx) {
   const errors = h('div', { class: 'error-slot' });
   const body = h('div', { class: 'restore-progress', 'aria-live': 'polite' });
-  slot.replaceChildren(step(5, 'Progress', h('div', {}, errors, body)));
+  fill(slot, step(5, 'Progress', h('div', {}, errors, body)));
   slot.scrollIntoView({ block: 'start' });
   let done = false;
   ctx.repeat(async () => {
@@ -27,7 +27,7 @@ function followTask(slot, taskId, ctx) {
       const t = items(r, 'RestoreTaskDetail')[0];
       if (!t || !ctx.alive()) return;
       done = t.RestoreStatus === 'finish' || t.RestoreStatus === 'stop';
-      body.replaceChildren(
+      fill(body,
         h('p', { class: 'restore-status', dataset: { status: t.RestoreStatus } }, 'Restore ',
           h('span', { class: 'mono' }, t.RestoreTaskId), ' ', badge(t.RestoreStatus)),
         h('div', { class: 'field' }, h('span', {}, 'Full data'), progressBar(t.FullDataRestoreProgress, 'Full data restored')),
@@ -45,8 +45,9 @@ function followTask(slot, taskId, ctx) {
 
 export default async function restoreView(root, [planId, taskId], ctx) {
   const planLink = h('a', { href: `#/plan/${encodeURIComponent(planId)}` }, planId);
+  const title = h('span', {}, `Restore ${planId}`);
   root.append(h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/plans' }, 'Backup plans'),
-    ' / ', planLink, ' / restore'), pageHeader(`Restore ${planId}`));
+    ' / ', planLink, ' / restore'), pageHeader(title));
   const progressSlot = h('div', {});
   if (taskId) {
     root.append(progressSlot);
@@ -61,6 +62,7 @@ export default async function restoreView(root, [planId, taskId], ctx) {
   ]);
   const plan = items(plans, 'BackupPlanDetail')[0] || {};
   planLink.textContent = plan.BackupPlanName || planId;
+  title.textContent = `Restore ${plan.BackupPlanName || planId}`;
   const ranges = restorableRanges(rangeAnswer);
   const moment = momentStep(ranges, { sets: items(sets, 'FullBackupFile'), logs: items(logs, 'IncrementBackupFile') });
   const destination = destinationStep();

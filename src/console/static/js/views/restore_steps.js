@@ -1,6 +1,6 @@
 // The three inputs of the restore wizard: the moment (only restorable moments can be chosen), the
 // destination, and the renames. Each returns { element, validate(), values() }.
-import { h, field, uid } from '../dom.js';
+import { field, fill, h, uid } from '../dom.js';
 import * as fmt from '../format.js';
 import { isRestorable, nearestRestorable, timeline } from './timeline.js';
 
@@ -46,9 +46,9 @@ export function momentStep(ranges, history) {
     }
     exact.value = toLocalInput(t);
     exact.setCustomValidity('');
-    readout.replaceChildren('Restore to ', h('strong', {}, fmt.time(t)), ` (${fmt.zoneName()}; ${fmt.utc(t)})`,
+    fill(readout, 'Restore to ', h('strong', {}, fmt.time(t)), ` (${fmt.zoneName()}; ${fmt.utc(t)})`,
       r.type === 'point' ? ' — exactly the full backup.' : '.');
-    timelineSlot.replaceChildren(timeline({ ...history, ranges, selected: t, onPick: choose }));
+    fill(timelineSlot, timeline({ ...history, ranges, selected: t, onPick: choose }));
   }
 
   slider.addEventListener('input', () => choose(Number(slider.value)));

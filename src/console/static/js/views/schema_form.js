@@ -33,7 +33,7 @@ function control(p) {
 
 function hint(p) {
   const description = p.Description || '';
-  const parts = [description && !/[.)]$/.test(description) ? `${description}.` : description];
+  const parts = [description && !/[.!?]$/.test(description) ? `${description}.` : description];
   if (p.Enum && p.Enum.length) parts.push(`One of: ${p.Enum.join(', ')}.`);
   if (p.Minimum !== undefined || p.Maximum !== undefined) {
     parts.push(`${p.Type} from ${p.Minimum ?? '−∞'} to ${p.Maximum ?? '∞'}.`);
