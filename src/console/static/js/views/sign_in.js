@@ -4,6 +4,15 @@ import { call, saveCredentials, AUTH_ERROR_CODES } from '../client.js';
 import { h, field, select } from '../dom.js';
 import { showError } from '../widgets.js';
 
+// What an authentication error means at sign-in, in the user's words.
+const SIGN_IN_HINTS = {
+  SignatureDoesNotMatch: 'The AccessKey secret does not belong to this AccessKey ID.',
+  'InvalidAccessKeyId.NotFound': 'This node has no AccessKey with that ID.',
+  'InvalidAccessKeyId.Inactive': 'This AccessKey is disabled.',
+  'InvalidTimeStamp.Expired': "This computer's clock differs from the node's by more than 15 minutes.",
+  NetworkError: 'The node did not answer.',
+};
+
 export default async function signInView(root) {
   const id = h('input', { name: 'accessKeyId', autocomplete: 'username', required: true, spellcheck: 'false' });
   const secret = h('input', { name: 'accessKeySecret', type: 'password', autocomplete: 'current-password',
@@ -38,7 +47,7 @@ export default async function signInView(root) {
     } catch (e) {
       // An authenticated call that the key's policy refuses still proves the key: sign in anyway.
       if (AUTH_ERROR_CODES.has(e.code) || e.code === 'NetworkError' || !e.requestId) {
-        showError(errors, e, 'Sign-in failed');
+        showError(errors, e, `Sign-in failed. ${SIGN_IN_HINTS[e.code] || ''}`.trim());
         submit.disabled = false;
         return;
       }
