@@ -329,7 +329,6 @@ describe('plan list and node operations', () => {
   });
 
   test('after ReleaseBackupPlan its restore tasks are gone from DescribeRestoreTaskList',
-    { todo: 'server bug: DescribeRestoreTaskList with RestoreTaskId still lists restores of a released plan' },
     async () => {
       const api = checked(makeClient(node, 'tea-v3'));
       const planId = await P.createConfiguredPlan(api, { configure: { engine: SMALL } });
@@ -345,7 +344,6 @@ describe('plan list and node operations', () => {
     });
 
   test('a stopped log backup leaves no log file FILLING',
-    { todo: 'server bug: when the log backup task is cancelled (StopBackupPlan ALL, DisableBackupLog) its open file stays FILLING for ever (expected UNCOMPLETED or COMPLETED)' },
     async () => {
       const api = checked(makeClient(node, 'tea-v3'));
       const planId = await P.createConfiguredPlan(api, { configure: { engine: { ...SMALL, logMs: 5000 }, EnableBackupLog: true } });
@@ -388,7 +386,6 @@ describe('plan list and node operations', () => {
 
 describe('StopBackupPlan ALL with tasks still queued', () => {
   test('queued full backups and restores end as stop, not left init/running',
-    { todo: 'server bug: jobs::cancel_tasks marks queued tasks cancelled but leaves their backup set init and restore running' },
     async () => {
       const busy = await TestNode.start({ workers: 1 });
       try {

@@ -256,7 +256,6 @@ describe('accounts', () => {
 
 describe('plan-scoped reads stay inside the authorised plan', () => {
   test('DescribePreCheckProgressList does not answer about a restore of another plan',
-    { todo: 'server bug: DescribePreCheckProgressList with BackupPlanId=A and RestoreTaskId of plan B is authorised on A but answers about B' },
     async () => {
       const started = await root.call('StartBackupPlan', { BackupPlanId: planB });
       await P.waitSetStatus(root, planB, started.CreatedFullBackupsetId, 'finish');

@@ -91,7 +91,6 @@ describe('restarts', { concurrency: true }, () => {
   });
 
   test('kill -9: log files closed before the crash are kept as they were',
-    { todo: 'server gap: engines::Engine::log_backup has no resume position, so the TestEngine restarts at seq 0 and overwrites the log files of the previous run' },
     async () => {
       const node = await TestNode.start({ workers: 2 });
       try {
@@ -159,7 +158,6 @@ describe('restarts', { concurrency: true }, () => {
   });
 
   test('a request signed before a restart cannot be replayed after it',
-    { todo: 'server gap: the SignatureNonce cache (api/nonce_cache.h) is in memory, so a captured request replays after a restart within the 15-minute window' },
     async () => {
       const node = await TestNode.start({ workers: 1 });
       try {
