@@ -124,8 +124,11 @@ engines::Endpoint PgServer::endpoint(const std::string& user) const {
   return e;
 }
 
-std::string PgServer::query(const std::string& sql) const {
-  const std::string info = "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+std::string PgServer::query(const std::string& sql) const { return Query{*this, "postgres"}(sql); }
+
+std::string PgServer::Query::operator()(const std::string& sql) const {
+  const std::string info =
+      "host=127.0.0.1 port=" + std::to_string(server.port_) + " user=postgres dbname=" + database;
   PGconn* conn = PQconnectdb(info.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);

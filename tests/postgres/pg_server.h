@@ -29,6 +29,13 @@ class PgServer {
   // md5 of the table's rows in key order: equal checksums, equal contents.
   std::string checksum(const std::string& table) const;
 
+  // Queries one database of the server: Query{server, "shop"}("SELECT ...").
+  struct Query {
+    const PgServer& server;
+    std::string database;
+    std::string operator()(const std::string& sql) const;
+  };
+
   bool start(std::string* error);
   void stop();
   std::string log_tail() const;

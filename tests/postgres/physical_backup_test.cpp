@@ -75,6 +75,7 @@ TEST_F(PostgresPhysicalBackup, CancellingDuringTheBaseBackupStopsPromptlyAndLeav
   Control fresh;
   auto after = full_backup(p, "after-cancel", fresh);
   EXPECT_TRUE(after.ok()) << (after.ok() ? "" : after.error().message);
+  src.query("DROP TABLE bulk");
 }
 
 }  // namespace
