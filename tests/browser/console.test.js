@@ -1,6 +1,7 @@
 // The web console end to end in Chromium against a real opendbs-test-node: sign in, create and start
-// a plan, watch its first full backup finish, stop it with ALL, restore through the wizard into a
-// directory (the file appears), and a phone-width layout without horizontal scrolling.
+// a plan, watch its first full backup finish, edit its schedule and retention, stop it with ALL,
+// restore through the wizard into a directory (the file appears), and a phone-width layout without
+// horizontal scrolling.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -108,6 +109,28 @@ test('the plan list shows status, last successful backup and restorable window',
   await screenshot(page, '05-plans-list');
   await row.getByRole('link', { name: 'shop nightly' }).click();
   await page.getByRole('heading', { name: 'shop nightly' }).waitFor();
+});
+
+test('the schedule and retention editors change the plan', async () => {
+  const schedule = page.getByRole('form', { name: 'Schedule' });
+  await schedule.getByLabel(/Only when started/).check();
+  await schedule.getByRole('button', { name: 'Save' }).click();
+  await schedule.getByText(/^Saved at/).waitFor();
+  const retention = page.getByRole('form', { name: 'Retention' });
+  await retention.getByLabel('Archive after (days)').fill('20');
+  await retention.getByRole('button', { name: 'Save' }).click();
+  assert.match(await retention.getByLabel('Infrequent-access after (days)').evaluate((el) => el.validationMessage),
+    /Infrequent access must start before archive/, 'IA 180 days is not before archive at 20 days');
+  await retention.getByLabel('Keep full backups (days)').fill('90');
+  await retention.getByLabel('Infrequent-access after (days)').fill('10');
+  await retention.getByRole('button', { name: 'Save' }).click();
+  await retention.getByText(/^Saved at/).waitFor();
+  const plan = await P.describePlan(api, planId, { ShowBackupStrategyInfo: true });
+  assert.equal(plan.BackupStrategyType, 'manual');
+  assert.equal(plan.BackupRetentionPeriod, 90);
+  assert.equal(plan.DuplicationInfrequentAccessPeriod, 10);
+  assert.equal(plan.DuplicationArchivePeriod, 20);
+  await page.locator('.slot-summary').getByText('only when started').waitFor();
 });
 
 test('Stop with ALL explains both choices, pauses the plan and ends its log backup', async () => {

@@ -1,6 +1,7 @@
 // The API Explorer and sign-in errors in Chromium against a real opendbs-test-node: a wrong secret
 // shows SignatureDoesNotMatch; signed in with V3, an action runs from a schema-generated form, and
-// the generated `opendbs call` command, curl command and pop-core program give the same answer.
+// the generated `opendbs call` command, curl command and pop-core program give the same answer; a
+// read-only RAM user can look but not start.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -146,8 +147,28 @@ test('an API error in the explorer shows Code, Message and RequestId', async () 
   await screenshot(page, '23-explorer-error');
 });
 
+test('a read-only RAM user sees the plans but Start answers Request.Forbidden', async () => {
+  await node.admin('user', 'create', 'viewer');
+  const key = await node.admin('accesskey', 'create', 'viewer');
+  const policy = path.join(node.dataDir, 'viewer-policy.json');
+  fs.writeFileSync(policy, JSON.stringify({ Version: '1', Statement: [
+    { Effect: 'Allow', Action: ['dbs:Describe*'], Resource: '*' }] }));
+  await node.admin('policy', 'attach', 'viewer', '--file', policy, '--policy-name', 'read-only');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, node, { key: { accessKeyId: key.AccessKeyId, accessKeySecret: key.AccessKeySecret } });
+  await page.locator(`tr[data-plan-id="${planId}"]`).getByRole('link').click();
+  await page.locator('.slot-sets tr[data-status="finish"]').first().waitFor();
+  await page.getByRole('button', { name: 'Start' }).click();
+  const box = page.getByRole('alert');
+  await box.waitFor();
+  assert.equal(await box.locator('.error-code').innerText(), 'Request.Forbidden');
+  assert.equal((await P.describePlan(makeClient(node, 'pop-post'), planId)).BackupPlanStatus, 'pause');
+  await screenshot(page, '24-read-only-user-forbidden');
+});
+
 test('the explorer loaded nothing from elsewhere and logged no errors', () => {
   assert.deepEqual(browser.foreign, []);
-  // The wrong-secret sign-in and the InvalidJobId call answer 4xx on purpose; the browser logs those.
-  assert.deepEqual(browser.problems.filter((p) => !/status of 40[04]/.test(p)), []);
+  // The wrong secret, the unknown plan and the forbidden Start answer 4xx on purpose; the browser logs those.
+  assert.deepEqual(browser.problems.filter((p) => !/status of 40[034]/.test(p)), []);
 });

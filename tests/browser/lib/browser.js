@@ -47,10 +47,10 @@ async function screenshot(page, name) {
   return file;
 }
 
-// Signs in through the form. signature: 'v1' | 'v3'.
-async function signIn(page, node, { secret = node.root.accessKeySecret, signature = 'v1' } = {}) {
+// Signs in through the form with `key` (default: the root key). signature: 'v1' | 'v3'.
+async function signIn(page, node, { key = node.root, secret = key.accessKeySecret, signature = 'v1' } = {}) {
   await page.goto(`${node.endpoint(false)}/console/`);
-  await page.getByLabel('AccessKey ID').fill(node.root.accessKeyId);
+  await page.getByLabel('AccessKey ID').fill(key.accessKeyId);
   await page.getByLabel('AccessKey secret').fill(secret);
   await page.getByLabel('Signature').selectOption(signature);
   await page.getByRole('button', { name: 'Sign in' }).click();

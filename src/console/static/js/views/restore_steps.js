@@ -118,12 +118,15 @@ export function destinationStep() {
   };
   choices.addEventListener('change', sync);
   sync();
+  const validate = () => {
+    dir.setCustomValidity(kind() === 'Agent' && dir.value && !dir.value.startsWith('/') ? 'Give an absolute path.' : '');
+    return true;
+  };
+  dir.addEventListener('input', validate);
+  choices.addEventListener('change', validate);
   return {
     element: h('div', {}, choices, agentFields, otherFields),
-    validate() {
-      dir.setCustomValidity(kind() === 'Agent' && !dir.value.startsWith('/') ? 'Give an absolute path.' : '');
-      return true;
-    },
+    validate,
     values: () => (kind() === 'Agent'
       ? { DestinationEndpointInstanceType: 'Agent', RestoreDir: dir.value.trim() }
       : { DestinationEndpointInstanceType: 'Other', DestinationEndpointIP: ip.value.trim(), DestinationEndpointPort: port.value,

@@ -46,6 +46,10 @@ export function scheduleFields(plan = {}) {
   };
   element.addEventListener('change', sync);
   sync();
+  // The weekday message must go as soon as a day is ticked, or the browser keeps refusing to submit.
+  element.addEventListener('change', () => {
+    if (boxes.some((b) => b.checked) || strategy() === 'manual') boxes[0].setCustomValidity('');
+  });
 
   return {
     element,
@@ -76,14 +80,17 @@ export function retentionFields(plan = {}) {
     field('Keep full backups (days)', keep, 'After this many days a set expires and its space is freed (0–1825).'),
     field('Infrequent-access after (days)', ia, 'Must be less than the archive period.'),
     field('Archive after (days)', archive, 'Must be less than the retention period.'));
+  // Checked as the user types: the browser refuses to submit while a field still carries a message.
+  element.addEventListener('input', () => validate());
+  function validate() {
+    const [k, i, a] = [keep, ia, archive].map((x) => Number(x.value));
+    ia.setCustomValidity(i < a ? '' : 'Infrequent access must start before archive.');
+    archive.setCustomValidity(a < k ? '' : 'Archive must start before the retention period ends.');
+    return i < a && a < k;
+  }
   return {
     element,
-    validate() {
-      const [k, i, a] = [keep, ia, archive].map((x) => Number(x.value));
-      ia.setCustomValidity(i < a ? '' : 'Infrequent access must start before archive.');
-      archive.setCustomValidity(a < k ? '' : 'Archive must start before the retention period ends.');
-      return i < a && a < k;
-    },
+    validate,
     values: () => ({
       BackupRetentionPeriod: keep.value, DuplicationInfrequentAccessPeriod: ia.value, DuplicationArchivePeriod: archive.value,
     }),
