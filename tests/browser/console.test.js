@@ -199,7 +199,7 @@ test('a restore through the wizard only accepts restorable moments and writes th
   assert.equal(fs.statSync(path.join(restoreDir, 'data')).size, BACKUP_BYTES, 'the restored file is in RestoreDir');
 });
 
-test('at phone width (375 px) no page scrolls sideways', async () => {
+test('at phone width (375 px) no page scrolls sideways and every control is labelled', async () => {
   await page.setViewportSize({ width: 375, height: 740 });
   const pages = [['#/plans', '09-phone-plans'], [`#/plan/${planId}`, '10-phone-plan'],
     [`#/plan/${planId}/restore`, '11-phone-restore'], ['#/explorer/CreateRestoreTask', '12-phone-explorer']];
@@ -207,6 +207,10 @@ test('at phone width (375 px) no page scrolls sideways', async () => {
     await page.evaluate((h) => { location.hash = h; }, hash);
     await page.locator('main h1').first().waitFor();
     await page.waitForTimeout(hash.includes('plan/') ? 800 : 300);
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => !el.labels.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unlabelled, [], `${hash}: every control has a label`);
     const o = await horizontalOverflow(page);
     assert.ok(o.scrollWidth <= o.innerWidth, `${hash}: ${o.scrollWidth} > ${o.innerWidth} (${o.wide.join(', ')})`);
     await screenshot(page, shot);
