@@ -26,7 +26,7 @@ INSERT INTO kinds (t, n, f, b, j, a, ta, ts, d, iv, u, ip, bo, r, x, p, m, bits)
  (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
 )sql";
 
-TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeIntoAnotherServer) {
+TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAnotherServer) {
   auto& src = shared_source();
   src.query("DROP DATABASE IF EXISTS shop");
   src.query("CREATE DATABASE shop");
@@ -41,11 +41,14 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeIntoAnotherServer) {
   shop("INSERT INTO \"Odd Schema\".\"Mixed Case\" SELECT g, 'v' || g FROM generate_series(1, 3000) g");
   shop("CREATE INDEX kinds_t ON kinds (t)");
   shop("CREATE VIEW kinds_view AS SELECT id, t FROM kinds");
+  shop("CREATE TABLE scratch_1 (x int)");
+  src.query("CREATE TABLE IF NOT EXISTS not_chosen (x int)");
   const std::string kinds = shop("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k");
   const std::string mixed = shop("SELECT md5(string_agg(m::text, '|' ORDER BY k)) FROM \"Odd Schema\".\"Mixed Case\" m");
 
   auto p = plan("logical1");
   p.backup_method = "logical";
+  p.backup_objects = R"([{"DBName":"sh?p","TableExcludes":[{"TableName":"public.scratch_*"}]}])";
   Control control;
   auto full = full_backup(p, "logical-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
@@ -68,6 +71,8 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeIntoAnotherServer) {
   EXPECT_EQ(restored("SELECT md5(string_agg(m::text, '|' ORDER BY k)) FROM \"Odd Schema\".\"Mixed Case\" m"), mixed);
   EXPECT_EQ(restored("SELECT count(*) FROM pg_indexes WHERE indexname = 'kinds_t'"), "1");
   EXPECT_EQ(restored("SELECT count(*) FROM kinds_view"), "4");
+  EXPECT_EQ(restored("SELECT count(*) FROM pg_tables WHERE tablename = 'scratch_1'"), "0");
+  EXPECT_EQ(dst->query("SELECT count(*) FROM pg_tables WHERE tablename = 'not_chosen'"), "0");
   // The sequence continues after the restored rows.
   EXPECT_EQ(restored("INSERT INTO kinds (t) VALUES ('new') RETURNING id"), "5");
 

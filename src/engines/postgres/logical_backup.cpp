@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/backup_objects.h"
 #include "engines/postgres/pg_connection.h"
 
 namespace opendbs::engines::postgres {
@@ -23,10 +24,14 @@ std::string ident(const std::string& s) {
   return out + "\"";
 }
 
-std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section) {
-  return {"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner", "--no-privileges",
-          "--snapshot=" + snapshot, "--host=" + ep.host, "--port=" + std::to_string(ep.port),
-          "--username=" + ep.user, "--no-password", "--dbname=" + ep.database};
+std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
+                                      const std::vector<Table>& excluded) {
+  std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
+                                "--no-privileges", "--snapshot=" + snapshot, "--host=" + ep.host,
+                                "--port=" + std::to_string(ep.port), "--username=" + ep.user, "--no-password",
+                                "--dbname=" + ep.database};
+  for (const auto& t : excluded) argv.push_back("--exclude-table=" + ident(t.schema) + "." + ident(t.name));
+  return argv;
 }
 
 std::vector<std::string> libpq_env(const Endpoint& ep) {
@@ -41,7 +46,12 @@ core::Status put_text(repo::SetWriter& set, const std::string& name, const std::
   return w->close();
 }
 
-core::Result<std::vector<Table>> list_tables(PgConnection& conn, const std::string& prefix) {
+struct TableChoice {
+  std::vector<Table> selected, excluded;
+};
+
+core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects,
+                                      const std::string& prefix) {
   OPENDBS_ASSIGN(auto rows, conn.query(
       "SELECT n.nspname, c.relname, pg_relation_size(c.oid) AS bytes FROM pg_class c"
       " JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -50,11 +60,17 @@ core::Result<std::vector<Table>> list_tables(PgConnection& conn, const std::stri
       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
       "                 AND d.deptype = 'e')"
       " ORDER BY 3 DESC, 1, 2"));
-  std::vector<Table> tables;
-  for (size_t i = 0; i < rows.rows.size(); ++i)
-    tables.push_back({*rows.rows[i][0], *rows.rows[i][1], prefix + "tables/" + std::to_string(i),
-                      std::stoull(rows.rows[i][2].value_or("0"))});
-  return tables;
+  TableChoice choice;
+  for (const auto& row : rows.rows) {
+    Table t{*row[0], *row[1], "", std::stoull(row[2].value_or("0"))};
+    if (!objects.selects_table(db, t.schema, t.name)) {
+      choice.excluded.push_back(std::move(t));
+      continue;
+    }
+    t.stream = prefix + "tables/" + std::to_string(choice.selected.size());
+    choice.selected.push_back(std::move(t));
+  }
+  return choice;
 }
 
 // Parallel workers, each in a transaction on the exported snapshot, COPY the tables out.
@@ -105,9 +121,9 @@ core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const 
   return first_error;
 }
 
-core::Result<boost::json::object> backup_database(const PlanSpec& plan, const std::string& db, size_t index,
-                                                  repo::SetWriter& set, TaskControl& control,
-                                                  std::atomic<uint64_t>& bytes) {
+core::Result<boost::json::object> backup_database(const PlanSpec& plan, const BackupObjects& objects,
+                                                  const std::string& db, size_t index, repo::SetWriter& set,
+                                                  TaskControl& control, std::atomic<uint64_t>& bytes) {
   Endpoint ep = plan.source;
   ep.database = db;
   const std::string prefix = "logical/" + std::to_string(index) + "/";
@@ -117,12 +133,13 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const st
                                           " (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms"));
   const std::string snapshot = snap.value(0, "s").value_or("");
   const int64_t snapshot_ms = std::stoll(snap.value(0, "ms").value_or("0"));
-  OPENDBS_ASSIGN(auto tables, list_tables(*holder, prefix));
+  OPENDBS_ASSIGN(auto choice, list_tables(*holder, db, objects, prefix));
+  const auto& tables = choice.selected;
   OPENDBS_ASSIGN(auto sequences, holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
       " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
   for (const char* section : {"pre-data", "post-data"}) {
-    OPENDBS_ASSIGN(auto ddl, run_program(pg_dump_argv(ep, snapshot, section), libpq_env(ep)));
+    OPENDBS_ASSIGN(auto ddl, run_program(pg_dump_argv(ep, snapshot, section, choice.excluded), libpq_env(ep)));
     OPENDBS_TRY(put_text(set, prefix + section + ".sql", ddl));
   }
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
@@ -137,6 +154,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const st
 }  // namespace
 
 core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
+  OPENDBS_ASSIGN(auto objects, BackupObjects::parse(plan.backup_objects));
   OPENDBS_ASSIGN(auto admin, PgConnection::open(plan.source, ConnectionKind::sql));
   OPENDBS_ASSIGN(auto dbs, admin->query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate"
                                         " ORDER BY datname"));
@@ -148,11 +166,14 @@ core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::S
   int64_t consistent_ms = 0;
   for (size_t i = 0; i < dbs.rows.size(); ++i) {
     if (control.cancelled()) return cancelled_error();
-    OPENDBS_ASSIGN(auto db, backup_database(plan, *dbs.rows[i][0], i, set, control, bytes));
+    if (!objects.selects_database(*dbs.rows[i][0])) continue;
+    OPENDBS_ASSIGN(auto db, backup_database(plan, objects, *dbs.rows[i][0], i, set, control, bytes));
     consistent_ms = std::max(consistent_ms, db.at("snapshot_ms").as_int64());
     databases.push_back(std::move(db));
     control.progress(static_cast<int>(std::min<uint64_t>(99, 100 * bytes / std::max<uint64_t>(total, 1))), bytes);
   }
+  if (databases.empty())
+    return core::errors::invalid_parameter("BackupObjects", plan.backup_objects, "objects naming an existing database");
   FullBackupResult out;
   out.consistent_ms = consistent_ms;
   out.log_start_seq = -1;
