@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "api/dispatcher.h"
+#include "api/ops/restore_ranges.h"
 #include "catalog/store.h"
 #include "core/crypto.h"
 #include "core/errors.h"
@@ -31,6 +32,7 @@ struct Node::Parts {
   std::unique_ptr<iam::SecretBox> secrets;
   std::unique_ptr<iam::Directory> directory;
   std::unique_ptr<repo::Repository> repository;
+  std::unique_ptr<jobs::Notifier> notifier;
   std::unique_ptr<jobs::TaskRuntime> runtime;
   std::unique_ptr<api::Services> services;
   std::unique_ptr<api::Dispatcher> dispatcher;
@@ -87,6 +89,70 @@ core::Result<std::unique_ptr<repo::Repository>> open_repository(const NodeOption
   return repo::Repository::init(std::move(fresh_backend), source, repo::RepoOptions{});
 }
 
+void register_task_metrics(Node::Parts& p) {
+  auto& duration = p.metrics.histogram("opendbs_task_duration_seconds", "Duration of finished tasks",
+                                       {"kind", "outcome"}, {1, 5, 15, 60, 300, 900, 3600, 14400, 86400});
+  auto& bytes = p.metrics.counter("opendbs_task_bytes_total", "Bytes processed by finished tasks", {"kind"});
+  auto& failed = p.metrics.counter("opendbs_tasks_failed_total", "Tasks that ended failed", {"kind"});
+  p.runtime->set_task_observer([&](const std::string& kind, const std::string& outcome, double seconds, uint64_t n) {
+    duration.with({kind, outcome}).observe(seconds);
+    bytes.with({kind}).inc(n);
+    if (outcome == "failed") failed.with({kind}).inc();
+  });
+  auto& lag_bytes = p.metrics.gauge("opendbs_log_backup_lag_bytes", "Log not yet stored, per plan", {"plan"});
+  auto& lag_seconds = p.metrics.gauge("opendbs_log_backup_lag_seconds", "Age of the oldest log not yet stored", {"plan"});
+  p.metrics.add_collect_hook([&] {
+    for (const auto& t : p.runtime->running_tasks()) {
+      if (t.kind != jobs::task_kind::log_backup) continue;
+      lag_bytes.with({t.plan_id}).set(static_cast<double>(t.lag_bytes));
+      lag_seconds.with({t.plan_id}).set(t.lag_seconds);
+    }
+  });
+}
+
+// Per plan: the newest finished full backup and the restorable window, from the catalog at scrape time.
+void register_plan_metrics(Node::Parts& p) {
+  auto& last_full = p.metrics.gauge("opendbs_plan_last_full_backup_timestamp_seconds",
+                                    "When the newest finished full backup of a plan is consistent", {"plan"});
+  auto& window_start = p.metrics.gauge("opendbs_plan_restore_window_start_timestamp_seconds",
+                                       "Earliest restorable moment of a plan", {"plan"});
+  auto& window_end = p.metrics.gauge("opendbs_plan_restore_window_end_timestamp_seconds",
+                                     "Latest restorable moment of a plan", {"plan"});
+  p.metrics.add_collect_hook([&] {
+    (void)p.store->read([&](catalog::Tx& tx) -> core::Status {
+      catalog::Query plans{catalog::Kind::plan};
+      plans.states = {"running", "pause", "check_pass", "init"};
+      OPENDBS_ASSIGN(auto all, tx.list(plans));
+      for (const auto& plan : all) {
+        OPENDBS_ASSIGN(auto ranges, api::ops::restore_ranges(tx, plan.id));
+        if (ranges.empty()) continue;
+        last_full.with({plan.id}).set(static_cast<double>(ranges.back().full_set_end_ms.back()) / 1000);
+        window_start.with({plan.id}).set(static_cast<double>(ranges.front().begin_ms) / 1000);
+        window_end.with({plan.id}).set(static_cast<double>(ranges.back().end_ms) / 1000);
+      }
+      return {};
+    });
+  });
+}
+
+// Repository totals; computing them reads the index, so at most once a minute.
+void register_repository_metrics(Node::Parts& p) {
+  auto& stored = p.metrics.gauge("opendbs_repository_stored_bytes", "Bytes stored in the repository (packs)");
+  auto& logical = p.metrics.gauge("opendbs_repository_logical_bytes", "Bytes of all sets before dedup and compression");
+  auto& ratio = p.metrics.gauge("opendbs_repository_dedup_ratio", "Logical bytes per stored byte");
+  auto last = std::make_shared<std::atomic<int64_t>>(0);
+  p.metrics.add_collect_hook([&, last] {
+    const int64_t now = core::SystemClock::instance().now_ms();
+    if (now - last->load() < 60000) return;
+    last->store(now);
+    auto s = p.repository->stats();
+    if (!s.ok()) return;
+    stored.with().set(static_cast<double>(s->stored_bytes));
+    logical.with().set(static_cast<double>(s->logical_bytes));
+    ratio.with().set(s->dedup_ratio);
+  });
+}
+
 void register_metrics(Node::Parts& p) {
   auto& requests = p.metrics.counter("opendbs_api_requests_total", "API requests by action and error code",
                                      {"action", "code"});
@@ -97,6 +163,9 @@ void register_metrics(Node::Parts& p) {
     requests.with({action, o.code.empty() ? "OK" : o.code}).inc();
     latency.with({action}).observe(o.latency_seconds);
   });
+  register_task_metrics(p);
+  register_plan_metrics(p);
+  register_repository_metrics(p);
   auto& tasks = p.metrics.gauge("opendbs_tasks", "Tasks by kind and state", {"kind", "state"});
   p.metrics.add_collect_hook([&p, &tasks] {
     (void)p.store->read([&](catalog::Tx& tx) -> core::Status {
@@ -143,8 +212,11 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   ro.node_identifier = host;
   ro.workers = o.workers;
   ro.lease_ms = o.lease_ms;
+  ro.lag_alert_seconds = o.lag_alert_seconds;
   p->runtime = std::make_unique<jobs::TaskRuntime>(*p->store, *p->secrets, *p->repository, p->engines,
                                                    core::SystemClock::instance(), ro);
+  p->notifier = std::make_unique<jobs::Notifier>(o.webhook);
+  p->runtime->set_notifier(p->notifier.get());
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
   OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));

@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "engines/engine.h"
+#include "jobs/notifier.h"
 
 namespace opendbs::cli {
 
@@ -20,6 +21,8 @@ struct NodeOptions {
   int workers = 2;
   int64_t lease_ms = 30000;  // how long a dead node's tasks wait before another node (or a restart) takes them
   int http_threads = 2;
+  jobs::WebhookOptions webhook;
+  double lag_alert_seconds = 300;
 };
 
 class Node {

@@ -1,5 +1,7 @@
 #include "cli/serve_command.h"
 
+#include <cstdlib>
+
 #include "cli/node.h"
 
 namespace opendbs::cli {
@@ -20,7 +22,19 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2000}, int64_t{3600000}));
   serve->add_option("--http-threads", options->http_threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
-  serve->callback([options, &exit_code, &engines] { exit_code = run_serve(*options, engines); });
+  serve->add_option("--webhook-url", options->webhook.url, "POST notifications (JSON) to this URL");
+  serve->add_option("--webhook-secret", options->webhook.secret,
+                    "HMAC-SHA256 key for X-Opendbs-Signature (default: env OPENDBS_WEBHOOK_SECRET)");
+  serve->add_option("--webhook-events", options->webhook.events,
+                    "task.failed, task.succeeded, log_backup.lag, plan.stale (default: all but task.succeeded)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "plan.stale"}));
+  serve->add_option("--lag-alert-seconds", options->lag_alert_seconds, "log_backup.lag above this")->capture_default_str();
+  serve->callback([options, &exit_code, &engines] {
+    if (options->webhook.secret.empty() && std::getenv("OPENDBS_WEBHOOK_SECRET"))
+      options->webhook.secret = std::getenv("OPENDBS_WEBHOOK_SECRET");
+    exit_code = run_serve(*options, engines);
+  });
 }
 
 }  // namespace opendbs::cli

@@ -46,6 +46,12 @@ class TaskControl {
   virtual bool cancelled() const = 0;
   // percent 0-100 and bytes processed so far.
   virtual void progress(int percent, uint64_t bytes) = 0;
+  // Log backup: how far the stored log is behind the source — bytes not yet durable in the repository
+  // and the age in seconds of the oldest of them (0 when caught up). Shown in /metrics and alerts.
+  virtual void lag(uint64_t bytes, double seconds) {
+    (void)bytes;
+    (void)seconds;
+  }
 };
 
 struct PrecheckItem {

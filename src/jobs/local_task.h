@@ -12,7 +12,8 @@ namespace opendbs::jobs {
 
 class LocalTask final : public engines::TaskControl {
  public:
-  explicit LocalTask(std::string id) : id(std::move(id)) {}
+  LocalTask(std::string id, std::string kind, std::string plan_id)
+      : id(std::move(id)), kind(std::move(kind)), plan_id(std::move(plan_id)) {}
 
   bool cancelled() const override { return cancelled_.load() || shutting_down_.load(); }
   void progress(int percent, uint64_t bytes) override {
@@ -31,15 +32,22 @@ class LocalTask final : public engines::TaskControl {
     std::lock_guard lock(mu_);
     return cancelled_by_;
   }
+  void lag(uint64_t bytes, double seconds) override {
+    lag_bytes_.store(bytes);
+    lag_seconds_.store(seconds);
+  }
+  uint64_t lag_bytes() const { return lag_bytes_.load(); }
+  double lag_seconds() const { return lag_seconds_.load(); }
   int percent() const { return percent_.load(); }
   uint64_t bytes() const { return bytes_.load(); }
 
-  const std::string id;
+  const std::string id, kind, plan_id;
 
  private:
   std::atomic<bool> cancelled_{false}, shutting_down_{false};
   std::atomic<int> percent_{0};
-  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> bytes_{0}, lag_bytes_{0};
+  std::atomic<double> lag_seconds_{0};
   mutable std::mutex mu_;
   std::string cancelled_by_;
 };

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/local_task.h"
+#include "jobs/notifier.h"
 #include "jobs/schedule.h"
 #include "jobs/task_runners.h"
 
@@ -80,8 +81,9 @@ void TaskRuntime::worker_loop(int) {
 }
 
 void TaskRuntime::run_task(Record task) {
-  auto local = std::make_shared<LocalTask>(task.id);
   const std::string kind(task.doc.at("TaskKind").as_string());
+  auto local = std::make_shared<LocalTask>(task.id, kind, task.parent_id);
+  const auto started = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu_);
     running_[task.id] = local;
@@ -124,8 +126,71 @@ void TaskRuntime::run_task(Record task) {
                   {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id}, {"State", state},
                    {"Code", result.err_code}, {"Message", result.err_message},
                    {"Recorded", st.ok() ? "" : st.error().message}});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (task_observer_) task_observer_(kind, state, seconds, local->bytes());
+  if (notifier_ && result.outcome == Outcome::failed)
+    notifier_->notify("task.failed", {{"TaskId", task.id}, {"TaskKind", kind}, {"BackupPlanId", task.parent_id},
+                                      {"ErrCode", result.err_code}, {"ErrMessage", result.err_message}});
+  if (notifier_ && result.outcome == Outcome::succeeded)
+    notifier_->notify("task.succeeded", {{"TaskId", task.id}, {"TaskKind", kind}, {"BackupPlanId", task.parent_id},
+                                         {"Seconds", seconds}, {"Bytes", local->bytes()}});
   std::lock_guard lock(mu_);
   running_.erase(task.id);
+}
+
+std::vector<RunningTaskInfo> TaskRuntime::running_tasks() {
+  std::lock_guard lock(mu_);
+  std::vector<RunningTaskInfo> out;
+  for (const auto& [id, t] : running_)
+    out.push_back({id, t->kind, t->plan_id, t->percent(), t->bytes(), t->lag_bytes(), t->lag_seconds()});
+  return out;
+}
+
+// One log_backup.lag alert when a log backup falls behind the threshold, and none again until it caught up.
+void TaskRuntime::alert_on_lag() {
+  if (!notifier_) return;
+  for (const auto& t : running_tasks()) {
+    if (t.kind != task_kind::log_backup) continue;
+    bool newly_lagging = false;
+    {
+      std::lock_guard lock(mu_);
+      if (t.lag_seconds > options_.lag_alert_seconds) newly_lagging = lagging_.insert(t.plan_id).second;
+      else lagging_.erase(t.plan_id);
+    }
+    if (newly_lagging)
+      notifier_->notify("log_backup.lag", {{"BackupPlanId", t.plan_id}, {"TaskId", t.task_id},
+                                           {"LagSeconds", t.lag_seconds}, {"LagBytes", t.lag_bytes},
+                                           {"ThresholdSeconds", options_.lag_alert_seconds}});
+  }
+}
+
+// A plan is stale when its newest finished full backup (or its start) is older than the moment its
+// schedule wanted the next one plus the lease: one plan.stale alert until a backup succeeds again.
+core::Status TaskRuntime::alert_on_stale_plans(catalog::Tx& tx, const std::vector<Record>& running_plans, int64_t now) {
+  if (!notifier_) return {};
+  for (const auto& plan : running_plans) {
+    if (plan.doc.at("BackupStrategyType").as_string() != "simple") continue;
+    catalog::Query q{Kind::backup_set};
+    q.parent_id = plan.id;
+    q.states = {"finish"};
+    q.limit = 1;
+    OPENDBS_ASSIGN(auto newest, tx.list(q));
+    const int64_t last = !newest.empty()                      ? newest.front().doc.at("EndTime").as_int64()
+                         : plan.doc.contains("_StartedAtMs") ? plan.doc.at("_StartedAtMs").as_int64()
+                                                              : now;
+    auto due = next_run_after(std::string(plan.doc.at("BackupPeriod").as_string()),
+                              std::string(plan.doc.at("BackupStartTime").as_string()), last);
+    const bool stale = due && now > *due + options_.lease_ms;
+    bool newly_stale = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stale) newly_stale = stale_.insert(plan.id).second;
+      else stale_.erase(plan.id);
+    }
+    if (newly_stale)
+      notifier_->notify("plan.stale", {{"BackupPlanId", plan.id}, {"LastFullBackupTime", last}, {"DueTime", *due}});
+  }
+  return {};
 }
 
 void TaskRuntime::keeper_loop() {
@@ -135,6 +200,7 @@ void TaskRuntime::keeper_loop() {
     auto st = keep_leases();
     if (!st.ok()) core::log_event(core::LogLevel::warn, "lease_renewal_failed", {{"Message", st.error().message}});
     (void)beat_heartbeat();
+    alert_on_lag();
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_; });
   }
@@ -218,6 +284,7 @@ core::Status TaskRuntime::schedule_once() {
     catalog::Query running{Kind::plan};
     running.states = {"running"};
     OPENDBS_ASSIGN(auto plans, tx.list(running));
+    OPENDBS_TRY(alert_on_stale_plans(tx, plans, now));
     for (auto& plan : plans) {
       OPENDBS_TRY(ensure_log_backup(tx, plan, now));
       if (plan.doc.at("BackupStrategyType").as_string() != "simple") continue;

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
+#include <set>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,7 +35,18 @@ struct RuntimeOptions {
   int64_t lease_ms = 30000;
   int64_t heartbeat_ms = 1000;
   int64_t scheduler_interval_ms = 5000;
+  double lag_alert_seconds = 300;  // log_backup.lag webhook when a log backup falls further behind
 };
+
+// What /metrics shows about the tasks running on this node.
+struct RunningTaskInfo {
+  std::string task_id, kind, plan_id;
+  int percent = 0;
+  uint64_t bytes = 0, lag_bytes = 0;
+  double lag_seconds = 0;
+};
+
+class Notifier;
 
 class LocalTask;
 
@@ -52,6 +65,13 @@ class TaskRuntime final : public Runtime {
   // One scheduler pass (also called by tests with a ManualClock).
   core::Status schedule_once();
 
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  std::vector<RunningTaskInfo> running_tasks();
+  // Called after each task with its kind, outcome ("succeeded", "failed", ...), seconds and bytes.
+  void set_task_observer(std::function<void(const std::string&, const std::string&, double, uint64_t)> observer) {
+    task_observer_ = std::move(observer);
+  }
+
  private:
   void worker_loop(int index);
   void keeper_loop();
@@ -59,6 +79,8 @@ class TaskRuntime final : public Runtime {
   void run_task(catalog::Record task);
   core::Status keep_leases();
   core::Status beat_heartbeat();
+  void alert_on_lag();
+  core::Status alert_on_stale_plans(catalog::Tx& tx, const std::vector<catalog::Record>& running_plans, int64_t now);
 
   catalog::Store& store_;
   iam::SecretBox& secrets_;
@@ -73,6 +95,9 @@ class TaskRuntime final : public Runtime {
   bool work_hint_ = false;
   std::map<std::string, std::shared_ptr<LocalTask>> running_;
   std::vector<std::thread> threads_;
+  Notifier* notifier_ = nullptr;
+  std::function<void(const std::string&, const std::string&, double, uint64_t)> task_observer_;
+  std::set<std::string> lagging_, stale_;  // alerted once per episode; guarded by mu_
 };
 
 }  // namespace opendbs::jobs
