@@ -30,7 +30,7 @@ before(async () => {
   const { CreatedFullBackupsetId: setId } = await api.call('StartBackupPlan', { BackupPlanId: planId });
   await P.waitSetStatus(api, planId, setId, 'finish');
   await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
-  browser = await launchBrowser();
+  browser = await launchBrowser({ ignoreHTTPSErrors: true });
   page = browser.page;
 });
 
@@ -165,6 +165,22 @@ test('a read-only RAM user sees the plans but Start answers Request.Forbidden', 
   assert.equal(await box.locator('.error-code').innerText(), 'Request.Forbidden');
   assert.equal((await P.describePlan(makeClient(node, 'pop-post'), planId)).BackupPlanStatus, 'pause');
   await screenshot(page, '24-read-only-user-forbidden');
+});
+
+test('over the TLS listener (V3 signs its Host), a plan page links to the explorer with the plan filled in', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, node, { secure: true, signature: 'v3' });
+  await page.locator(`tr[data-plan-id="${planId}"]`).getByRole('link').click();
+  await page.getByRole('link', { name: 'See this plan in the API Explorer' }).click();
+  await page.getByRole('heading', { name: /DescribeBackupPlanList/ }).waitFor();
+  assert.equal(await page.getByLabel(/^BackupPlanId/).inputValue(), planId);
+  assert.equal(await page.getByLabel(/^ShowRecoverTimeRange/).inputValue(), 'true');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('#response-body').waitFor();
+  assert.equal(await page.locator('#response-status').innerText(), 'HTTP 200');
+  const shown = JSON.parse(await page.locator('#response-body').innerText());
+  assert.equal(shown.Items.BackupPlanDetail[0].BackupPlanId, planId);
+  assert.ok(page.url().startsWith(`https://127.0.0.1:${node.tlsPort}/console/`));
 });
 
 test('the explorer loaded nothing from elsewhere and logged no errors', () => {

@@ -13,9 +13,11 @@ const CHROMIUM = process.env.OPENDBS_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts/browser');
 const CLI = process.env.OPENDBS_CLI || path.resolve(__dirname, '../../../build/opendbs');
 
-async function launchBrowser() {
+// options.ignoreHTTPSErrors: accept the node's self-signed certificate.
+async function launchBrowser(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'opendbs-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
+    ...options,
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
@@ -29,7 +31,7 @@ async function launchBrowser() {
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure() && r.failure().errorText}`));
   // Everything the console loads must come from the node itself.
   const foreign = [];
-  page.on('request', (r) => { if (!/^(http:\/\/127\.0\.0\.1:\d+|data:|about:)/.test(r.url())) foreign.push(r.url()); });
+  page.on('request', (r) => { if (!/^(https?:\/\/127\.0\.0\.1:\d+\/|data:|about:)/.test(r.url())) foreign.push(r.url()); });
   return {
     context, page, problems, foreign,
     async close() {
@@ -48,8 +50,8 @@ async function screenshot(page, name) {
 }
 
 // Signs in through the form with `key` (default: the root key). signature: 'v1' | 'v3'.
-async function signIn(page, node, { key = node.root, secret = key.accessKeySecret, signature = 'v1' } = {}) {
-  await page.goto(`${node.endpoint(false)}/console/`);
+async function signIn(page, node, { key = node.root, secret = key.accessKeySecret, signature = 'v1', secure = false } = {}) {
+  await page.goto(`${node.endpoint(secure)}/console/`);
   await page.getByLabel('AccessKey ID').fill(key.accessKeyId);
   await page.getByLabel('AccessKey secret').fill(secret);
   await page.getByLabel('Signature').selectOption(signature);

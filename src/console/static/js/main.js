@@ -1,5 +1,6 @@
 // The console's shell: a hash router (#/plans, #/plans/new, #/plan/ID, #/plan/ID/restore,
-// #/explorer/ACTION), the sign-in gate and the per-page lifetime (pollers stop when the page is left).
+// #/explorer/ACTION?Param=value), the sign-in gate and the per-page lifetime (pollers stop when the
+// page is left).
 import { credentials, forgetCredentials } from './client.js';
 import { clear } from './dom.js';
 import { errorBox } from './widgets.js';
@@ -15,7 +16,7 @@ const ROUTES = [
   [/^#\/plans\/new$/, planCreateView, 'plans'],
   [/^#\/plan\/([^/]+)$/, planView, 'plans'],
   [/^#\/plan\/([^/?]+)\/restore(?:\?task=([^&]+))?$/, restoreView, 'plans'],
-  [/^#\/explorer(?:\/([A-Za-z]+))?$/, explorerView, 'explorer'],
+  [/^#\/explorer(?:\/([A-Za-z]+))?(?:\?(.*))?$/, explorerView, 'explorer'],
 ];
 
 let current = null;  // the page on screen: { stop() }
@@ -81,7 +82,10 @@ async function render() {
     return;
   }
   try {
-    await view(root, match.slice(1).map((p) => (p ? decodeURIComponent(p) : p)), ctx);
+    // Path parts are decoded; a trailing query (explorer) stays encoded for URLSearchParams.
+    const parts = match.slice(1).map((p, i, all) => (p && !(i === all.length - 1 && p.includes('='))
+      ? decodeURIComponent(p) : p));
+    await view(root, parts, ctx);
   } catch (e) {
     if (ctx.alive()) root.append(errorBox(e, 'This page could not be shown'));
   }

@@ -61,7 +61,8 @@ function requestView(x) {
     h('details', {}, h('summary', {}, 'String to sign'), h('pre', { class: 'code' }, r.stringToSign)));
 }
 
-export default async function explorerView(root, [actionName], ctx) {
+// `query` ("BackupPlanId=dbs...&StopMethod=ALL") fills the form, so other pages can link to a call.
+export default async function explorerView(root, [actionName, query], ctx) {
   const { Operations: ops } = await schema();
   const op = ops.find((o) => o.Name === actionName) || ops.find((o) => o.Name === 'DescribeBackupPlanList') || ops[0];
   const search = h('input', { type: 'search', id: 'action-search', placeholder: 'e.g. restore', autocomplete: 'off' });
@@ -74,6 +75,7 @@ export default async function explorerView(root, [actionName], ctx) {
   });
 
   const form = schemaForm(op);
+  if (query) form.setValues(Object.fromEntries(new URLSearchParams(query)));
   const method = select({ id: 'explorer-signature' }, [['v1-POST', 'V1, POST form body'], ['v1-GET', 'V1, GET query'],
     ['v3-POST', 'V3 (ACS3-HMAC-SHA256), POST']], `${credentials().signature || 'v1'}-POST`);
   const run = h('button', { type: 'submit', class: 'primary', id: 'explorer-run' }, 'Run');

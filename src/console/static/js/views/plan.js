@@ -50,6 +50,8 @@ export default async function planView(root, [planId], ctx) {
     'Restore…');
   const logToggle = h('button', { type: 'button', id: 'plan-log-toggle' }, 'Log backup');
   const release = h('button', { type: 'button', class: 'danger-link', id: 'plan-release' }, 'Release…');
+  const explore = h('a', { href: `#/explorer/DescribeBackupPlanList?BackupPlanId=${encodeURIComponent(planId)}` +
+    '&ShowBackupStrategyInfo=true&ShowRecoverTimeRange=true' }, 'See this plan in the API Explorer');
   const notice = h('div', { class: 'form-status', role: 'status' });
 
   root.append(
@@ -58,7 +60,7 @@ export default async function planView(root, [planId], ctx) {
     notice, errors,
     h('div', { class: 'plan-grid' },
       h('section', { class: 'card', 'aria-labelledby': 'h-summary' }, h('h2', { id: 'h-summary' }, 'Overview'),
-        slots.summary, slots.precheck),
+        slots.summary, slots.precheck, h('p', { class: 'hint' }, explore)),
       h('section', { class: 'card', 'aria-labelledby': 'h-tasks' }, h('h2', { id: 'h-tasks' }, 'Running now'),
         slots.tasks)),
     h('section', { class: 'card', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, 'Timeline'),

@@ -90,8 +90,13 @@ export default async function planCreateView(root, _params, ctx) {
       ctx.navigate(`#/plan/${encodeURIComponent(planId)}`);
     } catch (e) {
       // A plan created but not configured stays in status wait: say so, so it is not created twice.
-      showError(errors, e, planId ? `Plan ${planId} was created but not configured; fix the form and configure it ` +
-        'from the API Explorer (ConfigureBackupPlan), or release it' : 'The plan was not created');
+      showError(errors, e, planId ? `Plan ${planId} was created but not configured` : 'The plan was not created');
+      if (planId) {
+        errors.append(h('p', {}, 'Configure it in the ', h('a', {
+          href: `#/explorer/ConfigureBackupPlan?${new URLSearchParams({ BackupPlanId: planId, ...create, ...configure,
+            SourceEndpointPassword: '' })}`,
+        }, 'API Explorer'), ' (the form is filled in except for the password), or release it from its page.'));
+      }
       submit.disabled = false;
     }
   });

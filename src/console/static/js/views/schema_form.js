@@ -50,7 +50,7 @@ function paramField(p) {
   return field(label, control(p), hint(p));
 }
 
-// Returns { element, values(), setValues(obj), onChange(fn) } for `operation`.
+// Returns { element, values(), setValues(obj), types: { name: Type } } for `operation`.
 export function schemaForm(operation) {
   const params = operation.Parameters;
   const required = params.filter((p) => p.Required);
