@@ -91,15 +91,19 @@ export function timeline({ sets = [], logs = [], ranges = [], now = Date.now(), 
       if (snapped !== null) onPick(Math.round(snapped));
     });
   }
+  // Ticks show the time only when the whole axis lies within one day (the date is then in the caption).
+  const oneDay = fmt.time(from).slice(0, 10) === fmt.time(to).slice(0, 10);
+  const tickText = (t) => (oneDay ? fmt.time(t).slice(11) : fmt.time(t).slice(5, 16));
   const axis = h('div', { class: 'tl-axis', 'aria-hidden': 'true' },
-    [0, 0.5, 1].map((f) => place(h('span', { class: `tl-tick tl-tick-${f * 2}` }, fmt.time(from + f * (to - from))),
+    [0, 0.5, 1].map((f) => place(h('span', { class: `tl-tick tl-tick-${f * 2}` }, tickText(from + f * (to - from))),
       from + f * (to - from))));
   const summary = `${sets.length} full backup set${sets.length === 1 ? '' : 's'}; log chain in ${segments.length} ` +
     `segment${segments.length === 1 ? '' : 's'}; restorable: ${ranges.length ? ranges.map((r) => (r.type === 'point'
       ? `point ${fmt.time(r.begin)}` : `${fmt.time(r.begin)} to ${fmt.time(r.end)}`)).join('; ') : 'nothing yet'}.`;
+  const day = oneDay ? h('span', { class: 'tl-day' }, fmt.time(from).slice(0, 10)) : null;
   return h('figure', { class: 'timeline' },
     h('div', { class: 'tl-labels', 'aria-hidden': 'true' }, h('span', {}, 'Restorable'), h('span', {}, 'Log chain'),
       h('span', {}, 'Full backups')),
     h('div', { class: 'tl-body' }, track, axis),
-    h('figcaption', { class: 'tl-caption' }, summary));
+    h('figcaption', { class: 'tl-caption' }, day, day ? ': ' : '', summary));
 }
