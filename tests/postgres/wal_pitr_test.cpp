@@ -140,6 +140,36 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   EXPECT_EQ(at3->checksum("events"), events3);
 }
 
+TEST_F(PostgresWalBackup, ANewLogBackupTaskContinuesWhereTheStoppedOneLeftOffWithoutAGap) {
+  auto& src = shared_source();
+  src.query("CREATE TABLE resumed (id int)");
+  const auto p = plan("resume1");
+  std::set<int64_t> completed;
+  auto collect = [&](LogBackupRunner& runner) {
+    for (const auto& f : runner.files())
+      if (f.status == "COMPLETED") completed.insert(f.seq);
+  };
+  {
+    LogBackupRunner first(engine_, p, *repo_);
+    ASSERT_TRUE(any_open(first));
+    src.query("INSERT INTO resumed VALUES (1)");
+    ASSERT_TRUE(first.completed(switch_wal(), 20000));
+    ASSERT_FALSE(first.stop().ok());
+    collect(first);
+  }
+  // While no task runs, the slot keeps the WAL written meanwhile.
+  src.query("INSERT INTO resumed VALUES (2)");
+  const std::string missed = switch_wal();
+  src.query("INSERT INTO resumed VALUES (3)");
+  LogBackupRunner second(engine_, p, *repo_);
+  ASSERT_TRUE(second.completed(missed, 20000)) << "the segment written while stopped was not picked up";
+  ASSERT_TRUE(second.completed(switch_wal(), 20000));
+  ASSERT_FALSE(second.stop().ok());
+  collect(second);
+  EXPECT_EQ(static_cast<size_t>(*completed.rbegin() - *completed.begin() + 1), completed.size())
+      << "the chain has a gap";
+}
+
 TEST_F(PostgresWalBackup, ARestoreTimeAfterTheStoredWalIsRejectedBeforeAnythingIsWritten) {
   shared_source().query("CREATE TABLE lonely (id int)");
   const auto p = plan("nolog1");

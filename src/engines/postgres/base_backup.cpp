@@ -113,44 +113,16 @@ core::Result<std::pair<Lsn, int64_t>> position_of(PgResult& result, const char* 
   return std::pair<Lsn, int64_t>(*lsn, static_cast<int64_t>(std::stoll(PQgetvalue(result.get(), 0, 1))));
 }
 
-}  // namespace
-
-core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
-  OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
-  if (sql->server_version() < kMinVersion)
-    return core::make_error("EngineUnavailable", "physical backups need PostgreSQL 15 or later; the source runs " +
-                                                     std::to_string(sql->server_version()) +
-                                                     ": use BackupMethod=logical or upgrade the source");
-  OPENDBS_ASSIGN(auto repl, PgConnection::open(plan.source, ConnectionKind::replication));
-  OPENDBS_ASSIGN(auto facts, server_facts(*sql, *repl));
-
-  OPENDBS_TRY(repl->send("BASE_BACKUP ( LABEL " + quote_literal("opendbs " + plan.plan_id) +
-                         ", PROGRESS true, CHECKPOINT 'fast', WAL true, WAIT false, MANIFEST 'yes' )"));
-  OPENDBS_ASSIGN(auto start_result, repl->next_result(&control));
-  OPENDBS_ASSIGN(auto start, position_of(start_result, "start"));
-  OPENDBS_ASSIGN(auto spaces, repl->next_result(&control));
-  if (!spaces || PQresultStatus(spaces.get()) != PGRES_TUPLES_OK)
-    return source_error("BASE_BACKUP", spaces ? PQresultErrorMessage(spaces.get()) : "no tablespace list");
-  uint64_t total = 0;
-  for (int i = 0; i < PQntuples(spaces.get()); ++i)
-    if (!PQgetisnull(spaces.get(), i, 2)) total += std::stoull(PQgetvalue(spaces.get(), i, 2)) * 1024;
-  OPENDBS_ASSIGN(auto copy, repl->next_result(&control));
-  if (!copy || PQresultStatus(copy.get()) != PGRES_COPY_OUT)
-    return source_error("BASE_BACKUP", copy ? PQresultErrorMessage(copy.get()) : "no COPY stream");
-
-  // The backup is stopped before the server appends the WAL to the main archive: the first WAL
-  // member marks the moment the set restores to.
-  int64_t consistent_ms = 0;
-  SetFileSink sink(set, [&]() -> core::Status {
-    OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
-    return {};
-  });
+// The single COPY stream of BASE_BACKUP: 'n' starts an archive (one per tablespace), 'd' carries
+// archive or manifest bytes, 'p' reports progress, 'm' starts the backup manifest.
+core::Status receive_archives(PgConnection& repl, SetFileSink& sink, repo::SetWriter& set, uint64_t total,
+                              TaskControl& control) {
   std::optional<TarReader> archive;
   std::unique_ptr<repo::StreamWriter> manifest;
   uint64_t reported = 0;
   for (;;) {
     if (control.cancelled()) return cancelled_error();
-    OPENDBS_ASSIGN(auto message, repl->get_copy_data(&control));
+    OPENDBS_ASSIGN(auto message, repl.get_copy_data(&control));
     if (!message) break;
     const std::string_view m(*message);
     if (m.empty()) continue;
@@ -186,14 +158,14 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
   }
   if (archive) OPENDBS_TRY(archive->finish());
   if (manifest) OPENDBS_TRY(manifest->close());
-  OPENDBS_TRY(sink.finish());
-  if (!sink.wal_seen()) {
-    OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
-  }
+  return sink.finish();
+}
 
+// After the COPY: the stop position (a "recptr, tli" row), then the command's completion.
+core::Result<std::pair<Lsn, int64_t>> stop_position(PgConnection& repl, TaskControl& control) {
   std::optional<std::pair<Lsn, int64_t>> stop;
   for (;;) {
-    OPENDBS_ASSIGN(auto result, repl->next_result(&control));
+    OPENDBS_ASSIGN(auto result, repl.next_result(&control));
     if (!result) break;
     const auto status = PQresultStatus(result.get());
     if (status == PGRES_TUPLES_OK) {
@@ -203,6 +175,47 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
     }
   }
   if (!stop) return source_error("BASE_BACKUP", "the server sent no stop position");
+  return *stop;
+}
+
+}  // namespace
+
+core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
+  OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
+  if (sql->server_version() < kMinVersion)
+    return core::make_error("EngineUnavailable", "physical backups need PostgreSQL 15 or later; the source runs " +
+                                                     std::to_string(sql->server_version()) +
+                                                     ": use BackupMethod=logical or upgrade the source");
+  OPENDBS_ASSIGN(auto repl, PgConnection::open(plan.source, ConnectionKind::replication));
+  OPENDBS_ASSIGN(auto facts, server_facts(*sql, *repl));
+
+  OPENDBS_TRY(repl->send("BASE_BACKUP ( LABEL " + quote_literal("opendbs " + plan.plan_id) +
+                         ", PROGRESS true, CHECKPOINT 'fast', WAL true, WAIT false, MANIFEST 'yes' )"));
+  OPENDBS_ASSIGN(auto start_result, repl->next_result(&control));
+  OPENDBS_ASSIGN(auto start, position_of(start_result, "start"));
+  OPENDBS_ASSIGN(auto spaces, repl->next_result(&control));
+  if (!spaces || PQresultStatus(spaces.get()) != PGRES_TUPLES_OK)
+    return source_error("BASE_BACKUP", spaces ? PQresultErrorMessage(spaces.get()) : "no tablespace list");
+  uint64_t total = 0;
+  for (int i = 0; i < PQntuples(spaces.get()); ++i)
+    if (!PQgetisnull(spaces.get(), i, 2)) total += std::stoull(PQgetvalue(spaces.get(), i, 2)) * 1024;
+  OPENDBS_ASSIGN(auto copy, repl->next_result(&control));
+  if (!copy || PQresultStatus(copy.get()) != PGRES_COPY_OUT)
+    return source_error("BASE_BACKUP", copy ? PQresultErrorMessage(copy.get()) : "no COPY stream");
+
+  // The backup is stopped before the server appends the WAL to the main archive: the first WAL
+  // member marks the moment the set restores to.
+  int64_t consistent_ms = 0;
+  SetFileSink sink(set, [&]() -> core::Status {
+    OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
+    return {};
+  });
+  OPENDBS_TRY(receive_archives(*repl, sink, set, total, control));
+  if (!sink.wal_seen()) {
+    OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
+  }
+
+  OPENDBS_ASSIGN(const auto stop, stop_position(*repl, control));
 
   FullBackupResult out;
   out.consistent_ms = consistent_ms;
@@ -213,12 +226,12 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
                   {"method", "physical"},
                   {"server_version", facts.version},
                   {"system_identifier", facts.system_identifier},
-                  {meta::kTimeline, stop->second},
+                  {meta::kTimeline, stop.second},
                   {meta::kStartLsn, format_lsn(start.first)},
-                  {meta::kStopLsn, format_lsn(stop->first)},
+                  {meta::kStopLsn, format_lsn(stop.first)},
                   {meta::kSegmentSize, facts.segment_size},
                   {meta::kStartSeq, out.log_start_seq},
-                  {meta::kStopSeq, static_cast<int64_t>(stop->first / facts.segment_size)},
+                  {meta::kStopSeq, static_cast<int64_t>(stop.first / facts.segment_size)},
                   {meta::kConsistentMs, consistent_ms},
                   {"backup_label", sink.backup_label()},
                   {"files", sink.files()},
