@@ -63,12 +63,12 @@ core::Result<engines::FullBackupResult> EngineTest::full_backup(const engines::P
 }
 
 std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
-                                                        int64_t target_ms) {
+                                                        int64_t target_ms, const std::string& dir) {
   static int counter = 0;
   engines::RestoreRequest request;
   request.set_id = set_id;
   request.target_ms = target_ms;
-  request.target_dir = dir_ + "/restore-" + std::to_string(++counter);
+  request.target_dir = dir.empty() ? dir_ + "/restore-" + std::to_string(++counter) : dir;
   Control control;
   auto st = engine_.restore(plan, *repo_, request, control);
   EXPECT_TRUE(st.ok()) << st.error().message;

@@ -43,9 +43,10 @@ class EngineTest : public ::testing::Test {
   // Runs a physical full backup into a new set; returns the result (the set is committed when ok).
   core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec& plan, const std::string& set_id,
                                                       Control& control, repo::SetStats* stats = nullptr);
-  // Restores `set_id` to `target_ms` into a new directory, starts PostgreSQL on it and returns it.
+  // Restores `set_id` to `target_ms` into `dir` (default: a new directory), starts PostgreSQL on it
+  // and returns it.
   std::unique_ptr<PgServer> restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
-                                              int64_t target_ms);
+                                              int64_t target_ms, const std::string& dir = "");
 
   std::string dir_;
   std::unique_ptr<repo::Repository> repo_;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -128,11 +130,19 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   ASSERT_TRUE(at1);
   EXPECT_EQ(at1->checksum("ledger"), ledger1);
   EXPECT_EQ(at1->checksum("events"), events1);
-  at1.reset();
-  auto at2 = restore_and_start(p, "pitr-full", t2);
+  const std::string reused = at1->data_dir();
+  at1.reset();  // stops the server
+  struct stat untouched_before {};
+  ASSERT_EQ(::stat((reused + "/PG_VERSION").c_str(), &untouched_before), 0);
+
+  // Restoring into the directory the server ran on rewrites only what differs.
+  auto at2 = restore_and_start(p, "pitr-full", t2, reused);
   ASSERT_TRUE(at2);
   EXPECT_EQ(at2->checksum("ledger"), ledger2);
   EXPECT_EQ(at2->checksum("events"), events2);
+  struct stat untouched_after {};
+  ASSERT_EQ(::stat((reused + "/PG_VERSION").c_str(), &untouched_after), 0);
+  EXPECT_EQ(untouched_before.st_ino, untouched_after.st_ino) << "an unchanged file was rewritten";
   at2.reset();
   auto at3 = restore_and_start(p, "pitr-full", t3);
   ASSERT_TRUE(at3);

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/delta_restore.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/wal_names.h"
 #include "engines/postgres/wal_stream.h"
@@ -106,8 +107,13 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
     return core::make_error("InvalidParameter", "a physical PostgreSQL restore needs RestoreDir (a directory on the node)");
   const fs::path dir = fs::absolute(request.target_dir);
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
-    return core::make_error("InvalidParameter", "RestoreDir " + dir.string() + " is not empty");
+  const bool delta = fs::exists(dir, ec) && !fs::is_empty(dir, ec);
+  if (delta && !fs::exists(dir / "PG_VERSION"))
+    return core::make_error("InvalidParameter", "RestoreDir " + dir.string() +
+                                                    " is not empty and not a PostgreSQL data directory");
+  if (delta && fs::exists(dir / "postmaster.pid"))
+    return core::make_error("InvalidParameter", "RestoreDir " + dir.string() +
+                                                    " holds a running PostgreSQL (postmaster.pid): stop it first");
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   const auto& m = manifest.engine_metadata;
   if (!m.contains("method") || m.at("method") != "physical")
@@ -120,7 +126,15 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
                                  int_meta(m, meta::kSegmentSize, 16 << 20), request.target_ms, consistent_ms));
   }
   control.progress(1, 0);
-  OPENDBS_TRY(repository.restore_set(request.set_id, dir.string()));
+  if (delta) {
+    OPENDBS_ASSIGN(auto stats, delta_restore(repository, request.set_id, dir, control));
+    core::log_event(core::LogLevel::info, "postgres_delta_restore",
+                    {{"set", request.set_id}, {"dir", dir.string()}, {"files_kept", stats.files_kept},
+                     {"files_written", stats.files_written}, {"bytes_written", stats.bytes_written},
+                     {"paths_removed", stats.paths_removed}});
+  } else {
+    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string()));
+  }
   if (control.cancelled()) return cancelled_error();
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
