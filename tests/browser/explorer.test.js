@@ -183,6 +183,29 @@ test('over the TLS listener (V3 signs its Host), a plan page links to the explor
   assert.ok(page.url().startsWith(`https://127.0.0.1:${node.tlsPort}/console/`));
 });
 
+test('on plain http from another host name (no WebCrypto there) signing still works, with a warning', async () => {
+  // opendbs.test resolves to 127.0.0.1 for this browser only; an http:// page of a name other than
+  // localhost is not a secure context, so the browser offers no crypto.subtle.
+  const plain = await launchBrowser({ extraArgs: ['--host-resolver-rules=MAP opendbs.test 127.0.0.1'] });
+  try {
+    const p = plain.page;
+    await p.goto(`http://opendbs.test:${node.port}/console/`);
+    assert.equal(await p.evaluate(() => Boolean(window.isSecureContext || (crypto && crypto.subtle))), false);
+    await p.getByText('This page came over plain HTTP').waitFor();
+    for (const signature of ['v1', 'v3']) {
+      await p.getByLabel('AccessKey ID').fill(node.root.accessKeyId);
+      await p.getByLabel('AccessKey secret').fill(node.root.accessKeySecret);
+      await p.getByLabel('Signature').selectOption(signature);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.locator(`tr[data-plan-id="${planId}"]`).waitFor();
+      await p.getByRole('button', { name: 'Sign out' }).click();
+    }
+    assert.deepEqual(plain.problems, []);
+  } finally {
+    await plain.close();
+  }
+});
+
 test('the explorer loaded nothing from elsewhere and logged no errors', () => {
   assert.deepEqual(browser.foreign, []);
   // The wrong secret, the unknown plan and the forbidden Start answer 4xx on purpose; the browser logs those.

@@ -13,8 +13,9 @@ const CHROMIUM = process.env.OPENDBS_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../artifacts/browser');
 const CLI = process.env.OPENDBS_CLI || path.resolve(__dirname, '../../../build/opendbs');
 
-// options.ignoreHTTPSErrors: accept the node's self-signed certificate.
-async function launchBrowser(options = {}) {
+// options.ignoreHTTPSErrors: accept the node's self-signed certificate; options.extraArgs: more
+// Chromium switches.
+async function launchBrowser({ extraArgs = [], ...options } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'opendbs-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     ...options,
@@ -22,7 +23,7 @@ async function launchBrowser(options = {}) {
     headless: true,
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const page = context.pages()[0] || await context.newPage();
   const problems = [];

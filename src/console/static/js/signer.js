@@ -1,7 +1,10 @@
 // Signing DBS requests in the browser, exactly as shared/dbs/protocol.md §4 (V1, HMAC-SHA1 over the
-// canonicalized parameters) and §5 (V3, ACS3-HMAC-SHA256 over the canonical request), on WebCrypto.
+// canonicalized parameters) and §5 (V3, ACS3-HMAC-SHA256 over the canonical request), on WebCrypto
+// (or hashes.js where the page has none).
 // Pure functions of their inputs (time and nonce are passed in), so they are tested against the
 // protocol's vectors.
+
+import * as fallback from './hashes.js';
 
 const encoder = new TextEncoder();
 
@@ -21,18 +24,22 @@ export function v1StringToSign(method, params) {
   return `${method}&${percentEncode('/')}&${percentEncode(canonicalize(params))}`;
 }
 
+// WebCrypto where the page has it (https:// and localhost); the plain-JavaScript hashes elsewhere.
+// `force` lets the tests run the fallback where WebCrypto exists.
+let useFallback = false;
+export function forceFallbackHashes(force) {
+  useFallback = force;
+}
+
 function subtle() {
-  const s = globalThis.crypto && globalThis.crypto.subtle;
-  if (!s) {
-    throw new Error('This page has no WebCrypto: browsers offer it only on https:// pages and on localhost. ' +
-      "Open the console through the node's TLS listener (https://HOST:TLS_PORT/console/) or on 127.0.0.1.");
-  }
-  return s;
+  return !useFallback && globalThis.crypto && globalThis.crypto.subtle;
 }
 
 async function hmac(hash, key, data) {
-  const k = await subtle().importKey('raw', encoder.encode(key), { name: 'HMAC', hash }, false, ['sign']);
-  return new Uint8Array(await subtle().sign('HMAC', k, encoder.encode(data)));
+  const s = subtle();
+  if (!s) return fallback.hmac(hash === 'SHA-1' ? fallback.sha1 : fallback.sha256, encoder.encode(key), encoder.encode(data));
+  const k = await s.importKey('raw', encoder.encode(key), { name: 'HMAC', hash }, false, ['sign']);
+  return new Uint8Array(await s.sign('HMAC', k, encoder.encode(data)));
 }
 
 function base64(bytes) {
@@ -46,7 +53,8 @@ function hex(bytes) {
 }
 
 export async function sha256Hex(text) {
-  return hex(new Uint8Array(await subtle().digest('SHA-256', encoder.encode(text))));
+  const s = subtle();
+  return hex(s ? new Uint8Array(await s.digest('SHA-256', encoder.encode(text))) : fallback.sha256(encoder.encode(text)));
 }
 
 // YYYY-MM-DDThh:mm:ssZ in UTC, no milliseconds.

@@ -21,16 +21,15 @@ export default async function signInView(root) {
     ['v3', 'V3 (ACS3-HMAC-SHA256, headers)']], 'v1');
   const errors = h('div', { class: 'error-slot' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const secure = globalThis.crypto && globalThis.crypto.subtle;
 
   const form = h('form', { class: 'card sign-in', 'aria-labelledby': 'sign-in-title' },
     h('h1', { id: 'sign-in-title', tabindex: '-1' }, 'Sign in to opendbs'),
     h('p', { class: 'lead' }, 'Use an AccessKey of this node (for example the root key printed at first start, ' +
       'or one made with ', h('code', {}, 'opendbs admin accesskey create'), '). Every action of the console is a ' +
       'signed API call, so it can do exactly what the key\'s policy allows.'),
-    secure ? null : h('p', { class: 'notice warn', role: 'alert' }, 'This page is not a secure context, so the ' +
-      'browser offers no WebCrypto to sign with. Open the console over https:// (the node\'s TLS listener) or on ' +
-      'localhost.'),
+    window.isSecureContext ? null : h('p', { class: 'notice warn' }, 'This page came over plain HTTP from another ' +
+      'machine: anyone on the way could change it and read what you type. The secret itself never leaves the ' +
+      'browser, but prefer the node\'s TLS listener (https://).'),
     field('AccessKey ID', id),
     field('AccessKey secret', secret, 'Kept only in this browser tab (sessionStorage); never stored by the node.'),
     field('Signature', signature),
