@@ -37,38 +37,45 @@ async function fetchPlanState(planId) {
   };
 }
 
-export default async function planView(root, [planId], ctx) {
-  const errors = h('div', { class: 'error-slot' });
-  const title = h('span', {}, planId);
+// The page's frame: the title, the action buttons, a slot per section and where notices and errors go.
+function layout(planId) {
+  const card = (id, heading, ...body) => h('section', { class: 'card', 'aria-labelledby': `h-${id}` },
+    h('h2', { id: `h-${id}` }, heading), ...body);
   const slots = Object.fromEntries(['summary', 'precheck', 'tasks', 'timeline', 'sets', 'restores', 'editors']
     .map((k) => [k, h('div', { class: `slot-${k}` })]));
-  const onError = (e, what) => showError(errors, e, what);
-
-  const start = h('button', { type: 'button', class: 'primary', id: 'plan-start' }, 'Start');
-  const stop = h('button', { type: 'button', id: 'plan-stop' }, 'Stop…');
-  const restore = h('a', { class: 'button', id: 'plan-restore', href: `#/plan/${encodeURIComponent(planId)}/restore` },
-    'Restore…');
-  const logToggle = h('button', { type: 'button', id: 'plan-log-toggle' }, 'Log backup');
-  const release = h('button', { type: 'button', class: 'danger-link', id: 'plan-release' }, 'Release…');
+  const buttons = {
+    start: h('button', { type: 'button', class: 'primary', id: 'plan-start' }, 'Start'),
+    stop: h('button', { type: 'button', id: 'plan-stop' }, 'Stop…'),
+    restore: h('a', { class: 'button', id: 'plan-restore', href: `#/plan/${encodeURIComponent(planId)}/restore` },
+      'Restore…'),
+    logToggle: h('button', { type: 'button', id: 'plan-log-toggle' }, 'Log backup'),
+    release: h('button', { type: 'button', class: 'danger-link', id: 'plan-release' }, 'Release…'),
+  };
   const explore = h('a', { href: `#/explorer/DescribeBackupPlanList?BackupPlanId=${encodeURIComponent(planId)}` +
     '&ShowBackupStrategyInfo=true&ShowRecoverTimeRange=true' }, 'See this plan in the API Explorer');
+  const title = h('span', {}, planId);
   const notice = h('div', { class: 'form-status', role: 'status' });
-
-  root.append(
+  const errors = h('div', { class: 'error-slot' });
+  const element = [
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/plans' }, 'Backup plans'), ' / ', planId),
-    pageHeader(title, start, stop, restore, logToggle, release),
+    pageHeader(title, ...Object.values(buttons)),
     notice, errors,
     h('div', { class: 'plan-grid' },
-      h('section', { class: 'card', 'aria-labelledby': 'h-summary' }, h('h2', { id: 'h-summary' }, 'Overview'),
-        slots.summary, slots.precheck, h('p', { class: 'hint' }, explore)),
-      h('section', { class: 'card', 'aria-labelledby': 'h-tasks' }, h('h2', { id: 'h-tasks' }, 'Running now'),
-        slots.tasks)),
-    h('section', { class: 'card', 'aria-labelledby': 'h-timeline' }, h('h2', { id: 'h-timeline' }, 'Timeline'),
-      slots.timeline),
-    h('section', { class: 'card', 'aria-labelledby': 'h-sets' }, h('h2', { id: 'h-sets' }, 'Full backup sets'), slots.sets),
-    h('section', { class: 'card', 'aria-labelledby': 'h-restores' }, h('h2', { id: 'h-restores' }, 'Restores'),
-      slots.restores),
-    slots.editors);
+      card('summary', 'Overview', slots.summary, slots.precheck, h('p', { class: 'hint' }, explore)),
+      card('tasks', 'Running now', slots.tasks)),
+    card('timeline', 'Timeline', slots.timeline),
+    card('sets', 'Full backup sets', slots.sets),
+    card('restores', 'Restores', slots.restores),
+    slots.editors,
+  ];
+  return { element, slots, buttons, title, notice, errors };
+}
+
+export default async function planView(root, [planId], ctx) {
+  const { element, slots, buttons, title, notice, errors } = layout(planId);
+  const { start, stop, logToggle, release } = buttons;
+  const onError = (e, what) => showError(errors, e, what);
+  root.append(...element);
 
   let state = null;
   async function refresh() {

@@ -5,6 +5,7 @@ import { call } from '../client.js';
 import { h, field, select } from '../dom.js';
 import { enumOf } from '../schema.js';
 import { pageHeader, showError } from '../widgets.js';
+import { sourceFields } from './source_fields.js';
 import { retentionFields, scheduleFields } from './strategy_fields.js';
 
 const PREFERRED_TYPES = ['MySQL', 'MariaDB', 'PostgreSQL', 'SQLite'];
@@ -17,14 +18,7 @@ export default async function planCreateView(root, _params, ctx) {
   const name = h('input', { name: 'BackupPlanName', required: true, maxlength: 128, placeholder: 'e.g. shop-db nightly' });
   const dbType = select({ name: 'DatabaseType' }, typeOptions, 'MySQL');
   const method = select({ name: 'BackupMethod' }, [['logical', 'logical (dump)'], ['physical', 'physical (files)']], 'logical');
-  const where = select({ name: 'SourceEndpointInstanceType' }, [['Other', 'A server by address (Other)'],
-    ['Agent', 'On this node (Agent)']], 'Other');
-  const ip = h('input', { name: 'SourceEndpointIP', placeholder: '127.0.0.1', autocomplete: 'off' });
-  const port = h('input', { name: 'SourceEndpointPort', type: 'number', min: 1, max: 65535, placeholder: '3306' });
-  const user = h('input', { name: 'SourceEndpointUserName', autocomplete: 'off' });
-  const password = h('input', { name: 'SourceEndpointPassword', type: 'password', autocomplete: 'new-password' });
-  const dbName = h('input', { name: 'SourceEndpointDatabaseName', autocomplete: 'off' });
-  const objects = h('textarea', { name: 'BackupObjects', rows: 2, placeholder: '[{"DBName":"shop"}]' });
+  const source = sourceFields(dbType);
   const logBackup = h('input', { type: 'checkbox', name: 'EnableBackupLog', id: 'create-log', checked: true });
   const startNow = h('input', { type: 'checkbox', name: 'start', id: 'create-start', checked: true });
   const instanceClass = select({ name: 'InstanceClass' }, classes.length ? classes : ['small'], 'small');
@@ -33,18 +27,11 @@ export default async function planCreateView(root, _params, ctx) {
   const errors = h('div', { class: 'error-slot' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create plan');
 
-  const syncPort = () => { port.placeholder = dbType.value === 'PostgreSQL' ? '5432' : '3306'; };
-  dbType.addEventListener('change', syncPort);
-
-  const form = h('form', { class: 'plan-create', novalidate: false },
+  const form = h('form', { class: 'plan-create' },
     pageHeader('New backup plan'),
     h('section', { class: 'card' }, h('h2', {}, 'What to back up'),
       h('div', { class: 'grid-3' }, field('Plan name', name), field('Database type', dbType), field('Backup method', method))),
-    h('section', { class: 'card' }, h('h2', {}, 'Source database'),
-      h('div', { class: 'grid-3' }, field('Where it runs', where), field('Host or IP', ip), field('Port', port),
-        field('User', user), field('Password', password, 'Stored encrypted on the node; never shown again.'),
-        field('Database', dbName, 'PostgreSQL: database to connect to. SQLite: path of the database file.')),
-      field('Databases and tables (optional)', objects, 'JSON, e.g. [{"DBName":"shop"}]. Empty = everything.')),
+    h('section', { class: 'card' }, h('h2', {}, 'Source database'), source.element),
     h('section', { class: 'card' }, h('h2', {}, 'Schedule'), schedule.element,
       h('div', { class: 'check' }, logBackup, h('label', { for: logBackup.id },
         'Back up the log continuously (restore to any second, not only to full backups)'))),
@@ -55,18 +42,9 @@ export default async function planCreateView(root, _params, ctx) {
       h('div', { class: 'check' }, startNow, h('label', { for: startNow.id }, 'Start the first full backup now')),
       h('a', { class: 'button', href: '#/plans' }, 'Cancel'), submit));
 
-  const validateObjects = () => {
-    let ok = true;
-    if (objects.value.trim()) {
-      try { ok = Array.isArray(JSON.parse(objects.value)); } catch { ok = false; }
-    }
-    objects.setCustomValidity(ok ? '' : 'Must be a JSON list, e.g. [{"DBName":"shop"}]');
-  };
-  objects.addEventListener('input', validateObjects);
-
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    validateObjects();
+    source.validate();
     schedule.validate();
     retention.validate();
     if (!form.reportValidity()) return;
@@ -74,10 +52,8 @@ export default async function planCreateView(root, _params, ctx) {
     submit.disabled = true;
     const create = { BackupMethod: method.value, DatabaseType: dbType.value, InstanceClass: instanceClass.value };
     const configure = {
-      BackupPlanName: name.value.trim(), SourceEndpointInstanceType: where.value, SourceEndpointIP: ip.value.trim(),
-      SourceEndpointPort: port.value, SourceEndpointUserName: user.value, SourceEndpointPassword: password.value,
-      SourceEndpointDatabaseName: dbName.value, BackupObjects: objects.value.trim(),
-      EnableBackupLog: logBackup.checked, ...schedule.values(), ...retention.values(),
+      BackupPlanName: name.value.trim(), ...source.values(), EnableBackupLog: logBackup.checked, ...schedule.values(),
+      ...retention.values(),
     };
     let planId = null;
     try {
