@@ -5,7 +5,7 @@
 //   opendbs-pg-bench restore --repo DIR --set ID --target DIR
 //
 // The repository (local, passphrase from OPENDBS_BENCH_PASSPHRASE or "bench") is created on first
-// use. Prints one JSON object with the measured seconds and sizes.
+// use; new chunks are compressed with --compression (default zstd:1, as the other tools are run). Prints one JSON object with the measured seconds and sizes.
 #include <boost/json.hpp>
 
 #include <chrono>
@@ -52,13 +52,16 @@ std::map<std::string, std::string> parse(int argc, char** argv) {
   return args;
 }
 
-core::Result<std::unique_ptr<repo::Repository>> open_repo(const std::string& dir) {
+// `compression` as the repo commands take it ("zstd:1", the level the other tools are run with).
+core::Result<std::unique_ptr<repo::Repository>> open_repo(const std::string& dir, const std::string& compression) {
   const char* pass = std::getenv("OPENDBS_BENCH_PASSPHRASE");
   repo::KeySource key{pass ? pass : "bench", std::nullopt};
+  repo::RepoOptions options;
+  OPENDBS_ASSIGN(options.compression, repo::parse_compression(compression));
   const bool exists = std::filesystem::exists(dir + "/config");
   auto backend = std::make_unique<repo::LocalBackend>(dir);
-  if (exists) return repo::Repository::open(std::move(backend), key);
-  return repo::Repository::init(std::move(backend), key, repo::RepoOptions{});
+  if (exists) return repo::Repository::open(std::move(backend), key, options);
+  return repo::Repository::init(std::move(backend), key, options);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   auto args = parse(argc, argv);
-  auto repository = open_repo(args["repo"]);
+  auto repository = open_repo(args["repo"], args.count("compression") ? args["compression"] : "zstd:1");
   if (!repository.ok()) return fail(repository.error());
   engines::PostgresEngine engine;
   engines::PlanSpec plan;

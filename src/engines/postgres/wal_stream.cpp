@@ -120,6 +120,11 @@ core::Status WalStreamer::choose_start(Lsn slot_restart) {
     OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(last_id));
     prev_end_ms_ = int_meta(manifest.engine_metadata, segment_meta::kEndMs, -1);
     pos_ = (*last + 1) * segment_size_;
+    // Report the newest stored segment again: a crash between its commit and its report (or a
+    // failed report) must not leave it FILLING in the catalog. Reports are idempotent.
+    OPENDBS_TRY(on_file_({last_id.substr(prefix.size()), static_cast<int64_t>(*last),
+                          int_meta(manifest.engine_metadata, "start_ms", prev_end_ms_), std::max<int64_t>(prev_end_ms_, 0),
+                          segment_size_, "COMPLETED"}));
   } else {
     pos_ = slot_restart / segment_size_ * segment_size_;
   }
