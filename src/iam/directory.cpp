@@ -151,34 +151,33 @@ core::Status Directory::set_access_key_active(const std::string& access_key_id, 
   });
 }
 
-core::Status Directory::attach_policy(const std::string& account_id, const std::string& user_name,
-                                      const std::string& policy_name, const std::string& document) {
-  auto parsed = parse_policy(document);
-  if (!parsed.ok()) return parsed.error().with_context("policy " + policy_name);
-  OPENDBS_TRY(check_name("policy name", policy_name));
+// Replaces the user's policy named `policy_name` by `document`, or removes it when `document` is empty.
+core::Status Directory::set_policy(const std::string& account_id, const std::string& user_name,
+                                   const std::string& policy_name, const std::string& document) {
   return store_.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto user, tx.get(Kind::user, user_record_id(account_id, user_name)));
     if (!user) return core::errors::not_found("no user \"" + user_name + "\" in account " + account_id);
     boost::json::array kept;
     for (auto& p : user->doc["Policies"].as_array())
       if (p.at("PolicyName").as_string() != policy_name) kept.push_back(p);
-    kept.push_back(boost::json::object{{"PolicyName", policy_name}, {"Document", document}});
+    if (!document.empty()) kept.push_back(boost::json::object{{"PolicyName", policy_name}, {"Document", document}});
     user->doc["Policies"] = std::move(kept);
     return tx.put(Kind::user, *user);
   });
 }
 
+core::Status Directory::attach_policy(const std::string& account_id, const std::string& user_name,
+                                      const std::string& policy_name, const std::string& document) {
+  auto parsed = parse_policy(document);
+  if (!parsed.ok()) return parsed.error().with_context("policy " + policy_name);
+  OPENDBS_TRY(check_name("policy name", policy_name));
+  if (document.empty()) return core::errors::invalid_parameter("policy document", "", "a RAM policy document");
+  return set_policy(account_id, user_name, policy_name, document);
+}
+
 core::Status Directory::detach_policy(const std::string& account_id, const std::string& user_name,
                                       const std::string& policy_name) {
-  return store_.transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_ASSIGN(auto user, tx.get(Kind::user, user_record_id(account_id, user_name)));
-    if (!user) return core::errors::not_found("no user \"" + user_name + "\" in account " + account_id);
-    boost::json::array kept;
-    for (auto& p : user->doc["Policies"].as_array())
-      if (p.at("PolicyName").as_string() != policy_name) kept.push_back(p);
-    user->doc["Policies"] = std::move(kept);
-    return tx.put(Kind::user, *user);
-  });
+  return set_policy(account_id, user_name, policy_name, "");
 }
 
 core::Result<Principal> Directory::lookup(const std::string& access_key_id) {

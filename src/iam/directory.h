@@ -53,6 +53,8 @@ class Directory {
   core::Result<Principal> lookup(const std::string& access_key_id);
 
  private:
+  core::Status set_policy(const std::string& account_id, const std::string& user_name, const std::string& policy_name,
+                          const std::string& document);
   core::Result<AccessKeyPair> add_key(const std::string& account_id, const std::string& user_name,
                                       std::optional<AccessKeyPair> wanted);
   catalog::Store& store_;

@@ -23,29 +23,15 @@ void apply_time_range(const Context& ctx, catalog::Query& q) {
 }
 
 core::Result<object> list_sets(Context& ctx, Kind kind, const char* item_name) {
-  const Page page = page_of(ctx);
   catalog::Query q{kind};
   q.parent_id = ctx.str("BackupPlanId");
   apply_time_range(ctx, q);
   if (ctx.has("BackupSetId")) q.ids = {ctx.str("BackupSetId")};
   if (ctx.has("BackupSetStatus")) q.states = {ctx.str("BackupSetStatus")};
-  q.offset = page.num * page.size;
-  q.limit = page.size;
-  const bool show_progress = ctx.has("ShowProgress") && ctx.str("ShowProgress") == "true";
-  int64_t total = 0;
-  array items;
-  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
-    OPENDBS_ASSIGN(total, tx.count(q));
-    OPENDBS_ASSIGN(auto sets, tx.list(q));
-    for (const auto& s : sets) {
-      auto item = public_view(s.doc);
-      if (!show_progress) item.erase("Progress");
-      items.push_back(std::move(item));
-    }
-    return {};
-  }));
-  return page_answer(page, total, item_name, std::move(items));
+  OPENDBS_ASSIGN(auto answer, list_plan_records(ctx, q, item_name));
+  if (!(ctx.has("ShowProgress") && ctx.str("ShowProgress") == "true"))
+    for (auto& item : answer["Items"].as_object()[item_name].as_array()) item.as_object().erase("Progress");
+  return answer;
 }
 
 core::Result<object> describe_full_backup_list(Context& ctx) { return list_sets(ctx, Kind::backup_set, "FullBackupFile"); }
@@ -106,23 +92,11 @@ core::Result<object> create_increment_download(Context& ctx) {
 core::Result<object> describe_download_tasks(Context& ctx) {
   if (!ctx.has("BackupPlanId") && !ctx.has("BackupSetDownloadTaskId"))
     return core::errors::missing_parameter("BackupPlanId");
-  const Page page = page_of(ctx);
   catalog::Query q{Kind::download_task};
   q.account_id = ctx.caller.account_id;
   if (ctx.has("BackupPlanId")) q.parent_id = ctx.str("BackupPlanId");
   if (ctx.has("BackupSetDownloadTaskId")) q.ids = {ctx.str("BackupSetDownloadTaskId")};
-  q.offset = page.num * page.size;
-  q.limit = page.size;
-  int64_t total = 0;
-  array items;
-  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
-    if (ctx.has("BackupPlanId")) OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
-    OPENDBS_ASSIGN(total, tx.count(q));
-    OPENDBS_ASSIGN(auto tasks, tx.list(q));
-    for (const auto& t : tasks) items.push_back(public_view(t.doc));
-    return {};
-  }));
-  return page_answer(page, total, "BackupSetDownloadTaskDetail", std::move(items));
+  return list_plan_records(ctx, q, "BackupSetDownloadTaskDetail");
 }
 
 core::Result<object> modify_download_rules(Context& ctx) {

@@ -74,6 +74,28 @@ boost::json::object page_answer(const Page& page, int64_t total, const std::stri
   return out;
 }
 
+core::Result<boost::json::object> list_plan_records(const Context& ctx, catalog::Query q, const std::string& item_name) {
+  const Page page = page_of(ctx);
+  q.offset = page.num * page.size;
+  q.limit = page.size;
+  int64_t total = 0;
+  boost::json::array items;
+  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
+    if (ctx.has("BackupPlanId")) OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_ASSIGN(total, tx.count(q));
+    OPENDBS_ASSIGN(auto records, tx.list(q));
+    for (const auto& r : records) {
+      if (!ctx.has("BackupPlanId") && !load_plan(tx, ctx, r.parent_id).ok()) {  // gone with its plan
+        --total;
+        continue;
+      }
+      items.push_back(public_view(r.doc));
+    }
+    return {};
+  }));
+  return page_answer(page, total, item_name, std::move(items));
+}
+
 int64_t to_ms(int64_t value) { return value < 100000000000LL ? value * 1000 : value; }
 
 std::string normalize_period(const std::string& value) {

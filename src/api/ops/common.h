@@ -26,6 +26,12 @@ Page page_of(const Context& ctx);
 boost::json::object page_answer(const Page& page, int64_t total, const std::string& item_name,
                                 boost::json::array items);
 
+// One page of records that belong to plans (sets, restores, downloads): `query` with the page of the
+// request applied; the plan named by BackupPlanId must be the caller's, and records of released plans
+// are left out. Answers page_answer(...) with each record's public view.
+core::Result<boost::json::object> list_plan_records(const Context& ctx, catalog::Query query,
+                                                    const std::string& item_name);
+
 // Epoch ms from a request timestamp; values below 10^11 are taken as seconds (api-reference.md §1).
 int64_t to_ms(int64_t value);
 

@@ -143,7 +143,6 @@ core::Result<object> describe_restore_task_list(Context& ctx) {
   if (ctx.has("BackupPlanId") && ctx.has("RestoreTaskId"))
     return core::make_error("InvalidParameter", "Give BackupPlanId or RestoreTaskId, not both.");
   if (!ctx.has("BackupPlanId") && !ctx.has("RestoreTaskId")) return core::errors::missing_parameter("BackupPlanId");
-  const Page page = page_of(ctx);
   catalog::Query q{Kind::restore_task};
   q.account_id = ctx.caller.account_id;
   if (ctx.has("BackupPlanId")) q.parent_id = ctx.str("BackupPlanId");
@@ -153,24 +152,7 @@ core::Result<object> describe_restore_task_list(Context& ctx) {
   }
   if (auto from = ctx.opt_int("StartTimestamp")) q.sort_from_ms = to_ms(*from);
   if (auto to = ctx.opt_int("EndTimestamp")) q.sort_to_ms = to_ms(*to);
-  q.offset = page.num * page.size;
-  q.limit = page.size;
-  int64_t total = 0;
-  array items;
-  OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
-    if (ctx.has("BackupPlanId")) OPENDBS_TRY(load_plan(tx, ctx, ctx.str("BackupPlanId")));
-    OPENDBS_ASSIGN(total, tx.count(q));
-    OPENDBS_ASSIGN(auto tasks, tx.list(q));
-    for (const auto& t : tasks) {
-      if (!load_plan(tx, ctx, t.parent_id).ok()) {  // restores of a released plan are gone with it
-        --total;
-        continue;
-      }
-      items.push_back(public_view(t.doc));
-    }
-    return {};
-  }));
-  return page_answer(page, total, "RestoreTaskDetail", std::move(items));
+  return list_plan_records(ctx, q, "RestoreTaskDetail");
 }
 
 core::Result<object> describe_restore_range_info(Context& ctx) {
