@@ -96,6 +96,13 @@ class Engine {
                                   const std::function<core::Status(const LogFile&)>& on_file) = 0;
   virtual core::Status restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                                TaskControl& control) = 0;
+  // Releases what log_backup keeps on the source between runs (PostgreSQL: the plan's replication
+  // slot, which retains WAL until dropped). Call it when log backup is disabled or the plan released,
+  // after the log backup task has stopped. Engines that keep nothing return ok.
+  virtual core::Status release_log(const PlanSpec& plan) {
+    (void)plan;
+    return {};
+  }
 };
 
 // Engines by DatabaseType, registered at start-up.

@@ -23,8 +23,16 @@ class Control : public engines::TaskControl {
     last_percent = percent;
     if (on_progress) on_progress(percent, bytes);
   }
+  void lag(uint64_t bytes, double seconds) override {
+    lag_reports++;
+    if (bytes > max_lag_bytes) max_lag_bytes = bytes;
+    last_lag_seconds = seconds;
+  }
   std::atomic<bool> cancel{false};
   std::atomic<int> last_percent{-1};
+  std::atomic<int> lag_reports{0};
+  std::atomic<uint64_t> max_lag_bytes{0};
+  std::atomic<double> last_lag_seconds{0};
   std::function<void(int, uint64_t)> on_progress;
 };
 
@@ -63,6 +71,7 @@ class LogBackupRunner {
   bool completed(const std::string& name, int64_t timeout_ms);
   core::Status stop();  // cancels and returns what log_backup returned
   std::vector<engines::LogFile> files();
+  const Control& control() const { return control_; }
 
  private:
   Control control_;

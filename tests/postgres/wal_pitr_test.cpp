@@ -176,6 +176,14 @@ TEST_F(PostgresWalBackup, ANewLogBackupTaskContinuesWhereTheStoppedOneLeftOffWit
   ASSERT_TRUE(second.completed(switch_wal(), 20000));
   ASSERT_FALSE(second.stop().ok());
   collect(second);
+  // The open segment counts as lag until it is stored.
+  EXPECT_GT(second.control().lag_reports.load(), 0);
+  EXPECT_GT(second.control().max_lag_bytes.load(), 0u);
+
+  // Releasing the plan's log backup drops its slot, and doing it again is harmless.
+  ASSERT_TRUE(engine_.release_log(p).ok());
+  EXPECT_EQ(src.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'opendbs_resume1'"), "0");
+  EXPECT_TRUE(engine_.release_log(p).ok());
   EXPECT_EQ(static_cast<size_t>(*completed.rbegin() - *completed.begin() + 1), completed.size())
       << "the chain has a gap";
 }

@@ -39,4 +39,9 @@ core::Status PostgresEngine::restore(const PlanSpec& plan, repo::Repository& rep
   return postgres::physical_restore(plan, repository, request, control);
 }
 
+core::Status PostgresEngine::release_log(const PlanSpec& plan) {
+  if (logical(plan)) return {};
+  return postgres::drop_wal_slot(plan);
+}
+
 }  // namespace opendbs::engines

@@ -22,6 +22,8 @@ class PostgresEngine final : public Engine {
                           const std::function<core::Status(const LogFile&)>& on_file) override;
   core::Status restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                        TaskControl& control) override;
+  // Drops the plan's replication slot opendbs_<plan id>.
+  core::Status release_log(const PlanSpec& plan) override;
 
  private:
   PostgresOptions options_;

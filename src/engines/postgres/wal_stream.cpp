@@ -57,6 +57,7 @@ class WalStreamer {
     std::unique_ptr<repo::StreamWriter> stream;
     int64_t start_ms = 0;
     int64_t opened_steady_ms = 0;
+    int64_t opened_ms = 0;
   };
 
   core::Status session();
@@ -67,6 +68,7 @@ class WalStreamer {
   core::Status complete_segment(bool caught_up, int64_t send_ms);
   core::Status send_feedback(PgConnection& repl);
   void maybe_switch(PgConnection& sql);
+  void report_lag(bool now);
 
   const PlanSpec& plan_;
   repo::Repository& repository_;
@@ -78,6 +80,9 @@ class WalStreamer {
   uint32_t timeline_ = 1;
   Lsn pos_ = 0;      // the next byte expected
   bool feedback_now_ = false;  // a segment was committed: tell the server at once
+  Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
+  int64_t last_commit_ms_ = 0;
+  int64_t lag_reported_steady_ms_ = 0;
   int64_t prev_end_ms_ = -1;
   std::optional<WalScanner> scanner_;
   std::optional<OpenSegment> open_;
@@ -140,6 +145,7 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
   s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
   s.opened_steady_ms = steady_ms();
+  s.opened_ms = now_ms();
   scanner_->reset_times();
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
@@ -171,6 +177,7 @@ core::Status WalStreamer::complete_segment(bool caught_up, int64_t send_ms) {
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
                         "COMPLETED"}));
   feedback_now_ = true;
+  last_commit_ms_ = now_ms();
   prev_end_ms_ = end_ms;
   progressed_ = true;
   open_.reset();
@@ -184,6 +191,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
   const Lsn wal_end = be64(body, 8);
   const int64_t send_ms = pg_micros_to_unix_ms(static_cast<int64_t>(be64(body, 16)));
   std::string_view data = body.substr(24);
+  server_flush_ = std::max(server_flush_, wal_end);
   if (start > pos_) return core::errors::corrupt("WAL stream skipped from " + format_lsn(pos_) + " to " + format_lsn(start));
   if (start < pos_) data.remove_prefix(std::min<uint64_t>(data.size(), pos_ - start));
   while (!data.empty()) {
@@ -194,7 +202,10 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     scanner_->feed(piece);
     pos_ += piece.size();
     data.remove_prefix(piece.size());
-    if (pos_ % segment_size_ == 0) OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
+    if (pos_ % segment_size_ == 0) {
+      OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
+      report_lag(true);
+    }
   }
   return {};
 }
@@ -211,6 +222,17 @@ core::Status WalStreamer::send_feedback(PgConnection& repl) {
   msg += '\0';
   feedback_now_ = false;
   return repl.put_copy_data(msg);
+}
+
+// Lag: the WAL the server has flushed that is not yet durable in the repository (the open segment
+// is not, until it is complete), and how long its oldest byte has waited.
+void WalStreamer::report_lag(bool now) {
+  if (!now && steady_ms() - lag_reported_steady_ms_ < 1000) return;
+  lag_reported_steady_ms_ = steady_ms();
+  const Lsn durable = open_ ? open_->segno * segment_size_ : pos_;
+  const uint64_t bytes = server_flush_ > durable ? server_flush_ - durable : 0;
+  const int64_t since = open_ ? open_->opened_ms : last_commit_ms_;
+  control_.lag(bytes, bytes == 0 || since == 0 ? 0.0 : static_cast<double>(now_ms() - since) / 1000.0);
 }
 
 void WalStreamer::maybe_switch(PgConnection& sql) {
@@ -257,7 +279,8 @@ core::Status WalStreamer::session() {
       const std::string_view m(read.bytes);
       if (m[0] == 'w') {
         OPENDBS_TRY(on_xlog_data(m.substr(1)));
-      } else if (m[0] == 'k' && m.size() >= 18) {
+      } else if (m[0] == 'k' && m.size() >= 18) {  // keepalive: walEnd, sendTime, replyRequested
+        server_flush_ = std::max(server_flush_, be64(m, 1));
         reply = m[17] != 0;
       }
     }
@@ -267,6 +290,7 @@ core::Status WalStreamer::session() {
       last_feedback = steady_ms();
     }
     maybe_switch(*sql);
+    report_lag(false);
   }
 }
 
@@ -303,6 +327,29 @@ core::Status WalStreamer::run() {
 }
 
 }  // namespace
+
+core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
+  const std::string slot = slot_name(plan.plan_id);
+  OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
+  for (const int64_t until = steady_ms() + wait_ms;;) {
+    OPENDBS_ASSIGN(auto rows, sql->query_params(
+        "SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1", {slot}));
+    if (rows.rows.empty()) return {};
+    if (rows.value(0, "active").value_or("f") != "t") {
+      auto dropped = sql->query_params("SELECT pg_drop_replication_slot($1)", {slot});
+      if (dropped.ok()) {
+        core::log_event(core::LogLevel::info, "postgres_slot_dropped", {{"plan", plan.plan_id}, {"slot", slot}});
+        return {};
+      }
+      if (sqlstate_of(dropped.error()) != "55006") return dropped.error();  // 55006: became active meanwhile
+    }
+    if (steady_ms() >= until)
+      return core::make_error("OperationDenied.NotApplicable",
+                              "the replication slot " + slot + " is in use by process " +
+                                  rows.value(0, "active_pid").value_or("?") + " on the source; stop the log backup first");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
 
 core::Status stream_wal(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
                         const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options) {

@@ -28,6 +28,10 @@ inline constexpr const char* kLastXactMs = "last_xact_ms";
 inline constexpr const char* kEndMs = "end_ms";
 }  // namespace segment_meta
 
+// Drops the plan's replication slot (engine.h release_log), waiting up to `wait_ms` for a stream
+// still attached to it to go away; a slot that does not exist is not an error.
+core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms = 10000);
+
 core::Status stream_wal(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
                         const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options);
 
