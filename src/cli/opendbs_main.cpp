@@ -3,8 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/admin_command.h"
+#include "cli/backup_command.h"
 #include "cli/call_command.h"
+#include "cli/plan_command.h"
 #include "cli/repo_command.h"
+#include "cli/restore_command.h"
 #include "cli/serve_command.h"
 
 namespace opendbs::cli {
@@ -17,6 +20,9 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   add_admin_commands(app, exit_code);
   add_repo_commands(app);
   add_call_command(app, exit_code);
+  add_plan_commands(app, exit_code);
+  add_backup_commands(app, exit_code);
+  add_restore_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
