@@ -5,6 +5,7 @@
 #include "cli/admin_command.h"
 #include "cli/backup_command.h"
 #include "cli/call_command.h"
+#include "cli/node_client.h"
 #include "cli/plan_command.h"
 #include "cli/repo_command.h"
 #include "cli/restore_command.h"
@@ -26,7 +27,8 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the problem; scripts get one documented code for every usage error (docs/CLI.md).
+    return app.exit(e) == 0 ? 0 : exit_code::usage;
   }
   return exit_code;
 }
