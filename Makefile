@@ -2,11 +2,6 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-# ccache with paths relative to the checkout, so that a clean clone in another folder (CI) reuses the
-# objects of earlier builds of the same sources.
-export CCACHE_BASEDIR := $(CURDIR)
-export CCACHE_NOHASHDIR := 1
-export CCACHE_MAXSIZE ?= 5G
 
 .PHONY: deps build run test unit integration clean
 
