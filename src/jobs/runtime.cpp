@@ -100,6 +100,7 @@ void TaskRuntime::run_task(Record task) {
     else if (kind == task_kind::full_backup) result = run_full_backup(env, task, *local);
     else if (kind == task_kind::log_backup) result = run_log_backup(env, task, *local);
     else if (kind == task_kind::restore) result = run_restore(env, task, *local);
+    else if (kind == task_kind::release_log) result = run_release_log(env, task, *local);
     else result = {Outcome::failed, "EngineUnavailable", "task kind " + kind + " is not supported by this node yet"};
   } catch (const std::exception& e) {
     result = {Outcome::failed, "InternalError", std::string("task failed unexpectedly: ") + e.what()};

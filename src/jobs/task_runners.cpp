@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/tasks.h"
@@ -252,6 +255,32 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     set_plan_status(env, plan->id, "", "log backup failed: " + st.error().message);
     return failed(st.error());
   }
+  return {};
+}
+
+// After DisableBackupLog or ReleaseBackupPlan: waits for the plan's log backup task to end, then lets the
+// engine drop what it keeps on the source (a PostgreSQL slot would otherwise retain WAL for ever).
+TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control) {
+  auto plan = load(env, Kind::plan, task.parent_id);
+  if (!plan.ok()) return failed(plan.error());
+  for (int i = 0; i < 300; ++i) {  // up to a minute: a cancelled log backup stops within about a second
+    bool log_running = false;
+    auto st = env.store.read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan->id, {task_kind::log_backup}));
+      log_running = !tasks.empty();
+      return {};
+    });
+    if (!st.ok()) return failed(st.error());
+    if (!log_running || control.cancelled()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (control.is_shutdown()) return {Outcome::requeue, "", ""};
+  auto spec = plan_spec(env, *plan);
+  if (!spec.ok()) return failed(spec.error());
+  auto engine = engine_for(env, *spec);
+  if (!engine.ok()) return {};  // no engine, nothing kept on the source
+  auto st = (*engine)->release_log(*spec);
+  if (!st.ok()) return failed(st.error());
   return {};
 }
 

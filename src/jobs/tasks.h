@@ -22,6 +22,8 @@ inline constexpr std::string_view full_backup = "full_backup";
 inline constexpr std::string_view log_backup = "log_backup";
 inline constexpr std::string_view restore = "restore";
 inline constexpr std::string_view download = "download";
+// Frees what the engine keeps on the source for log backup (PostgreSQL: the replication slot).
+inline constexpr std::string_view release_log = "release_log";
 }  // namespace task_kind
 
 // A queued task record; the caller puts it in its transaction. `id` empty = a fresh job id.

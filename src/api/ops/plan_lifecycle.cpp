@@ -89,6 +89,8 @@ core::Result<object> release_backup_plan(Context& ctx) {
     plan.state = "released";
     plan.doc["BackupPlanStatus"] = "released";
     plan.doc["_ReleasedBy"] = ctx.request_id;
+    OPENDBS_TRY(tx.put(Kind::task, jobs::new_task(jobs::task_kind::release_log, plan, ctx.now_ms(), {})));
+    after.wake = true;
     // The record stays (as "released", invisible to every call) so that workers finishing the
     // cancelled tasks and retention can still find what belongs to it.
     return tx.put(Kind::plan, plan);

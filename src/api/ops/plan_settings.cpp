@@ -82,7 +82,8 @@ core::Result<object> disable_backup_log(Context& ctx) {
     plan.doc["EnableBackupLog"] = false;
     OPENDBS_ASSIGN(after.cancel_now,
                    jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
-    return {};
+    after.wake = true;
+    return tx.put(Kind::task, jobs::new_task(jobs::task_kind::release_log, plan, ctx.now_ms(), {}));
   });
 }
 
