@@ -66,6 +66,27 @@ struct Run {
   uint64_t file_offset = 0;
 };
 
+// Spreads each stream's runs evenly over the whole restore, so that the runs in flight at any moment
+// belong to different files: buffered writes to one file serialize on its inode lock.
+void spread_over_files(std::vector<Run>& runs) {
+  std::vector<size_t> per_stream;
+  for (const auto& r : runs) {
+    if (per_stream.size() <= r.stream) per_stream.resize(r.stream + 1, 0);
+    ++per_stream[r.stream];
+  }
+  std::vector<std::pair<double, size_t>> keys;
+  std::vector<size_t> seen(per_stream.size(), 0);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const size_t s = runs[i].stream;
+    keys.emplace_back((static_cast<double>(seen[s]++) + 0.5) / static_cast<double>(per_stream[s]), i);
+  }
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<Run> ordered;
+  ordered.reserve(runs.size());
+  for (const auto& k : keys) ordered.push_back(runs[k.second]);
+  runs = std::move(ordered);
+}
+
 std::vector<Run> plan_runs(const ChunkFetcher& fetcher, const std::vector<StreamEntry>& streams) {
   std::vector<Run> runs;
   for (size_t s = 0; s < streams.size(); ++s) {
@@ -156,7 +177,8 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
   OPENDBS_TRY(create_files(manifest.streams, target_dir));
   OPENDBS_ASSIGN(auto index, fresh_index(*state_));
   ChunkFetcher fetcher(*state_, std::move(index));
-  const auto runs = plan_runs(fetcher, manifest.streams);
+  auto runs = plan_runs(fetcher, manifest.streams);
+  spread_over_files(runs);
   const unsigned threads = options.parallelism ? options.parallelism : 2 * state_->workers();
   OPENDBS_TRY(parallel_for(runs.size(), threads, [&](size_t r) -> core::Status {
     const Run& run = runs[r];
