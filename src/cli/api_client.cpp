@@ -18,27 +18,32 @@ std::string env(const char* name) {
 }
 
 // Reads credentials of `profile` (or the current/default one) from an opendbs or aliyun config file:
-// {"current": "p", "profiles": [{"name": "p", "access_key_id": "...", "access_key_secret": "...", "endpoint": "..."}]}
-void read_profile(const std::string& path, ClientConfig& c) {
+// {"current": "p", "profiles": [{"name": "p", "access_key_id": "...", "access_key_secret": "...",
+// "endpoint": "...", "insecure": false, "ca_file": "..."}]}. Fills only what is still empty; false
+// when the file has no such profile.
+bool read_profile(const std::string& path, ClientConfig& c) {
   auto text = core::read_file(path);
-  if (!text.ok()) return;
+  if (!text.ok()) return false;
   boost::system::error_code ec;
   auto v = boost::json::parse(*text, ec);
-  if (ec || !v.is_object() || !v.as_object().contains("profiles")) return;
+  if (ec || !v.is_object() || !v.as_object().contains("profiles") || !v.at("profiles").is_array()) return false;
   std::string wanted = c.profile;
   if (wanted.empty() && v.as_object().contains("current") && v.at("current").is_string())
     wanted = std::string(v.at("current").as_string());
   if (wanted.empty()) wanted = "default";
   for (const auto& p : v.at("profiles").as_array()) {
-    if (!p.is_object() || !p.as_object().contains("name") || p.at("name").as_string() != wanted) continue;
+    if (!p.is_object() || !p.as_object().contains("name") || p.at("name") != boost::json::value(wanted)) continue;
     auto field = [&](const char* name) {
       return p.as_object().contains(name) && p.at(name).is_string() ? std::string(p.at(name).as_string()) : "";
     };
     if (c.access_key_id.empty()) c.access_key_id = field("access_key_id");
     if (c.access_key_secret.empty()) c.access_key_secret = field("access_key_secret");
     if (c.endpoint.empty()) c.endpoint = field("endpoint");
-    return;
+    if (c.ca_file.empty()) c.ca_file = field("ca_file");
+    if (p.as_object().contains("insecure") && p.at("insecure").is_bool()) c.insecure = c.insecure || p.at("insecure").as_bool();
+    return true;
   }
+  return false;
 }
 
 size_t collect(char* data, size_t size, size_t n, void* out) {
@@ -48,15 +53,24 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
+std::string opendbs_config_path() {
+  const std::string home = env("HOME");
+  return home.empty() ? "" : home + "/.opendbs/config.json";
+}
+
 core::Status resolve_client_config(ClientConfig& c) {
+  const std::string home = env("HOME");
+  auto read_profiles = [&] {
+    return !home.empty() && (read_profile(home + "/.opendbs/config.json", c) || read_profile(home + "/.aliyun/config.json", c));
+  };
+  // A profile named with --profile wins over the environment; otherwise the environment wins over the
+  // files' current (or "default") profile.
+  if (!c.profile.empty() && !read_profiles())
+    return core::errors::invalid_parameter("--profile", c.profile, "a profile in ~/.opendbs/config.json or ~/.aliyun/config.json");
   if (c.endpoint.empty()) c.endpoint = env("OPENDBS_ENDPOINT");
   if (c.access_key_id.empty()) c.access_key_id = env("ALIBABA_CLOUD_ACCESS_KEY_ID");
   if (c.access_key_secret.empty()) c.access_key_secret = env("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
-  const std::string home = env("HOME");
-  if (!home.empty() && (c.access_key_id.empty() || c.access_key_secret.empty() || c.endpoint.empty())) {
-    read_profile(home + "/.opendbs/config.json", c);
-    read_profile(home + "/.aliyun/config.json", c);
-  }
+  if (c.profile.empty() && (c.access_key_id.empty() || c.access_key_secret.empty() || c.endpoint.empty())) read_profiles();
   if (c.endpoint.empty()) c.endpoint = "http://127.0.0.1:8080";
   if (c.endpoint.find("://") == std::string::npos) c.endpoint = "http://" + c.endpoint;
   while (c.endpoint.size() > 8 && c.endpoint.back() == '/') c.endpoint.pop_back();

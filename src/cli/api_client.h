@@ -21,8 +21,12 @@ struct ClientConfig {
 };
 
 // Fills what flags left empty: environment, then the profile file (~/.opendbs/config.json, then the
-// aliyun CLI's ~/.aliyun/config.json), then http://127.0.0.1:8080. Errors name what is missing.
+// aliyun CLI's ~/.aliyun/config.json), then http://127.0.0.1:8080; a profile named in `config.profile`
+// comes before the environment and must exist. Errors name what is missing.
 core::Status resolve_client_config(ClientConfig& config);
+
+// ~/.opendbs/config.json ("" without HOME).
+std::string opendbs_config_path();
 
 struct ApiAnswer {
   long http_status = 0;

@@ -46,7 +46,11 @@ core::Result<boost::json::object> NodeClient::call(const std::string& action, co
 
 int report_error(const std::string& command, const core::Error& error) {
   std::cerr << "opendbs " << command << ": " << error.code << ": " << error.message << "\n";
-  return core::error_kind(error.code).exit_code;
+  const int code = core::error_kind(error.code).exit_code;
+  if (code == 3 && error.code != "IncompleteSignature")
+    std::cerr << "hint: check the AccessKey (--profile, ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET) and the node (--endpoint, "
+                 "OPENDBS_ENDPOINT)\n";
+  return code;
 }
 
 std::string text(const boost::json::object& o, const char* name) {

@@ -5,6 +5,7 @@
 #include "cli/admin_command.h"
 #include "cli/backup_command.h"
 #include "cli/call_command.h"
+#include "cli/configure_command.h"
 #include "cli/node_client.h"
 #include "cli/plan_command.h"
 #include "cli/repo_command.h"
@@ -24,6 +25,7 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   add_plan_commands(app, exit_code);
   add_backup_commands(app, exit_code);
   add_restore_commands(app, exit_code);
+  add_configure_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

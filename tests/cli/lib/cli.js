@@ -26,12 +26,14 @@ function clientEnv(node, extra = {}) {
 }
 
 // Resolves to { code, stdout, stderr } (never rejects on a non-zero exit).
-function run(args, { env, timeoutMs = 60000 } = {}) {
+// `input` is written to stdin, which is then closed (an empty stdin when not given).
+function run(args, { env, input = '', timeoutMs = 60000 } = {}) {
   return new Promise((resolve, reject) => {
-    execFile(CLI, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(CLI, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
+    child.stdin.end(input);
   });
 }
 
