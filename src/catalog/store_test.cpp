@@ -134,3 +134,37 @@ TEST(SqliteStore, ClaimTakesQueuedThenExpiredLeasesAndNeverTwice) {
   EXPECT_EQ((*again)->doc.at("Attempts").as_int64(), 2);
   EXPECT_EQ((*again)->doc.at("_LeaseOwner").as_string(), "x");
 }
+
+TEST(SqliteStore, PlanListingsSeeNewWritesFromThisAndOtherConnections) {
+  TempCatalog tmp;
+  auto a = std::move(catalog::open_store(tmp.path()).value());
+  auto b = std::move(catalog::open_store(tmp.path()).value());
+  auto count_in = [](catalog::Store& s) {
+    int64_t n = -1;
+    EXPECT_TRUE(s.read([&](catalog::Tx& tx) -> core::Status {
+      catalog::Query q{Kind::plan};
+      q.account_id = "A";
+      OPENDBS_ASSIGN(n, tx.count(q));
+      auto page = tx.list(q);
+      EXPECT_EQ(static_cast<int64_t>(page->size()), n);
+      return {};
+    }).ok());
+    return n;
+  };
+  const uint64_t before = a->change_counter();
+  EXPECT_EQ(count_in(*a), 0);
+  ASSERT_TRUE(a->transact([](catalog::Tx& tx) { return tx.put(Kind::plan, plan("p1", "A", 1, "wait")); }).ok());
+  EXPECT_EQ(count_in(*a), 1);  // this connection's write
+  EXPECT_NE(a->change_counter(), before);
+  const uint64_t after_own = a->change_counter();
+  ASSERT_TRUE(b->transact([](catalog::Tx& tx) { return tx.put(Kind::plan, plan("p2", "A", 2, "wait")); }).ok());
+  EXPECT_EQ(count_in(*a), 2);  // another connection's commit
+  EXPECT_NE(a->change_counter(), after_own);
+  // Inside a writing transaction the listing includes its own uncommitted row.
+  ASSERT_TRUE(a->transact([](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::plan, plan("p3", "A", 3, "wait")));
+    catalog::Query q{Kind::plan};
+    EXPECT_EQ(*tx.count(q), 3);
+    return {};
+  }).ok());
+}

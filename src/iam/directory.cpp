@@ -181,6 +181,23 @@ core::Status Directory::detach_policy(const std::string& account_id, const std::
 }
 
 core::Result<Principal> Directory::lookup(const std::string& access_key_id) {
+  const uint64_t counter = store_.change_counter();
+  {
+    std::lock_guard lock(cache_mu_);
+    if (counter != cache_counter_) {
+      cache_.clear();
+      cache_counter_ = counter;
+    }
+    auto it = cache_.find(access_key_id);
+    if (it != cache_.end()) return it->second;
+  }
+  OPENDBS_ASSIGN(auto who, load_principal(access_key_id));
+  std::lock_guard lock(cache_mu_);
+  if (counter == cache_counter_ && cache_.size() < 10000) cache_[access_key_id] = who;
+  return who;
+}
+
+core::Result<Principal> Directory::load_principal(const std::string& access_key_id) {
   Principal who;
   std::string sealed;
   std::vector<std::string> documents;

@@ -4,6 +4,8 @@
 // next lookup because every call reads the catalog.
 #pragma once
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,8 @@ struct AccessKeyPair {
 class Directory {
  public:
   Directory(catalog::Store& store, SecretBox box) : store_(store), box_(std::move(box)) {}
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
 
   // The account named "default" with a root AccessKey, created on first call. When `wanted` is given
   // (OPENDBS_ROOT_ACCESS_KEY_ID/SECRET) and no such key exists yet, that pair becomes a root key.
@@ -53,12 +57,18 @@ class Directory {
   core::Result<Principal> lookup(const std::string& access_key_id);
 
  private:
+  core::Result<Principal> load_principal(const std::string& access_key_id);
   core::Status set_policy(const std::string& account_id, const std::string& user_name, const std::string& policy_name,
                           const std::string& document);
   core::Result<AccessKeyPair> add_key(const std::string& account_id, const std::string& user_name,
                                       std::optional<AccessKeyPair> wanted);
   catalog::Store& store_;
   SecretBox box_;
+  // Opened principals by AccessKeyId, valid while the catalog's change counter stands still (an
+  // `opendbs admin` change in another process moves it, so it applies from the next request).
+  std::mutex cache_mu_;
+  uint64_t cache_counter_ = 0;
+  std::map<std::string, Principal> cache_;
 };
 
 // The RAM decision for one call: root keys may do everything in their account; users need an Allow

@@ -20,11 +20,18 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX records_by_owner ON records(kind, account_id, parent_id, sort_ms);
     CREATE INDEX records_by_state ON records(kind, state, sort_ms);
     )sql",
+    // Listings by account in list order (DescribeBackupPlanList): walk the index instead of sorting.
+    R"sql(
+    CREATE INDEX records_by_account_sort ON records(kind, account_id, sort_ms, id, state);
+    )sql",
 };
+
+}  // namespace
 
 class SqliteTx final : public Tx {
  public:
-  explicit SqliteTx(sqlite3* db) : db_(db) {}
+  explicit SqliteTx(SqliteStore& store) : store_(store), db_(store.statements_) {}
+  bool dirty() const { return dirty_; }
 
   core::Result<std::optional<Record>> get(Kind kind, const std::string& id) override {
     Statement st(db_, "SELECT id, account_id, parent_id, state, sort_ms, doc FROM records WHERE kind=? AND id=?");
@@ -36,6 +43,7 @@ class SqliteTx final : public Tx {
   }
 
   core::Status put(Kind kind, const Record& r) override {
+    dirty_ = true;
     Statement st(db_, "INSERT OR REPLACE INTO records(kind,id,account_id,parent_id,state,sort_ms,doc) "
                       "VALUES(?,?,?,?,?,?,?)");
     st.bind(1, kind_name(kind)).bind(2, r.id).bind(3, r.account_id).bind(4, r.parent_id).bind(5, r.state);
@@ -44,12 +52,24 @@ class SqliteTx final : public Tx {
   }
 
   core::Status remove(Kind kind, const std::string& id) override {
+    dirty_ = true;
     Statement st(db_, "DELETE FROM records WHERE kind=? AND id=?");
     st.bind(1, kind_name(kind)).bind(2, id);
     return st.run();
   }
 
   core::Result<std::vector<Record>> list(const Query& q) override {
+    if (uses_id_cache(q)) {
+      OPENDBS_ASSIGN(auto ids, ordered_ids(q));
+      std::vector<Record> out;
+      const size_t from = static_cast<size_t>(std::min<int64_t>(q.offset, static_cast<int64_t>(ids->size())));
+      const size_t to = q.limit < 0 ? ids->size() : std::min(ids->size(), from + static_cast<size_t>(q.limit));
+      for (size_t i = from; i < to; ++i) {
+        OPENDBS_ASSIGN(auto rec, get(q.kind, (*ids)[i]));
+        if (rec) out.push_back(std::move(*rec));
+      }
+      return out;
+    }
     std::string sql = "SELECT id, account_id, parent_id, state, sort_ms, doc FROM records" + where(q) +
                       (q.newest_first ? " ORDER BY sort_ms DESC, id DESC" : " ORDER BY sort_ms, id") +
                       " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
@@ -66,6 +86,10 @@ class SqliteTx final : public Tx {
   }
 
   core::Result<int64_t> count(const Query& q) override {
+    if (uses_id_cache(q)) {
+      OPENDBS_ASSIGN(auto ids, ordered_ids(q));
+      return static_cast<int64_t>(ids->size());
+    }
     Statement st(db_, "SELECT count(*) FROM records" + where(q));
     bind_where(st, q);
     OPENDBS_ASSIGN(bool row, st.step());
@@ -74,6 +98,31 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  // Plan listings outside a writing transaction (which could see its own uncommitted rows).
+  bool uses_id_cache(const Query& q) const { return q.kind == Kind::plan && !dirty_; }
+
+  core::Result<const std::vector<std::string>*> ordered_ids(const Query& q) {
+    const std::string order = q.newest_first ? " ORDER BY sort_ms DESC, id DESC" : " ORDER BY sort_ms, id";
+    std::string key = where(q) + order;
+    for (const auto& id : q.ids) key += "\x1f" + id;
+    for (const auto& s : q.states) key += "\x1e" + s;
+    for (const auto& [f, v] : q.doc_equals) key += "\x1d" + f + "=" + v;
+    key += "\x1c" + (q.account_id ? *q.account_id : "-") + "\x1c" + (q.parent_id ? *q.parent_id : "-");
+    key += "\x1c" + std::to_string(q.sort_from_ms.value_or(-1)) + "\x1c" + std::to_string(q.sort_to_ms.value_or(-1));
+    store_.note_generation();
+    if (const auto* hit = store_.cached_ids(key)) return hit;
+    Statement st(db_, "SELECT id FROM records" + where(q) + order);
+    bind_where(st, q);
+    std::vector<std::string> ids;
+    for (;;) {
+      OPENDBS_ASSIGN(bool row, st.step());
+      if (!row) break;
+      ids.push_back(st.column_text(0));
+    }
+    store_.cache_ids(key, std::move(ids));
+    return store_.cached_ids(key);
+  }
+
   static std::string placeholders(size_t n) {
     std::string s;
     for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
@@ -122,8 +171,12 @@ class SqliteTx final : public Tx {
     return r;
   }
 
-  sqlite3* db_;
+  SqliteStore& store_;
+  StatementCache& db_;
+  bool dirty_ = false;
 };
+
+namespace {
 
 core::Status exec(sqlite3* db, const std::string& sql) {
   char* msg = nullptr;
@@ -150,7 +203,8 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   // A second process (opendbs admin) may write while the node runs: wait for its lock, don't fail.
   sqlite3_busy_timeout(db, 10000);
-  OPENDBS_TRY(exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  OPENDBS_TRY(exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                      "PRAGMA temp_store=MEMORY;"));
   OPENDBS_TRY(store->migrate());
   return store;
 }
@@ -160,7 +214,7 @@ core::Status SqliteStore::migrate() {
   OPENDBS_TRY(exec(db_, "BEGIN IMMEDIATE"));
   auto status = [&]() -> core::Status {
     OPENDBS_TRY(exec(db_, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
-    Statement read(db_, "SELECT version FROM schema_version");
+    Statement read(statements_, "SELECT version FROM schema_version");
     OPENDBS_ASSIGN(bool row, read.step());
     int64_t version = row ? read.column_int64(0) : 0;
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
@@ -175,6 +229,33 @@ core::Status SqliteStore::migrate() {
   return status;
 }
 
+const std::vector<std::string>* SqliteStore::cached_ids(const std::string& key) {
+  auto it = id_cache_.find(key);
+  return it == id_cache_.end() ? nullptr : &it->second;
+}
+
+void SqliteStore::cache_ids(const std::string& key, std::vector<std::string> ids) {
+  if (id_cache_.size() >= 64) id_cache_.clear();  // bounded: filters vary, the common ones come back
+  id_cache_[key] = std::move(ids);
+}
+
+// Drops the cached listings when this store wrote or another connection (opendbs admin) committed.
+void SqliteStore::note_generation() {
+  Statement st(statements_, "PRAGMA data_version");
+  const int64_t version = st.step().ok() ? st.column_int64(0) : -2;
+  if (version != data_version_ || local_writes_ != cached_writes_) {
+    id_cache_.clear();
+    data_version_ = version;
+    cached_writes_ = local_writes_;
+  }
+}
+
+uint64_t SqliteStore::change_counter() {
+  std::lock_guard lock(mu_);
+  note_generation();
+  return (static_cast<uint64_t>(data_version_) << 40) ^ local_writes_;
+}
+
 core::Status SqliteStore::transact(const std::function<core::Status(Tx&)>& fn) {
   return run_in_transaction("BEGIN IMMEDIATE", fn);
 }
@@ -185,15 +266,17 @@ core::Status SqliteStore::read(const std::function<core::Status(Tx&)>& fn) {
 
 core::Status SqliteStore::run_in_transaction(const char* begin, const std::function<core::Status(Tx&)>& fn) {
   std::lock_guard lock(mu_);
-  OPENDBS_TRY(exec(db_, begin));
-  SqliteTx tx(db_);
+  OPENDBS_TRY(Statement(statements_, begin).run());
+  SqliteTx tx(*this);
   core::Status status = fn(tx);
   if (!status.ok()) {
-    (void)exec(db_, "ROLLBACK");
+    (void)Statement(statements_, "ROLLBACK").run();
+    if (tx.dirty()) ++local_writes_;
     return status;
   }
-  auto commit = exec(db_, "COMMIT");
-  if (!commit.ok()) (void)exec(db_, "ROLLBACK");
+  auto commit = Statement(statements_, "COMMIT").run();
+  if (!commit.ok()) (void)Statement(statements_, "ROLLBACK").run();
+  if (tx.dirty()) ++local_writes_;
   return commit;
 }
 
@@ -201,7 +284,7 @@ core::Result<std::optional<Record>> SqliteStore::claim_next_task(const std::stri
                                                                  int64_t lease_ms) {
   std::optional<Record> claimed;
   OPENDBS_TRY(transact([&](Tx& tx) -> core::Status {
-    Statement st(db_, "SELECT id FROM records WHERE kind='task' AND (state='queued' OR (state='running' AND "
+    Statement st(statements_, "SELECT id FROM records WHERE kind='task' AND (state='queued' OR (state='running' AND "
                       "json_extract(doc,'$._LeaseExpiresMs') < ?)) ORDER BY sort_ms LIMIT 1");
     st.bind(1, now_ms);
     OPENDBS_ASSIGN(bool row, st.step());

@@ -5,7 +5,11 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <mutex>
+#include <vector>
+
+#include "catalog/sqlite/statement.h"
 
 #include "catalog/store.h"
 
@@ -18,16 +22,30 @@ class SqliteStore final : public Store {
 
   core::Status transact(const std::function<core::Status(Tx&)>& fn) override;
   core::Status read(const std::function<core::Status(Tx&)>& fn) override;
+  uint64_t change_counter() override;
   core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
                                                       int64_t lease_ms) override;
 
  private:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  explicit SqliteStore(sqlite3* db) : db_(db), statements_(db) {}
   core::Status migrate();
+  friend class SqliteTx;
+
+  // Ordered ids of plan listings, reused until the catalog changes: deep pages of DescribeBackupPlanList
+  // over thousands of plans are then a slice and a few primary-key reads instead of a sort and a scan.
+  // Valid while no transaction of this store wrote and no other connection committed (data_version).
+  const std::vector<std::string>* cached_ids(const std::string& key);
+  void cache_ids(const std::string& key, std::vector<std::string> ids);
+  void note_generation();
   core::Status run_in_transaction(const char* begin, const std::function<core::Status(Tx&)>& fn);
 
   sqlite3* db_;
   std::mutex mu_;
+  StatementCache statements_;
+  uint64_t local_writes_ = 0;
+  int64_t data_version_ = -1;
+  uint64_t cached_writes_ = 0;
+  std::map<std::string, std::vector<std::string>> id_cache_;
 };
 
 }  // namespace opendbs::catalog
