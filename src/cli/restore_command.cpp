@@ -201,7 +201,7 @@ void add_create(CLI::App* restore, int& exit_code) {
   c->add_option("--password", a->password, "Password (or --password-file, or OPENDBS_DESTINATION_PASSWORD)");
   c->add_option("--password-file", a->password_file, "Read the destination password from this file");
   c->add_option("--database", a->database, "Destination database");
-  c->add_option("--rename", a->renames, "Restore database DB as NEW (DB=NEW; repeatable)");
+  c->add_option("--rename", a->renames, "Restore database DB as NEW (DB=NEW; repeatable)")->allow_extra_args(false);
   c->add_flag("--start", a->start, "Start the task right away");
   c->add_flag("--wait", a->wait, "With --start: follow the restore until it ends (progress on stderr)");
   c->add_option("--wait-timeout", a->wait_timeout_s, "Stop waiting after this many seconds (exit 11)");
