@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 #include <iostream>
-#include <thread>
 
 #include "cli/backup_command.h"
 #include "cli/output_format.h"
@@ -26,35 +25,33 @@ struct PlanArgs {
   double wait_timeout_s = 0;
 };
 
-// Waits for the plan's precheck: plan status check_pass (or running) passed; "init" with a
-// "precheck failed" message failed.
-core::Result<bool> precheck_passed(const NodeClient& client, const std::string& plan_id, std::string& why) {
-  const int64_t deadline = core::SystemClock::instance().now_ms() + 120000;
-  for (;;) {
+// Follows the plan's precheck like a task: plan status check_pass (or running) means it passed,
+// "init" with a "precheck failed" message that it failed (exit 12).
+int wait_for_precheck(const NodeClient& client, const std::string& command, const std::string& plan_id) {
+  WaitOptions o;
+  o.command = command;
+  o.label = "precheck of plan " + plan_id;
+  o.resume_hint = "See it with: opendbs plan show " + plan_id;
+  o.timeout_ms = 120000;
+  o.poll_ms = 300;
+  const int code = wait_for_task(o, [&]() -> core::Result<TaskPoll> {
     OPENDBS_ASSIGN(auto plan, fetch_plan(client, plan_id));
     const std::string status = text(plan, "BackupPlanStatus"), message = text(plan, "ErrMessage");
-    if (status == "check_pass" || status == "running") return true;
-    if (message.rfind("precheck failed", 0) == 0) {
-      why = message;
-      return false;
-    }
-    if (core::SystemClock::instance().now_ms() > deadline)
-      return core::make_error("ServiceUnavailable", "the precheck of plan " + plan_id + " did not finish within 2 minutes");
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
+    TaskPoll poll;
+    poll.sample.state = "running";
+    poll.succeeded = status == "check_pass" || status == "running";
+    poll.ended = poll.succeeded || message.rfind("precheck failed", 0) == 0;
+    poll.summary = poll.succeeded ? o.label + " passed" : "plan " + plan_id + " not started: " + message;
+    return poll;
+  });
+  return code == exit_code::task_failed ? exit_code::precheck_failed : code;
 }
 
 // StartBackupPlan, optionally after the precheck and followed by --wait; prints what happened.
 int start_plan(const NodeClient& client, const PlanArgs& a, const std::string& command, const std::string& plan_id,
                bool after_precheck) {
   if (after_precheck) {
-    std::string why;
-    auto passed = precheck_passed(client, plan_id, why);
-    if (!passed.ok()) return report_error(command, passed.error());
-    if (!*passed) {
-      std::cerr << "opendbs " << command << ": plan " << plan_id << " not started: " << why << "\n";
-      return exit_code::precheck_failed;
-    }
+    if (const int code = wait_for_precheck(client, command, plan_id); code != exit_code::ok) return code;
   }
   auto started = client.call("StartBackupPlan", {{"BackupPlanId", plan_id}});
   if (!started.ok()) return report_error(command, started.error());
@@ -157,9 +154,11 @@ int run_release(const PlanArgs& a) {
 }
 
 void add_start_flags(CLI::App* c, PlanArgs& a, const char* start_help) {
-  if (start_help) c->add_flag("--start", a.start, start_help);
-  c->add_flag("--wait", a.wait, "Follow the full backup until it ends (progress on stderr)");
-  c->add_option("--wait-timeout", a.wait_timeout_s, "Stop waiting after this many seconds (exit 11)");
+  auto* start = start_help ? c->add_flag("--start", a.start, start_help) : nullptr;
+  auto* wait = c->add_flag("--wait", a.wait, "Follow the full backup until it ends (progress on stderr)");
+  auto* timeout = c->add_option("--wait-timeout", a.wait_timeout_s, "Stop waiting after this many seconds (exit 11)");
+  timeout->needs(wait);
+  if (start) wait->needs(start);
 }
 
 CLI::App* command(CLI::App* plan, const char* name, const char* help, std::shared_ptr<PlanArgs> a, int& exit_code,

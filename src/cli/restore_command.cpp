@@ -202,9 +202,9 @@ void add_create(CLI::App* restore, int& exit_code) {
   c->add_option("--password-file", a->password_file, "Read the destination password from this file");
   c->add_option("--database", a->database, "Destination database");
   c->add_option("--rename", a->renames, "Restore database DB as NEW (DB=NEW; repeatable)")->allow_extra_args(false);
-  c->add_flag("--start", a->start, "Start the task right away");
-  c->add_flag("--wait", a->wait, "With --start: follow the restore until it ends (progress on stderr)");
-  c->add_option("--wait-timeout", a->wait_timeout_s, "Stop waiting after this many seconds (exit 11)");
+  auto* start = c->add_flag("--start", a->start, "Start the task right away");
+  auto* wait = c->add_flag("--wait", a->wait, "With --start: follow the restore until it ends (progress on stderr)")->needs(start);
+  c->add_option("--wait-timeout", a->wait_timeout_s, "Stop waiting after this many seconds (exit 11)")->needs(wait);
   add_client_options(c, a->client);
   c->callback([a, &exit_code] { exit_code = run_create(*a); });
 }
@@ -219,8 +219,8 @@ void add_restore_commands(CLI::App& app, int& exit_code) {
   auto start = std::make_shared<TaskArgs>();
   auto* s = restore->add_subcommand("start", "Start a created restore task");
   s->add_option("TASK", start->id, "The restore task id")->required();
-  s->add_flag("--wait", start->wait, "Follow the restore until it ends (progress on stderr)");
-  s->add_option("--wait-timeout", start->wait_timeout_s, "Stop waiting after this many seconds (exit 11)");
+  auto* wait = s->add_flag("--wait", start->wait, "Follow the restore until it ends (progress on stderr)");
+  s->add_option("--wait-timeout", start->wait_timeout_s, "Stop waiting after this many seconds (exit 11)")->needs(wait);
   add_client_options(s, start->client);
   s->callback([start, &exit_code] { exit_code = run_start(*start); });
 

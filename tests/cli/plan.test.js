@@ -109,6 +109,18 @@ test('plan start --wait follows the full backup; backup list shows the finished 
   assert.match(human, new RegExp(`^${id}\\s+started\\s+running\\s+MySQL/physical\\s+\\S+ \\((just now|\\d+s ago)\\)\\s+\\S+ → \\S+`, 'm'));
 });
 
+test('plan create --start --wait: precheck, start and the full backup in one command', async () => {
+  const r = await run(planFlags('one-shot', { size: 1 << 20, extra: ['--start', '--wait'] }), { env });
+  assert.equal(r.code, 0, r.stderr);
+  const [, id, set] = r.stdout.match(/^Plan (dbs\w+) is running; full backup (\w+) started$/m);
+  assert.match(r.stdout, new RegExp(`^Created plan ${id} \\(one-shot\\)`));
+  assert.match(r.stderr, new RegExp(`^precheck of plan ${id} passed$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^backup ${set} finished: 1\\.0 MiB`, 'm'));
+  const wrong = await run(planFlags('no-start', { extra: ['--wait'] }), { env });
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--wait requires --start/);
+});
+
 test('plan show and backup list --log describe the log chain of a plan with log backup', async () => {
   const { BackupPlanId: id } = await ok(planFlags('with-log', { logMs: 200, extra: ['--log'] }), { env, json: true });
   await ok(['plan', 'start', id, '--wait'], { env });
