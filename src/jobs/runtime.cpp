@@ -235,7 +235,15 @@ core::Status TaskRuntime::keep_leases() {
         OPENDBS_ASSIGN(auto set, tx.get(Kind::backup_set, t->id));
         if (set && set->state == "running") {
           set->doc["Progress"] = t->percent();
+          set->doc["BackupDataSize"] = static_cast<int64_t>(t->bytes());
           OPENDBS_TRY(tx.put(Kind::backup_set, *set));
+        }
+      }
+      if (rec->doc.at("TaskKind").as_string() == task_kind::restore) {
+        OPENDBS_ASSIGN(auto restore, tx.get(Kind::restore_task, t->id));
+        if (restore && restore->state == "running") {
+          restore->doc["FullDataRestoreProgress"] = t->percent();
+          OPENDBS_TRY(tx.put(Kind::restore_task, *restore));
         }
       }
     }
