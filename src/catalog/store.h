@@ -67,9 +67,10 @@ class Store {
   // behind writers longer than necessary. A put() inside fails.
   virtual core::Status read(const std::function<core::Status(Tx&)>& fn) = 0;
 
-  // A number that changes whenever anything was committed, by this store or another process: lets
-  // callers keep derived data (e.g. an opened AccessKey) until the catalog changes.
-  virtual uint64_t change_counter() = 0;
+  // A number that changes whenever records of `kind` were committed by this store, or anything was
+  // committed by another process: lets callers keep derived data (an opened AccessKey, a page of plans)
+  // until what it was derived from may have changed.
+  virtual uint64_t change_counter(Kind kind) = 0;
 
   // Atomically takes the oldest task that is `queued`, or `running` with a lease that expired before
   // now_ms (its owner died), marks it running with lease (owner, now_ms + lease_ms) and returns it.

@@ -181,7 +181,9 @@ core::Status Directory::detach_policy(const std::string& account_id, const std::
 }
 
 core::Result<Principal> Directory::lookup(const std::string& access_key_id) {
-  const uint64_t counter = store_.change_counter();
+  const uint64_t counter = store_.change_counter(catalog::Kind::access_key) ^
+                           (store_.change_counter(catalog::Kind::user) << 20) ^
+                           (store_.change_counter(catalog::Kind::account) << 40);
   {
     std::lock_guard lock(cache_mu_);
     if (counter != cache_counter_) {

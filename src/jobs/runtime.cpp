@@ -43,7 +43,25 @@ void TaskRuntime::stop() {
   cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  std::vector<LongRunning> long_running;
+  {
+    std::lock_guard lock(mu_);
+    long_running.swap(long_running_);
+  }
+  for (auto& t : long_running) t.thread.join();
   (void)beat_heartbeat();  // records the node as stopped
+}
+
+// Joins the threads of log backups that have ended (their stacks are freed only when joined).
+void TaskRuntime::reap_long_running() {
+  for (auto it = long_running_.begin(); it != long_running_.end();) {
+    if (it->done->load()) {
+      it->thread.join();
+      it = long_running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void TaskRuntime::wake() {
@@ -70,6 +88,19 @@ void TaskRuntime::worker_loop(int) {
     }
     auto claimed = store_.claim_next_task(options_.node_id, clock_.now_ms(), options_.lease_ms);
     if (claimed.ok() && claimed->has_value()) {
+      // A log backup runs until it is stopped: it gets a thread of its own so that it never holds one
+      // of the workers that full backups, restores and prechecks need.
+      if ((*claimed)->doc.at("TaskKind").as_string() == task_kind::log_backup) {
+        std::lock_guard lock(mu_);
+        reap_long_running();
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        long_running_.push_back({std::thread([this, done, task = std::move(**claimed)]() mutable {
+                                   run_task(std::move(task));
+                                   done->store(true);
+                                 }),
+                                 done});
+        continue;
+      }
       run_task(std::move(**claimed));
       continue;
     }

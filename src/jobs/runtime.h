@@ -8,6 +8,7 @@
 // handed back to the queue at once.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <set>
@@ -95,6 +96,12 @@ class TaskRuntime final : public Runtime {
   bool work_hint_ = false;
   std::map<std::string, std::shared_ptr<LocalTask>> running_;
   std::vector<std::thread> threads_;
+  struct LongRunning {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<LongRunning> long_running_;  // log backups, one thread each; guarded by mu_
+  void reap_long_running();
   Notifier* notifier_ = nullptr;
   std::function<void(const std::string&, const std::string&, double, uint64_t)> task_observer_;
   std::set<std::string> lagging_, stale_;  // alerted once per episode; guarded by mu_

@@ -42,7 +42,7 @@ test('on a pipe it prints plain progress lines, no \\r and no escape sequences',
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\x1b'), JSON.stringify(r.stderr));
   const lines = r.stderr.trim().split('\n');
-  const progress = lines.filter((l) => /^backup \w+ {2}\d+%( {2}ETA \d+s)? {2}elapsed \d+s$/.test(l));
+  const progress = lines.filter((l) => /^backup \w+ {2}\d+%( {2}[\d.]+ [KMGT]?i?B)?( {2}[\d.]+ [KMGT]?i?B\/s)?( {2}ETA \d+s)? {2}elapsed \d+s$/.test(l));
   assert.ok(progress.length >= 2, `periodic lines: ${JSON.stringify(lines)}`);
   assert.ok(progress.length <= 8, `not one line per poll: ${progress.length}`);
   assert.match(lines[lines.length - 1], /^backup \w+ finished: 8\.0 MiB/);

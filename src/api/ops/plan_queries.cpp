@@ -1,5 +1,8 @@
 // Read-only plan operations: the plan list, storage figures, precheck progress and job errors.
 #include <boost/json.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "api/ops/common.h"
@@ -15,6 +18,8 @@ using boost::json::object;
 using catalog::Kind;
 
 const std::vector<std::string> kVisibleStatuses = {"wait", "init", "running", "stop", "pause", "locked", "check_pass"};
+
+core::Result<object> list_plans(Context& ctx);
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -49,7 +54,55 @@ core::Status fill_restore_window(catalog::Tx& tx, object& item, const std::strin
   return {};
 }
 
+// Answers of DescribeBackupPlanList by (account, parameters), reused while no plan was written: a
+// console or a dashboard asks the same pages again and again, and a page costs 30 document reads.
+// Answers with the restorable window (which depends on sets and logs) are not kept.
+class PlanPageCache {
+ public:
+  std::optional<object> find(const std::string& key, uint64_t counter) {
+    std::lock_guard lock(mu_);
+    if (counter != counter_) {
+      pages_.clear();
+      counter_ = counter;
+    }
+    auto it = pages_.find(key);
+    if (it == pages_.end()) return std::nullopt;
+    return it->second;
+  }
+  void keep(const std::string& key, uint64_t counter, const object& answer) {
+    std::lock_guard lock(mu_);
+    if (counter != counter_) return;
+    if (pages_.size() >= 1024) pages_.clear();
+    pages_[key] = answer;
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t counter_ = 0;
+  std::map<std::string, object> pages_;
+};
+
+std::string page_key(const Context& ctx) {
+  // The store's address keeps nodes in one process (tests) apart.
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&ctx.services.store)) + "\x1f" + ctx.caller.account_id;
+  for (const auto& [name, value] : ctx.params())
+    if (name != "ClientToken" && name != "OwnerId") key.append("\x1f").append(name).append("=").append(value);
+  return key;
+}
+
 core::Result<object> describe_backup_plan_list(Context& ctx) {
+  static PlanPageCache cache;
+  const bool cacheable = !ctx.opt_bool("ShowRecoverTimeRange").value_or(false);
+  const uint64_t counter = ctx.services.store.change_counter(Kind::plan);
+  const std::string key = cacheable ? page_key(ctx) : std::string();
+  if (cacheable)
+    if (auto hit = cache.find(key, counter)) return std::move(*hit);
+  OPENDBS_ASSIGN(auto answer, list_plans(ctx));
+  if (cacheable) cache.keep(key, counter, answer);
+  return answer;
+}
+
+core::Result<object> list_plans(Context& ctx) {
   const Page page = page_of(ctx);
   catalog::Query q{Kind::plan};
   q.account_id = ctx.caller.account_id;

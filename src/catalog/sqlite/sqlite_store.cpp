@@ -32,6 +32,7 @@ class SqliteTx final : public Tx {
  public:
   explicit SqliteTx(SqliteStore& store) : store_(store), db_(store.statements_) {}
   bool dirty() const { return dirty_; }
+  const std::vector<bool>& written_kinds() const { return written_; }
 
   core::Result<std::optional<Record>> get(Kind kind, const std::string& id) override {
     Statement st(db_, "SELECT id, account_id, parent_id, state, sort_ms, doc FROM records WHERE kind=? AND id=?");
@@ -43,7 +44,7 @@ class SqliteTx final : public Tx {
   }
 
   core::Status put(Kind kind, const Record& r) override {
-    dirty_ = true;
+    mark(kind);
     Statement st(db_, "INSERT OR REPLACE INTO records(kind,id,account_id,parent_id,state,sort_ms,doc) "
                       "VALUES(?,?,?,?,?,?,?)");
     st.bind(1, kind_name(kind)).bind(2, r.id).bind(3, r.account_id).bind(4, r.parent_id).bind(5, r.state);
@@ -52,7 +53,7 @@ class SqliteTx final : public Tx {
   }
 
   core::Status remove(Kind kind, const std::string& id) override {
-    dirty_ = true;
+    mark(kind);
     Statement st(db_, "DELETE FROM records WHERE kind=? AND id=?");
     st.bind(1, kind_name(kind)).bind(2, id);
     return st.run();
@@ -171,9 +172,15 @@ class SqliteTx final : public Tx {
     return r;
   }
 
+  void mark(Kind kind) {
+    dirty_ = true;
+    written_.at(static_cast<size_t>(kind)) = true;
+  }
+
   SqliteStore& store_;
   StatementCache& db_;
   bool dirty_ = false;
+  std::vector<bool> written_ = std::vector<bool>(16, false);
 };
 
 namespace {
@@ -243,17 +250,23 @@ void SqliteStore::cache_ids(const std::string& key, std::vector<std::string> ids
 void SqliteStore::note_generation() {
   Statement st(statements_, "PRAGMA data_version");
   const int64_t version = st.step().ok() ? st.column_int64(0) : -2;
-  if (version != data_version_ || local_writes_ != cached_writes_) {
+  const uint64_t plan_writes = local_writes_[static_cast<size_t>(Kind::plan)];
+  if (version != data_version_ || plan_writes != cached_writes_) {
     id_cache_.clear();
     data_version_ = version;
-    cached_writes_ = local_writes_;
+    cached_writes_ = plan_writes;
   }
 }
 
-uint64_t SqliteStore::change_counter() {
+uint64_t SqliteStore::change_counter(Kind kind) {
   std::lock_guard lock(mu_);
   note_generation();
-  return (static_cast<uint64_t>(data_version_) << 40) ^ local_writes_;
+  return (static_cast<uint64_t>(data_version_) << 40) ^ local_writes_[static_cast<size_t>(kind)];
+}
+
+void SqliteStore::count_writes(const std::vector<bool>& kinds) {
+  for (size_t k = 0; k < kinds.size() && k < kKinds; ++k)
+    if (kinds[k]) ++local_writes_[k];
 }
 
 core::Status SqliteStore::transact(const std::function<core::Status(Tx&)>& fn) {
@@ -271,12 +284,12 @@ core::Status SqliteStore::run_in_transaction(const char* begin, const std::funct
   core::Status status = fn(tx);
   if (!status.ok()) {
     (void)Statement(statements_, "ROLLBACK").run();
-    if (tx.dirty()) ++local_writes_;
+    count_writes(tx.written_kinds());
     return status;
   }
   auto commit = Statement(statements_, "COMMIT").run();
   if (!commit.ok()) (void)Statement(statements_, "ROLLBACK").run();
-  if (tx.dirty()) ++local_writes_;
+  count_writes(tx.written_kinds());
   return commit;
 }
 

@@ -22,7 +22,7 @@ class SqliteStore final : public Store {
 
   core::Status transact(const std::function<core::Status(Tx&)>& fn) override;
   core::Status read(const std::function<core::Status(Tx&)>& fn) override;
-  uint64_t change_counter() override;
+  uint64_t change_counter(Kind kind) override;
   core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
                                                       int64_t lease_ms) override;
 
@@ -37,14 +37,16 @@ class SqliteStore final : public Store {
   const std::vector<std::string>* cached_ids(const std::string& key);
   void cache_ids(const std::string& key, std::vector<std::string> ids);
   void note_generation();
+  void count_writes(const std::vector<bool>& kinds);
   core::Status run_in_transaction(const char* begin, const std::function<core::Status(Tx&)>& fn);
 
   sqlite3* db_;
   std::mutex mu_;
   StatementCache statements_;
-  uint64_t local_writes_ = 0;
+  static constexpr size_t kKinds = 16;
+  uint64_t local_writes_[kKinds] = {};  // committed writing transactions, by record kind
   int64_t data_version_ = -1;
-  uint64_t cached_writes_ = 0;
+  uint64_t cached_writes_ = 0;  // plan writes the id cache was built after
   std::map<std::string, std::vector<std::string>> id_cache_;
 };
 
