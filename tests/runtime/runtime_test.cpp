@@ -10,6 +10,8 @@
 #include "catalog/store.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "http/server.h"
+#include "jobs/notifier.h"
 #include "jobs/runtime.h"
 #include "jobs/tasks.h"
 #include "repo/backend/local_backend.h"
@@ -153,4 +155,39 @@ TEST_F(RuntimeTest, TakesOverADeadNodesTaskOnlyAfterItsLeaseExpires) {
     EXPECT_EQ((*t)->doc.at("Attempts").as_int64(), 2);
     return {};
   }).ok());
+}
+
+TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  http::Server receiver(http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
+    std::lock_guard lock(mu);
+    bodies.push_back(r.body);
+    return http::Response{};
+  });
+  ASSERT_TRUE(receiver.start().ok());
+  jobs::WebhookOptions hook;
+  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/";
+  jobs::Notifier notifier(hook);
+  make_runtime("n1");
+  runtime_->set_notifier(&notifier);
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());  // started Saturday, no backup yet
+  ASSERT_TRUE(runtime_->schedule_once().ok());              // Saturday: nothing due, not stale
+  clock_.set_ms(*core::parse_iso8601("2024-01-23T12:00:00Z"));  // Tuesday: Monday's run never finished
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  ASSERT_TRUE(runtime_->schedule_once().ok());  // still stale: no second alert
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (!bodies.empty()) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard lock(mu);
+  ASSERT_EQ(bodies.size(), 1u);
+  auto event = boost::json::parse(bodies[0]).as_object();
+  EXPECT_EQ(event.at("Event").as_string(), "plan.stale");
+  EXPECT_EQ(event.at("BackupPlanId").as_string(), plan.id);
+  receiver.shutdown(0);
 }
