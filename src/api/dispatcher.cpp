@@ -54,8 +54,17 @@ ApiResponse Dispatcher::handle(const ApiRequest& request) {
   response.request_id = outcome.request_id;
   if (result.ok()) {
     boost::json::object body{{"RequestId", outcome.request_id}, {"HttpStatusCode", 200}, {"Success", true}};
-    for (auto& kv : *result) body[kv.key()] = std::move(kv.value());
-    response.body = boost::json::serialize(body);
+    const auto raw = result->find(kRawMembers);
+    if (raw != result->end() && raw->value().is_string() && result->size() == 1) {
+      // Members already serialised by the operation (a cached page): spliced in, not parsed again.
+      response.body = boost::json::serialize(body);
+      response.body.pop_back();
+      if (!raw->value().as_string().empty()) response.body.append(",").append(raw->value().as_string());
+      response.body.append("}");
+    } else {
+      for (auto& kv : *result) body[kv.key()] = std::move(kv.value());
+      response.body = boost::json::serialize(body);
+    }
   } else {
     response.status = result.error().http_status;
     response.body = error_body(outcome.request_id, result.error());

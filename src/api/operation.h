@@ -71,6 +71,10 @@ class Context {
 
 using Handler = std::function<core::Result<boost::json::object>(Context&)>;
 
+// A handler may answer {kRawMembers: "\"A\":1,\"B\":[...]"} — its members serialised already, without the
+// braces — and the dispatcher splices them into the envelope (used for cached pages).
+inline constexpr std::string_view kRawMembers = "_RawJsonMembers";
+
 struct OperationSpec {
   std::string name;
   Support support = Support::implemented;

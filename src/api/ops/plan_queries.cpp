@@ -67,19 +67,22 @@ class PlanPageCache {
     }
     auto it = pages_.find(key);
     if (it == pages_.end()) return std::nullopt;
-    return it->second;
+    return object{{kRawMembers, it->second}};
   }
+  // Keeps the answer's members serialised, without the surrounding braces.
   void keep(const std::string& key, uint64_t counter, const object& answer) {
+    std::string members = boost::json::serialize(answer);
+    members = members.substr(1, members.size() - 2);
     std::lock_guard lock(mu_);
     if (counter != counter_) return;
     if (pages_.size() >= 1024) pages_.clear();
-    pages_[key] = answer;
+    pages_[key] = std::move(members);
   }
 
  private:
   std::mutex mu_;
   uint64_t counter_ = 0;
-  std::map<std::string, object> pages_;
+  std::map<std::string, std::string> pages_;
 };
 
 std::string page_key(const Context& ctx) {
