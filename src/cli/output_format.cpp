@@ -1,5 +1,7 @@
 #include "cli/output_format.h"
 
+#include "cli/text_table.h"
+
 #include <boost/json.hpp>
 #include <sstream>
 
@@ -44,24 +46,8 @@ std::string cell(const boost::json::value& v) {
   return boost::json::serialize(v);
 }
 
-std::string render(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) {
-    width[c] = header[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], std::min<size_t>(r[c].size(), 40));
-  }
-  std::ostringstream out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    for (size_t c = 0; c < cells.size(); ++c) {
-      std::string text = cells[c].size() > 40 ? cells[c].substr(0, 39) + "~" : cells[c];
-      out << text << std::string(width[c] - text.size() + (c + 1 < cells.size() ? 2 : 0), ' ');
-    }
-    out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
-  return out.str();
-}
+// Long values (JSON documents, policies) would make every row as wide as the widest; cut them.
+std::string cut(std::string text) { return text.size() > 40 ? text.substr(0, 39) + "~" : text; }
 
 }  // namespace
 
@@ -81,19 +67,19 @@ std::string as_table(const boost::json::object& answer) {
       std::vector<std::string> header;
       for (const auto& f : items[0].as_object())
         if (!f.value().is_object() && !f.value().is_array()) header.emplace_back(f.key());
-      std::vector<std::vector<std::string>> rows;
+      TextTable table(header);
       for (const auto& item : items) {
         std::vector<std::string> row;
-        for (const auto& h : header) row.push_back(item.as_object().contains(h) ? cell(item.at(h)) : "");
-        rows.push_back(std::move(row));
+        for (const auto& h : header) row.push_back(item.as_object().contains(h) ? cut(cell(item.at(h))) : "");
+        table.add(std::move(row));
       }
-      return render(header, rows);
+      return table.render();
     }
   }
-  std::vector<std::vector<std::string>> rows;
+  TextTable table({"FIELD", "VALUE"});
   for (const auto& kv : answer)
-    if (!kv.value().is_object() && !kv.value().is_array()) rows.push_back({std::string(kv.key()), cell(kv.value())});
-  return render({"FIELD", "VALUE"}, rows);
+    if (!kv.value().is_object() && !kv.value().is_array()) table.add({std::string(kv.key()), cut(cell(kv.value()))});
+  return table.render();
 }
 
 }  // namespace opendbs::cli
