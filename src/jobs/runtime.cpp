@@ -147,6 +147,11 @@ void TaskRuntime::run_task(Record task) {
     rec->doc["Progress"] = result.outcome == Outcome::succeeded ? 100 : local->percent();
     rec->doc["ErrCode"] = result.err_code;
     rec->doc["ErrMessage"] = result.err_message;
+    // Whatever the runner did or did not record (an exception cuts it short), a task that ended without
+    // success leaves no set or restore looking as if it were still running.
+    if (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)
+      OPENDBS_TRY(close_task_record(tx, *rec, result.outcome == Outcome::failed ? "failed" : "stop",
+                                    result.err_message, clock_.now_ms()));
     rec->doc.erase("_LeaseOwner");
     rec->doc.erase("_LeaseExpiresMs");
     if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();

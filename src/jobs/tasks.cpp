@@ -34,26 +34,20 @@ core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, con
   return out;
 }
 
-namespace {
-
-// A task cancelled before it ran leaves the record it would have written: the full backup set or the
-// restore task (both share the task's id) ends as `stop`, naming the request.
-core::Status close_record_of_cancelled_task(catalog::Tx& tx, const catalog::Record& task,
-                                            const std::string& by_request_id, int64_t now_ms) {
+core::Status close_task_record(catalog::Tx& tx, const catalog::Record& task, const std::string& status,
+                               const std::string& message, int64_t now_ms) {
   const auto kind = std::string_view(task.doc.at("TaskKind").as_string());
   const bool is_backup = kind == task_kind::full_backup;
   if (!is_backup && kind != task_kind::restore) return {};
   const auto record_kind = is_backup ? catalog::Kind::backup_set : catalog::Kind::restore_task;
   OPENDBS_ASSIGN(auto record, tx.get(record_kind, task.id));
-  if (!record) return {};
-  record->state = "stop";
-  record->doc[is_backup ? "BackupStatus" : "RestoreStatus"] = "stop";
-  record->doc["ErrMessage"] = "stopped by request " + by_request_id + " before it started";
+  if (!record || record->state == "finish" || record->state == "stop" || record->state == "failed") return {};
+  record->state = is_backup ? status : "stop";
+  record->doc[is_backup ? "BackupStatus" : "RestoreStatus"] = record->state;
+  record->doc["ErrMessage"] = message;
   record->doc[is_backup ? "FinishTime" : "RestoreTaskFinishTime"] = now_ms;
   return tx.put(record_kind, *record);
 }
-
-}  // namespace
 
 core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::string& plan_id,
                                                     const std::vector<std::string_view>& kinds,
@@ -66,7 +60,7 @@ core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::
     if (t.state == "queued") {
       t.state = "cancelled";
       t.doc["FinishTime"] = now_ms;
-      OPENDBS_TRY(close_record_of_cancelled_task(tx, t, by_request_id, now_ms));
+      OPENDBS_TRY(close_task_record(tx, t, "stop", "stopped by request " + by_request_id + " before it started", now_ms));
     } else {
       running.push_back(t.id);
     }

@@ -87,10 +87,14 @@ core::Result<std::vector<ObjectInfo>> LocalBackend::list(const std::string& pref
   if (!fs::exists(root_, ec)) return out;
   for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+    std::error_code file_ec;
+    if (!it->is_regular_file(file_ec)) continue;
     auto rel = fs::relative(it->path(), root_).string();
     if (rel.find(".tmp-") != std::string::npos) continue;  // an interrupted put, never an object
-    if (rel.compare(0, prefix.size(), prefix) == 0) out.push_back({rel, static_cast<uint64_t>(it->file_size())});
+    if (rel.compare(0, prefix.size(), prefix) != 0) continue;
+    const auto size = it->file_size(file_ec);
+    if (file_ec) continue;  // removed while we listed (a released lock): not an object any more
+    out.push_back({rel, static_cast<uint64_t>(size)});
   }
   if (ec) return core::errors::io("cannot list " + root_ + ": " + ec.message());
   return out;
