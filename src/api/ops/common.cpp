@@ -17,14 +17,8 @@ std::string trim(std::string s) {
 }
 
 const char* weekday_of(const std::string& token) {
-  for (const char* d : kWeekdays) {
-    std::string_view day(d);
-    if (day.size() != token.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < day.size(); ++i)
-      same = same && std::tolower(static_cast<unsigned char>(day[i])) == std::tolower(static_cast<unsigned char>(token[i]));
-    if (same) return d;
-  }
+  for (const char* d : kWeekdays)
+    if (lower(d) == lower(token)) return d;
   return nullptr;
 }
 
@@ -94,6 +88,19 @@ core::Result<boost::json::object> list_plan_records(const Context& ctx, catalog:
     return {};
   }));
   return page_answer(page, total, item_name, std::move(items));
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
 }
 
 int64_t to_ms(int64_t value) { return value < 100000000000LL ? value * 1000 : value; }

@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
+#include <vector>
 
 #include "api/operation.h"
 #include "catalog/store.h"
@@ -31,6 +32,11 @@ boost::json::object page_answer(const Page& page, int64_t total, const std::stri
 // are left out. Answers page_answer(...) with each record's public view.
 core::Result<boost::json::object> list_plan_records(const Context& ctx, catalog::Query query,
                                                     const std::string& item_name);
+
+// ASCII lower case: enumerations are matched case-insensitively and some are answered in lower case.
+std::string lower(std::string s);
+// The non-empty items of a comma-separated parameter ("a,b" → {a, b}).
+std::vector<std::string> split_list(const std::string& s);
 
 // Epoch ms from a request timestamp; values below 10^11 are taken as seconds (api-reference.md §1).
 int64_t to_ms(int64_t value);

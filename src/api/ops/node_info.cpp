@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 
 #include <boost/json.hpp>
-#include <sstream>
 
 #include "api/ops/common.h"
 #include "api/ops/families.h"
@@ -53,11 +52,8 @@ core::Result<object> describe_backup_gateway_list(Context& ctx) {
   catalog::Query q{Kind::node};
   q.offset = page.num * page.size;
   q.limit = page.size;
-  if (ctx.has("Identifier")) {
-    std::stringstream in(ctx.str("Identifier"));
-    for (std::string id; std::getline(in, id, ',');) q.doc_equals.push_back({"Identifier", id});
-    if (q.doc_equals.size() > 1) q.doc_equals.resize(1);  // one identifier filter; lists match the first
-  }
+  // The catalog filters on one value per field: of a list of identifiers, the first is used.
+  if (auto ids = split_list(ctx.str("Identifier")); !ids.empty()) q.doc_equals.push_back({"Identifier", ids.front()});
   int64_t total = 0;
   array items;
   OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {

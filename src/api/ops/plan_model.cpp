@@ -10,11 +10,6 @@
 namespace opendbs::api::ops {
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool is(const std::string& value, const char* wanted) { return lower(value) == lower(wanted); }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sstream>
 
 #include "api/ops/common.h"
 #include "api/ops/families.h"
@@ -20,15 +19,6 @@ using catalog::Kind;
 const std::vector<std::string> kVisibleStatuses = {"wait", "init", "running", "stop", "pause", "locked", "check_pass"};
 
 core::Result<object> list_plans(Context& ctx);
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 // Begin/end of what can be restored: from the first finished full set to the newest finished set, or
 // to the end of the log chain when the plan backs up its log.

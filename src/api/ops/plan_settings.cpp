@@ -108,9 +108,7 @@ core::Result<object> renew_plan(Context& ctx) {
 
 core::Result<object> upgrade_plan(Context& ctx) {
   auto r = modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
-    std::string cls = ctx.str("InstanceClass");
-    for (auto& c : cls) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    plan.doc["InstanceClass"] = cls;
+    plan.doc["InstanceClass"] = lower(ctx.str("InstanceClass"));
     return {};
   });
   if (r.ok()) {

@@ -1,7 +1,6 @@
 // Restore tasks: created against the restorable ranges (nothing runs for a time outside them), then
 // started; the plan's engine does the work in a restore task.
 #include <boost/json.hpp>
-#include <sstream>
 
 #include "api/ops/common.h"
 #include "api/ops/families.h"
@@ -62,9 +61,7 @@ void fill_restore_record(const Context& ctx, catalog::Record& r, const std::stri
   d["RestoreStatus"] = "init";
   d["RestoreTaskCreateTime"] = ctx.now_ms();
   d["RestoreTaskFinishTime"] = 0;
-  std::string type = ctx.str("DestinationEndpointInstanceType");
-  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  d["DestinationEndpointInstanceType"] = type;
+  d["DestinationEndpointInstanceType"] = lower(ctx.str("DestinationEndpointInstanceType"));
   d["DestinationEndpointInstanceID"] = ctx.str("DestinationEndpointInstanceID");
   d["DestinationEndpointRegion"] = ctx.str("DestinationEndpointRegion");
   d["DestinationEndpointIpPort"] =
@@ -146,10 +143,7 @@ core::Result<object> describe_restore_task_list(Context& ctx) {
   catalog::Query q{Kind::restore_task};
   q.account_id = ctx.caller.account_id;
   if (ctx.has("BackupPlanId")) q.parent_id = ctx.str("BackupPlanId");
-  if (ctx.has("RestoreTaskId")) {
-    std::stringstream in(ctx.str("RestoreTaskId"));
-    for (std::string id; std::getline(in, id, ',');) q.ids.push_back(id);
-  }
+  if (ctx.has("RestoreTaskId")) q.ids = split_list(ctx.str("RestoreTaskId"));
   if (auto from = ctx.opt_int("StartTimestamp")) q.sort_from_ms = to_ms(*from);
   if (auto to = ctx.opt_int("EndTimestamp")) q.sort_to_ms = to_ms(*to);
   return list_plan_records(ctx, q, "RestoreTaskDetail");
