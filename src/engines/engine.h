@@ -103,6 +103,14 @@ class Engine {
     (void)plan;
     return {};
   }
+  // How many bytes of log the source keeps for this plan's log backup that have not been streamed
+  // (PostgreSQL: pg_current_wal_lsn() - restart_lsn of the plan's slot). Polled for plans with log
+  // backup enabled, so that a stopped or failing stream is noticed before the source's disk fills.
+  // 0 when the engine keeps nothing on the source or nothing is retained.
+  virtual core::Result<uint64_t> log_retention(const PlanSpec& plan) {
+    (void)plan;
+    return uint64_t{0};
+  }
 };
 
 // Engines by DatabaseType, registered at start-up.
