@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,16 @@ struct RestoreRequest {
   std::string restore_objects;     // JSON renames
 };
 
+// See Engine::log_retention.
+struct LogRetention {
+  bool held = false;            // the source keeps log for the plan (a slot exists)
+  uint64_t retained_bytes = 0;  // log kept that the log backup has not confirmed yet
+  // Bytes the source may still write before it drops log the plan needs (PostgreSQL 13+ with
+  // max_slot_wal_keep_size); nullopt = no such limit. 0 with `lost` = it has been dropped already.
+  std::optional<uint64_t> safe_bytes;
+  bool lost = false;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -103,13 +114,12 @@ class Engine {
     (void)plan;
     return {};
   }
-  // How many bytes of log the source keeps for this plan's log backup that have not been streamed
-  // (PostgreSQL: pg_current_wal_lsn() - restart_lsn of the plan's slot). Polled for plans with log
-  // backup enabled, so that a stopped or failing stream is noticed before the source's disk fills.
-  // 0 when the engine keeps nothing on the source or nothing is retained.
-  virtual core::Result<uint64_t> log_retention(const PlanSpec& plan) {
+  // What the source keeps for this plan's log backup (PostgreSQL: the plan's replication slot).
+  // Polled for plans with log backup enabled, so that a stopped or failing stream is noticed before
+  // the source's disk fills or the source gives the log up. Engines that keep nothing return {}.
+  virtual core::Result<LogRetention> log_retention(const PlanSpec& plan) {
     (void)plan;
-    return uint64_t{0};
+    return LogRetention{};
   }
 };
 
