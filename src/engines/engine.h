@@ -95,6 +95,20 @@ struct LogRetention {
   bool lost = false;
 };
 
+// A stored set converted into one file that a user downloads (CreateFullBackupSetDownload,
+// CreateIncrementBackupSetDownload).
+struct DownloadRequest {
+  std::string set_id;     // the set in the repository
+  std::string format;     // DBS's BackupSetDataFormat: Native, SQL, CSV or JSON
+  bool log_file = false;  // a log backup file (WAL segment, binlog) rather than a full set
+  std::string out_path;   // the engine writes the whole file here; the caller syncs and publishes it
+};
+
+struct DownloadResult {
+  std::string extension;  // of the published file name: "sql", "tar", "" (none)
+  uint64_t bytes = 0;     // the file's size
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -113,6 +127,15 @@ class Engine {
   virtual core::Status release_log(const PlanSpec& plan) {
     (void)plan;
     return {};
+  }
+  // Writes the set, converted to request.format, to request.out_path. A format this set cannot be
+  // converted to is "InvalidParameter" naming BackupSetDataFormat. Engines without downloads refuse.
+  virtual core::Result<DownloadResult> download(const PlanSpec& plan, repo::Repository& repository,
+                                                const DownloadRequest& request, TaskControl& control) {
+    (void)repository;
+    (void)request;
+    (void)control;
+    return core::Error{"EngineUnavailable", 400, "downloads of " + plan.database_type + " sets are not supported"};
   }
   // What the source keeps for this plan's log backup (PostgreSQL: the plan's replication slot).
   // Polled for plans with log backup enabled, so that a stopped or failing stream is noticed before
