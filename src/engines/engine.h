@@ -83,6 +83,15 @@ struct RestoreRequest {
   std::string target_dir;          // physical restore into a directory on the node
   Endpoint destination;            // logical restore into a server
   std::string restore_objects;     // JSON renames
+  // DuplicateConflict: "renamenew" restores an object whose name is taken under a new name; "" or
+  // "failure" stops the restore with an error naming the object.
+  std::string duplicate_conflict;
+  // How a restored server fetches its log during its own recovery: `program wal-fetch` reading the
+  // repository at repository_url with key_file (program "" = this executable). With no
+  // repository_url the log the restore needs is copied beside the restored data instead.
+  struct LogFetch {
+    std::string program, repository_url, key_file;
+  } log_fetch;
 };
 
 // See Engine::log_retention.
