@@ -1,5 +1,6 @@
-// Webhook notifications: task failures (and successes, if asked), log backup lag over a threshold, and
-// plans whose last successful full backup is older than their schedule allows. Each event is a JSON
+// Webhook notifications: task failures (and successes, if asked), log backup lag over a threshold, log
+// kept on a source for a log backup over a bound (SlotWatch), and plans whose last successful full
+// backup is older than their schedule allows. Each event is a JSON
 // POST signed with HMAC-SHA256 of the body (header X-Opendbs-Signature: sha256=<hex>), delivered by a
 // background thread and retried with exponential backoff; a full queue drops the oldest event (and
 // says so in the log) rather than blocking the task engine.
@@ -19,7 +20,8 @@ namespace opendbs::jobs {
 struct WebhookOptions {
   std::string url;                  // empty = no notifications
   std::string secret;               // HMAC key; empty = unsigned
-  std::set<std::string> events = {"task.failed", "log_backup.lag", "plan.stale"};  // + "task.succeeded"
+  // + "task.succeeded" when asked
+  std::set<std::string> events = {"task.failed", "log_backup.lag", "log_backup.retention", "plan.stale"};
   int attempts_max = 6;
   int64_t backoff_first_ms = 500;
   int64_t backoff_max_ms = 30000;

@@ -1,0 +1,184 @@
+#include "jobs/slot_watch.h"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "jobs/notifier.h"
+#include "jobs/plan_spec.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::jobs {
+namespace {
+
+using catalog::Kind;
+using catalog::Record;
+
+// The plan's doc field holding the warning SlotWatch last put into ErrMessage, so that it can be
+// replaced or removed without touching the rest of the message.
+constexpr const char* kWarningField = "_LogRetentionWarning";
+
+std::string doc_text(const boost::json::object& doc, const char* field) {
+  auto it = doc.find(field);
+  return it != doc.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+bool log_backup_enabled(const Record& plan) {
+  auto it = plan.doc.find("EnableBackupLog");
+  return it != plan.doc.end() && it->value().is_bool() && it->value().as_bool();
+}
+
+std::string human_bytes(uint64_t n) {
+  char out[32];
+  if (n >= (1ULL << 30)) std::snprintf(out, sizeof out, "%.1f GiB", static_cast<double>(n) / (1ULL << 30));
+  else std::snprintf(out, sizeof out, "%.1f MiB", static_cast<double>(n) / (1ULL << 20));
+  return out;
+}
+
+// `message` without `warning` (and the "; " that joined them).
+std::string without(std::string message, const std::string& warning) {
+  if (warning.empty()) return message;
+  const auto at = message.find(warning);
+  if (at == std::string::npos) return message;
+  size_t from = at, to = at + warning.size();
+  if (from >= 2 && message.compare(from - 2, 2, "; ") == 0) from -= 2;
+  else if (message.compare(to, 2, "; ") == 0) to += 2;
+  return message.erase(from, to - from);
+}
+
+}  // namespace
+
+SlotWatch::SlotWatch(catalog::Store& store, const iam::SecretBox& secrets, const engines::EngineRegistry& engines,
+                     SlotWatchOptions options)
+    : store_(store), secrets_(secrets), engines_(engines), options_(options) {}
+
+SlotWatch::~SlotWatch() { stop(); }
+
+void SlotWatch::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      auto st = check_once();
+      if (!st.ok()) core::log_event(core::LogLevel::warn, "slot_watch_failed", {{"error", st.error().message}});
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::milliseconds(options_.interval_ms), [this] { return stopping_; });
+    }
+  });
+}
+
+void SlotWatch::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::map<std::string, uint64_t> SlotWatch::retained_bytes() {
+  std::lock_guard lock(mu_);
+  return retained_;
+}
+
+std::string SlotWatch::warning_for(const Finding& f) const {
+  const auto& r = f.retention;
+  if (r.lost)
+    return "the source has removed log that the log backup had not stored: the log chain has a gap, and restores "
+           "after it need a new full backup";
+  const std::string kept = "the source keeps " + human_bytes(r.retained_bytes) + " of log for this plan";
+  const std::string state = f.log_backup_running ? "log backup is behind: " : "log backup is not running: ";
+  if (r.safe_bytes && *r.safe_bytes < options_.warn_bytes)
+    return state + kept + ", and removes it (a gap in the log chain) after " + human_bytes(*r.safe_bytes) +
+           " more; StartBackupPlan resumes the log backup";
+  if (r.retained_bytes >= options_.warn_bytes)
+    return state + kept + " (warning at " + human_bytes(options_.warn_bytes) +
+           "); StartBackupPlan resumes the log backup, DisableBackupLog releases the log";
+  return "";
+}
+
+core::Status SlotWatch::check_once() {
+  const int64_t now = core::SystemClock::instance().now_ms();
+  std::vector<std::pair<Record, bool>> watched;  // plan, log backup running
+  std::vector<std::string> to_clear;             // warned plans no longer watched
+  OPENDBS_TRY(store_.read([&](catalog::Tx& tx) -> core::Status {
+    watched.clear();
+    to_clear.clear();
+    catalog::Query q{Kind::plan};
+    OPENDBS_ASSIGN(auto plans, tx.list(q));
+    for (auto& plan : plans) {
+      if (plan.state == "released") continue;
+      if (!log_backup_enabled(plan)) {
+        if (!doc_text(plan.doc, kWarningField).empty()) to_clear.push_back(plan.id);
+        continue;
+      }
+      OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan.id, {task_kind::log_backup}));
+      bool running = false;
+      for (const auto& t : tasks) {
+        auto lease = t.doc.find("_LeaseExpiresMs");  // a dead node's task stays "running" until then
+        running = running || (t.state == "running" && lease != t.doc.end() && lease->value().is_int64() &&
+                              lease->value().as_int64() > now);
+      }
+      watched.emplace_back(std::move(plan), running);
+    }
+    return {};
+  }));
+
+  std::map<std::string, uint64_t> retained;
+  for (auto& [plan, running] : watched) {
+    auto spec = plan_spec(secrets_, plan);
+    auto engine = spec.ok() ? engines_.find(spec->database_type) : nullptr;
+    if (!engine) continue;
+    auto r = engine->log_retention(*spec);
+    if (!r.ok()) {  // the source is unreachable: nothing new is known, the warning stays as it was
+      core::log_event(core::LogLevel::debug, "log_retention_unknown", {{"plan", plan.id}, {"error", r.error().message}});
+      continue;
+    }
+    retained[plan.id] = r->retained_bytes;
+    const Finding finding{plan.id, *r, running};
+    const std::string warning = warning_for(finding);
+    OPENDBS_TRY(record(plan.id, warning));
+    bool newly_warned;
+    {
+      std::lock_guard lock(mu_);
+      newly_warned = warning.empty() ? (warned_.erase(plan.id), false) : warned_.insert(plan.id).second;
+    }
+    if (newly_warned) {
+      core::log_event(core::LogLevel::warn, "log_retention_warning", {{"plan", plan.id}, {"warning", warning}});
+      if (notifier_)
+        notifier_->notify("log_backup.retention",
+                          {{"BackupPlanId", plan.id}, {"RetainedBytes", r->retained_bytes},
+                           {"ThresholdBytes", options_.warn_bytes},
+                           {"SafeBytes", r->safe_bytes ? boost::json::value(*r->safe_bytes) : boost::json::value(nullptr)},
+                           {"Lost", r->lost}, {"LogBackupRunning", running}, {"Message", warning}});
+    }
+  }
+  for (const auto& id : to_clear) OPENDBS_TRY(record(id, ""));
+
+  std::lock_guard lock(mu_);
+  for (auto& [id, bytes] : retained_) bytes = 0;
+  for (const auto& [id, bytes] : retained) retained_[id] = bytes;
+  for (const auto& id : to_clear) warned_.erase(id);
+  return {};
+}
+
+// Puts `warning` into the plan's ErrMessage in place of the one recorded before ("" = remove it).
+core::Status SlotWatch::record(const std::string& plan_id, const std::string& warning) {
+  return store_.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, tx.get(Kind::plan, plan_id));
+    if (!plan || plan->state == "released") return {};
+    const std::string before = doc_text(plan->doc, "ErrMessage");
+    const std::string base = without(before, doc_text(plan->doc, kWarningField));
+    const std::string after = warning.empty() ? base : base.empty() ? warning : base + "; " + warning;
+    if (after == before && doc_text(plan->doc, kWarningField) == warning) return {};
+    plan->doc["ErrMessage"] = after;
+    plan->doc[kWarningField] = warning;
+    return tx.put(Kind::plan, *plan);
+  });
+}
+
+}  // namespace opendbs::jobs

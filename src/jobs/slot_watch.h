@@ -1,0 +1,76 @@
+// SlotWatch — notices when the log a source keeps for a plan's log backup grows dangerous.
+//
+// A PostgreSQL plan with log backup owns a replication slot, and the source keeps every byte of WAL
+// the slot has not confirmed: while the log backup does not run (plan paused, node down, stream
+// failing) the source's disk fills, or with max_slot_wal_keep_size the source drops WAL and the chain
+// gets a gap. Every interval, for each plan with EnableBackupLog, SlotWatch asks the plan's engine
+// (Engine::log_retention) and, when the retained log reaches the bound (or the source may write less
+// than the bound before it drops log, or has dropped it), puts a warning into the plan's ErrMessage
+// (DescribeBackupPlanList), raises one log_backup.retention webhook per episode, and shows the bytes
+// as a metric. The warning goes once the log is back under the bound (a running log backup drains it).
+//
+// It only reads the catalog and writes the plans' ErrMessage; whatever else ErrMessage says (a failed
+// backup) is kept, with the warning after it.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "catalog/store.h"
+#include "engines/engine.h"
+#include "iam/secret_box.h"
+
+namespace opendbs::jobs {
+
+class Notifier;
+
+struct SlotWatchOptions {
+  uint64_t warn_bytes = 1ULL << 30;  // retained log at which the plan is warned about
+  int64_t interval_ms = 60000;
+};
+
+class SlotWatch {
+ public:
+  SlotWatch(catalog::Store& store, const iam::SecretBox& secrets, const engines::EngineRegistry& engines,
+            SlotWatchOptions options);
+  ~SlotWatch();
+
+  void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  void start();  // a thread that checks now and then every interval
+  void stop();
+
+  // One pass over the plans (also called by tests).
+  core::Status check_once();
+
+  // Retained log bytes per plan at the last pass; plans no longer watched read 0.
+  std::map<std::string, uint64_t> retained_bytes();
+
+ private:
+  struct Finding {
+    std::string plan_id;
+    engines::LogRetention retention;
+    bool log_backup_running = false;
+  };
+  std::string warning_for(const Finding& f) const;
+  core::Status record(const std::string& plan_id, const std::string& warning);
+
+  catalog::Store& store_;
+  const iam::SecretBox& secrets_;
+  const engines::EngineRegistry& engines_;
+  SlotWatchOptions options_;
+  Notifier* notifier_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::map<std::string, uint64_t> retained_;  // guarded by mu_
+  std::set<std::string> warned_;              // plans in a warning episode; guarded by mu_
+};
+
+}  // namespace opendbs::jobs

@@ -1,0 +1,206 @@
+// SlotWatch against a real SQLite catalog, with an engine whose log retention the test sets (the
+// PostgreSQL engine's own answer is tested against real servers in tests/postgres/log_retention_test).
+#include "jobs/slot_watch.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <mutex>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "http/server.h"
+#include "jobs/notifier.h"
+
+using namespace opendbs;
+
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+class RetentionEngine final : public engines::Engine {
+ public:
+  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
+  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
+                                                      engines::TaskControl&) override {
+    return core::errors::internal("not used");
+  }
+  core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
+                          const std::function<core::Status(const engines::LogFile&)>&) override {
+    return core::errors::internal("not used");
+  }
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+                       engines::TaskControl&) override {
+    return core::errors::internal("not used");
+  }
+  core::Result<engines::LogRetention> log_retention(const engines::PlanSpec& plan) override {
+    std::lock_guard lock(mu);
+    asked.push_back(plan.plan_id);
+    if (unreachable) return core::errors::io("connection refused");
+    return retention;
+  }
+  std::mutex mu;
+  engines::LogRetention retention{true, 0, std::nullopt, false};
+  bool unreachable = false;
+  std::vector<std::string> asked;
+};
+
+class SlotWatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("slot-watch-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    auto store = catalog::open_store("sqlite:" + (dir_ / "catalog.db").string());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    engines_.add("PostgreSQL", engine_);
+    options_.warn_bytes = 64 * kMiB;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void put_plan(const std::string& id, bool log_enabled, const std::string& state, const std::string& err = "") {
+    catalog::Record plan{id, "1", "", state, 1, {}};
+    plan.doc = {{"BackupPlanId", id}, {"DatabaseType", "PostgreSQL"}, {"BackupMethod", "physical"},
+                {"EnableBackupLog", log_enabled}, {"BackupPlanStatus", state}, {"ErrMessage", err}};
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(catalog::Kind::plan, plan); }).ok());
+  }
+  boost::json::object plan_doc(const std::string& id) {
+    boost::json::object doc;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto plan, tx.get(catalog::Kind::plan, id));
+      doc = plan->doc;
+      return {};
+    }).ok());
+    return doc;
+  }
+  std::string err_message(const std::string& id) { return std::string(plan_doc(id).at("ErrMessage").as_string()); }
+  void set_retention(uint64_t bytes, std::optional<uint64_t> safe = std::nullopt, bool lost = false) {
+    std::lock_guard lock(engine_->mu);
+    engine_->retention = {true, bytes, safe, lost};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<catalog::Store> store_;
+  iam::SecretBox secrets_ = iam::SecretBox::from_key(std::string(32, 'k'));
+  std::shared_ptr<RetentionEngine> engine_ = std::make_shared<RetentionEngine>();
+  engines::EngineRegistry engines_;
+  jobs::SlotWatchOptions options_;
+};
+
+TEST_F(SlotWatchTest, WarnsInErrMessageOnceRetainedLogReachesTheBoundAndClearsWhenBackUnder) {
+  put_plan("p1", true, "pause");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(10 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), "");
+  EXPECT_EQ(watch.retained_bytes().at("p1"), 10 * kMiB);
+
+  set_retention(80 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  const std::string warned = err_message("p1");
+  EXPECT_NE(warned.find("log backup is not running"), std::string::npos) << warned;
+  EXPECT_NE(warned.find("80.0 MiB"), std::string::npos) << warned;
+  EXPECT_NE(warned.find("warning at 64.0 MiB"), std::string::npos) << warned;
+  EXPECT_EQ(watch.retained_bytes().at("p1"), 80 * kMiB);
+
+  set_retention(1 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), "");
+}
+
+TEST_F(SlotWatchTest, KeepsAnotherErrorInErrMessageAndPutsTheWarningAfterIt) {
+  put_plan("p1", true, "running", "full backup j1 failed: disk full");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(100 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  const std::string warned = err_message("p1");
+  EXPECT_EQ(warned.rfind("full backup j1 failed: disk full; log backup is not running: ", 0), 0u) << warned;
+  set_retention(120 * kMiB);  // the warning is replaced, not appended again
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1").find("100.0 MiB"), std::string::npos);
+  EXPECT_NE(err_message("p1").find("120.0 MiB"), std::string::npos);
+  EXPECT_EQ(err_message("p1").find("log backup is not running"), err_message("p1").rfind("log backup is not running"));
+  set_retention(0);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), "full backup j1 failed: disk full");
+}
+
+TEST_F(SlotWatchTest, WarnsWhenTheSourceMayDropTheLogSoonOrHasDroppedIt) {
+  put_plan("p1", true, "pause");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(5 * kMiB, 32 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_NE(err_message("p1").find("after 32.0 MiB more"), std::string::npos) << err_message("p1");
+  set_retention(0, 0, true);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_NE(err_message("p1").find("the log chain has a gap"), std::string::npos) << err_message("p1");
+}
+
+TEST_F(SlotWatchTest, AsksOnlyForPlansWithLogBackupAndClearsItsWarningWhenLogBackupIsDisabled) {
+  put_plan("with-log", true, "pause");
+  put_plan("without-log", false, "running");
+  put_plan("released", true, "released");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(100 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(engine_->asked, std::vector<std::string>{"with-log"});
+  ASSERT_NE(err_message("with-log"), "");
+
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {  // DisableBackupLog
+    OPENDBS_ASSIGN(auto plan, tx.get(catalog::Kind::plan, "with-log"));
+    plan->doc["EnableBackupLog"] = false;
+    return tx.put(catalog::Kind::plan, *plan);
+  }).ok());
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("with-log"), "");
+  EXPECT_EQ(watch.retained_bytes().at("with-log"), 0u);
+}
+
+TEST_F(SlotWatchTest, AnUnreachableSourceLeavesTheWarningAsItWas) {
+  put_plan("p1", true, "pause");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(100 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  const std::string warned = err_message("p1");
+  engine_->unreachable = true;
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), warned);
+}
+
+TEST_F(SlotWatchTest, RaisesOneRetentionWebhookPerEpisode) {
+  std::mutex mu;
+  std::vector<boost::json::object> events;
+  http::Server receiver{http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
+                          std::lock_guard lock(mu);
+                          events.push_back(boost::json::parse(r.body).as_object());
+                          return http::Response{};
+                        }};
+  ASSERT_TRUE(receiver.start().ok());
+  jobs::WebhookOptions hook;
+  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
+  {
+    jobs::Notifier notifier(hook);
+    put_plan("p1", true, "pause");
+    jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+    watch.set_notifier(&notifier);
+    for (uint64_t mib : {100, 110, 1, 100}) {  // warned, still warned, cleared, warned again
+      set_retention(mib * kMiB);
+      ASSERT_TRUE(watch.check_once().ok());
+    }
+  }  // the notifier delivers what it queued before it goes
+  receiver.shutdown(0);
+  receiver.wait();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].at("Event"), "log_backup.retention");
+  EXPECT_EQ(events[0].at("BackupPlanId"), "p1");
+  EXPECT_EQ(events[0].at("RetainedBytes").to_number<uint64_t>(), 100 * kMiB);
+  EXPECT_EQ(events[0].at("ThresholdBytes").to_number<uint64_t>(), 64 * kMiB);
+  EXPECT_EQ(events[0].at("LogBackupRunning"), false);
+}
+
+}  // namespace
