@@ -1,7 +1,7 @@
 // opendbs-pg-bench: the PostgreSQL engine alone, for bench/postgres/run.
 //
 //   opendbs-pg-bench init    --repo DIR
-//   opendbs-pg-bench full    --repo DIR --host H --port P --user U --set ID
+//   opendbs-pg-bench full    --repo DIR --host H --port P --user U --set ID [--method logical] [--discard 1]
 //   opendbs-pg-bench restore --repo DIR --set ID --target DIR
 //
 // The repository (local, passphrase from OPENDBS_BENCH_PASSPHRASE or "bench") is created on first
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   engines::PostgresEngine engine;
   engines::PlanSpec plan;
   plan.plan_id = "bench";
-  plan.backup_method = "physical";
+  plan.backup_method = args.count("method") ? args["method"] : "physical";
   plan.source.host = args["host"];
   plan.source.port = args.count("port") ? std::stoi(args["port"]) : 5432;
   plan.source.user = args["user"];

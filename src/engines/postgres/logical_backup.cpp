@@ -1,6 +1,10 @@
 #include "engines/postgres/logical_backup.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <thread>
 
@@ -13,9 +17,20 @@
 namespace opendbs::engines::postgres {
 namespace {
 
+// One COPY of a table: the whole table, or a range of its heap blocks (`where` is a ctid condition).
+// Below this a table is not worth splitting.
+constexpr uint64_t kMinPartBlocks = 8;
+constexpr size_t kCopyBatchBytes = 1 << 20;
+
+struct Part {
+  std::string stream, where;
+};
+
 struct Table {
-  std::string schema, name, stream;
+  std::string schema, name;
   uint64_t bytes = 0;
+  std::string columns;  // the columns COPY takes (not dropped, not generated), for COPY (SELECT ...)
+  std::vector<Part> parts;
 };
 
 std::string ident(const std::string& s) {
@@ -50,11 +65,12 @@ struct TableChoice {
   std::vector<Table> selected, excluded;
 };
 
-core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects,
-                                      const std::string& prefix) {
+core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects) {
   OPENDBS_ASSIGN(auto rows, conn.query(
-      "SELECT n.nspname, c.relname, pg_relation_size(c.oid) AS bytes FROM pg_class c"
-      " JOIN pg_namespace n ON n.oid = c.relnamespace"
+      "SELECT n.nspname, c.relname, pg_relation_size(c.oid) AS bytes,"
+      " (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
+      "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns"
+      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
       " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
@@ -62,63 +78,129 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
       " ORDER BY 3 DESC, 1, 2"));
   TableChoice choice;
   for (const auto& row : rows.rows) {
-    Table t{*row[0], *row[1], "", std::stoull(row[2].value_or("0"))};
-    if (!objects.selects_table(db, t.schema, t.name)) {
-      choice.excluded.push_back(std::move(t));
-      continue;
-    }
-    t.stream = prefix + "tables/" + std::to_string(choice.selected.size());
-    choice.selected.push_back(std::move(t));
+    Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}};
+    (objects.selects_table(db, t.schema, t.name) ? choice.selected : choice.excluded).push_back(std::move(t));
   }
   return choice;
 }
 
-// Parallel workers, each in a transaction on the exported snapshot, COPY the tables out.
+// Gives each table its parts. A table larger than an even share of the database (total / workers) is
+// split into ranges of heap blocks of about that share, so that one big table keeps every worker (and
+// a server backend each) busy; TID range scans (PostgreSQL 14+) make each range read only its blocks.
+void plan_parts(std::vector<Table>& tables, const std::string& prefix, bool tid_range_scans, uint64_t block_size) {
+  uint64_t total = 0;
+  for (const auto& t : tables) total += t.bytes;
+  const uint64_t share = std::max<uint64_t>(total / kLogicalWorkers, kMinPartBlocks * block_size);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    auto& t = tables[i];
+    const std::string stream = prefix + "tables/" + std::to_string(i);
+    const uint64_t blocks = t.bytes / block_size;
+    const uint64_t parts = std::min<uint64_t>(kLogicalWorkers, (t.bytes + share - 1) / share);
+    if (!tid_range_scans || parts < 2 || t.columns.empty()) {
+      t.parts.push_back({stream, ""});
+      continue;
+    }
+    for (uint64_t k = 0; k < parts; ++k) {
+      const uint64_t from = blocks * k / parts, to = blocks * (k + 1) / parts;
+      std::string where = k == 0 ? "" : "ctid >= '(" + std::to_string(from) + ",0)'";
+      // The last range is open: it takes blocks the table gained after its size was read.
+      if (k + 1 < parts) where += std::string(k == 0 ? "" : " AND ") + "ctid < '(" + std::to_string(to) + ",0)'";
+      t.parts.push_back({stream + "." + std::to_string(k), where});
+    }
+  }
+}
+
+// Reads a COPY OUT into batches of about kCopyBatchBytes (one CopyData message is one row), so that
+// the repository sees few large writes; waits in slices so that a cancelled task stops promptly.
+core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWriter& out, std::atomic<uint64_t>& bytes) {
+  std::string batch;
+  batch.reserve(kCopyBatchBytes + 65536);
+  for (;;) {
+    char* row = nullptr;
+    const int n = PQgetCopyData(conn.raw(), &row, 1);
+    if (n > 0) {
+      batch.append(row, static_cast<size_t>(n));
+      PQfreemem(row);
+      if (batch.size() < kCopyBatchBytes) continue;
+    } else if (n == 0) {
+      if (control.cancelled()) return cancelled_error();
+      pollfd fd{PQsocket(conn.raw()), POLLIN, 0};
+      if (::poll(&fd, 1, 200) < 0 && errno != EINTR) return source_error("reading the copy stream", "poll failed");
+      if (PQconsumeInput(conn.raw()) != 1) return source_error("reading the copy stream", conn.error_message());
+      continue;
+    } else if (n == -2) {
+      return source_error("reading the copy stream", conn.error_message());
+    }
+    bytes += batch.size();
+    OPENDBS_TRY(out.write(batch));
+    batch.clear();
+    if (n == -1) return {};
+  }
+}
+
+core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, repo::SetWriter& set, TaskControl& control,
+                       std::atomic<uint64_t>& bytes) {
+  const std::string qualified = ident(t.schema) + "." + ident(t.name);
+  const std::string what = "COPY of " + t.schema + "." + t.name;
+  OPENDBS_ASSIGN(auto out, set.add_stream(part.stream, repo::FileMeta{t.bytes / t.parts.size(), 0600, 0}));
+  OPENDBS_TRY(conn.send(part.where.empty() && t.parts.size() == 1
+                            ? "COPY " + qualified + " TO STDOUT"
+                            : "COPY (SELECT " + t.columns + " FROM ONLY " + qualified + " WHERE " + part.where +
+                                  ") TO STDOUT"));
+  OPENDBS_ASSIGN(auto started, conn.next_result(&control));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_OUT)
+    return source_error(what, started ? PQresultErrorMessage(started.get()) : conn.error_message());
+  OPENDBS_TRY(copy_out(conn, control, *out, bytes));
+  for (;;) {
+    OPENDBS_ASSIGN(auto r, conn.next_result(&control));
+    if (!r) break;
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return source_error(what, PQresultErrorMessage(r.get()));
+  }
+  return out->close();
+}
+
+// Parallel workers, each in a transaction on the exported snapshot, COPY the parts out, largest
+// tables first.
 core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const std::vector<Table>& tables,
                          repo::SetWriter& set, TaskControl& control, std::atomic<uint64_t>& bytes) {
+  std::vector<std::pair<const Table*, const Part*>> work;
+  for (const auto& t : tables)
+    for (const auto& p : t.parts) work.emplace_back(&t, &p);
   std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
   std::mutex mu;
   core::Status first_error;
   auto worker = [&]() -> core::Status {
     OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
     OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT '" + snapshot + "'"));
-    for (size_t i = next++; i < tables.size(); i = next++) {
-      {
-        std::lock_guard lock(mu);
-        if (!first_error.ok()) return {};
-      }
-      const auto& t = tables[i];
-      OPENDBS_ASSIGN(auto out, set.add_stream(t.stream, repo::FileMeta{t.bytes, 0600, 0}));
-      OPENDBS_TRY(conn->send("COPY " + ident(t.schema) + "." + ident(t.name) + " TO STDOUT"));
-      OPENDBS_ASSIGN(auto started, conn->next_result(&control));
-      if (!started || PQresultStatus(started.get()) != PGRES_COPY_OUT)
-        return source_error("COPY of " + t.schema + "." + t.name, started ? PQresultErrorMessage(started.get()) : "");
-      for (;;) {
-        OPENDBS_ASSIGN(auto row, conn->get_copy_data(&control));
-        if (!row) break;
-        bytes += row->size();
-        OPENDBS_TRY(out->write(*row));
-      }
-      for (;;) {
-        OPENDBS_ASSIGN(auto r, conn->next_result(&control));
-        if (!r) break;
-        if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
-          return source_error("COPY of " + t.schema + "." + t.name, PQresultErrorMessage(r.get()));
-      }
-      OPENDBS_TRY(out->close());
-    }
+    for (size_t i = next++; i < work.size() && !failed; i = next++)
+      OPENDBS_TRY(copy_part(*conn, *work[i].first, *work[i].second, set, control, bytes));
     return {};
   };
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < std::min<size_t>(kLogicalWorkers, tables.size()); ++i)
+  for (unsigned i = 0; i < std::min<size_t>(kLogicalWorkers, work.size()); ++i)
     threads.emplace_back([&] {
       auto st = worker();
+      if (st.ok()) return;
+      failed = true;
       std::lock_guard lock(mu);
-      if (!st.ok() && first_error.ok()) first_error = st;
+      if (first_error.ok()) first_error = st;
     });
   for (auto& t : threads) t.join();
   return first_error;
+}
+
+boost::json::object table_entry(const Table& t) {
+  boost::json::object entry{{"schema", t.schema}, {"name", t.name}};
+  if (t.parts.size() == 1) {
+    entry["stream"] = t.parts[0].stream;
+    return entry;
+  }
+  boost::json::array streams;
+  for (const auto& p : t.parts) streams.push_back(boost::json::string(p.stream));
+  entry["streams"] = std::move(streams);
+  return entry;
 }
 
 core::Result<boost::json::object> backup_database(const PlanSpec& plan, const BackupObjects& objects,
@@ -133,7 +215,10 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
                                           " (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms"));
   const std::string snapshot = snap.value(0, "s").value_or("");
   const int64_t snapshot_ms = std::stoll(snap.value(0, "ms").value_or("0"));
-  OPENDBS_ASSIGN(auto choice, list_tables(*holder, db, objects, prefix));
+  OPENDBS_ASSIGN(auto choice, list_tables(*holder, db, objects));
+  OPENDBS_ASSIGN(auto settings, holder->query("SELECT current_setting('block_size') AS b"));
+  plan_parts(choice.selected, prefix, holder->server_version() >= 140000,
+             std::stoull(settings.value(0, "b").value_or("8192")));
   const auto& tables = choice.selected;
   OPENDBS_ASSIGN(auto sequences, holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
@@ -147,11 +232,20 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   OPENDBS_TRY(holder->query("COMMIT"));
   if (control.cancelled()) return cancelled_error();
   boost::json::array table_list;
-  for (const auto& t : tables) table_list.push_back({{"schema", t.schema}, {"name", t.name}, {"stream", t.stream}});
+  for (const auto& t : tables) table_list.push_back(table_entry(t));
   return boost::json::object{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list}};
 }
 
 }  // namespace
+
+std::vector<std::string> table_streams(const boost::json::object& table) {
+  std::vector<std::string> out;
+  if (auto it = table.find("streams"); it != table.end() && it->value().is_array())
+    for (const auto& s : it->value().as_array())
+      if (s.is_string()) out.emplace_back(s.as_string());
+  if (auto it = table.find("stream"); it != table.end() && it->value().is_string()) out.emplace_back(it->value().as_string());
+  return out;
+}
 
 core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
   OPENDBS_ASSIGN(auto objects, BackupObjects::parse(plan.backup_objects));

@@ -69,12 +69,16 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN)
     return source_error("COPY into " + target, started ? PQresultErrorMessage(started.get()) : conn.error_message());
-  auto st = repository.read_stream(set_id, std::string(table.at("stream").as_string()), [&](std::string_view b) -> core::Status {
-    if (control.cancelled()) return cancelled_error();
-    if (PQputCopyData(conn.raw(), b.data(), static_cast<int>(b.size())) != 1)
-      return source_error("COPY into " + target, conn.error_message());
-    return {};
-  });
+  core::Status st;
+  for (const auto& stream : table_streams(table)) {  // a table backed up in parts: the parts in order
+    st = repository.read_stream(set_id, stream, [&](std::string_view b) -> core::Status {
+      if (control.cancelled()) return cancelled_error();
+      if (PQputCopyData(conn.raw(), b.data(), static_cast<int>(b.size())) != 1)
+        return source_error("COPY into " + target, conn.error_message());
+      return {};
+    });
+    if (!st.ok()) break;
+  }
   if (PQputCopyEnd(conn.raw(), st.ok() ? nullptr : "restore aborted") != 1)
     return source_error("COPY into " + target, conn.error_message());
   OPENDBS_TRY(st);
