@@ -20,6 +20,7 @@
 #include "http/tls_certificate.h"
 #include "iam/directory.h"
 #include "jobs/runtime.h"
+#include "jobs/slot_watch.h"
 #include "repo/backend/backend.h"
 #include "repo/repository.h"
 
@@ -34,6 +35,7 @@ struct Node::Parts {
   std::unique_ptr<repo::Repository> repository;
   std::unique_ptr<jobs::Notifier> notifier;
   std::unique_ptr<jobs::TaskRuntime> runtime;
+  std::unique_ptr<jobs::SlotWatch> slot_watch;
   std::unique_ptr<api::Services> services;
   std::unique_ptr<api::Dispatcher> dispatcher;
   core::MetricsRegistry metrics;
@@ -153,6 +155,15 @@ void register_repository_metrics(Node::Parts& p) {
   });
 }
 
+// The log each source keeps for a plan's log backup, as SlotWatch last saw it.
+void register_slot_metrics(Node::Parts& p) {
+  auto& retained = p.metrics.gauge("opendbs_log_slot_retained_bytes",
+                                   "Log a source keeps for a plan's log backup (PostgreSQL: its replication slot)", {"plan"});
+  p.metrics.add_collect_hook([&] {
+    for (const auto& [plan, bytes] : p.slot_watch->retained_bytes()) retained.with({plan}).set(static_cast<double>(bytes));
+  });
+}
+
 void register_metrics(Node::Parts& p) {
   auto& requests = p.metrics.counter("opendbs_api_requests_total", "API requests by action and error code",
                                      {"action", "code"});
@@ -166,6 +177,7 @@ void register_metrics(Node::Parts& p) {
   register_task_metrics(p);
   register_plan_metrics(p);
   register_repository_metrics(p);
+  register_slot_metrics(p);
   auto& tasks = p.metrics.gauge("opendbs_tasks", "Tasks by kind and state", {"kind", "state"});
   p.metrics.add_collect_hook([&p, &tasks] {
     (void)p.store->read([&](catalog::Tx& tx) -> core::Status {
@@ -217,6 +229,8 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
                                                    core::SystemClock::instance(), ro);
   p->notifier = std::make_unique<jobs::Notifier>(o.webhook);
   p->runtime->set_notifier(p->notifier.get());
+  p->slot_watch = std::make_unique<jobs::SlotWatch>(*p->store, *p->secrets, p->engines, o.slot_watch);
+  p->slot_watch->set_notifier(p->notifier.get());
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
   OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));
@@ -244,6 +258,7 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->server = std::make_unique<http::Server>(so, [router](const http::Request& r) { return router->handle(r); });
   OPENDBS_TRY(p->server->start());
   p->runtime->start();
+  p->slot_watch->start();
   core::log_event(core::LogLevel::info, "node_started",
                   {{"NodeId", id}, {"Port", p->server->port()}, {"TlsPort", p->server->tls_port()},
                    {"DataDir", o.data_dir}, {"Repository", o.repository_url}});
@@ -255,6 +270,7 @@ uint16_t Node::tls_port() const { return parts_->server->tls_port(); }
 
 void Node::shutdown(int grace_ms) {
   if (parts_->server) parts_->server->shutdown(grace_ms);
+  if (parts_->slot_watch) parts_->slot_watch->stop();
   if (parts_->runtime) parts_->runtime->stop();
 }
 

@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "engines/engine.h"
 #include "jobs/notifier.h"
+#include "jobs/slot_watch.h"
 
 namespace opendbs::cli {
 
@@ -23,6 +24,7 @@ struct NodeOptions {
   int http_threads = 2;
   jobs::WebhookOptions webhook;
   double lag_alert_seconds = 300;
+  jobs::SlotWatchOptions slot_watch;  // warnings about log a source keeps for a stopped log backup
 };
 
 class Node {

@@ -26,10 +26,18 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
   serve->add_option("--webhook-secret", options->webhook.secret,
                     "HMAC-SHA256 key for X-Opendbs-Signature (default: env OPENDBS_WEBHOOK_SECRET)");
   serve->add_option("--webhook-events", options->webhook.events,
-                    "task.failed, task.succeeded, log_backup.lag, plan.stale (default: all but task.succeeded)")
+                    "task.failed, task.succeeded, log_backup.lag, log_backup.retention, plan.stale (default: all but task.succeeded)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "plan.stale"}));
+      ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "log_backup.retention", "plan.stale"}));
   serve->add_option("--lag-alert-seconds", options->lag_alert_seconds, "log_backup.lag above this")->capture_default_str();
+  serve->add_option("--slot-retain-warn-bytes", options->slot_watch.warn_bytes,
+                    "Warn (plan ErrMessage, log_backup.retention) when a source keeps this much log for a plan")
+      ->capture_default_str()
+      ->envname("OPENDBS_SLOT_RETAIN_WARN_BYTES");
+  serve->add_option("--slot-watch-interval-ms", options->slot_watch.interval_ms, "How often the retained log is checked")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{200}, int64_t{3600000}))
+      ->envname("OPENDBS_SLOT_WATCH_INTERVAL_MS");
   serve->callback([options, &exit_code, &engines] {
     if (options->webhook.secret.empty() && std::getenv("OPENDBS_WEBHOOK_SECRET"))
       options->webhook.secret = std::getenv("OPENDBS_WEBHOOK_SECRET");
