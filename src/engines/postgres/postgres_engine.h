@@ -24,6 +24,9 @@ class PostgresEngine final : public Engine {
                        TaskControl& control) override;
   // Drops the plan's replication slot opendbs_<plan id>.
   core::Status release_log(const PlanSpec& plan) override;
+  // Logical sets as SQL or CSV, physical sets and WAL segments as Native (download.h).
+  core::Result<DownloadResult> download(const PlanSpec& plan, repo::Repository& repository,
+                                        const DownloadRequest& request, TaskControl& control) override;
   // The WAL the plan's slot holds: current (or, on a standby, received) position - restart_lsn, and
   // on PostgreSQL 13+ wal_status and safe_wal_size.
   core::Result<LogRetention> log_retention(const PlanSpec& plan) override;

@@ -1,0 +1,182 @@
+// Downloads of real PostgreSQL sets (docs/POSTGRES.md, "Downloads"): a logical set as SQL loads into a
+// fresh database with equal content, as CSV loads back with COPY; a physical set as a Native tar
+// extracts to a data directory PostgreSQL starts from.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine_harness.h"
+
+namespace opendbs::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kPsql = "/usr/lib/postgresql/15/bin/psql";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+int psql(const PgServer& server, const std::string& database, const std::string& args) {
+  return std::system((kPsql + " -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(server.port()) +
+                      " -U postgres -d " + database + " " + args + " > /dev/null")
+                         .c_str());
+}
+
+class PostgresDownload : public EngineTest {
+ protected:
+  core::Result<engines::DownloadResult> download(const engines::PlanSpec& p, const std::string& set_id,
+                                                 const std::string& format, const std::string& out) {
+    engines::DownloadRequest request;
+    request.set_id = set_id;
+    request.format = format;
+    request.out_path = out;
+    Control control;
+    auto result = engine_.download(p, *repo_, request, control);
+    if (result.ok()) {
+      EXPECT_EQ(control.last_percent.load(), 100);
+    }
+    return result;
+  }
+
+  // A database "dlshop" with awkward types and names, backed up logically into set "dl-logical".
+  engines::PlanSpec logical_set() {
+    auto& src = shared_source();
+    src.query("DROP DATABASE IF EXISTS dlshop");
+    src.query("CREATE DATABASE dlshop");
+    PgServer::Query shop{src, "dlshop"};
+    shop("CREATE TABLE kinds (id serial PRIMARY KEY, t text, n numeric, b bytea, j jsonb, a int[], ts timestamptz,"
+         " doubled int GENERATED ALWAYS AS (id * 2) STORED)");
+    shop("INSERT INTO kinds (t, n, b, j, a, ts) VALUES"
+         " (E'tab\\there\\nnew line \\\\ \"quote\", comma', 1e-30, '\\xdeadbeef00', '{\"k\": [1, null]}', '{1,NULL}',"
+         "  '2024-02-29 23:59:59.5+05:45'),"
+         " ('', 0, '\\x', 'null', '{}', 'infinity'), (NULL, NULL, NULL, NULL, NULL, NULL),"
+         " ('日本語 🎉', -1.5, NULL, '[]', '{-2147483648}', '-infinity')");
+    shop("CREATE SCHEMA \"Odd Schema\"");
+    shop("CREATE TABLE \"Odd Schema\".\"Mixed Case\" (k int PRIMARY KEY, \"Value\" text UNIQUE)");
+    shop("INSERT INTO \"Odd Schema\".\"Mixed Case\" SELECT g, 'v' || g FROM generate_series(1, 5000) g");
+    shop("CREATE TABLE empty_one (x int)");
+    auto p = plan("dl-logical");
+    p.backup_method = "logical";
+    p.backup_objects = R"([{"DBName":"dlshop"}])";
+    Control control;
+    auto full = full_backup(p, "dl-logical", control);
+    EXPECT_TRUE(full.ok()) << full.error().message;
+    return p;
+  }
+
+  static std::string kinds_sum(const PgServer::Query& q) {
+    return q("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k");
+  }
+  static std::string mixed_sum(const PgServer::Query& q) {
+    return q("SELECT md5(string_agg(m::text, '|' ORDER BY k)) FROM \"Odd Schema\".\"Mixed Case\" m");
+  }
+};
+
+TEST_F(PostgresDownload, LogicalSetAsSqlLoadsWithPsqlIntoAFreshDatabaseWithEqualContent) {
+  auto p = logical_set();
+  PgServer::Query shop{shared_source(), "dlshop"};
+  const std::string kinds = kinds_sum(shop), mixed = mixed_sum(shop);
+
+  auto result = download(p, "dl-logical", "SQL", dir_ + "/set.sql");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->extension, "sql");
+  EXPECT_EQ(result->bytes, fs::file_size(dir_ + "/set.sql"));
+  EXPECT_NE(slurp(dir_ + "/set.sql").find("COPY \"Odd Schema\".\"Mixed Case\" FROM stdin;"), std::string::npos);
+
+  std::string error;
+  auto dst = PgServer::create(&error);
+  ASSERT_TRUE(dst) << error;
+  dst->query("CREATE DATABASE fresh");
+  ASSERT_EQ(psql(*dst, "fresh", "-f " + dir_ + "/set.sql"), 0);
+  PgServer::Query fresh{*dst, "fresh"};
+  EXPECT_EQ(kinds_sum(fresh), kinds);
+  EXPECT_EQ(mixed_sum(fresh), mixed);
+  EXPECT_EQ(fresh("SELECT count(*) FROM pg_indexes WHERE tablename = 'Mixed Case'"), "2");
+  // Sequences continue after the loaded rows.
+  EXPECT_EQ(fresh("INSERT INTO kinds (t) VALUES ('next') RETURNING id"), "5");
+}
+
+TEST_F(PostgresDownload, LogicalSetAsCsvIsATarOfOneCsvPerTableWithHeadersThatCopyLoadsBack) {
+  auto p = logical_set();
+  PgServer::Query shop{shared_source(), "dlshop"};
+  const std::string kinds = kinds_sum(shop), mixed = mixed_sum(shop);
+  auto csv = download(p, "dl-logical", "CSV", dir_ + "/set.tar");
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  EXPECT_EQ(csv->extension, "tar");
+  fs::create_directories(dir_ + "/csv");
+  ASSERT_EQ(std::system(("tar -xf " + dir_ + "/set.tar -C " + dir_ + "/csv").c_str()), 0);
+  const std::string mixed_csv = slurp(dir_ + "/csv/dlshop/Odd Schema.Mixed Case.csv");
+  EXPECT_EQ(mixed_csv.substr(0, mixed_csv.find('\n')), "k,Value");
+  EXPECT_EQ(slurp(dir_ + "/csv/dlshop/public.empty_one.csv"), "x\n");
+  EXPECT_EQ(slurp(dir_ + "/csv/dlshop/public.kinds.csv").substr(0, 20), "id,t,n,b,j,a,ts\n1,\"t");
+
+  // The schema from the SQL download, the rows from the CSV files: equal content.
+  ASSERT_TRUE(download(p, "dl-logical", "SQL", dir_ + "/set.sql").ok());
+  std::string error;
+  auto dst = PgServer::create(&error);
+  ASSERT_TRUE(dst) << error;
+  dst->query("CREATE DATABASE fresh");
+  ASSERT_EQ(psql(*dst, "fresh", "-f " + dir_ + "/set.sql"), 0);
+  PgServer::Query fresh{*dst, "fresh"};
+  fresh("TRUNCATE kinds, \"Odd Schema\".\"Mixed Case\"");
+  ASSERT_EQ(psql(*dst, "fresh", "-c " + quoted("COPY kinds (id, t, n, b, j, a, ts) FROM STDIN (FORMAT csv, HEADER)") +
+                                    " < " + quoted(dir_ + "/csv/dlshop/public.kinds.csv")), 0);
+  ASSERT_EQ(psql(*dst, "fresh", "-c " + quoted("COPY \"Odd Schema\".\"Mixed Case\" FROM STDIN (FORMAT csv, HEADER)") +
+                                    " < " + quoted(dir_ + "/csv/dlshop/Odd Schema.Mixed Case.csv")), 0);
+  EXPECT_EQ(kinds_sum(fresh), kinds);
+  EXPECT_EQ(mixed_sum(fresh), mixed);
+}
+
+TEST_F(PostgresDownload, PhysicalSetAsNativeTarExtractsToADataDirectoryPostgresStartsFrom) {
+  auto& src = shared_source();
+  src.query("DROP TABLE IF EXISTS dl_phys");
+  src.query("CREATE TABLE dl_phys AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
+  const std::string before = src.checksum("dl_phys");
+  auto p = plan("dl-physical");
+  Control control;
+  auto full = full_backup(p, "dl-physical", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  src.query("INSERT INTO dl_phys VALUES (0, 'after the backup')");
+
+  auto result = download(p, "dl-physical", "Native", dir_ + "/data.tar");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->extension, "tar");
+  const std::string data = dir_ + "/extracted";
+  ASSERT_EQ(::mkdir(data.c_str(), 0700), 0);
+  ASSERT_EQ(std::system(("tar -xf " + dir_ + "/data.tar -C " + data).c_str()), 0);
+  EXPECT_TRUE(fs::exists(data + "/backup_label"));
+  EXPECT_TRUE(fs::exists(data + "/PG_VERSION"));
+  std::string error;
+  auto server = PgServer::open(data, &error);
+  ASSERT_TRUE(server) << error;
+  EXPECT_EQ(server->checksum("dl_phys"), before) << server->log_tail();
+}
+
+TEST_F(PostgresDownload, AFormatTheSetCannotTakeIsRefusedNamingBackupSetDataFormat) {
+  auto p = logical_set();
+  auto native = download(p, "dl-logical", "Native", dir_ + "/x");
+  ASSERT_FALSE(native.ok());
+  EXPECT_EQ(native.error().code, "InvalidParameter");
+  EXPECT_NE(native.error().message.find("BackupSetDataFormat"), std::string::npos);
+  EXPECT_NE(native.error().message.find("SQL, CSV"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ + "/x"));
+}
+
+}  // namespace
+}  // namespace opendbs::testing
