@@ -11,7 +11,8 @@ std::string chunk_id(const MasterKey& key, std::string_view raw) { return core::
 std::string seal_blob(const MasterKey& key, std::string_view id, const CompressionSpec& spec, std::string_view raw) {
   std::string aad(format::kBlobAad);
   aad.append(id);
-  return core::aes256gcm_seal(key.data_key, compress_chunk(spec, raw), aad);
+  thread_local std::string scratch;
+  return core::aes256gcm_seal(key.data_key, compress_chunk(spec, raw, scratch), aad);
 }
 
 core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,

@@ -51,11 +51,17 @@ Chunker::Chunker(ChunkerParams params) : params_(params) {
 }
 
 size_t Chunker::find_cut(const uint8_t* data, size_t n) const {
-  if (n <= params_.min_size) return n;
+  Scan scan;
+  const size_t cut = resume_cut(data, n, scan);
+  return cut ? cut : n;
+}
+
+size_t Chunker::resume_cut(const uint8_t* data, size_t n, Scan& scan) const {
+  if (n <= params_.min_size) return 0;
   const size_t end = n < params_.max_size ? n : params_.max_size;
   const size_t normal = end < params_.avg_size ? end : params_.avg_size;
-  uint64_t h = 0;
-  size_t i = params_.min_size;
+  uint64_t h = scan.hash;
+  size_t i = scan.pos < params_.min_size ? params_.min_size : scan.pos;  // the first min_size bytes never cut
   for (; i < normal; ++i) {
     h = (h << 1) + kGear[data[i]];
     if ((h & mask_small_) == 0) return i + 1;
@@ -64,41 +70,52 @@ size_t Chunker::find_cut(const uint8_t* data, size_t n) const {
     h = (h << 1) + kGear[data[i]];
     if ((h & mask_large_) == 0) return i + 1;
   }
-  return end;
+  if (end == params_.max_size) return end;
+  scan = Scan{i, h};
+  return 0;
 }
 
 core::Status StreamChunker::push(std::string_view bytes, const Emit& emit) {
-  // Appending at most max_size at a time and cutting down to < max_size after each append keeps the
-  // buffer under 2 × max_size.
-  const size_t max = chunker_.params().max_size;
   while (!bytes.empty()) {
-    const size_t take = std::min(bytes.size(), max);
+    const size_t take = std::min(bytes.size(), kFeedBytes);
     buffer_.append(bytes.data(), take);
     bytes.remove_prefix(take);
-    OPENDBS_TRY(emit_ready(false, emit));
-    buffer_.erase(0, start_);
-    start_ = 0;
+    OPENDBS_TRY(emit_cuts(emit));
   }
   return {};
 }
 
 core::Status StreamChunker::finish(const Emit& emit) {
-  OPENDBS_TRY(emit_ready(true, emit));
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  start_ = 0;
+  OPENDBS_TRY(emit_cuts(emit));
+  if (!buffer_.empty()) {
+    if (buffer_.size() < buffer_.capacity() / 4) buffer_.shrink_to_fit();  // a small last chunk waits in queues
+    OPENDBS_TRY(emit_front(buffer_.size(), emit));
+  }
+  buffer_ = std::string();
   return {};
 }
 
-core::Status StreamChunker::emit_ready(bool final, const Emit& emit) {
-  const size_t max = chunker_.params().max_size;
-  while (buffer_.size() - start_ > 0 && (final || buffer_.size() - start_ >= max)) {
-    const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data()) + start_;
-    const size_t cut = chunker_.find_cut(p, buffer_.size() - start_);
-    OPENDBS_TRY(emit(std::string(buffer_.data() + start_, cut)));
-    start_ += cut;
+core::Status StreamChunker::emit_cuts(const Emit& emit) {
+  for (;;) {
+    const size_t cut = chunker_.resume_cut(reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size(), scan_);
+    if (cut == 0) return {};
+    OPENDBS_TRY(emit_front(cut, emit));
   }
-  return {};
+}
+
+// The buffer itself becomes the chunk; the few bytes after the cut start the next buffer, sized for a
+// whole chunk so that it never grows by copying (only a stream's first buffer does).
+core::Status StreamChunker::emit_front(size_t cut, const Emit& emit) {
+  std::string next;
+  if (cut < buffer_.size()) {
+    next.reserve(chunker_.params().max_size + kFeedBytes);
+    next.append(buffer_, cut);
+    buffer_.resize(cut);
+  }
+  scan_ = {};
+  std::string chunk = std::move(buffer_);
+  buffer_ = std::move(next);
+  return emit(std::move(chunk));
 }
 
 }  // namespace opendbs::repo

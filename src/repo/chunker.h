@@ -31,6 +31,16 @@ class Chunker {
   // that stream must only trust a result when n ≥ max_size or the input has ended.
   size_t find_cut(const uint8_t* data, size_t n) const;
 
+  // Where a search for the cut of one chunk stopped, so that it can go on when more bytes arrive
+  // instead of hashing the chunk again from its start.
+  struct Scan {
+    size_t pos = 0;
+    uint64_t hash = 0;
+  };
+  // Goes on with `scan` over data[scan.pos..n): the cut find_cut would give, or 0 while it is not
+  // yet decided (no cut point in the n < max_size bytes seen so far).
+  size_t resume_cut(const uint8_t* data, size_t n, Scan& scan) const;
+
   const ChunkerParams& params() const { return params_; }
 
  private:
@@ -40,7 +50,7 @@ class Chunker {
 };
 
 // Cuts a stream pushed in arbitrary pieces into the same chunks as if it came in one piece. Holds at
-// most 2 × max_size bytes.
+// most max_size + kFeedBytes bytes, and hands each chunk's buffer on without copying it.
 class StreamChunker {
  public:
   using Emit = std::function<core::Status(std::string&& chunk)>;
@@ -50,10 +60,15 @@ class StreamChunker {
   core::Status finish(const Emit& emit);  // emits what remains
 
  private:
-  core::Status emit_ready(bool final, const Emit& emit);
+  // Input is appended at most this much at a time, so that the bytes after a cut, which move to the
+  // next chunk's buffer, are few.
+  static constexpr size_t kFeedBytes = 64 * 1024;
+
+  core::Status emit_cuts(const Emit& emit);
+  core::Status emit_front(size_t cut, const Emit& emit);
   const Chunker& chunker_;
-  std::string buffer_;
-  size_t start_ = 0;
+  std::string buffer_;  // the current chunk's bytes so far, from its start
+  Chunker::Scan scan_;
 };
 
 }  // namespace opendbs::repo

@@ -56,6 +56,23 @@ TEST(Chunker, CutsDoNotDependOnHowTheStreamIsPushed) {
   EXPECT_EQ(cut_all(chunker, data, 16384), whole);
 }
 
+// The streaming chunker resumes its search between pushes; its cuts must be find_cut's over the
+// whole input, for pieces smaller and larger than its internal feed size.
+TEST(Chunker, StreamCutsEqualFindCutOverTheWholeInput) {
+  for (const ChunkerParams params : {kSmall, default_chunker_params()}) {
+    Chunker chunker(params);
+    const auto data = random_bytes(6 * params.max_size, 3);
+    std::vector<std::string> reference;
+    for (size_t at = 0; at < data.size();) {
+      const size_t cut = chunker.find_cut(reinterpret_cast<const uint8_t*>(data.data()) + at, data.size() - at);
+      reference.push_back(data.substr(at, cut));
+      at += cut;
+    }
+    for (size_t piece : {size_t{1000}, size_t{65536}, size_t{100000}, data.size()})
+      EXPECT_EQ(cut_all(chunker, data, piece), reference) << "pieces of " << piece;
+  }
+}
+
 TEST(Chunker, InsertionChangesOnlyTheChunksNearIt) {
   Chunker chunker(kSmall);
   const auto data = random_bytes(1 << 20, 3);

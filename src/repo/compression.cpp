@@ -22,10 +22,16 @@ ZSTD_DCtx* thread_dctx() {
   return ctx.get();
 }
 
-std::string stored_as_is(std::string_view raw) {
-  std::string out(1, static_cast<char>(format::Compression::kNone));
-  out.append(raw);
-  return out;
+std::string_view stored_as_is(std::string_view raw, std::string& scratch) {
+  scratch.assign(1, static_cast<char>(format::Compression::kNone));
+  scratch.append(raw);
+  return scratch;
+}
+
+// Grows `scratch` to at least n bytes; only growth pays for zeroing.
+char* room(std::string& scratch, size_t n) {
+  if (scratch.size() < n) scratch.resize(n);
+  return scratch.data();
 }
 
 }  // namespace
@@ -53,25 +59,24 @@ std::string to_string(const CompressionSpec& spec) {
   return "none";
 }
 
-std::string compress_chunk(const CompressionSpec& spec, std::string_view raw) {
-  std::string out;
+std::string_view compress_chunk(const CompressionSpec& spec, std::string_view raw, std::string& scratch) {
+  size_t n = 0;
   if (spec.kind == format::Compression::kZstd) {
-    out.resize(1 + ZSTD_compressBound(raw.size()));
-    size_t n = ZSTD_compressCCtx(thread_cctx(), out.data() + 1, out.size() - 1, raw.data(), raw.size(), spec.level);
-    if (ZSTD_isError(n)) return stored_as_is(raw);
-    out.resize(1 + n);
+    const size_t bound = ZSTD_compressBound(raw.size());
+    n = ZSTD_compressCCtx(thread_cctx(), room(scratch, 1 + bound) + 1, bound, raw.data(), raw.size(), spec.level);
+    if (ZSTD_isError(n)) return stored_as_is(raw, scratch);
   } else if (spec.kind == format::Compression::kLz4) {
-    out.resize(1 + LZ4_compressBound(static_cast<int>(raw.size())));
-    int n = LZ4_compress_default(raw.data(), out.data() + 1, static_cast<int>(raw.size()),
-                                 static_cast<int>(out.size() - 1));
-    if (n <= 0) return stored_as_is(raw);
-    out.resize(1 + static_cast<size_t>(n));
+    const int bound = LZ4_compressBound(static_cast<int>(raw.size()));
+    const int lz4 = LZ4_compress_default(raw.data(), room(scratch, 1 + static_cast<size_t>(bound)) + 1,
+                                         static_cast<int>(raw.size()), bound);
+    if (lz4 <= 0) return stored_as_is(raw, scratch);
+    n = static_cast<size_t>(lz4);
   } else {
-    return stored_as_is(raw);
+    return stored_as_is(raw, scratch);
   }
-  if (out.size() >= raw.size() + 1) return stored_as_is(raw);
-  out[0] = static_cast<char>(spec.kind);
-  return out;
+  if (n >= raw.size()) return stored_as_is(raw, scratch);
+  scratch[0] = static_cast<char>(spec.kind);
+  return std::string_view(scratch.data(), 1 + n);
 }
 
 core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len) {

@@ -18,8 +18,10 @@ struct CompressionSpec {
 core::Result<CompressionSpec> parse_compression(std::string_view text);
 std::string to_string(const CompressionSpec& spec);
 
-// kind || payload; falls back to kind 0 when compression does not make the chunk smaller.
-std::string compress_chunk(const CompressionSpec& spec, std::string_view raw);
+// kind || payload, written into `scratch` (reused across calls, so that a chunk's worst-case bound is
+// not allocated and zeroed every time); falls back to kind 0 when compression does not make the chunk
+// smaller. The result views `scratch`.
+std::string_view compress_chunk(const CompressionSpec& spec, std::string_view raw, std::string& scratch);
 // Inverse of compress_chunk; `raw_len` is the chunk size recorded in the index.
 core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len);
 

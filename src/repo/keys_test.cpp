@@ -95,8 +95,21 @@ TEST(Compression, ParsesSpecsAndRejectsNonsense) {
 }
 
 TEST(Compression, IncompressibleChunkIsStoredAsIs) {
-  auto stored = compress_chunk(*parse_compression("zstd"), std::string(1, 'x'));
-  EXPECT_EQ(stored[0], 0);
+  std::string scratch;
+  auto stored = compress_chunk(*parse_compression("zstd"), std::string(1, 'x'), scratch);
+  EXPECT_EQ(stored, std::string("\0x", 2));
+}
+
+TEST(Compression, ScratchReusedAcrossChunksKeepsEachResultExact) {
+  std::string scratch;
+  const auto spec = *parse_compression("zstd");
+  const std::string big(100000, 'a'), small = "abcabcabcabcabcabcabcabcabcabcabc";
+  for (const auto* raw : {&big, &small, &big}) {
+    const std::string stored(compress_chunk(spec, *raw, scratch));
+    auto back = decompress_chunk(stored, raw->size());
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, *raw);
+  }
 }
 
 }  // namespace
