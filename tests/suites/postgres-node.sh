@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# A real PostgreSQL 15 behind a real node (tests/node/postgres_crash.test.js): kill -9 during a physical
+# full backup and during log backup, and the retained-WAL warning of a stopped plan.
+# Usage: tests/suites/postgres-node.sh BUILD_DIR
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -d "$build" ]; then build=$(cd "$build" && pwd); else build=$(cd "$root/$build" && pwd); fi
+export OPENDBS_TEST_NODE="$build/opendbs-test-node"
+if [ ! -x "$OPENDBS_TEST_NODE" ]; then
+  echo "postgres-node: $OPENDBS_TEST_NODE not found; build the target opendbs-test-node first" >&2
+  exit 1
+fi
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "postgres-node: PostgreSQL 15 is not installed (Debian package postgresql-15)" >&2
+  exit 1
+fi
+if [ ! -d "$root/tests/node/node_modules/@alicloud/pop-core" ]; then
+  (cd "$root/tests/node" && npm ci --no-audit --no-fund)
+fi
+cd "$root/tests/node"
+exec node --test --test-reporter=spec postgres_crash.test.js
