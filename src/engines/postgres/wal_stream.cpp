@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <thread>
 
@@ -58,6 +59,12 @@ class WalStreamer {
     int64_t start_ms = 0;
     int64_t opened_steady_ms = 0;
     int64_t opened_ms = 0;
+    std::string received;        // the segment's bytes so far, for its partial sets
+    uint64_t durable_bytes = 0;  // how many of them the newest partial set holds
+  };
+  struct PartialSet {
+    uint64_t segno = 0, bytes = 0;
+    std::string id;
   };
 
   core::Status session();
@@ -66,6 +73,14 @@ class WalStreamer {
   core::Status on_xlog_data(std::string_view body);
   core::Status open_segment(int64_t send_ms);
   core::Status complete_segment(bool caught_up, int64_t send_ms);
+  core::Status flush_partial();
+  void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
+  Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
+  void observe_server_flush(Lsn flushed);
+  void reached_durable();
+  int poll_wait_ms() const;
+  // Partial sets need the open segment in memory: only for segments of up to 64 MiB.
+  bool partials_enabled() const { return options_.durable_interval_ms > 0 && segment_size_ <= (64u << 20); }
   core::Status send_feedback(PgConnection& repl);
   void maybe_switch(PgConnection& sql);
   void report_lag(bool now);
@@ -81,8 +96,13 @@ class WalStreamer {
   Lsn pos_ = 0;      // the next byte expected
   bool feedback_now_ = false;  // a segment was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
-  int64_t last_commit_ms_ = 0;
+  int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
+  // The server's flush position over time: (position, when first seen), ascending; entries at or
+  // below the durable position are dropped. The lag's age is that of the oldest entry left.
+  std::deque<std::pair<Lsn, int64_t>> seen_;
+  int64_t durable_steady_ms_ = 0;  // when the durable position last moved
   int64_t lag_reported_steady_ms_ = 0;
+  std::vector<PartialSet> partials_;  // partial sets in the repository, oldest first
   int64_t prev_end_ms_ = -1;
   std::optional<WalScanner> scanner_;
   std::optional<OpenSegment> open_;
@@ -112,8 +132,13 @@ core::Status WalStreamer::choose_start(Lsn slot_restart) {
   OPENDBS_ASSIGN(auto sets, repository_.list_sets());
   std::optional<uint64_t> last;
   std::string last_id;
+  partials_.clear();
   for (const auto& id : sets) {
     if (id.rfind(prefix, 0) != 0) continue;
+    if (auto partial = parse_partial_set_id(plan_.plan_id, id, segment_size_)) {
+      partials_.push_back({partial->first, partial->second, id});
+      continue;
+    }
     auto segno = wal_file_segno(id.substr(prefix.size()), segment_size_);
     if (segno && (!last || *segno > *last)) {
       last = segno;
@@ -146,6 +171,7 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
   s.opened_steady_ms = steady_ms();
   s.opened_ms = now_ms();
+  if (partials_enabled()) s.received.reserve(segment_size_);
   scanner_->reset_times();
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
@@ -177,11 +203,84 @@ core::Status WalStreamer::complete_segment(bool caught_up, int64_t send_ms) {
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
                         "COMPLETED"}));
   feedback_now_ = true;
-  last_commit_ms_ = now_ms();
   prev_end_ms_ = end_ms;
   progressed_ = true;
+  const uint64_t segno = s.segno;
   open_.reset();
+  reached_durable();
+  forget_partials(segno, segment_size_, "");
   return {};
+}
+
+// Commits what has arrived of the open segment as a partial set (a new one each time: set ids are
+// never reused), then forgets the partial sets it supersedes.
+core::Status WalStreamer::flush_partial() {
+  auto& s = *open_;
+  const uint64_t bytes = s.received.size();
+  const std::string id = wal_set_prefix(plan_.plan_id) + s.name + ".partial-" + std::to_string(bytes);
+  int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
+  if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
+  OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
+  OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
+  OPENDBS_TRY(stream->write(s.received));
+  OPENDBS_TRY(stream->close());
+  OPENDBS_TRY(set->commit({{"engine", "postgres"},
+                           {"kind", "wal_segment_partial"},
+                           {"timeline", timeline_},
+                           {"segno", s.segno},
+                           {"wal_segment_size", segment_size_},
+                           {"start_lsn", format_lsn(s.segno * segment_size_)},
+                           {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
+                           {"start_ms", s.start_ms},
+                           {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
+                           {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                           {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  s.durable_bytes = bytes;
+  partials_.push_back({s.segno, bytes, id});
+  reached_durable();
+  forget_partials(s.segno, bytes, id);
+  return {};
+}
+
+// Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`
+// (a partial left by an earlier session may hold more than this session has received so far).
+void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep) {
+  std::vector<PartialSet> kept;
+  for (auto& p : partials_) {
+    if (p.id == keep || p.segno > segno || (p.segno == segno && p.bytes > bytes)) {
+      kept.push_back(std::move(p));
+      continue;
+    }
+    auto st = repository_.forget_set(p.id);
+    if (!st.ok())  // harmless: a stale partial is superseded by what follows it
+      core::log_event(core::LogLevel::warn, "postgres_partial_forget_failed",
+                      {{"plan", plan_.plan_id}, {"set", p.id}, {"error", st.error().message}});
+  }
+  partials_ = std::move(kept);
+}
+
+// Positions seen within 10 ms of each other (or past 1000 entries) share the older entry's time,
+// which overstates their age by at most that much and bounds the history.
+void WalStreamer::observe_server_flush(Lsn flushed) {
+  if (flushed <= server_flush_) return;
+  server_flush_ = flushed;
+  const int64_t t = now_ms();
+  if (!seen_.empty() && (t - seen_.back().second < 10 || seen_.size() >= 1000))
+    seen_.back().first = flushed;
+  else
+    seen_.emplace_back(flushed, t);
+}
+
+void WalStreamer::reached_durable() {
+  durable_steady_ms_ = steady_ms();
+  report_lag(true);
+}
+
+// How long to wait for the next message: never past the moment the pending WAL must become durable.
+int WalStreamer::poll_wait_ms() const {
+  if (!open_ || !partials_enabled() || open_->received.size() <= open_->durable_bytes) return 500;
+  const int64_t due = durable_steady_ms_ + options_.durable_interval_ms - steady_ms();
+  return static_cast<int>(std::clamp<int64_t>(due, 1, 500));
 }
 
 // XLogData: dataStart, walEnd (the server's flush position), sendTime, then WAL bytes.
@@ -191,7 +290,8 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
   const Lsn wal_end = be64(body, 8);
   const int64_t send_ms = pg_micros_to_unix_ms(static_cast<int64_t>(be64(body, 16)));
   std::string_view data = body.substr(24);
-  server_flush_ = std::max(server_flush_, wal_end);
+  observe_server_flush(wal_end);
+  last_send_ms_ = std::max(last_send_ms_, send_ms);
   if (start > pos_) return core::errors::corrupt("WAL stream skipped from " + format_lsn(pos_) + " to " + format_lsn(start));
   if (start < pos_) data.remove_prefix(std::min<uint64_t>(data.size(), pos_ - start));
   while (!data.empty()) {
@@ -199,13 +299,11 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     const uint64_t room = segment_size_ - pos_ % segment_size_;
     const std::string_view piece = data.substr(0, std::min<uint64_t>(room, data.size()));
     OPENDBS_TRY(open_->stream->write(piece));
+    if (partials_enabled()) open_->received.append(piece);
     scanner_->feed(piece);
     pos_ += piece.size();
     data.remove_prefix(piece.size());
-    if (pos_ % segment_size_ == 0) {
-      OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
-      report_lag(true);
-    }
+    if (pos_ % segment_size_ == 0) OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
   }
   return {};
 }
@@ -224,15 +322,17 @@ core::Status WalStreamer::send_feedback(PgConnection& repl) {
   return repl.put_copy_data(msg);
 }
 
-// Lag: the WAL the server has flushed that is not yet durable in the repository (the open segment
-// is not, until it is complete), and how long its oldest byte has waited.
+// Lag: the WAL the server has flushed that is not yet durable in the repository (neither in a
+// committed segment nor in the open segment's newest partial set) — what would be lost if the source
+// vanished now — and how long ago the oldest of it was first seen.
 void WalStreamer::report_lag(bool now) {
-  if (!now && steady_ms() - lag_reported_steady_ms_ < 1000) return;
+  if (!now && steady_ms() - lag_reported_steady_ms_ < 100) return;  // metrics read atomics: cheap
   lag_reported_steady_ms_ = steady_ms();
-  const Lsn durable = open_ ? open_->segno * segment_size_ : pos_;
+  const Lsn durable = durable_lsn();
   const uint64_t bytes = server_flush_ > durable ? server_flush_ - durable : 0;
-  const int64_t since = open_ ? open_->opened_ms : last_commit_ms_;
-  control_.lag(bytes, bytes == 0 || since == 0 ? 0.0 : static_cast<double>(now_ms() - since) / 1000.0);
+  while (!seen_.empty() && seen_.front().first <= durable) seen_.pop_front();
+  const int64_t age_ms = bytes == 0 || seen_.empty() ? 0 : std::max<int64_t>(0, now_ms() - seen_.front().second);
+  control_.lag(bytes, static_cast<double>(age_ms) / 1000.0);
 }
 
 void WalStreamer::maybe_switch(PgConnection& sql) {
@@ -256,6 +356,7 @@ core::Status WalStreamer::session() {
   OPENDBS_ASSIGN(auto ident, repl->query("IDENTIFY_SYSTEM"));
   timeline_ = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
   const Lsn flushed = parse_lsn(ident.value(0, "xlogpos").value_or("0/0")).value_or(0);
+  observe_server_flush(flushed);
   OPENDBS_ASSIGN(const Lsn slot_restart, ensure_slot(*sql, *repl, flushed));
   OPENDBS_TRY(choose_start(slot_restart));
 
@@ -268,7 +369,7 @@ core::Status WalStreamer::session() {
 
   int64_t last_feedback = steady_ms();
   for (;;) {
-    OPENDBS_ASSIGN(auto read, repl->poll_copy_data(&control_, 500));
+    OPENDBS_ASSIGN(auto read, repl->poll_copy_data(&control_, poll_wait_ms()));
     if (read.end) {
       OPENDBS_ASSIGN(auto result, repl->next_result(&control_));
       const std::string why = result ? PQresultErrorMessage(result.get()) : "the stream ended";
@@ -280,10 +381,13 @@ core::Status WalStreamer::session() {
       if (m[0] == 'w') {
         OPENDBS_TRY(on_xlog_data(m.substr(1)));
       } else if (m[0] == 'k' && m.size() >= 18) {  // keepalive: walEnd, sendTime, replyRequested
-        server_flush_ = std::max(server_flush_, be64(m, 1));
+        observe_server_flush(be64(m, 1));
         reply = m[17] != 0;
       }
     }
+    if (open_ && partials_enabled() && open_->received.size() > open_->durable_bytes &&
+        steady_ms() - durable_steady_ms_ >= options_.durable_interval_ms)
+      OPENDBS_TRY(flush_partial());
     const bool feedback_due = steady_ms() - last_feedback >= options_.feedback_interval_ms;
     if (reply || feedback_due || feedback_now_) {
       OPENDBS_TRY(send_feedback(*repl));
@@ -300,7 +404,7 @@ core::Status WalStreamer::run() {
   for (;;) {
     progressed_ = false;
     auto st = session();
-    open_.reset();  // a partial segment is discarded; the next session starts it again
+    open_.reset();  // the open segment is received again by the next session (its partial set stays)
     if (control_.cancelled()) return cancelled_error();
     if (!st.ok() && wal_removed(st.error()) && !restart_at_slot_) {
       core::log_event(core::LogLevel::warn, "postgres_wal_gap",
@@ -327,6 +431,20 @@ core::Status WalStreamer::run() {
 }
 
 }  // namespace
+
+std::optional<std::pair<uint64_t, uint64_t>> parse_partial_set_id(const std::string& plan_id, const std::string& id,
+                                                                  uint64_t segment_size) {
+  const std::string prefix = wal_set_prefix(plan_id);
+  constexpr std::string_view kMarker = ".partial-";
+  if (id.rfind(prefix, 0) != 0 || id.size() <= prefix.size() + 24 + kMarker.size()) return std::nullopt;
+  const std::string name = id.substr(prefix.size(), 24);
+  const std::string bytes = id.substr(prefix.size() + 24 + kMarker.size());
+  auto segno = wal_file_segno(name, segment_size);
+  if (!segno || id.compare(prefix.size() + 24, kMarker.size(), kMarker) != 0 || bytes.empty() || bytes.size() > 19 ||
+      !std::all_of(bytes.begin(), bytes.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::make_pair(*segno, std::stoull(bytes));
+}
 
 core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
   const std::string slot = slot_name(plan.plan_id);

@@ -1,9 +1,14 @@
 // Continuous WAL backup: a physical replication slot per plan and START_REPLICATION from the first
 // segment the repository does not hold yet; each segment becomes one repository set
 // ("log-<plan>-<WAL file name>", one stream "segment") committed when the segment is complete.
+// While a segment fills, what has arrived of it is committed at least every durable_interval_ms as
+// a partial set "log-<plan>-<WAL file name>.partial-<bytes>" (the segment's first <bytes> bytes),
+// which replaces the previous partial and is itself dropped once the segment is complete.
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <utility>
 
 #include "core/result.h"
 #include "engines/engine.h"
@@ -16,6 +21,9 @@ struct WalStreamOptions {
   // transactions become restorable (like archive_timeout); 0 = never.
   int64_t switch_interval_ms = 60000;
   int64_t feedback_interval_ms = 10000;
+  // While WAL arrives, the open segment's received bytes become durable (a partial set) at least
+  // this often, which bounds the lag (docs/POSTGRES.md); 0 = only whole segments are stored.
+  int64_t durable_interval_ms = 500;
   // Consecutive failed sessions (connection refused, source restarting) tolerated before giving up.
   int max_failed_sessions = 20;
   int64_t max_retry_wait_ms = 15000;
@@ -27,6 +35,10 @@ inline constexpr const char* kFirstXactMs = "first_xact_ms";
 inline constexpr const char* kLastXactMs = "last_xact_ms";
 inline constexpr const char* kEndMs = "end_ms";
 }  // namespace segment_meta
+
+// "log-<plan>-<WAL file name>.partial-<bytes>" → (segment number, bytes); nullopt for other ids.
+std::optional<std::pair<uint64_t, uint64_t>> parse_partial_set_id(const std::string& plan_id, const std::string& id,
+                                                                  uint64_t segment_size);
 
 // Drops the plan's replication slot (engine.h release_log), waiting up to `wait_ms` for a stream
 // still attached to it to go away; a slot that does not exist is not an error.
