@@ -130,6 +130,10 @@ core::Status SlotWatch::check_once() {
 
   std::map<std::string, uint64_t> retained;
   for (auto& [plan, running] : watched) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return {};  // each source may take a connect timeout: do not hold up a shutdown
+    }
     auto spec = plan_spec(secrets_, plan);
     auto engine = spec.ok() ? engines_.find(spec->database_type) : nullptr;
     if (!engine) continue;
