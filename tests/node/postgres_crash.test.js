@@ -74,7 +74,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
     try {
       source.pgbenchInit(40);  // ~600 MiB of data directory: seconds of base backup
       const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
-      let api = checked(makeClient(node, 'tea-v3'));
+      let api = checked(makeClient(node, 'pop-post'));
       const planId = await createPgPlan(api, source, { EnableBackupLog: false });
       const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
       const midway = await waitFor('the base backup under way', async () => {
@@ -87,7 +87,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       const killedAt = Date.now();
       await node.kill9();
       await node.restart();
-      api = checked(makeClient(node, 'tea-v3'));
+      api = checked(makeClient(node, 'pop-post'));
       const retaken = await waitFor('the full backup taken again', async () => {
         const s = await P.fullSet(api, planId, setId);
         return s.StartTime > killedAt && s;
@@ -119,7 +119,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       try {
         source.query('CREATE TABLE ledger (id int PRIMARY KEY, note text)');
         source.query("INSERT INTO ledger SELECT g, 'before' FROM generate_series(1, 1000) g");
-        let api = checked(makeClient(node, 'tea-v3'));
+        let api = checked(makeClient(node, 'pop-post'));
         const planId = await createPgPlan(api, source, { EnableBackupLog: true });
         const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
         await P.waitSetStatus(api, planId, setId, 'finish', 60000);
@@ -142,7 +142,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
         await sleep(100);
         source.query("DELETE FROM ledger WHERE id > 3400");
         await node.restart();
-        api = checked(makeClient(node, 'tea-v3'));
+        api = checked(makeClient(node, 'pop-post'));
         source.query("INSERT INTO ledger SELECT g, 'after restart' FROM generate_series(4001, 4500) g");
         source.query('SELECT pg_switch_wal()');
 
