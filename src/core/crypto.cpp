@@ -113,22 +113,30 @@ std::string aes256gcm_seal(std::string_view key32, std::string_view plaintext, s
   return out;
 }
 
-Result<std::string> aes256gcm_open(std::string_view key32, std::string_view sealed, std::string_view aad) {
+Status aes256gcm_open_into(std::string_view key32, std::string_view sealed, std::string_view aad,
+                          std::string& plaintext) {
   if (key32.size() != 32) return errors::internal("AES key must be 32 bytes");
   if (sealed.size() < kNonce + kTag) return errors::corrupt("sealed data is shorter than nonce and tag");
   const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());
   const size_t n = sealed.size() - kNonce - kTag;
-  std::string out(n, '\0');
+  plaintext.resize(n);
+  auto* out = reinterpret_cast<unsigned char*>(plaintext.data());
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
   EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key32.data()), p);
   if (!aad.empty())
     EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
                       static_cast<int>(aad.size()));
-  EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, p + kNonce, static_cast<int>(n));
+  EVP_DecryptUpdate(ctx.get(), out, &len, p + kNonce, static_cast<int>(n));
   EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, const_cast<unsigned char*>(p + kNonce + n));
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1)
+  if (EVP_DecryptFinal_ex(ctx.get(), out + len, &len) != 1)
     return errors::corrupt("authentication tag mismatch (wrong key or tampered data)");
+  return {};
+}
+
+Result<std::string> aes256gcm_open(std::string_view key32, std::string_view sealed, std::string_view aad) {
+  std::string out;
+  OPENDBS_TRY(aes256gcm_open_into(key32, sealed, aad, out));
   return out;
 }
 

@@ -25,5 +25,9 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // verifies the tag and fails with a Corrupt error on any tampering or a wrong key. `aad` is bound in.
 std::string aes256gcm_seal(std::string_view key32, std::string_view plaintext, std::string_view aad = {});
 Result<std::string> aes256gcm_open(std::string_view key32, std::string_view sealed, std::string_view aad = {});
+// The same into `plaintext`, which a caller reuses across calls to spare an allocation per message;
+// on error its contents are unspecified.
+Status aes256gcm_open_into(std::string_view key32, std::string_view sealed, std::string_view aad,
+                          std::string& plaintext);
 
 }  // namespace opendbs::core

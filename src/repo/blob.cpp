@@ -15,15 +15,22 @@ std::string seal_blob(const MasterKey& key, std::string_view id, const Compressi
   return core::aes256gcm_seal(key.data_key, compress_chunk(spec, raw, scratch), aad);
 }
 
-core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,
-                                    size_t raw_len) {
+core::Status open_blob_into(const MasterKey& key, std::string_view id, std::string_view sealed, size_t raw_len,
+                            char* out) {
   std::string aad(format::kBlobAad);
   aad.append(id);
-  auto plain = core::aes256gcm_open(key.data_key, sealed, aad);
-  if (!plain.ok()) return plain.error();
-  OPENDBS_ASSIGN(auto raw, decompress_chunk(*plain, raw_len));
-  if (!core::constant_time_equal(chunk_id(key, raw), id))
+  thread_local std::string plain;  // the compressed payload: reused, as every chunk passes through it
+  OPENDBS_TRY(core::aes256gcm_open_into(key.data_key, sealed, aad, plain));
+  OPENDBS_TRY(decompress_chunk_into(plain, raw_len, out));
+  if (!core::constant_time_equal(chunk_id(key, std::string_view(out, raw_len)), id))
     return core::errors::corrupt("chunk content does not match its id");
+  return {};
+}
+
+core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,
+                                    size_t raw_len) {
+  std::string raw(raw_len, '\0');
+  OPENDBS_TRY(open_blob_into(key, id, sealed, raw_len, raw.data()));
   return raw;
 }
 

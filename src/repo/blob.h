@@ -16,5 +16,8 @@ std::string seal_blob(const MasterKey& key, std::string_view id, const Compressi
 // The verified chunk; errors say what failed (callers add which pack and offset).
 core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,
                                     size_t raw_len);
+// The same into out[0..raw_len); on error those bytes are unspecified.
+core::Status open_blob_into(const MasterKey& key, std::string_view id, std::string_view sealed, size_t raw_len,
+                            char* out);
 
 }  // namespace opendbs::repo

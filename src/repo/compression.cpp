@@ -3,6 +3,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -79,31 +80,36 @@ std::string_view compress_chunk(const CompressionSpec& spec, std::string_view ra
   return std::string_view(scratch.data(), 1 + n);
 }
 
-core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len) {
+core::Status decompress_chunk_into(std::string_view stored, size_t raw_len, char* out) {
   if (stored.empty()) return core::errors::corrupt("empty blob plaintext (no compression kind)");
   const auto kind = static_cast<format::Compression>(stored[0]);
   stored.remove_prefix(1);
-  std::string out(raw_len, '\0');
   switch (kind) {
     case format::Compression::kNone:
       if (stored.size() != raw_len) return core::errors::corrupt("uncompressed blob has the wrong length");
-      return std::string(stored);
+      std::copy(stored.begin(), stored.end(), out);
+      return {};
     case format::Compression::kZstd: {
-      size_t n = ZSTD_decompressDCtx(thread_dctx(), out.data(), out.size(), stored.data(), stored.size());
+      size_t n = ZSTD_decompressDCtx(thread_dctx(), out, raw_len, stored.data(), stored.size());
       if (ZSTD_isError(n) || n != raw_len)
         return core::errors::corrupt(std::string("zstd payload does not decompress to the indexed length: ") +
                                      (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong length"));
-      return out;
+      return {};
     }
     case format::Compression::kLz4: {
-      int n = LZ4_decompress_safe(stored.data(), out.data(), static_cast<int>(stored.size()),
-                                  static_cast<int>(raw_len));
+      int n = LZ4_decompress_safe(stored.data(), out, static_cast<int>(stored.size()), static_cast<int>(raw_len));
       if (n < 0 || static_cast<size_t>(n) != raw_len)
         return core::errors::corrupt("lz4 payload does not decompress to the indexed length");
-      return out;
+      return {};
     }
   }
   return core::errors::corrupt("unknown compression kind " + std::to_string(static_cast<int>(kind)));
+}
+
+core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len) {
+  std::string out(raw_len, '\0');
+  OPENDBS_TRY(decompress_chunk_into(stored, raw_len, out.data()));
+  return out;
 }
 
 }  // namespace opendbs::repo

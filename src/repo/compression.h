@@ -24,5 +24,8 @@ std::string to_string(const CompressionSpec& spec);
 std::string_view compress_chunk(const CompressionSpec& spec, std::string_view raw, std::string& scratch);
 // Inverse of compress_chunk; `raw_len` is the chunk size recorded in the index.
 core::Result<std::string> decompress_chunk(std::string_view stored, size_t raw_len);
+// The same into out[0..raw_len), which the caller provides (a restore decompresses straight into the
+// buffer it writes from).
+core::Status decompress_chunk_into(std::string_view stored, size_t raw_len, char* out);
 
 }  // namespace opendbs::repo

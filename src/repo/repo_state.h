@@ -47,10 +47,12 @@ class ChunkFetcher {
  public:
   ChunkFetcher(RepoState& state, std::shared_ptr<ChunkIndex> index) : state_(state), index_(std::move(index)) {}
   core::Result<std::string> fetch(const ChunkRef& ref) const;
-  // Fetches refs[0..n), which the caller grouped so that they are contiguous in one pack, in one read.
-  core::Result<std::vector<std::string>> fetch_run(const ChunkRef* refs, size_t n) const;
-  // How many refs from `refs` (at most n) can be fetched by one fetch_run, with at most `max_bytes`.
-  size_t run_length(const ChunkRef* refs, size_t n, uint64_t max_bytes) const;
+  // Fetches refs[0..n), which the caller grouped so that they are contiguous in one pack, in one read,
+  // and writes their verified bytes one after the other at `out` (room for the sum of their raw_len).
+  core::Status fetch_run_into(const ChunkRef* refs, size_t n, char* out) const;
+  // How many refs from `refs` (at most n) can be fetched by one fetch_run_into, reading at most
+  // `max_stored` bytes and producing at most `max_raw` (always at least one ref).
+  size_t run_length(const ChunkRef* refs, size_t n, uint64_t max_stored, uint64_t max_raw) const;
 
  private:
   RepoState& state_;

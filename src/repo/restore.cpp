@@ -12,12 +12,15 @@
 #include "core/errors.h"
 #include "core/file.h"
 #include "repo/lock.h"
+#include "repo/range_writer.h"
 #include "repo/repo_state.h"
 
 namespace opendbs::repo {
 namespace {
 
-constexpr uint64_t kRunBytesMax = 8 * 1024 * 1024;  // one ranged read fetches at most this much
+// One ranged read fetches at most this much, and decompresses to at most this much: what a restore
+// thread holds in memory.
+constexpr uint64_t kRunBytesMax = 8 * 1024 * 1024;
 
 class ManifestStreamReader final : public StreamReader {
  public:
@@ -64,6 +67,7 @@ struct Run {
   size_t first = 0;
   size_t count = 0;
   uint64_t file_offset = 0;
+  uint64_t raw_bytes = 0;
 };
 
 // Spreads each stream's runs evenly over the whole restore, so that the runs in flight at any moment
@@ -93,9 +97,11 @@ std::vector<Run> plan_runs(const ChunkFetcher& fetcher, const std::vector<Stream
     const auto& chunks = streams[s].chunks;
     uint64_t at = 0;
     for (size_t i = 0; i < chunks.size();) {
-      const size_t n = fetcher.run_length(&chunks[i], chunks.size() - i, kRunBytesMax);
-      runs.push_back(Run{s, i, n, at});
-      for (size_t k = i; k < i + n; ++k) at += chunks[k].raw_len;
+      const size_t n = fetcher.run_length(&chunks[i], chunks.size() - i, kRunBytesMax, kRunBytesMax);
+      uint64_t raw = 0;
+      for (size_t k = i; k < i + n; ++k) raw += chunks[k].raw_len;
+      runs.push_back(Run{s, i, n, at, raw});
+      at += raw;
       i += n;
     }
   }
@@ -104,17 +110,6 @@ std::vector<Run> plan_runs(const ChunkFetcher& fetcher, const std::vector<Stream
 
 core::Error sys_error(const std::string& what, const std::string& path) {
   return core::errors::io(what + " " + path + ": " + std::strerror(errno));
-}
-
-core::Status write_all_at(int fd, const std::string& data, uint64_t offset, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("cannot write", path);
-    done += static_cast<size_t>(n);
-  }
-  return {};
 }
 
 // Creates every file at its final size so that runs can be written in any order.
@@ -183,19 +178,13 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
   OPENDBS_TRY(parallel_for(runs.size(), threads, [&](size_t r) -> core::Status {
     const Run& run = runs[r];
     const StreamEntry& s = manifest.streams[run.stream];
-    OPENDBS_ASSIGN(auto chunks, fetcher.fetch_run(&s.chunks[run.first], run.count));
-    const std::string path = target_dir + "/" + s.name;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return sys_error("cannot open", path);
-    uint64_t at = run.file_offset;
-    core::Status st;
-    for (const auto& c : chunks) {
-      if (st.ok()) st = write_all_at(fd, c, at, path);
-      at += c.size();
-    }
-    ::close(fd);
-    if (st.ok() && options.on_progress) options.on_progress(at - run.file_offset);
-    return st;
+    thread_local AlignedBuffer buffer;
+    const uint64_t lead = run.file_offset % kDirectBlock;
+    char* base = buffer.reserve(lead, run.raw_bytes);
+    OPENDBS_TRY(fetcher.fetch_run_into(&s.chunks[run.first], run.count, base + lead));
+    OPENDBS_TRY(write_range(target_dir + "/" + s.name, run.file_offset, base, run.raw_bytes));
+    if (options.on_progress) options.on_progress(run.raw_bytes);
+    return core::Status{};
   }));
   OPENDBS_TRY(parallel_for(manifest.streams.size(), threads, [&](size_t i) {
     return is_directory(manifest.streams[i].meta) ? core::Status{} : finish_file(manifest.streams[i], target_dir);
@@ -220,13 +209,13 @@ core::Status Repository::read_stream(const std::string& set_id, const std::strin
   const size_t window = 2 * state_->workers();
   for (size_t base = 0; base < runs.size(); base += window) {
     const size_t n = std::min(window, runs.size() - base);
-    std::vector<std::vector<std::string>> fetched(n);
+    std::vector<std::string> fetched(n);
     OPENDBS_TRY(parallel_for(n, static_cast<unsigned>(n), [&](size_t i) -> core::Status {
-      OPENDBS_ASSIGN(fetched[i], fetcher.fetch_run(&entry->chunks[runs[base + i].first], runs[base + i].count));
-      return {};
+      const Run& run = runs[base + i];
+      fetched[i].resize(run.raw_bytes);
+      return fetcher.fetch_run_into(&entry->chunks[run.first], run.count, fetched[i].data());
     }));
-    for (const auto& chunks : fetched)
-      for (const auto& c : chunks) OPENDBS_TRY(sink(c));
+    for (const auto& bytes : fetched) OPENDBS_TRY(sink(bytes));
   }
   return {};
 }
