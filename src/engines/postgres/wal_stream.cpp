@@ -94,7 +94,7 @@ class WalStreamer {
   uint64_t segment_size_ = 0;
   uint32_t timeline_ = 1;
   Lsn pos_ = 0;      // the next byte expected
-  bool feedback_now_ = false;  // a segment was committed: tell the server at once
+  bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
   int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
   // The server's flush position over time: (position, when first seen), ascending; entries at or
@@ -236,6 +236,7 @@ core::Status WalStreamer::flush_partial() {
                            {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
                            {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
   s.durable_bytes = bytes;
+  feedback_now_ = true;
   partials_.push_back({s.segno, bytes, id});
   reached_durable();
   forget_partials(s.segno, bytes, id);
@@ -309,13 +310,17 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
 }
 
 core::Status WalStreamer::send_feedback(PgConnection& repl) {
-  // Received bytes count as flushed: the slot then keeps the segment holding pos_, which is the
-  // first one not committed to the repository, so nothing unstored is recycled; and a shutting-down
-  // server waits for this confirmation before it stops.
+  // Written = received; flushed (and applied) = durable in the repository, so the server's own
+  // pg_stat_replication.flush_lag measures the lag defined in report_lag. The slot keeps WAL from
+  // the flushed position, which lies in the first segment not committed, so nothing unstored is
+  // recycled; a shutting-down server waits for this confirmation (the next partial set) before it
+  // stops. Without partial sets, received bytes count as flushed, as the server would otherwise wait
+  // for a whole segment.
+  const Lsn flushed = partials_enabled() ? durable_lsn() : pos_;
   std::string msg = "r";
   put_be64(msg, pos_);
-  put_be64(msg, pos_);
-  put_be64(msg, pos_);
+  put_be64(msg, flushed);
+  put_be64(msg, flushed);
   put_be64(msg, static_cast<uint64_t>(unix_ms_to_pg_micros(now_ms())));
   msg += '\0';
   feedback_now_ = false;
