@@ -142,7 +142,7 @@ core::Status SlotWatch::check_once() {
       core::log_event(core::LogLevel::debug, "log_retention_unknown", {{"plan", plan.id}, {"error", r.error().message}});
       continue;
     }
-    retained[plan.id] = r->retained_bytes;
+    if (r->held) retained[plan.id] = r->retained_bytes;  // engines that keep nothing get no series
     const Finding finding{plan.id, *r, running};
     const std::string warning = warning_for(finding);
     OPENDBS_TRY(record(plan.id, warning));

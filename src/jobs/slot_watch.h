@@ -47,7 +47,8 @@ class SlotWatch {
   // One pass over the plans (also called by tests).
   core::Status check_once();
 
-  // Retained log bytes per plan at the last pass; plans no longer watched read 0.
+  // Retained log bytes per plan whose source keeps log for it, at the last pass; plans no longer
+  // watched (or whose slot is gone) read 0.
   std::map<std::string, uint64_t> retained_bytes();
 
  private:

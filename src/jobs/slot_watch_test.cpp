@@ -158,6 +158,19 @@ TEST_F(SlotWatchTest, AsksOnlyForPlansWithLogBackupAndClearsItsWarningWhenLogBac
   ASSERT_TRUE(watch.check_once().ok());
   EXPECT_EQ(err_message("with-log"), "");
   EXPECT_EQ(watch.retained_bytes().at("with-log"), 0u);
+  EXPECT_EQ(watch.retained_bytes().count("without-log"), 0u);
+}
+
+TEST_F(SlotWatchTest, APlanWhoseSourceKeepsNothingHasNoRetainedBytes) {
+  put_plan("p1", true, "running");
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  {
+    std::lock_guard lock(engine_->mu);
+    engine_->retention = {};
+  }
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_TRUE(watch.retained_bytes().empty());
+  EXPECT_EQ(err_message("p1"), "");
 }
 
 TEST_F(SlotWatchTest, AnUnreachableSourceLeavesTheWarningAsItWas) {
