@@ -101,15 +101,14 @@ std::string SlotWatch::warning_for(const Finding& f) const {
   return "";
 }
 
-core::Status SlotWatch::check_once() {
+// Plans with log backup enabled (and whether their log backup runs now), and plans that carry a
+// warning although log backup has been disabled since.
+core::Status SlotWatch::read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear) {
   const int64_t now = core::SystemClock::instance().now_ms();
-  std::vector<std::pair<Record, bool>> watched;  // plan, log backup running
-  std::vector<std::string> to_clear;             // warned plans no longer watched
-  OPENDBS_TRY(store_.read([&](catalog::Tx& tx) -> core::Status {
+  return store_.read([&](catalog::Tx& tx) -> core::Status {
     watched.clear();
     to_clear.clear();
-    catalog::Query q{Kind::plan};
-    OPENDBS_ASSIGN(auto plans, tx.list(q));
+    OPENDBS_ASSIGN(auto plans, tx.list(catalog::Query{Kind::plan}));
     for (auto& plan : plans) {
       if (plan.state == "released") continue;
       if (!log_backup_enabled(plan)) {
@@ -123,43 +122,40 @@ core::Status SlotWatch::check_once() {
         running = running || (t.state == "running" && lease != t.doc.end() && lease->value().is_int64() &&
                               lease->value().as_int64() > now);
       }
-      watched.emplace_back(std::move(plan), running);
+      watched.push_back(Finding{std::move(plan), {}, running});
     }
     return {};
-  }));
+  });
+}
 
+core::Status SlotWatch::check_once() {
+  std::vector<Finding> watched;
+  std::vector<std::string> to_clear;
+  OPENDBS_TRY(read_plans(watched, to_clear));
   std::map<std::string, uint64_t> retained;
-  for (auto& [plan, running] : watched) {
+  for (auto& f : watched) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return {};  // each source may take a connect timeout: do not hold up a shutdown
     }
-    auto spec = plan_spec(secrets_, plan);
+    auto spec = plan_spec(secrets_, f.plan);
     auto engine = spec.ok() ? engines_.find(spec->database_type) : nullptr;
     if (!engine) continue;
     auto r = engine->log_retention(*spec);
     if (!r.ok()) {  // the source is unreachable: nothing new is known, the warning stays as it was
-      core::log_event(core::LogLevel::debug, "log_retention_unknown", {{"plan", plan.id}, {"error", r.error().message}});
+      core::log_event(core::LogLevel::debug, "log_retention_unknown", {{"plan", f.plan.id}, {"error", r.error().message}});
       continue;
     }
-    if (r->held) retained[plan.id] = r->retained_bytes;  // engines that keep nothing get no series
-    const Finding finding{plan.id, *r, running};
-    const std::string warning = warning_for(finding);
-    OPENDBS_TRY(record(plan.id, warning));
+    f.retention = *r;
+    if (r->held) retained[f.plan.id] = r->retained_bytes;  // engines that keep nothing get no series
+    const std::string warning = warning_for(f);
+    OPENDBS_TRY(record(f.plan.id, warning));
     bool newly_warned;
     {
       std::lock_guard lock(mu_);
-      newly_warned = warning.empty() ? (warned_.erase(plan.id), false) : warned_.insert(plan.id).second;
+      newly_warned = warning.empty() ? (warned_.erase(f.plan.id), false) : warned_.insert(f.plan.id).second;
     }
-    if (newly_warned) {
-      core::log_event(core::LogLevel::warn, "log_retention_warning", {{"plan", plan.id}, {"warning", warning}});
-      if (notifier_)
-        notifier_->notify("log_backup.retention",
-                          {{"BackupPlanId", plan.id}, {"RetainedBytes", r->retained_bytes},
-                           {"ThresholdBytes", options_.warn_bytes},
-                           {"SafeBytes", r->safe_bytes ? boost::json::value(*r->safe_bytes) : boost::json::value(nullptr)},
-                           {"Lost", r->lost}, {"LogBackupRunning", running}, {"Message", warning}});
-    }
+    if (newly_warned) announce(f, warning);
   }
   for (const auto& id : to_clear) OPENDBS_TRY(record(id, ""));
 
@@ -168,6 +164,18 @@ core::Status SlotWatch::check_once() {
   for (const auto& [id, bytes] : retained) retained_[id] = bytes;
   for (const auto& id : to_clear) warned_.erase(id);
   return {};
+}
+
+// The start of a warning episode: one log line and one webhook.
+void SlotWatch::announce(const Finding& f, const std::string& warning) {
+  core::log_event(core::LogLevel::warn, "log_retention_warning", {{"plan", f.plan.id}, {"warning", warning}});
+  if (!notifier_) return;
+  const auto& r = f.retention;
+  notifier_->notify("log_backup.retention",
+                    {{"BackupPlanId", f.plan.id}, {"RetainedBytes", r.retained_bytes},
+                     {"ThresholdBytes", options_.warn_bytes},
+                     {"SafeBytes", r.safe_bytes ? boost::json::value(*r.safe_bytes) : boost::json::value(nullptr)},
+                     {"Lost", r.lost}, {"LogBackupRunning", f.log_backup_running}, {"Message", warning}});
 }
 
 // Puts `warning` into the plan's ErrMessage in place of the one recorded before ("" = remove it).

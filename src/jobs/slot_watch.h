@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "catalog/store.h"
 #include "engines/engine.h"
@@ -53,12 +54,14 @@ class SlotWatch {
 
  private:
   struct Finding {
-    std::string plan_id;
+    catalog::Record plan;
     engines::LogRetention retention;
     bool log_backup_running = false;
   };
+  core::Status read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear);
   std::string warning_for(const Finding& f) const;
   core::Status record(const std::string& plan_id, const std::string& warning);
+  void announce(const Finding& f, const std::string& warning);
 
   catalog::Store& store_;
   const iam::SecretBox& secrets_;
