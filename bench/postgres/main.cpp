@@ -3,10 +3,11 @@
 //   opendbs-pg-bench init    --repo DIR
 //   opendbs-pg-bench full    --repo DIR --host H --port P --user U --set ID [--method logical] [--discard 1]
 //   opendbs-pg-bench restore --repo DIR --set ID --target DIR
-//   opendbs-pg-bench wal-lag --repo DIR --host H --port P --user U --seconds N [--skip S]
+//   opendbs-pg-bench wal-lag --repo DIR --host H --port P --user U --seconds N [--skip S] [--durable-ms MS]
 //
 // wal-lag runs the plan's continuous WAL backup for S + N seconds and samples the lag it reports
 // (TaskControl::lag) once a second over the last N: p50, p99 and max of the seconds and bytes.
+// --durable-ms sets how often the open segment becomes durable (0: whole segments only).
 //
 // The repository (local, passphrase from OPENDBS_BENCH_PASSPHRASE or "bench") is created on first
 // use; new chunks are compressed with --compression (default zstd:1, as the other tools are run). Prints one JSON object with the measured seconds and sizes.
@@ -160,7 +161,9 @@ int main(int argc, char** argv) {
   auto args = parse(argc, argv);
   auto repository = open_repo(args["repo"], args.count("compression") ? args["compression"] : "zstd:1");
   if (!repository.ok()) return fail(repository.error());
-  engines::PostgresEngine engine;
+  engines::PostgresOptions engine_options;
+  if (args.count("durable-ms")) engine_options.wal.durable_interval_ms = std::stoll(args["durable-ms"]);
+  engines::PostgresEngine engine(engine_options);
   engines::PlanSpec plan;
   plan.plan_id = "bench";
   plan.backup_method = args.count("method") ? args["method"] : "physical";
