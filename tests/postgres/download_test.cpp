@@ -118,7 +118,7 @@ TEST_F(PostgresDownload, LogicalSetAsCsvIsATarOfOneCsvPerTableWithHeadersThatCop
   const std::string kinds = kinds_sum(shop), mixed = mixed_sum(shop);
   auto csv = download(p, "dl-logical", "CSV", dir_ + "/set.tar");
   ASSERT_TRUE(csv.ok()) << csv.error().message;
-  EXPECT_EQ(csv->extension, "tar");
+  EXPECT_EQ(csv->extension, "csv.tar");
   fs::create_directories(dir_ + "/csv");
   ASSERT_EQ(std::system(("tar -xf " + dir_ + "/set.tar -C " + dir_ + "/csv").c_str()), 0);
   const std::string mixed_csv = slurp(dir_ + "/csv/dlshop/Odd Schema.Mixed Case.csv");

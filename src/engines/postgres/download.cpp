@@ -101,7 +101,7 @@ core::Result<DownloadResult> download_set(repo::Repository& repository, const Do
     result.extension = "sql";
   } else {
     OPENDBS_TRY(write_csv_tar(repository, request.set_id, meta, out, progress));
-    result.extension = "tar";
+    result.extension = "csv.tar";
   }
   result.bytes = out.size();
   OPENDBS_TRY(out.finish());

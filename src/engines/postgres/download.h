@@ -1,6 +1,6 @@
 // Downloads of PostgreSQL sets (docs/POSTGRES.md, "Downloads"): a stored set converted into one file.
 //   logical full set  → SQL: a psql script (schema, COPY ... FROM stdin data, sequences, indexes)
-//                     → CSV: a tar of <database>/<schema>.<table>.csv, one per table, with a header row
+//                     → CSV: a tar (.csv.tar) of <database>/<schema>.<table>.csv, one per table, with a header row
 //   physical full set → Native: a tar of the data directory (backup_label, the WAL the backup needs)
 //   WAL segment       → Native: the segment's 16 MiB as PostgreSQL wrote them
 #pragma once

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/logical_backup.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::engines::postgres {
@@ -72,11 +73,12 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
                           " FROM stdin;\n"));
     // COPY's text format escapes every backslash in the data, so no data line can read "\.".
     char last = '\n';
-    OPENDBS_TRY(repository.read_stream(set_id, text_of(table, "stream"), [&](std::string_view b) -> core::Status {
-      OPENDBS_TRY(progress.add(b.size()));
-      if (!b.empty()) last = b.back();
-      return out.write(b);
-    }));
+    for (const auto& stream : table_streams(table))  // a table split for parallel copies: its parts in order
+      OPENDBS_TRY(repository.read_stream(set_id, stream, [&](std::string_view b) -> core::Status {
+        OPENDBS_TRY(progress.add(b.size()));
+        if (!b.empty()) last = b.back();
+        return out.write(b);
+      }));
     OPENDBS_TRY(out.write(last == '\n' ? "\\.\n" : "\n\\.\n"));
   }
   OPENDBS_ASSIGN(auto sequences, read_text(repository, set_id, prefix + "sequences.sql", progress));
@@ -167,10 +169,11 @@ core::Status write_csv_tar(repo::Repository& repository, const std::string& set_
             return header_row(generic);
           },
           [&](std::string_view rows) { return tar.data(rows); });
-      OPENDBS_TRY(repository.read_stream(set_id, text_of(table, "stream"), [&](std::string_view b) -> core::Status {
-        OPENDBS_TRY(progress.add(b.size()));
-        return csv.feed(b);
-      }));
+      for (const auto& stream : table_streams(table))
+        OPENDBS_TRY(repository.read_stream(set_id, stream, [&](std::string_view b) -> core::Status {
+          OPENDBS_TRY(progress.add(b.size()));
+          return csv.feed(b);
+        }));
       OPENDBS_TRY(csv.finish());
       OPENDBS_TRY(tar.end_file());
     }
