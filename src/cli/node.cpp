@@ -19,6 +19,7 @@
 #include "http/server.h"
 #include "http/tls_certificate.h"
 #include "iam/directory.h"
+#include "jobs/download_links.h"
 #include "jobs/runtime.h"
 #include "jobs/slot_watch.h"
 #include "repo/backend/backend.h"
@@ -35,6 +36,7 @@ struct Node::Parts {
   std::unique_ptr<repo::Repository> repository;
   std::unique_ptr<jobs::Notifier> notifier;
   std::unique_ptr<jobs::TaskRuntime> runtime;
+  std::unique_ptr<jobs::DownloadLinks> downloads;
   std::unique_ptr<jobs::SlotWatch> slot_watch;
   std::unique_ptr<api::Services> services;
   std::unique_ptr<api::Dispatcher> dispatcher;
@@ -89,6 +91,25 @@ core::Result<std::unique_ptr<repo::Repository>> open_repository(const NodeOption
   if (opened.error().code != "NotFound") return opened.error().with_context("repository " + o.repository_url);
   OPENDBS_ASSIGN(auto fresh_backend, repo::open_backend(o.repository_url));
   return repo::Repository::init(std::move(fresh_backend), source, repo::RepoOptions{});
+}
+
+// Where download links point: the plain listener for IntranetUrl, the TLS one (when there is one) for
+// InternetUrl; a wildcard listen address is replaced by the host name.
+jobs::DownloadSettings download_settings(const Node::Parts& p, const std::string& host_name, const std::string& node_id) {
+  auto host_of = [&](const std::string& listen) {
+    const std::string host = listen.substr(0, listen.rfind(':'));
+    return host.empty() || host == "0.0.0.0" || host == "[::]" ? host_name : host;
+  };
+  const auto& o = p.options;
+  jobs::DownloadSettings s;
+  s.links = p.downloads.get();
+  s.node_id = node_id;
+  const std::string plain = o.listen.empty() ? "" : "http://" + host_of(o.listen) + ":" + std::to_string(p.server->port());
+  const std::string tls =
+      o.tls_listen.empty() ? "" : "https://" + host_of(o.tls_listen) + ":" + std::to_string(p.server->tls_port());
+  s.intranet_base = plain.empty() ? tls : plain;
+  s.internet_base = tls.empty() ? plain : tls;
+  return s;
 }
 
 void register_task_metrics(Node::Parts& p) {
@@ -234,7 +255,9 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
   OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));
-  p->router = std::make_unique<http::Router>(*p->dispatcher, p->metrics);
+  p->downloads = std::make_unique<jobs::DownloadLinks>(p->secrets->derive_key(jobs::kDownloadKeyPurpose),
+                                                      o.data_dir + "/downloads");
+  p->router = std::make_unique<http::Router>(*p->dispatcher, p->metrics, p->downloads.get());
   register_metrics(*p);
 
   http::ServerOptions so;
@@ -257,6 +280,7 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   auto* router = p->router.get();
   p->server = std::make_unique<http::Server>(so, [router](const http::Request& r) { return router->handle(r); });
   OPENDBS_TRY(p->server->start());
+  p->runtime->set_downloads(download_settings(*p, host, id));
   p->runtime->start();
   p->slot_watch->start();
   core::log_event(core::LogLevel::info, "node_started",

@@ -2,7 +2,10 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <filesystem>
+
 #include "console/assets.h"
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
 
@@ -37,6 +40,24 @@ Response Router::console(std::string_view path) {
                     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}}};
 }
 
+// A download task's file at its signed link: 403 for a link that was changed or has expired, 404 once
+// the file is gone; streamed by the server, never read into memory here.
+Response Router::download(const Request& request) const {
+  if (!downloads_) return error(404, "NotFound", "This node serves no downloads.");
+  if (request.method != "GET" && request.method != "HEAD")
+    return error(400, "BadRequest", "Downloads are fetched with GET or HEAD.");
+  auto target = downloads_->verify(request.target, core::SystemClock::instance().now_ms() / 1000);
+  if (!target.ok()) return error(target.error().http_status, target.error().code, target.error().message);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(target->file, ec))
+    return error(404, "NotFound", "The download's file is gone: downloads are deleted when their link expires.");
+  Response r{200, "application/octet-stream", "", {}, target->file};
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + target->name + "\"");
+  r.headers.emplace_back("Cache-Control", "private, no-store");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
 Response Router::handle(const Request& request) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
@@ -52,6 +73,7 @@ Response Router::handle(const Request& request) {
     return r;
   }
   if (path == "/console" || path.starts_with("/console/")) return console(path);
+  if (path.starts_with("/downloads/")) return download(request);
   if (path == "/healthz") return Response{200, "text/plain; charset=utf-8", "ok\n", {}};
   if (path == "/metrics") return Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
   if (path == "/api/schema") return Response{200, "application/json;charset=utf-8", boost::json::serialize(api::schema_json()), {}};

@@ -28,8 +28,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/file.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -68,6 +71,7 @@ constexpr int kLingerMsMax = 2000;
 constexpr int kTlsShutdownMsMax = 1000;
 constexpr int kAcceptRetryMs = 50;  // pause after a failed accept (e.g. out of file descriptors)
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t kFileSliceBytes = 256 * 1024;  // a streamed file is read and written in pieces of this size
 
 using Strand = asio::strand<asio::io_context::executor_type>;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
@@ -283,10 +287,51 @@ class Session final : public Connection {
     }
     const auto& message = parser_->get();
     const bool keep_alive = message.keep_alive() && !rt_.stopping;  // read after the handler ran
+    if (!response.file_path.empty())
+      co_return co_await send_file(std::move(response), message.version(), keep_alive,
+                                   message.method() == bhttp::verb::head);
     auto wire = to_wire(rt_, std::move(response), message.version(), keep_alive, message.method() == bhttp::verb::head);
     expire_in(options().read_timeout_ms);
     auto [ec, n] = co_await bhttp::async_write(stream_, wire, kNoThrow);
     co_return !ec && keep_alive;
+  }
+
+  // Streams a file as the body in 256 KiB pieces: the whole file is never in memory, and the write
+  // timeout bounds each piece (a stalled client), not the whole transfer (a large file).
+  asio::awaitable<bool> send_file(Response response, unsigned version, bool keep_alive, bool head) {
+    beast::file file;
+    beast::error_code ec;
+    file.open(response.file_path.c_str(), beast::file_mode::scan, ec);
+    const std::uint64_t size = ec ? 0 : file.size(ec);
+    if (ec) {
+      auto wire = to_wire(rt_, rt_.error_response(404, "NotFound", "The file is no longer available."), version,
+                          keep_alive, head);
+      expire_in(options().read_timeout_ms);
+      auto [wec, n] = co_await bhttp::async_write(stream_, wire, kNoThrow);
+      co_return !wec && keep_alive;
+    }
+    bhttp::response<bhttp::empty_body> out;
+    out.version(version);
+    out.result(static_cast<unsigned>(response.status));
+    if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) out.insert(name, value);
+    out.keep_alive(keep_alive);
+    out.content_length(size);
+    bhttp::response_serializer<bhttp::empty_body> serializer(out);
+    expire_in(options().read_timeout_ms);
+    auto [hec, hn] = co_await bhttp::async_write_header(stream_, serializer, kNoThrow);
+    if (hec) co_return false;
+    if (head) co_return keep_alive;
+    std::vector<char> buffer(kFileSliceBytes);
+    for (std::uint64_t left = size; left > 0;) {
+      const size_t n = file.read(buffer.data(), static_cast<size_t>(std::min<std::uint64_t>(left, buffer.size())), ec);
+      if (ec || n == 0 || rt_.cut_off) co_return false;  // the file shrank: the client sees a short body
+      expire_in(options().read_timeout_ms);
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(buffer.data(), n), kNoThrow);
+      if (wec) co_return false;
+      left -= n;
+    }
+    co_return keep_alive;
   }
 
   // Copies the parsed request into request_, reusing its strings' capacity from the last request.

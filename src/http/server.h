@@ -37,6 +37,9 @@ struct Response {
   std::string content_type = "application/json;charset=utf-8";  // empty = no Content-Type header
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, written as given
+  // When set, the body is this file, streamed from disk in pieces with its size as Content-Length
+  // (`body` is ignored); a file that cannot be opened is answered 404.
+  std::string file_path;
 };
 
 // Called on an I/O thread for every complete request; must be thread-safe. An exception it throws

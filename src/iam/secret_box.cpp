@@ -34,4 +34,6 @@ core::Result<std::string> SecretBox::open(const std::string& sealed) const {
   return plain;
 }
 
+std::string SecretBox::derive_key(std::string_view purpose) const { return core::hmac_sha256(key_, purpose); }
+
 }  // namespace opendbs::iam

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -17,6 +18,9 @@ class SecretBox {
 
   std::string seal(const std::string& plaintext) const;                 // base64 text, safe to store
   core::Result<std::string> open(const std::string& sealed) const;      // Corrupt on tampering/wrong key
+  // A 32-byte key for one purpose (e.g. signing download links), HMAC-SHA256(master key, purpose):
+  // stable across restarts, and knowing it reveals neither the master key nor other purposes' keys.
+  std::string derive_key(std::string_view purpose) const;
 
  private:
   explicit SecretBox(std::string key) : key_(std::move(key)) {}

@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "jobs/download_runner.h"
 #include "jobs/local_task.h"
 #include "jobs/notifier.h"
 #include "jobs/schedule.h"
@@ -124,7 +125,7 @@ void TaskRuntime::run_task(Record task) {
   if (task.doc.contains("_CancelRequestedBy")) local->cancel(std::string(task.doc.at("_CancelRequestedBy").as_string()));
   core::log_event(core::LogLevel::info, "task", {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id},
                                                   {"State", "running"}, {"Attempt", task.doc.at("Attempts")}});
-  TaskEnv env{store_, secrets_, repository_, engines_, clock_};
+  TaskEnv env{store_, secrets_, repository_, engines_, clock_, downloads_.links ? &downloads_ : nullptr};
   TaskResult result;
   try {
     if (kind == task_kind::precheck) result = run_precheck(env, task, *local);
@@ -132,6 +133,7 @@ void TaskRuntime::run_task(Record task) {
     else if (kind == task_kind::log_backup) result = run_log_backup(env, task, *local);
     else if (kind == task_kind::restore) result = run_restore(env, task, *local);
     else if (kind == task_kind::release_log) result = run_release_log(env, task, *local);
+    else if (kind == task_kind::download) result = run_download(env, task, *local);
     else result = {Outcome::failed, "EngineUnavailable", "task kind " + kind + " is not supported by this node yet"};
   } catch (const std::exception& e) {
     result = {Outcome::failed, "InternalError", std::string("task failed unexpectedly: ") + e.what()};
@@ -152,6 +154,16 @@ void TaskRuntime::run_task(Record task) {
     if (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)
       OPENDBS_TRY(close_task_record(tx, *rec, result.outcome == Outcome::failed ? "failed" : "stop",
                                     result.err_message, clock_.now_ms()));
+    if ((result.outcome == Outcome::failed || result.outcome == Outcome::cancelled) && kind == task_kind::download) {
+      OPENDBS_ASSIGN(auto download, tx.get(Kind::download_task, task.id));
+      if (download && download->state != "finish" && download->state != "stop") {
+        download->state = "stop";
+        download->doc["BackupSetDownloadStatus"] = "stop";
+        download->doc["ErrMessage"] = result.err_message;
+        download->doc["BackupSetDownloadFinishTime"] = clock_.now_ms();
+        OPENDBS_TRY(tx.put(Kind::download_task, *download));
+      }
+    }
     rec->doc.erase("_LeaseOwner");
     rec->doc.erase("_LeaseExpiresMs");
     if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();
@@ -314,6 +326,8 @@ void TaskRuntime::scheduler_loop() {
     lock.unlock();
     auto st = schedule_once();
     if (!st.ok()) core::log_event(core::LogLevel::warn, "scheduler_failed", {{"Message", st.error().message}});
+    st = expire_downloads(store_, downloads_, clock_.now_ms());
+    if (!st.ok()) core::log_event(core::LogLevel::warn, "download_expiry_failed", {{"Message", st.error().message}});
     lock.lock();
     cv_.wait_for(lock, std::chrono::milliseconds(options_.scheduler_interval_ms), [this] { return stopping_; });
   }

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "engines/engine.h"
 #include "iam/secret_box.h"
+#include "jobs/download_runner.h"
 #include "jobs/tasks.h"
 #include "repo/repository.h"
 
@@ -67,6 +68,9 @@ class TaskRuntime final : public Runtime {
   core::Status schedule_once();
 
   void set_notifier(Notifier* notifier) { notifier_ = notifier; }
+  // Where download tasks write their files and what links they record; without it (the default) this
+  // node's download tasks fail. Call before start().
+  void set_downloads(DownloadSettings settings) { downloads_ = std::move(settings); }
   std::vector<RunningTaskInfo> running_tasks();
   // Called after each task with its kind, outcome ("succeeded", "failed", ...), seconds and bytes.
   void set_task_observer(std::function<void(const std::string&, const std::string&, double, uint64_t)> observer) {
@@ -103,6 +107,7 @@ class TaskRuntime final : public Runtime {
   std::vector<LongRunning> long_running_;  // log backups, one thread each; guarded by mu_
   void reap_long_running();
   Notifier* notifier_ = nullptr;
+  DownloadSettings downloads_;
   std::function<void(const std::string&, const std::string&, double, uint64_t)> task_observer_;
   std::set<std::string> lagging_, stale_;  // alerted once per episode; guarded by mu_
 };

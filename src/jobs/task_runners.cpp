@@ -7,10 +7,10 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::jobs {
-namespace {
 
 using catalog::Kind;
 using catalog::Record;
@@ -76,6 +76,8 @@ core::Result<std::shared_ptr<engines::Engine>> engine_for(TaskEnv& env, const en
   }
   return engine;
 }
+
+namespace {
 
 void set_plan_status(TaskEnv& env, const std::string& plan_id, const std::string& status, const std::string& message) {
   (void)update(env, Kind::plan, plan_id, [&](Record& plan) {

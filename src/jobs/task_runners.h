@@ -13,12 +13,15 @@
 
 namespace opendbs::jobs {
 
+struct DownloadSettings;  // download_runner.h
+
 struct TaskEnv {
   catalog::Store& store;
   iam::SecretBox& secrets;
   repo::Repository& repository;
   const engines::EngineRegistry& engines;
   const core::Clock& clock;
+  const DownloadSettings* downloads = nullptr;  // nullptr: this node produces no downloads
 };
 
 enum class Outcome { succeeded, failed, cancelled, requeue };

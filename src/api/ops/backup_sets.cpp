@@ -2,6 +2,8 @@
 // tasks; these operations list them and queue download tasks.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "api/ops/common.h"
 #include "api/ops/families.h"
 #include "api/ops/param_lists.h"
@@ -39,19 +41,73 @@ core::Result<object> describe_increment_backup_list(Context& ctx) {
   return list_sets(ctx, Kind::log_file, "IncrementBackupFile");
 }
 
+// The formats a set converts to, by engine and kind (the engines' download capability, checked here
+// so that a wrong format is an error of the call and not of the task). Empty = not known here: the
+// engine decides when the task runs.
+std::vector<std::string> download_formats(const catalog::Record& plan, bool log_file) {
+  const auto type = plan.doc.if_contains("DatabaseType");
+  if (!type || !type->is_string() || type->as_string() != "PostgreSQL") return {};
+  if (log_file) return {"Native"};
+  const auto method = plan.doc.if_contains("BackupMethod");
+  if (method && method->is_string() && method->as_string() == "logical") return {"SQL", "CSV"};
+  return {"Native"};
+}
+
+// What a download converts: the set in the repository and the name the file is saved under.
+struct DownloadSource {
+  catalog::Record set;
+  catalog::Record plan;
+  std::string repo_set_id, file_name;
+};
+
+core::Result<DownloadSource> full_set_source(catalog::Tx& tx, Context& ctx, const std::string& set_id) {
+  OPENDBS_ASSIGN(auto set, tx.get(Kind::backup_set, set_id));
+  if (!set || set->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(set_id);
+  OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, set->parent_id));
+  if (set->state != "finish")
+    return core::make_error("OperationDenied.PlanStatus",
+                            "backup set " + set_id + " is " + set->state + ", only finished sets can be downloaded");
+  return DownloadSource{std::move(*set), std::move(plan), set_id, set_id};
+}
+
+// DBS names an increment by the job that wrote it (BackupSetId) and its file name (BackupSetName).
+core::Result<DownloadSource> log_file_source(catalog::Tx& tx, Context& ctx, const std::string& job_id,
+                                             const std::string& name) {
+  OPENDBS_ASSIGN(auto job, tx.get(Kind::task, job_id));
+  if (!job || job->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(job_id);
+  OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, job->parent_id));
+  OPENDBS_ASSIGN(auto file, tx.get(Kind::log_file, plan.id + "-" + name));
+  if (!file) return core::errors::invalid_job_id(name);
+  if (file->state != "COMPLETED")
+    return core::make_error("OperationDenied.PlanStatus",
+                            "log file " + name + " is " + file->state + ", only COMPLETED files can be downloaded");
+  // engine.h: a log file is stored as the set "log-<plan>-<name>".
+  std::string repo_set_id = "log-" + plan.id + "-" + name;
+  return DownloadSource{std::move(*file), std::move(plan), std::move(repo_set_id), name};
+}
+
 // Queues a download task for a set of the caller; the engine of the plan converts the set.
-core::Result<object> create_download(Context& ctx, Kind set_kind, const std::string& set_id, const std::string& format,
-                                     const char* job_type) {
+core::Result<object> create_download(Context& ctx, bool log_file, const char* job_type) {
   std::string task_id;
   OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_ASSIGN(auto set, tx.get(set_kind, set_id));
-    if (!set || set->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(set_id);
-    OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, set->parent_id));
-    if (set_kind == Kind::backup_set && set->state != "finish")
-      return core::make_error("OperationDenied.PlanStatus",
-                              "backup set " + set_id + " is " + set->state + ", only finished sets can be downloaded");
+    OPENDBS_ASSIGN(auto source, log_file ? log_file_source(tx, ctx, ctx.str("BackupSetId"), ctx.str("BackupSetName"))
+                                         : full_set_source(tx, ctx, ctx.str("BackupSetId")));
+    const auto& plan = source.plan;
+    const auto formats = download_formats(plan, log_file);
+    // DBS's default is CSV for full sets; a set that cannot be CSV gets its only format.
+    std::string format = ctx.has("BackupSetDataFormat") ? ctx.str("BackupSetDataFormat") : log_file ? "Native" : "CSV";
+    if (!ctx.has("BackupSetDataFormat") && formats.size() == 1) format = formats.front();
+    if (!formats.empty() && std::find(formats.begin(), formats.end(), format) == formats.end()) {
+      std::string expected;
+      for (const auto& f : formats) expected += (expected.empty() ? "" : " or ") + f;
+      return core::errors::invalid_parameter("BackupSetDataFormat", format,
+                                             expected + " for " + (log_file ? std::string("a WAL file") : "this backup set") +
+                                                 " (" + std::string(plan.doc.at("DatabaseType").as_string()) + ")");
+    }
+    const std::string set_id = log_file ? ctx.str("BackupSetName") : ctx.str("BackupSetId");
     auto task = jobs::new_task(jobs::task_kind::download, plan, ctx.now_ms(),
-                               object{{"BackupSetId", set_id}, {"Format", format}, {"JobType", job_type}});
+                               object{{"BackupSetId", set_id}, {"Format", format}, {"JobType", job_type},
+                                      {"_RepoSetId", source.repo_set_id}, {"FileName", source.file_name}});
     task_id = task.id;
     catalog::Record dl{task.id, plan.account_id, plan.id, "init", ctx.now_ms(), {}};
     auto& d = dl.doc;
@@ -59,7 +115,8 @@ core::Result<object> create_download(Context& ctx, Kind set_kind, const std::str
     d["BackupSetDownloadTaskName"] = set_id;
     d["BackupPlanId"] = plan.id;
     d["BackupSetId"] = set_id;
-    d["BackupSetCode"] = set->doc.contains("BackupSetId") ? set->doc.at("BackupSetId") : boost::json::value(set_id);
+    d["BackupSetCode"] = source.set.doc.contains("BackupSetId") ? source.set.doc.at("BackupSetId")
+                                                                : boost::json::value(set_id);
     d["BackupSetDataFormat"] = format;
     d["BackupSetDbType"] = plan.doc.at("DatabaseType");
     d["BackupSetJobType"] = job_type;
@@ -78,15 +135,10 @@ core::Result<object> create_download(Context& ctx, Kind set_kind, const std::str
   return object{{"BackupSetDownloadTaskId", task_id}};
 }
 
-core::Result<object> create_full_download(Context& ctx) {
-  const std::string format = ctx.has("BackupSetDataFormat") ? ctx.str("BackupSetDataFormat") : "CSV";
-  return create_download(ctx, Kind::backup_set, ctx.str("BackupSetId"), format, "cbs_backup_sub_full");
-}
+core::Result<object> create_full_download(Context& ctx) { return create_download(ctx, false, "cbs_backup_sub_full"); }
 
 core::Result<object> create_increment_download(Context& ctx) {
-  const std::string format = ctx.has("BackupSetDataFormat") ? ctx.str("BackupSetDataFormat") : "Native";
-  // DBS's naming: BackupSetId is the increment's BackupSetJobId, BackupSetName its file name.
-  return create_download(ctx, Kind::log_file, ctx.str("BackupSetName"), format, "cbs_backup_sub_cont");
+  return create_download(ctx, true, "cbs_backup_sub_cont");
 }
 
 core::Result<object> describe_download_tasks(Context& ctx) {
@@ -139,18 +191,27 @@ std::vector<OperationSpec> backup_set_operations() {
        list_params(true), describe_full_backup_list},
       {"DescribeIncrementBackupList", Support::implemented, "Log backup files (WAL segments, binlogs) of a plan.", true,
        list_params(false), describe_increment_backup_list},
-      {"CreateFullBackupSetDownload", Support::implemented, "Converts a full set to a downloadable file.", false,
+      {"CreateFullBackupSetDownload", Support::implemented,
+       "Converts a finished full set into one file that a download task writes and the node serves at a signed "
+       "link valid for 24 hours. PostgreSQL: a logical set as SQL (a psql script) or CSV (a tar of one CSV file "
+       "per table; the default), a physical set as Native (a tar of the data directory; its default).",
+       false,
        concat({{str_param("BackupSetId", true, "The full backup set"),
-                str_param("BackupSetDataFormat", false, "Native, SQL, CSV or JSON", kFormats)},
+                str_param("BackupSetDataFormat", false,
+                          "SQL or CSV for logical sets, Native for physical sets (JSON is not available)", kFormats)},
                common_params()}),
        create_full_download},
-      {"CreateIncrementBackupSetDownload", Support::implemented, "Makes a log backup file downloadable.", false,
+      {"CreateIncrementBackupSetDownload", Support::implemented,
+       "Makes a COMPLETED log backup file (a WAL segment) downloadable as it was written (Native).", false,
        concat({{str_param("BackupSetId", true, "The BackupSetJobId of the increment"),
                 str_param("BackupSetName", true, "The increment's BackupSetId (its file name)"),
                 str_param("BackupSetDataFormat", false, "Native", kFormats)},
                common_params()}),
        create_increment_download},
-      {"DescribeBackupSetDownloadTaskList", Support::implemented, "Download tasks with status and URL.", true,
+      {"DescribeBackupSetDownloadTaskList", Support::implemented,
+       "Download tasks: status init, running, finish or stop (with ErrMessage), size, and once finished the "
+       "signed links in BackupSetDownloadInternetUrl and BackupSetDownloadIntranetUrl.",
+       true,
        concat({{str_param("BackupPlanId", false, "The backup plan"),
                 str_param("BackupSetDownloadTaskId", false, "One download task"),
                 int_param("PageNum", false, "Page number from 0", 0, 1000000),

@@ -1,0 +1,149 @@
+// Downloads end to end with the real SDK and real PostgreSQL 15: CreateFullBackupSetDownload, the task
+// to finish in DescribeBackupSetDownloadTaskList, the file fetched at its signed link (and loaded back
+// into a fresh database), a changed link refused with 403, and a format the set cannot take refused
+// at the call. Needs a build of opendbs-test-node and PostgreSQL 15 (run: node --test download.test.js).
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+
+const { TestNode, waitFor } = require('./lib/node_process');
+const { makeClient, errorCode } = require('./lib/clients');
+const { checked } = require('./lib/envelope');
+const { PgServer } = require('./lib/pg_server');
+const P = require('./lib/plans');
+
+let node;
+let pg;
+let api;
+let planId;
+let setId;
+
+// GET `url`; resolves {status, headers, body (Buffer)}.
+function get(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { timeout: 30000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
+async function downloadTask(taskId) {
+  const r = await api.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: taskId });
+  assert.equal(r.Items.BackupSetDownloadTaskDetail.length, 1);
+  return r.Items.BackupSetDownloadTaskDetail[0];
+}
+
+async function waitDownloadFinished(taskId) {
+  return waitFor(`download ${taskId}`, async () => {
+    const d = await downloadTask(taskId);
+    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
+    return d.BackupSetDownloadStatus === 'finish' && d;
+  }, { timeoutMs: 60000, intervalMs: 200 });
+}
+
+before(async () => {
+  pg = await PgServer.start();
+  pg.psql('CREATE DATABASE dlshop');
+  pg.psql("CREATE TABLE t (id int PRIMARY KEY, v text, j jsonb); INSERT INTO t SELECT g, 'row ' || g || E'\\t,\"', "
+    + "jsonb_build_object('g', g) FROM generate_series(1, 3000) g", 'dlshop');
+  node = await TestNode.start({ workers: 2 });
+  api = checked(makeClient(node, 'pop-get'));
+  const created = await api.call('CreateAndStartBackupPlan', {
+    BackupMethod: 'logical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: 'dl',
+    BackupStrategyType: 'manual', SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1',
+    SourceEndpointPort: pg.port, SourceEndpointDatabaseName: 'dlshop', SourceEndpointUserName: 'postgres',
+    SourceEndpointPassword: 'unused-with-trust', BackupObjects: '[{"DBName":"dlshop"}]',
+  });
+  planId = created.BackupPlanId;
+  const finished = await waitFor('the first full backup', async () => {
+    const sets = await P.fullSets(api, planId);
+    if (sets.some((s) => s.BackupStatus === 'failed')) throw new Error(`backup failed: ${JSON.stringify(sets)}`);
+    return sets.find((s) => s.BackupStatus === 'finish');
+  }, { timeoutMs: 60000, intervalMs: 200 });
+  setId = finished.BackupSetId;
+});
+
+after(async () => {
+  if (node) await node.dispose();
+  if (pg) pg.stop();
+});
+
+test('a logical set downloaded as SQL is served at its signed link and loads into a fresh database', async () => {
+  const { BackupSetDownloadTaskId: taskId } = await api.call('CreateFullBackupSetDownload',
+    { BackupSetId: setId, BackupSetDataFormat: 'SQL' });
+  const d = await waitDownloadFinished(taskId);
+  assert.equal(d.BackupPlanId, planId);
+  assert.equal(d.BackupSetId, setId);
+  assert.equal(d.BackupSetDataFormat, 'SQL');
+  assert.equal(d.BackupSetDbType, 'PostgreSQL');
+  assert.equal(d.BackupSetJobType, 'cbs_backup_sub_full');
+  assert.ok(d.BackupSetDownloadFinishTime >= d.BackupSetDownloadCreateTime);
+  assert.match(d.BackupSetDownloadIntranetUrl,
+    new RegExp(`^http://127\\.0\\.0\\.1:${node.port}/downloads/${taskId}/${setId}\\.sql\\?Expires=\\d+&Signature=[0-9a-f]{64}$`));
+  assert.match(d.BackupSetDownloadInternetUrl, new RegExp(`^https://127\\.0\\.0\\.1:${node.tlsPort}/downloads/`));
+
+  const res = await get(d.BackupSetDownloadIntranetUrl);
+  assert.equal(res.status, 200);
+  assert.equal(Number(res.headers['content-length']), d.BackupSetDataSize);
+  assert.equal(res.body.length, d.BackupSetDataSize);
+  assert.equal(res.headers['content-disposition'], `attachment; filename="${setId}.sql"`);
+  const onDisk = fs.readFileSync(path.join(node.dataDir, 'downloads', `${taskId}.sql`));
+  assert.equal(crypto.createHash('sha256').update(res.body).digest('hex'),
+    crypto.createHash('sha256').update(onDisk).digest('hex'));
+  assert.ok(res.body.toString().includes('COPY "public"."t" FROM stdin;'));
+
+  const file = path.join(pg.root, `${taskId}.sql`);
+  fs.writeFileSync(file, res.body);
+  pg.psql('CREATE DATABASE fresh');
+  pg.psql('', 'fresh', { file });
+  const sum = "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM t";
+  assert.equal(pg.psql(sum, 'fresh'), pg.psql(sum, 'dlshop'));
+});
+
+test('a changed link is refused with 403 and a body that says why', async () => {
+  const { BackupSetDownloadTaskId: taskId } = await api.call('CreateFullBackupSetDownload',
+    { BackupSetId: setId, BackupSetDataFormat: 'CSV' });
+  const d = await waitDownloadFinished(taskId);
+  assert.match(d.BackupSetDownloadIntranetUrl, /\.csv\.tar\?/);
+  const good = await get(d.BackupSetDownloadIntranetUrl);
+  assert.equal(good.status, 200);
+  assert.equal(good.body.length, d.BackupSetDataSize);
+
+  const url = new URL(d.BackupSetDownloadIntranetUrl);
+  const signature = url.searchParams.get('Signature');
+  url.searchParams.set('Signature', (signature[0] === '0' ? '1' : '0') + signature.slice(1));
+  const tampered = await get(url.toString());
+  assert.equal(tampered.status, 403);
+  const body = JSON.parse(tampered.body.toString());
+  assert.equal(body.Code, 'Request.Forbidden');
+  assert.match(body.Message, /signature does not match/);
+
+  const later = new URL(d.BackupSetDownloadIntranetUrl);
+  later.searchParams.set('Expires', String(Number(later.searchParams.get('Expires')) + 86400));
+  assert.equal((await get(later.toString())).status, 403);
+  const unsigned = new URL(d.BackupSetDownloadIntranetUrl);
+  unsigned.search = '';
+  assert.equal((await get(unsigned.toString())).status, 403);
+});
+
+test('a format the set cannot take is refused at the call, naming BackupSetDataFormat', async () => {
+  let caught;
+  try {
+    await makeClient(node, 'pop-get').call('CreateFullBackupSetDownload', { BackupSetId: setId, BackupSetDataFormat: 'Native' });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught, 'Native for a logical set must be refused');
+  assert.equal(errorCode(caught), 'InvalidParameterValid');
+  assert.match(caught.message, /BackupSetDataFormat/);
+  assert.match(caught.message, /SQL or CSV/);
+  const r = await api.call('DescribeBackupSetDownloadTaskList', { BackupPlanId: planId });
+  assert.ok(r.Items.BackupSetDownloadTaskDetail.every((x) => x.BackupSetDataFormat !== 'Native'));
+});
