@@ -30,6 +30,7 @@ TEST_F(PostgresPhysicalBackup, RestoresIntoADirectoryThatStartsWithTheSameTables
   EXPECT_EQ(m.at("method"), "physical");
   EXPECT_NE(m.at("backup_label").as_string().find("START WAL LOCATION"), std::string::npos);
   EXPECT_EQ(m.at("server_version").as_int64() / 10000, 15);
+  EXPECT_EQ(m.at("transfer_compression"), "lz4");  // Debian's PostgreSQL 15 is built with LZ4
   const uint64_t segment = m.at("wal_segment_size").as_uint64();
   const auto start_lsn = engines::postgres::parse_lsn(std::string(m.at("start_lsn").as_string()));
   ASSERT_TRUE(start_lsn.has_value());

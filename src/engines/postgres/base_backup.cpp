@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/lz4_frame_reader.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/stream_closer.h"
 #include "engines/postgres/tar_reader.h"
@@ -118,6 +119,15 @@ core::Result<std::pair<Lsn, int64_t>> position_of(PgResult& result, const char* 
 core::Status receive_archives(PgConnection& repl, SetFileSink& sink, repo::SetWriter& set, uint64_t total,
                               TaskControl& control) {
   std::optional<TarReader> archive;
+  std::optional<Lz4FrameReader> lz4;  // set while the archive is compressed ("base.tar.lz4")
+  const auto to_archive = [&](std::string_view plain) { return archive->feed(plain); };
+  const auto end_archive = [&]() -> core::Status {
+    if (lz4) OPENDBS_TRY(lz4->finish());
+    lz4.reset();
+    if (archive) OPENDBS_TRY(archive->finish());
+    archive.reset();
+    return {};
+  };
   std::unique_ptr<repo::StreamWriter> manifest;
   uint64_t reported = 0;
   for (;;) {
@@ -129,14 +139,17 @@ core::Status receive_archives(PgConnection& repl, SetFileSink& sink, repo::SetWr
     const std::string_view body = m.substr(1);
     switch (m[0]) {
       case 'n': {  // new archive: name \0 tablespace location \0
-        if (archive) OPENDBS_TRY(archive->finish());
+        OPENDBS_TRY(end_archive());
         const std::string name(body.substr(0, body.find('\0')));
-        sink.set_prefix(name == "base.tar" ? "" : "pg_tblspc/" + name.substr(0, name.find('.')) + "/");
+        const std::string stem = name.substr(0, name.find('.'));
+        sink.set_prefix(stem == "base" ? "" : "pg_tblspc/" + stem + "/");
         archive.emplace(sink);
+        if (name.ends_with(".lz4")) lz4.emplace();
         break;
       }
       case 'd':
         if (manifest) OPENDBS_TRY(manifest->write(body));
+        else if (lz4) OPENDBS_TRY(lz4->feed(body, to_archive));
         else if (archive) OPENDBS_TRY(archive->feed(body));
         if (sink.bytes() >= reported + kProgressEvery) {  // the server's own 'p' messages come at most once a second
           reported = sink.bytes();
@@ -147,8 +160,7 @@ core::Status receive_archives(PgConnection& repl, SetFileSink& sink, repo::SetWr
         control.progress(total ? static_cast<int>(std::min<uint64_t>(99, 100 * be64(body) / total)) : 0, be64(body));
         break;
       case 'm': {
-        if (archive) OPENDBS_TRY(archive->finish());
-        archive.reset();
+        OPENDBS_TRY(end_archive());
         OPENDBS_ASSIGN(manifest, set.add_stream("backup_manifest", repo::FileMeta{0, 0600, 0}));
         break;
       }
@@ -156,7 +168,7 @@ core::Status receive_archives(PgConnection& repl, SetFileSink& sink, repo::SetWr
         return source_error("BASE_BACKUP", "unknown copy message type '" + std::string(1, m[0]) + "'");
     }
   }
-  if (archive) OPENDBS_TRY(archive->finish());
+  OPENDBS_TRY(end_archive());
   if (manifest) OPENDBS_TRY(manifest->close());
   return sink.finish();
 }
@@ -178,6 +190,32 @@ core::Result<std::pair<Lsn, int64_t>> stop_position(PgConnection& repl, TaskCont
   return *stop;
 }
 
+// Sends BASE_BACKUP and returns its first result (the start position). The server compresses the
+// archives with LZ4: a fraction of the bytes cross the network, which costs less than sending them
+// raw even on loopback (bench/postgres: 1.6 GB in 2.6 s instead of 6-23 s), for about one server core
+// while the backup runs. A server built without LZ4 refuses with "feature not supported": the backup
+// then runs uncompressed.
+struct Started {
+  PgResult first;
+  std::string transfer_compression;  // "lz4" or "none", recorded in the manifest
+};
+
+core::Result<Started> start_base_backup(PgConnection& repl, const PlanSpec& plan, TaskControl& control) {
+  const std::string options = "LABEL " + quote_literal("opendbs " + plan.plan_id) +
+                              ", PROGRESS true, CHECKPOINT 'fast', WAL true, WAIT false, MANIFEST 'yes'";
+  OPENDBS_TRY(repl.send("BASE_BACKUP ( " + options + ", COMPRESSION 'lz4' )"));
+  OPENDBS_ASSIGN(auto first, repl.next_result(&control));
+  const char* state = first ? PQresultErrorField(first.get(), PG_DIAG_SQLSTATE) : nullptr;
+  if (state == nullptr || std::string_view(state) != "0A000") return Started{std::move(first), "lz4"};
+  for (;;) {  // drain the failed command before the next one
+    OPENDBS_ASSIGN(auto rest, repl.next_result(&control));
+    if (!rest) break;
+  }
+  OPENDBS_TRY(repl.send("BASE_BACKUP ( " + options + " )"));
+  OPENDBS_ASSIGN(first, repl.next_result(&control));
+  return Started{std::move(first), "none"};
+}
+
 }  // namespace
 
 core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
@@ -189,10 +227,8 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
   OPENDBS_ASSIGN(auto repl, PgConnection::open(plan.source, ConnectionKind::replication));
   OPENDBS_ASSIGN(auto facts, server_facts(*sql, *repl));
 
-  OPENDBS_TRY(repl->send("BASE_BACKUP ( LABEL " + quote_literal("opendbs " + plan.plan_id) +
-                         ", PROGRESS true, CHECKPOINT 'fast', WAL true, WAIT false, MANIFEST 'yes' )"));
-  OPENDBS_ASSIGN(auto start_result, repl->next_result(&control));
-  OPENDBS_ASSIGN(auto start, position_of(start_result, "start"));
+  OPENDBS_ASSIGN(auto started, start_base_backup(*repl, plan, control));
+  OPENDBS_ASSIGN(auto start, position_of(started.first, "start"));
   OPENDBS_ASSIGN(auto spaces, repl->next_result(&control));
   if (!spaces || PQresultStatus(spaces.get()) != PGRES_TUPLES_OK)
     return source_error("BASE_BACKUP", spaces ? PQresultErrorMessage(spaces.get()) : "no tablespace list");
@@ -235,6 +271,7 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
                   {meta::kConsistentMs, consistent_ms},
                   {"backup_label", sink.backup_label()},
                   {"files", sink.files()},
+                  {"transfer_compression", started.transfer_compression},
                   {"bytes", sink.bytes()},
                   {"tablespace_links", tablespaces}};
   control.progress(100, sink.bytes());
