@@ -178,5 +178,41 @@ TEST_F(PostgresDownload, AFormatTheSetCannotTakeIsRefusedNamingBackupSetDataForm
   EXPECT_FALSE(fs::exists(dir_ + "/x"));
 }
 
+TEST_F(PostgresDownload, AWalSegmentAsNativeIsTheSegmentPgWaldumpReads) {
+  auto p = plan("dl-wal");
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  shared_source().query("CREATE TABLE IF NOT EXISTS dl_wal (x int); INSERT INTO dl_wal VALUES (1)");
+  const std::string name = shared_source().query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  shared_source().query("SELECT pg_switch_wal()");
+  ASSERT_TRUE(runner.completed(name, 20000)) << "segment " << name << " never completed";
+  (void)runner.stop();
+
+  engines::DownloadRequest request;
+  request.set_id = "log-dl-wal-" + name;
+  request.format = "Native";
+  request.log_file = true;
+  request.out_path = dir_ + "/" + name;
+  Control control;
+  auto result = engine_.download(p, *repo_, request, control);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->extension, "");
+  EXPECT_EQ(result->bytes, 16u << 20);
+  std::string stored;
+  ASSERT_TRUE(repo_->read_stream(request.set_id, "segment", [&](std::string_view b) {
+    stored.append(b);
+    return core::Status{};
+  }).ok());
+  EXPECT_TRUE(slurp(request.out_path) == stored);
+  EXPECT_EQ(std::system(("/usr/lib/postgresql/15/bin/pg_waldump -n 1 " + request.out_path + " > /dev/null 2>&1").c_str()), 0);
+
+  request.format = "SQL";
+  request.out_path = dir_ + "/no";
+  auto sql = engine_.download(p, *repo_, request, control);
+  ASSERT_FALSE(sql.ok());
+  EXPECT_NE(sql.error().message.find("BackupSetDataFormat SQL is not available for a WAL segment: choose Native"),
+            std::string::npos) << sql.error().message;
+}
+
 }  // namespace
 }  // namespace opendbs::testing
