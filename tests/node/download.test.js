@@ -11,6 +11,8 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 
+const { execFileSync } = require('node:child_process');
+
 const { TestNode, waitFor } = require('./lib/node_process');
 const { makeClient, errorCode } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
@@ -23,14 +25,14 @@ let api;
 let planId;
 let setId;
 
-// GET `url`; resolves {status, headers, body (Buffer)}.
-function get(url) {
+// GET (or HEAD) `url`; resolves {status, headers, body (Buffer)}.
+function get(url, method = 'GET') {
   return new Promise((resolve, reject) => {
-    http.get(url, { timeout: 30000 }, (res) => {
+    http.request(url, { method, timeout: 30000 }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-    }).on('error', reject);
+    }).on('error', reject).end();
   });
 }
 
@@ -99,6 +101,11 @@ test('a logical set downloaded as SQL is served at its signed link and loads int
     crypto.createHash('sha256').update(onDisk).digest('hex'));
   assert.ok(res.body.toString().includes('COPY "public"."t" FROM stdin;'));
 
+  const head = await get(d.BackupSetDownloadIntranetUrl, 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(Number(head.headers['content-length']), d.BackupSetDataSize);
+  assert.equal(head.body.length, 0);
+
   const file = path.join(pg.root, `${taskId}.sql`);
   fs.writeFileSync(file, res.body);
   pg.psql('CREATE DATABASE fresh');
@@ -146,4 +153,58 @@ test('a format the set cannot take is refused at the call, naming BackupSetDataF
   assert.match(caught.message, /SQL or CSV/);
   const r = await api.call('DescribeBackupSetDownloadTaskList', { BackupPlanId: planId });
   assert.ok(r.Items.BackupSetDownloadTaskDetail.every((x) => x.BackupSetDataFormat !== 'Native'));
+});
+
+test('a physical set downloads as a tar of the data directory and a WAL segment as itself', async () => {
+  const created = await api.call('CreateAndStartBackupPlan', {
+    BackupMethod: 'physical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: 'dl-physical',
+    BackupStrategyType: 'manual', EnableBackupLog: true, SourceEndpointInstanceType: 'Other',
+    SourceEndpointIP: '127.0.0.1', SourceEndpointPort: pg.port, SourceEndpointDatabaseName: 'postgres',
+    SourceEndpointUserName: 'postgres', SourceEndpointPassword: 'unused-with-trust',
+  });
+  const plan = created.BackupPlanId;
+  const full = await waitFor('the physical full backup', async () => {
+    const sets = await P.fullSets(api, plan);
+    if (sets.some((s) => s.BackupStatus === 'failed')) throw new Error(`backup failed: ${JSON.stringify(sets)}`);
+    return sets.find((s) => s.BackupStatus === 'finish');
+  }, { timeoutMs: 60000, intervalMs: 200 });
+
+  // No BackupSetDataFormat: a physical set's only format, Native.
+  const { BackupSetDownloadTaskId: fullTask } = await api.call('CreateFullBackupSetDownload', { BackupSetId: full.BackupSetId });
+  const d = await waitDownloadFinished(fullTask);
+  assert.equal(d.BackupSetDataFormat, 'Native');
+  const tar = await get(d.BackupSetDownloadIntranetUrl);
+  assert.equal(tar.status, 200);
+  assert.equal(tar.body.length, d.BackupSetDataSize);
+  const tarFile = path.join(pg.root, 'data.tar');
+  fs.writeFileSync(tarFile, tar.body);
+  const members = execFileSync('tar', ['-tf', tarFile]).toString().split('\n');
+  for (const m of ['backup_label', 'PG_VERSION', 'global/pg_control', 'postgresql.conf']) assert.ok(members.includes(m), m);
+
+  pg.psql('CREATE TABLE IF NOT EXISTS wal_dl (x int); INSERT INTO wal_dl VALUES (1)');
+  pg.psql('SELECT pg_switch_wal()');
+  const segment = await waitFor('a COMPLETED WAL segment', async () => {
+    const files = await P.logFiles(api, plan);
+    return files.find((f) => f.BackupStatus === 'COMPLETED');
+  }, { timeoutMs: 60000, intervalMs: 200 });
+  const { BackupSetDownloadTaskId: walTask } = await api.call('CreateIncrementBackupSetDownload',
+    { BackupSetId: segment.BackupSetJobId, BackupSetName: segment.BackupSetId });
+  const w = await waitDownloadFinished(walTask);
+  assert.equal(w.BackupSetJobType, 'cbs_backup_sub_cont');
+  assert.equal(w.BackupSetDataFormat, 'Native');
+  assert.ok(w.BackupSetDownloadIntranetUrl.includes(`/downloads/${walTask}/${segment.BackupSetId}?`));
+  const wal = await get(w.BackupSetDownloadIntranetUrl);
+  assert.equal(wal.status, 200);
+  assert.equal(wal.body.length, 16 * 1024 * 1024);
+  assert.equal(wal.headers['content-disposition'], `attachment; filename="${segment.BackupSetId}"`);
+
+  let caught;
+  try {
+    await makeClient(node, 'pop-get').call('CreateIncrementBackupSetDownload',
+      { BackupSetId: segment.BackupSetJobId, BackupSetName: '000000010000000000000FFF' });
+  } catch (err) {
+    caught = err;
+  }
+  assert.equal(caught && errorCode(caught), 'InvalidJobId');
+  await api.call('StopBackupPlan', { BackupPlanId: plan, StopMethod: 'ALL' });
 });
