@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -76,7 +77,7 @@ class WalStreamer {
   core::Status flush_partial();
   void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
   Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
-  void observe_server_flush(Lsn flushed);
+  void observe_server_flush(Lsn flushed, int64_t send_ms);
   void reached_durable();
   int poll_wait_ms() const;
   // Partial sets need the open segment in memory: only for segments of up to 64 MiB.
@@ -101,6 +102,7 @@ class WalStreamer {
   // below the durable position are dropped. The lag's age is that of the oldest entry left.
   std::deque<std::pair<Lsn, int64_t>> seen_;
   int64_t durable_steady_ms_ = 0;  // when the durable position last moved
+  int64_t min_delay_ms_ = std::numeric_limits<int64_t>::max();  // see observe_server_flush
   int64_t lag_reported_steady_ms_ = 0;
   std::vector<PartialSet> partials_;  // partial sets in the repository, oldest first
   int64_t prev_end_ms_ = -1;
@@ -213,10 +215,19 @@ core::Status WalStreamer::complete_segment(bool caught_up, int64_t send_ms) {
 }
 
 // Commits what has arrived of the open segment as a partial set (a new one each time: set ids are
-// never reused), then forgets the partial sets it supersedes.
+// never reused), then forgets the partial sets it supersedes. A partial set left by an earlier
+// session that holds at least as much of the segment (the same bytes: the server sends only WAL it
+// has flushed) already makes it durable, so none is written, and its id is not reused.
 core::Status WalStreamer::flush_partial() {
   auto& s = *open_;
   const uint64_t bytes = s.received.size();
+  for (const auto& p : partials_)
+    if (p.segno == s.segno && p.bytes >= bytes) {
+      s.durable_bytes = bytes;
+      feedback_now_ = true;
+      reached_durable();
+      return {};
+    }
   const std::string id = wal_set_prefix(plan_.plan_id) + s.name + ".partial-" + std::to_string(bytes);
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
@@ -260,12 +271,17 @@ void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::str
   partials_ = std::move(kept);
 }
 
-// Positions seen within 10 ms of each other (or past 1000 entries) share the older entry's time,
-// which overstates their age by at most that much and bounds the history.
-void WalStreamer::observe_server_flush(Lsn flushed) {
+// A position counts as seen when the server sent it plus the smallest delay any message of this
+// session showed (now − send time): that includes the time a message waited in the socket while the
+// stream committed a set, and cancels any skew between the two clocks. Positions seen within 10 ms of
+// each other (or past 1000 entries) share the older entry's time, which overstates their age by at
+// most that much and bounds the history. send_ms < 0: seen now.
+void WalStreamer::observe_server_flush(Lsn flushed, int64_t send_ms) {
+  const int64_t now = now_ms();
+  if (send_ms >= 0) min_delay_ms_ = std::min(min_delay_ms_, now - send_ms);
   if (flushed <= server_flush_) return;
   server_flush_ = flushed;
-  const int64_t t = now_ms();
+  const int64_t t = send_ms < 0 ? now : std::min(now, send_ms + min_delay_ms_);
   if (!seen_.empty() && (t - seen_.back().second < 10 || seen_.size() >= 1000))
     seen_.back().first = flushed;
   else
@@ -291,7 +307,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
   const Lsn wal_end = be64(body, 8);
   const int64_t send_ms = pg_micros_to_unix_ms(static_cast<int64_t>(be64(body, 16)));
   std::string_view data = body.substr(24);
-  observe_server_flush(wal_end);
+  observe_server_flush(wal_end, send_ms);
   last_send_ms_ = std::max(last_send_ms_, send_ms);
   if (start > pos_) return core::errors::corrupt("WAL stream skipped from " + format_lsn(pos_) + " to " + format_lsn(start));
   if (start < pos_) data.remove_prefix(std::min<uint64_t>(data.size(), pos_ - start));
@@ -361,7 +377,8 @@ core::Status WalStreamer::session() {
   OPENDBS_ASSIGN(auto ident, repl->query("IDENTIFY_SYSTEM"));
   timeline_ = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
   const Lsn flushed = parse_lsn(ident.value(0, "xlogpos").value_or("0/0")).value_or(0);
-  observe_server_flush(flushed);
+  min_delay_ms_ = std::numeric_limits<int64_t>::max();  // the server's clock may have changed
+  observe_server_flush(flushed, -1);
   OPENDBS_ASSIGN(const Lsn slot_restart, ensure_slot(*sql, *repl, flushed));
   OPENDBS_TRY(choose_start(slot_restart));
 
@@ -386,7 +403,7 @@ core::Status WalStreamer::session() {
       if (m[0] == 'w') {
         OPENDBS_TRY(on_xlog_data(m.substr(1)));
       } else if (m[0] == 'k' && m.size() >= 18) {  // keepalive: walEnd, sendTime, replyRequested
-        observe_server_flush(be64(m, 1));
+        observe_server_flush(be64(m, 1), pg_micros_to_unix_ms(static_cast<int64_t>(be64(m, 9))));
         reply = m[17] != 0;
       }
     }
