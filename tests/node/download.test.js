@@ -9,6 +9,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
 const path = require('node:path');
 
 const { execFileSync } = require('node:child_process');
@@ -25,10 +26,13 @@ let api;
 let planId;
 let setId;
 
-// GET (or HEAD) `url`; resolves {status, headers, body (Buffer)}.
+// GET (or HEAD) `url`; resolves {status, headers, body (Buffer)}. HTTPS trusts exactly the node's
+// self-signed certificate.
 function get(url, method = 'GET') {
+  const secure = url.startsWith('https:');
   return new Promise((resolve, reject) => {
-    http.request(url, { method, timeout: 30000 }, (res) => {
+    const tls = secure ? { ca: node.certificate(), checkServerIdentity: () => undefined } : {};
+    (secure ? https : http).request(url, { method, timeout: 30000, ...tls }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -100,6 +104,10 @@ test('a logical set downloaded as SQL is served at its signed link and loads int
   assert.equal(crypto.createHash('sha256').update(res.body).digest('hex'),
     crypto.createHash('sha256').update(onDisk).digest('hex'));
   assert.ok(res.body.toString().includes('COPY "public"."t" FROM stdin;'));
+
+  const overTls = await get(d.BackupSetDownloadInternetUrl);
+  assert.equal(overTls.status, 200);
+  assert.ok(overTls.body.equals(res.body), 'the same bytes over HTTPS');
 
   const head = await get(d.BackupSetDownloadIntranetUrl, 'HEAD');
   assert.equal(head.status, 200);
