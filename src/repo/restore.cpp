@@ -182,7 +182,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
     const uint64_t lead = run.file_offset % kDirectBlock;
     char* base = buffer.reserve(lead, run.raw_bytes);
     OPENDBS_TRY(fetcher.fetch_run_into(&s.chunks[run.first], run.count, base + lead));
-    OPENDBS_TRY(write_range(target_dir + "/" + s.name, run.file_offset, base, run.raw_bytes));
+    OPENDBS_TRY(write_range(target_dir + "/" + s.name, run.file_offset, base, run.raw_bytes, options.sync));
     if (options.on_progress) options.on_progress(run.raw_bytes);
     return core::Status{};
   }));
