@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "jobs/plan_spec.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 
@@ -46,24 +47,7 @@ std::string text(const boost::json::object& doc, const char* field) {
   return it != doc.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
-core::Result<engines::PlanSpec> plan_spec(TaskEnv& env, const Record& plan) {
-  engines::PlanSpec spec;
-  spec.plan_id = plan.id;
-  spec.database_type = text(plan.doc, "DatabaseType");
-  spec.backup_method = text(plan.doc, "BackupMethod");
-  spec.backup_objects = text(plan.doc, "BackupObjects");
-  spec.source.host = text(plan.doc, "SourceEndpointHost");
-  const std::string port = text(plan.doc, "SourceEndpointPort");
-  spec.source.port = port.empty() ? 0 : std::stoi(port);
-  spec.source.user = text(plan.doc, "SourceEndpointUserName");
-  spec.source.database = text(plan.doc, "SourceEndpointDatabaseName");
-  spec.source.ssl = text(plan.doc, "SourceEndpointEnableSsl") == "true";
-  const std::string sealed = text(plan.doc, "_SourceEndpointPasswordSealed");
-  if (!sealed.empty()) {
-    OPENDBS_ASSIGN(spec.source.password, env.secrets.open(sealed));
-  }
-  return spec;
-}
+core::Result<engines::PlanSpec> plan_spec(TaskEnv& env, const Record& plan) { return plan_spec(env.secrets, plan); }
 
 core::Result<std::shared_ptr<engines::Engine>> engine_for(TaskEnv& env, const engines::PlanSpec& spec) {
   auto engine = env.engines.find(spec.database_type);
