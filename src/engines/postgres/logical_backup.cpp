@@ -110,9 +110,21 @@ void plan_parts(std::vector<Table>& tables, const std::string& prefix, bool tid_
   }
 }
 
+// Bytes copied out so far, reported as they arrive (from every worker) against the databases' size
+// on disk, an estimate of the COPY text to come; 99 % at most until the set is complete.
+struct CopyProgress {
+  TaskControl& control;
+  const uint64_t total;
+  std::atomic<uint64_t> bytes{0};
+  void add(uint64_t n) {
+    const uint64_t b = bytes += n;
+    control.progress(static_cast<int>(std::min<uint64_t>(99, 100 * b / std::max<uint64_t>(total, 1))), b);
+  }
+};
+
 // Reads a COPY OUT into batches of about kCopyBatchBytes (one CopyData message is one row), so that
 // the repository sees few large writes; waits in slices so that a cancelled task stops promptly.
-core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWriter& out, std::atomic<uint64_t>& bytes) {
+core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWriter& out, CopyProgress& progress) {
   std::string batch;
   batch.reserve(kCopyBatchBytes + 65536);
   for (;;) {
@@ -131,15 +143,15 @@ core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWrit
     } else if (n == -2) {
       return source_error("reading the copy stream", conn.error_message());
     }
-    bytes += batch.size();
     OPENDBS_TRY(out.write(batch));
+    progress.add(batch.size());
     batch.clear();
     if (n == -1) return {};
   }
 }
 
 core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, repo::SetWriter& set, TaskControl& control,
-                       std::atomic<uint64_t>& bytes) {
+                       CopyProgress& progress) {
   const std::string qualified = ident(t.schema) + "." + ident(t.name);
   const std::string what = "COPY of " + t.schema + "." + t.name;
   OPENDBS_ASSIGN(auto out, set.add_stream(part.stream, repo::FileMeta{t.bytes / t.parts.size(), 0600, 0}));
@@ -150,7 +162,7 @@ core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, rep
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_OUT)
     return source_error(what, started ? PQresultErrorMessage(started.get()) : conn.error_message());
-  OPENDBS_TRY(copy_out(conn, control, *out, bytes));
+  OPENDBS_TRY(copy_out(conn, control, *out, progress));
   for (;;) {
     OPENDBS_ASSIGN(auto r, conn.next_result(&control));
     if (!r) break;
@@ -162,7 +174,7 @@ core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, rep
 // Parallel workers, each in a transaction on the exported snapshot, COPY the parts out, largest
 // tables first.
 core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const std::vector<Table>& tables,
-                         repo::SetWriter& set, TaskControl& control, std::atomic<uint64_t>& bytes) {
+                         repo::SetWriter& set, TaskControl& control, CopyProgress& progress) {
   std::vector<std::pair<const Table*, const Part*>> work;
   for (const auto& t : tables)
     for (const auto& p : t.parts) work.emplace_back(&t, &p);
@@ -175,7 +187,7 @@ core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const 
     OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT '" + snapshot + "'"));
     for (size_t i = next++; i < work.size() && !failed; i = next++)
-      OPENDBS_TRY(copy_part(*conn, *work[i].first, *work[i].second, set, control, bytes));
+      OPENDBS_TRY(copy_part(*conn, *work[i].first, *work[i].second, set, control, progress));
     return {};
   };
   std::vector<std::thread> threads;
@@ -205,7 +217,7 @@ boost::json::object table_entry(const Table& t) {
 
 core::Result<boost::json::object> backup_database(const PlanSpec& plan, const BackupObjects& objects,
                                                   const std::string& db, size_t index, repo::SetWriter& set,
-                                                  TaskControl& control, std::atomic<uint64_t>& bytes) {
+                                                  TaskControl& control, CopyProgress& progress) {
   Endpoint ep = plan.source;
   ep.database = db;
   const std::string prefix = "logical/" + std::to_string(index) + "/";
@@ -228,7 +240,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
     OPENDBS_TRY(put_text(set, prefix + section + ".sql", ddl));
   }
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
-  OPENDBS_TRY(copy_tables(ep, snapshot, tables, set, control, bytes));
+  OPENDBS_TRY(copy_tables(ep, snapshot, tables, set, control, progress));
   OPENDBS_TRY(holder->query("COMMIT"));
   if (control.cancelled()) return cancelled_error();
   boost::json::array table_list;
@@ -255,16 +267,15 @@ core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::S
   OPENDBS_ASSIGN(auto size, admin->query("SELECT sum(pg_database_size(datname))::bigint AS b FROM pg_database"
                                          " WHERE datallowconn AND NOT datistemplate"));
   const uint64_t total = std::stoull(size.value(0, "b").value_or("1"));
-  std::atomic<uint64_t> bytes{0};
+  CopyProgress progress{control, total};
   boost::json::array databases;
   int64_t consistent_ms = 0;
   for (size_t i = 0; i < dbs.rows.size(); ++i) {
     if (control.cancelled()) return cancelled_error();
     if (!objects.selects_database(*dbs.rows[i][0])) continue;
-    OPENDBS_ASSIGN(auto db, backup_database(plan, objects, *dbs.rows[i][0], i, set, control, bytes));
+    OPENDBS_ASSIGN(auto db, backup_database(plan, objects, *dbs.rows[i][0], i, set, control, progress));
     consistent_ms = std::max(consistent_ms, db.at("snapshot_ms").as_int64());
     databases.push_back(std::move(db));
-    control.progress(static_cast<int>(std::min<uint64_t>(99, 100 * bytes / std::max<uint64_t>(total, 1))), bytes);
   }
   if (databases.empty())
     return core::errors::invalid_parameter("BackupObjects", plan.backup_objects, "objects naming an existing database");
@@ -276,7 +287,7 @@ core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::S
                   {"server_version", admin->server_version()},
                   {"consistent_ms", consistent_ms},
                   {"databases", databases}};
-  control.progress(100, bytes);
+  control.progress(100, progress.bytes);
   return out;
 }
 
