@@ -190,7 +190,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
     OPENDBS_TRY(fetcher.fetch_run_into(&s.chunks[run.first], run.count, base + lead));
     {
       std::lock_guard turn(file_locks[run.stream]);
-      OPENDBS_TRY(write_range(target_dir + "/" + s.name, run.file_offset, base, run.raw_bytes, options.sync));
+      OPENDBS_TRY(write_range(target_dir + "/" + s.name, run.file_offset, base, run.raw_bytes));
     }
     if (options.on_progress) options.on_progress(run.raw_bytes);
     return core::Status{};
