@@ -63,14 +63,14 @@ char* AlignedBuffer::reserve(uint64_t lead, uint64_t length) {
   return data_.get();
 }
 
-core::Status write_range(const std::string& path, uint64_t offset, const char* base, uint64_t length, bool direct) {
+core::Status write_range(const std::string& path, uint64_t offset, const char* base, uint64_t length) {
   const uint64_t end = offset + length;
   const uint64_t block_start = offset / kDirectBlock * kDirectBlock;
   const uint64_t head_end = std::min(end, block_start == offset ? offset : block_start + kDirectBlock);
   const uint64_t whole_end = std::max(head_end, end / kDirectBlock * kDirectBlock);
   const char* at = base + (offset - block_start);  // file byte x is at base + (x - block_start)
 
-  bool through_cache = !direct || whole_end == head_end;  // or no whole block
+  bool through_cache = whole_end == head_end;  // no whole block
   if (!through_cache) {
     Fd direct(::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
     if (direct.get() < 0 && errno != EINVAL) return sys_error("cannot open", path);

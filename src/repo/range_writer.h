@@ -34,9 +34,7 @@ class AlignedBuffer {
   uint64_t capacity_ = 0;
 };
 
-// Writes file[offset, offset + length) from base + offset % kDirectBlock, base being block-aligned;
-// `direct` false puts every byte through the page cache (for a restore that is not made durable now,
-// the cache absorbing the writes is what finishes soonest).
-core::Status write_range(const std::string& path, uint64_t offset, const char* base, uint64_t length, bool direct);
+// Writes file[offset, offset + length) from base + offset % kDirectBlock, base being block-aligned.
+core::Status write_range(const std::string& path, uint64_t offset, const char* base, uint64_t length);
 
 }  // namespace opendbs::repo

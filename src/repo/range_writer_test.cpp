@@ -20,8 +20,7 @@ std::string read_all(const std::string& path) {
 
 // Writes `content` into a file of its size as ranges cut at `cuts`, in reverse order (restores write
 // runs in any order), and returns what the file then holds.
-std::string write_in_ranges(const std::string& dir, const std::string& content, std::vector<uint64_t> cuts,
-                            bool direct) {
+std::string write_in_ranges(const std::string& dir, const std::string& content, std::vector<uint64_t> cuts) {
   const std::string path = dir + "/f";
   std::filesystem::remove(path);
   { std::ofstream(path, std::ios::binary); }
@@ -35,7 +34,7 @@ std::string write_in_ranges(const std::string& dir, const std::string& content, 
     char* base = buffer.reserve(lead, length);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(base) % kDirectBlock, 0u);
     std::copy_n(content.data() + offset, length, base + lead);
-    auto st = write_range(path, offset, base, length, direct);
+    auto st = write_range(path, offset, base, length);
     EXPECT_TRUE(st.ok()) << st.error().message;
   }
   return read_all(path);
@@ -49,8 +48,7 @@ void expect_exact_writes(const std::string& dir) {
   // and a file end that is not on a block boundary.
   for (const auto& cuts : std::vector<std::vector<uint64_t>>{
            {}, {4096, 8192}, {100, 200, 4000, 4097, 12288, 12300}, {1, 4095, 4096, 4097, 16383}, {20479}})
-    for (bool direct : {true, false})
-      EXPECT_EQ(write_in_ranges(dir, content, cuts, direct), content) << ::testing::PrintToString(cuts) << direct;
+    EXPECT_EQ(write_in_ranges(dir, content, cuts), content) << ::testing::PrintToString(cuts);
 }
 
 TEST(RangeWriter, RangesLandExactlyWhateverTheirAlignment) {
