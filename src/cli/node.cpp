@@ -93,8 +93,8 @@ core::Result<std::unique_ptr<repo::Repository>> open_repository(const NodeOption
   return repo::Repository::init(std::move(fresh_backend), source, repo::RepoOptions{});
 }
 
-// Where download links point: the plain listener for IntranetUrl, the TLS one (when there is one) for
-// InternetUrl; a wildcard listen address is replaced by the host name.
+// Where download links point: the plain listener for IntranetUrl, --download-url or else the TLS
+// listener (when there is one) for InternetUrl; a wildcard listen address is replaced by the host name.
 jobs::DownloadSettings download_settings(const Node::Parts& p, const std::string& host_name, const std::string& node_id) {
   auto host_of = [&](const std::string& listen) {
     const std::string host = listen.substr(0, listen.rfind(':'));
@@ -109,6 +109,10 @@ jobs::DownloadSettings download_settings(const Node::Parts& p, const std::string
       o.tls_listen.empty() ? "" : "https://" + host_of(o.tls_listen) + ":" + std::to_string(p.server->tls_port());
   s.intranet_base = plain.empty() ? tls : plain;
   s.internet_base = tls.empty() ? plain : tls;
+  if (!o.download_url.empty()) {  // --download-url: what clients outside reach the node at
+    s.internet_base = o.download_url;
+    while (s.internet_base.ends_with('/')) s.internet_base.pop_back();
+  }
   return s;
 }
 

@@ -25,6 +25,9 @@ struct NodeOptions {
   jobs::WebhookOptions webhook;
   double lag_alert_seconds = 300;
   jobs::SlotWatchOptions slot_watch;  // warnings about log a source keeps for a stopped log backup
+  // Scheme, host and port that download links (BackupSetDownloadInternetUrl) start with, e.g.
+  // https://backup.example.com behind a proxy; empty = the TLS listener, else the plain one.
+  std::string download_url;
 };
 
 class Node {

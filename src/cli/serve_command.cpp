@@ -30,6 +30,9 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
       ->delimiter(',')
       ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "log_backup.retention", "plan.stale"}));
   serve->add_option("--lag-alert-seconds", options->lag_alert_seconds, "log_backup.lag above this")->capture_default_str();
+  serve->add_option("--download-url", options->download_url,
+                    "Base of download links, e.g. https://backup.example.com (default: the listeners)")
+      ->envname("OPENDBS_DOWNLOAD_URL");
   serve->add_option("--slot-retain-warn-bytes", options->slot_watch.warn_bytes,
                     "Warn (plan ErrMessage, log_backup.retention) when a source keeps this much log for a plan")
       ->capture_default_str()

@@ -59,7 +59,8 @@ before(async () => {
   pg.psql('CREATE DATABASE dlshop');
   pg.psql("CREATE TABLE t (id int PRIMARY KEY, v text, j jsonb); INSERT INTO t SELECT g, 'row ' || g || E'\\t,\"', "
     + "jsonb_build_object('g', g) FROM generate_series(1, 3000) g", 'dlshop');
-  node = await TestNode.start({ workers: 2 });
+  // Links for clients outside point where --download-url (here its environment variable) says.
+  node = await TestNode.start({ workers: 2, env: { OPENDBS_DOWNLOAD_URL: 'https://backup.example.com:8443/' } });
   api = checked(makeClient(node, 'pop-get'));
   const created = await api.call('CreateAndStartBackupPlan', {
     BackupMethod: 'logical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: 'dl',
@@ -93,7 +94,8 @@ test('a logical set downloaded as SQL is served at its signed link and loads int
   assert.ok(d.BackupSetDownloadFinishTime >= d.BackupSetDownloadCreateTime);
   assert.match(d.BackupSetDownloadIntranetUrl,
     new RegExp(`^http://127\\.0\\.0\\.1:${node.port}/downloads/${taskId}/${setId}\\.sql\\?Expires=\\d+&Signature=[0-9a-f]{64}$`));
-  assert.match(d.BackupSetDownloadInternetUrl, new RegExp(`^https://127\\.0\\.0\\.1:${node.tlsPort}/downloads/`));
+  assert.equal(d.BackupSetDownloadInternetUrl,
+    d.BackupSetDownloadIntranetUrl.replace(`http://127.0.0.1:${node.port}`, 'https://backup.example.com:8443'));
 
   const res = await get(d.BackupSetDownloadIntranetUrl);
   assert.equal(res.status, 200);
@@ -105,7 +107,7 @@ test('a logical set downloaded as SQL is served at its signed link and loads int
     crypto.createHash('sha256').update(onDisk).digest('hex'));
   assert.ok(res.body.toString().includes('COPY "public"."t" FROM stdin;'));
 
-  const overTls = await get(d.BackupSetDownloadInternetUrl);
+  const overTls = await get(d.BackupSetDownloadInternetUrl.replace('backup.example.com:8443', `127.0.0.1:${node.tlsPort}`));
   assert.equal(overTls.status, 200);
   assert.ok(overTls.body.equals(res.body), 'the same bytes over HTTPS');
 
