@@ -11,6 +11,7 @@
 #include "cli/repo_command.h"
 #include "cli/restore_command.h"
 #include "cli/serve_command.h"
+#include "cli/wal_fetch_command.h"
 
 namespace opendbs::cli {
 
@@ -26,6 +27,7 @@ int opendbs_main(int argc, char** argv, const engines::EngineRegistry& engines) 
   add_backup_commands(app, exit_code);
   add_restore_commands(app, exit_code);
   add_configure_command(app, exit_code);
+  add_wal_fetch_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

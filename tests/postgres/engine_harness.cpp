@@ -1,11 +1,15 @@
 #include "engine_harness.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/clock.h"
+#include "core/crypto.h"
+#include "core/file.h"
 #include "repo/backend/local_backend.h"
 
 namespace opendbs::testing {
@@ -25,11 +29,13 @@ PgServer& shared_source() {
 
 void EngineTest::SetUp() {
   dir_ = make_server_temp_dir("test");
+  key_file_ = dir_ + "/repository.key";
+  ASSERT_TRUE(core::write_file_durable(key_file_, core::to_hex(core::random_bytes(32)) + "\n", 0600).ok());
   repo::RepoOptions options;
   options.scrypt_log_n = 10;
   options.worker_threads = 2;
   auto r = repo::Repository::init(std::make_unique<repo::LocalBackend>(dir_ + "/repo"),
-                                  repo::KeySource{"test passphrase", std::nullopt}, options);
+                                  repo::KeySource{std::nullopt, key_file_}, options);
   ASSERT_TRUE(r.ok()) << r.error().message;
   repo_ = std::move(r).value();
 }
@@ -62,6 +68,14 @@ core::Result<engines::FullBackupResult> EngineTest::full_backup(const engines::P
   return result;
 }
 
+engines::RestoreRequest::LogFetch EngineTest::log_fetch() const { return {OPENDBS_BINARY, dir_ + "/repo", key_file_}; }
+
+void EngineTest::share_repository_with_server() const {
+  if (::geteuid() == 0) {
+    EXPECT_EQ(std::system(("chown -R postgres: " + dir_ + "/repo " + key_file_).c_str()), 0);
+  }
+}
+
 std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
                                                         int64_t target_ms, const std::string& dir) {
   static int counter = 0;
@@ -69,11 +83,13 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
   request.set_id = set_id;
   request.target_ms = target_ms;
   request.target_dir = dir.empty() ? dir_ + "/restore-" + std::to_string(++counter) : dir;
+  request.log_fetch = log_fetch();
   Control control;
   auto st = engine_.restore(plan, *repo_, request, control);
   EXPECT_TRUE(st.ok()) << st.error().message;
   if (!st.ok()) return nullptr;
   EXPECT_EQ(control.last_percent.load(), 100);
+  share_repository_with_server();
   std::string error;
   auto server = PgServer::open(request.target_dir, &error);
   EXPECT_TRUE(server) << error;

@@ -51,12 +51,17 @@ class EngineTest : public ::testing::Test {
   // Runs a physical full backup into a new set; returns the result (the set is committed when ok).
   core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec& plan, const std::string& set_id,
                                                       Control& control, repo::SetStats* stats = nullptr);
-  // Restores `set_id` to `target_ms` into `dir` (default: a new directory), starts PostgreSQL on it
-  // and returns it.
+  // How restored servers fetch WAL: this build's `opendbs wal-fetch` on the test's repository.
+  engines::RestoreRequest::LogFetch log_fetch() const;
+  // As root the servers run as `postgres`, which must read the repository and its key to fetch WAL.
+  void share_repository_with_server() const;
+  // Restores `set_id` to `target_ms` into `dir` (default: a new directory) with WAL fetched through
+  // `opendbs wal-fetch`, starts PostgreSQL on it and returns it.
   std::unique_ptr<PgServer> restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
                                               int64_t target_ms, const std::string& dir = "");
 
   std::string dir_;
+  std::string key_file_;
   std::unique_ptr<repo::Repository> repo_;
   engines::PostgresEngine engine_{engines::PostgresOptions{{/*switch_interval_ms=*/0, 1000, 20, 2000}}};
 };

@@ -107,11 +107,15 @@ PgServer::~PgServer() {
   if (root_.empty() && !socket_dir_.empty()) std::filesystem::remove_all(socket_dir_, ec);
 }
 
-std::string PgServer::log_tail() const {
+std::string PgServer::log() const {
   std::ifstream in(socket_dir_ + "/server.log");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string all = ss.str();
+  return ss.str();
+}
+
+std::string PgServer::log_tail() const {
+  const std::string all = log();
   return all.size() > 3000 ? all.substr(all.size() - 3000) : all;
 }
 

@@ -38,7 +38,8 @@ class PgServer {
 
   bool start(std::string* error);
   void stop();
-  std::string log_tail() const;
+  std::string log() const;       // the server's whole log
+  std::string log_tail() const;  // its last 3000 bytes
 
  private:
   PgServer() = default;

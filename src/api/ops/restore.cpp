@@ -75,7 +75,7 @@ void fill_restore_record(const Context& ctx, catalog::Record& r, const std::stri
     d["_DestinationEndpointPasswordSealed"] = ctx.services.secrets.seal(ctx.str("DestinationEndpointPassword"));
   d["RestoreDir"] = ctx.str("RestoreDir");
   d["RestoreObjects"] = ctx.str("RestoreObjects");
-  d["_DuplicateConflict"] = ctx.str("DuplicateConflict");
+  d["_DuplicateConflict"] = lower(ctx.str("DuplicateConflict"));
   d["BackupGatewayId"] = std::stoll(ctx.services.node_id);
   d["CrossAliyunId"] = ctx.str("CrossAliyunId");
   d["CrossRoleName"] = ctx.str("CrossRoleName");
@@ -206,7 +206,10 @@ std::vector<OperationSpec> restore_operations() {
                 str_param("RestoreDir", false, "Directory on the node for a physical restore"),
                 str_param("RestoreHome", false, "Recorded"),
                 str_param("RestoreObjects", false, "JSON [{\"DBName\":\"db\",\"NewDBName\":\"db2\"}]"),
-                str_param("DuplicateConflict", false, "renamenew", {"renamenew"}),
+                str_param("DuplicateConflict", false,
+                          "When a destination object of the same name exists: failure (the default) stops the "
+                          "restore naming it; renamenew restores it under a new name",
+                          {"failure", "renamenew"}),
                 long_param("BackupGatewayId", false, "The node that restores"),
                 str_param("CrossAliyunId", false, "Recorded"), str_param("CrossRoleName", false, "Recorded"),
                 bool_param("EnableDestinationEndpointSsl", false, "Recorded"),

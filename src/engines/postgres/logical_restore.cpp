@@ -1,12 +1,17 @@
 #include "engines/postgres/logical_restore.h"
 
+#include <algorithm>
 #include <atomic>
+#include <ctime>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/pg_connection.h"
 
@@ -43,22 +48,149 @@ core::Result<std::string> read_text(repo::Repository& repository, const std::str
   return out;
 }
 
-// Creates the database, or accepts an existing one that holds no tables yet.
-core::Status prepare_database(const Endpoint& destination, const std::string& name) {
-  Endpoint admin_ep = destination;
-  admin_ep.database = "postgres";
-  OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
-  OPENDBS_ASSIGN(auto found, admin->query_params("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
-  if (found.rows.empty()) return admin->query("CREATE DATABASE " + ident(name)).ok() ? core::Status{}
-                                                                                    : source_error("CREATE DATABASE " + name, admin->error_message());
+// One database of the set as it is restored: under which name, and which of its tables get a new name
+// (schema.table in the set → new table name in the same schema).
+struct DatabasePlan {
+  const boost::json::object* db = nullptr;
+  std::string name, target;
+  std::vector<std::pair<std::string, std::string>> table_renames;  // (qualified identifier, new name)
+  bool create = true;  // false: an existing database without tables is used
+};
+
+std::string text_of(const boost::json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+// A table of the set by "name" or "schema.name"; an error when none or several match.
+core::Result<const boost::json::object*> find_table(const DatabasePlan& p, const std::string& wanted) {
+  const boost::json::object* found = nullptr;
+  for (const auto& t : p.db->at("tables").as_array()) {
+    const auto& table = t.as_object();
+    const std::string name(table.at("name").as_string()), schema(table.at("schema").as_string());
+    if (wanted != name && wanted != schema + "." + name) continue;
+    if (found)
+      return core::make_error("InvalidParameter", "RestoreObjects: table " + wanted + " of database " + p.name +
+                                                      " is ambiguous; write it as schema.table");
+    found = &table;
+  }
+  if (!found)
+    return core::make_error("InvalidParameter", "RestoreObjects: database " + p.name + " of the backup set has no table " + wanted);
+  return found;
+}
+
+core::Status add_table_renames(DatabasePlan& p, const boost::json::object& entry) {
+  auto it = entry.find("TableIncludes");
+  if (it == entry.end()) return {};
+  if (!it->value().is_array()) return core::make_error("InvalidParameter", "RestoreObjects: TableIncludes must be a list");
+  for (const auto& item : it->value().as_array()) {
+    if (!item.is_object()) return core::make_error("InvalidParameter", "RestoreObjects: TableIncludes items are objects");
+    const std::string from = text_of(item.as_object(), "TableName"), to = text_of(item.as_object(), "NewTableName");
+    if (from.empty() || to.empty())
+      return core::make_error("InvalidParameter", "RestoreObjects: each TableIncludes item of database " + p.name +
+                                                      " needs TableName and NewTableName (tables are chosen at backup "
+                                                      "time with BackupObjects; a restore only renames them)");
+    OPENDBS_ASSIGN(auto table, find_table(p, from));
+    const std::string qualified = ident(table->at("schema").as_string()) + "." + ident(table->at("name").as_string());
+    for (const auto& t : p.db->at("tables").as_array())
+      if (t.as_object().at("schema") == table->at("schema") && t.as_object().at("name").as_string() == to)
+        return core::make_error("InvalidParameter", "RestoreObjects: database " + p.name + " already has a table " +
+                                                        std::string(table->at("schema").as_string()) + "." + to);
+    p.table_renames.emplace_back(qualified, to);
+  }
+  return {};
+}
+
+// Every database of the set, with the names RestoreObjects gives it
+// ([{"DBName":"shop","NewDBName":"shop_copy","TableIncludes":[{"TableName":"orders","NewTableName":"orders_old"}]}]);
+// a database the list does not name keeps its name. Names the set does not hold are errors, so that
+// a typo never restores something else.
+core::Result<std::vector<DatabasePlan>> plan_databases(const boost::json::array& databases, const std::string& objects) {
+  std::vector<DatabasePlan> plans;
+  for (const auto& d : databases) {
+    const std::string name(d.as_object().at("name").as_string());
+    plans.push_back({&d.as_object(), name, name, {}});
+  }
+  if (objects.empty()) return plans;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(objects, ec);
+  if (ec || !parsed.is_array()) return core::make_error("InvalidParameter", "RestoreObjects is not a JSON list");
+  for (const auto& e : parsed.as_array()) {
+    if (!e.is_object()) return core::make_error("InvalidParameter", "RestoreObjects items are objects");
+    const std::string name = text_of(e.as_object(), "DBName"), target = text_of(e.as_object(), "NewDBName");
+    auto plan = std::find_if(plans.begin(), plans.end(), [&](const DatabasePlan& p) { return p.name == name; });
+    if (plan == plans.end())
+      return core::make_error("InvalidParameter", "RestoreObjects names database " + name + ", which the backup set does not hold");
+    if (!target.empty()) plan->target = target;
+    OPENDBS_TRY(add_table_renames(*plan, e.as_object()));
+  }
+  for (size_t i = 0; i < plans.size(); ++i)
+    for (size_t j = i + 1; j < plans.size(); ++j)
+      if (plans[i].target == plans[j].target)
+        return core::make_error("InvalidParameter", "RestoreObjects restores databases " + plans[i].name + " and " +
+                                                        plans[j].name + " both as " + plans[i].target);
+  return plans;
+}
+
+// "shop_dbs_20261128T071500" (the moment restored, UTC), then "_2", "_3"... until the name is free;
+// the base name is cut at a character boundary so that the whole fits PostgreSQL's 63 bytes.
+std::string renamed(const std::string& name, int64_t target_ms, int attempt) {
+  const std::time_t secs = static_cast<std::time_t>(target_ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "_dbs_%Y%m%dT%H%M%S", &tm);
+  const std::string suffix = std::string(stamp) + (attempt > 1 ? "_" + std::to_string(attempt) : "");
+  std::string base = name;
+  while (base.size() + suffix.size() > 63) {
+    base.pop_back();
+    while (!base.empty() && (static_cast<unsigned char>(base.back()) & 0xC0) == 0x80) base.pop_back();
+    if (!base.empty() && (static_cast<unsigned char>(base.back()) & 0x80)) base.pop_back();
+  }
+  return base + suffix;
+}
+
+core::Result<bool> database_exists(PgConnection& admin, const std::string& name) {
+  OPENDBS_ASSIGN(auto found, admin.query_params("SELECT 1 FROM pg_database WHERE datname = $1", {name}));
+  return !found.rows.empty();
+}
+
+core::Result<bool> has_tables(const Endpoint& destination, const std::string& name) {
   Endpoint ep = destination;
   ep.database = name;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
   OPENDBS_ASSIGN(auto tables, conn->query("SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                                           " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"));
-  if (tables.value(0, "n").value_or("0") != "0")
-    return core::make_error("InvalidParameter", "the destination database " + name +
-                                                    " already has tables: drop it or restore into another server");
+  return tables.value(0, "n").value_or("0") != "0";
+}
+
+// Decides, before anything is written, where each database goes: a new database, or an existing one
+// that holds no tables yet. One that holds tables is a conflict: DuplicateConflict=renamenew restores
+// under a free new name (the log says which), anything else stops the restore naming the database.
+core::Status settle_targets(const Endpoint& destination, PgConnection& admin, std::vector<DatabasePlan>& plans,
+                            const std::string& duplicate_conflict, int64_t target_ms) {
+  std::set<std::string> chosen;
+  for (const auto& p : plans) chosen.insert(p.target);
+  for (auto& plan : plans) {
+    OPENDBS_ASSIGN(bool exists, database_exists(admin, plan.target));
+    plan.create = !exists;
+    if (!exists) continue;
+    OPENDBS_ASSIGN(bool taken, has_tables(destination, plan.target));
+    if (!taken) continue;
+    if (duplicate_conflict != "renamenew")
+      return core::make_error("InvalidParameter", "the destination database " + plan.target +
+                                                      " already has tables: drop it, restore into another server, rename "
+                                                      "it with RestoreObjects or set DuplicateConflict=renamenew");
+    const std::string wanted = plan.target;
+    for (int attempt = 1; exists || chosen.count(plan.target); ++attempt) {
+      plan.target = renamed(wanted, target_ms, attempt);
+      OPENDBS_ASSIGN(exists, database_exists(admin, plan.target));
+    }
+    chosen.insert(plan.target);
+    plan.create = true;
+    core::log_event(core::LogLevel::info, "postgres_restore_renamed",
+                    {{"database", plan.name}, {"taken", wanted}, {"restored_as", plan.target}});
+  }
   return {};
 }
 
@@ -89,8 +221,9 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
   }
 }
 
+// Loads the tables with up to kLogicalWorkers parallel COPYs; `loaded` counts finished tables.
 core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const std::string& set_id,
-                         const boost::json::array& tables, TaskControl& control) {
+                         const boost::json::array& tables, TaskControl& control, const std::function<void()>& loaded) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   core::Status first_error;
@@ -105,6 +238,8 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
             if (!first_error.ok()) return {};
           }
           OPENDBS_TRY(load_table(*conn, repository, set_id, tables[t].as_object(), control));
+          std::lock_guard lock(mu);
+          loaded();
         }
         return {};
       }();
@@ -115,30 +250,49 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
   return first_error;
 }
 
+// pre-data, the data, the sequences, post-data (indexes and constraints built once over the loaded
+// rows), then the table renames RestoreObjects asks for.
+core::Status restore_database(repo::Repository& repository, const RestoreRequest& request, const DatabasePlan& plan,
+                              TaskControl& control, const std::function<void()>& loaded) {
+  const std::string prefix(plan.db->at("prefix").as_string());
+  Endpoint ep = request.destination;
+  ep.database = plan.target;
+  OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
+  OPENDBS_TRY(conn->query(without_psql_commands(pre)));
+  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), control, loaded));
+  if (control.cancelled()) return cancelled_error();
+  OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
+  if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
+  OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
+  OPENDBS_TRY(conn->query(without_psql_commands(post)));
+  for (const auto& [table, name] : plan.table_renames)
+    OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + ident(name)));
+  return {};
+}
+
 }  // namespace
 
 core::Status logical_restore(repo::Repository& repository, const RestoreRequest& request, TaskControl& control) {
   if (request.destination.host.empty())
     return core::make_error("InvalidParameter", "a logical PostgreSQL restore needs a destination server endpoint");
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
-  const auto& databases = manifest.engine_metadata.at("databases").as_array();
-  for (size_t i = 0; i < databases.size(); ++i) {
-    const auto& db = databases[i].as_object();
-    const std::string name(db.at("name").as_string());
-    const std::string prefix(db.at("prefix").as_string());
-    OPENDBS_TRY(prepare_database(request.destination, name));
-    Endpoint ep = request.destination;
-    ep.database = name;
-    OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-    OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
-    OPENDBS_TRY(conn->query(without_psql_commands(pre)));
-    OPENDBS_TRY(load_tables(ep, repository, request.set_id, db.at("tables").as_array(), control));
-    if (control.cancelled()) return cancelled_error();
-    OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
-    if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
-    OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
-    OPENDBS_TRY(conn->query(without_psql_commands(post)));
-    control.progress(static_cast<int>(100 * (i + 1) / databases.size()), 0);
+  OPENDBS_ASSIGN(auto plans, plan_databases(manifest.engine_metadata.at("databases").as_array(), request.restore_objects));
+  size_t total = 0, done = 0;
+  for (const auto& p : plans) total += p.db->at("tables").as_array().size();
+  // Progress: 1 % once the names are settled, then by tables loaded up to 99 %.
+  control.progress(1, 0);
+  auto loaded = [&] { control.progress(1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1)), 0); };
+  Endpoint admin_ep = request.destination;
+  if (admin_ep.database.empty()) admin_ep.database = "postgres";
+  OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
+  OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms));
+  for (const auto& plan : plans) {
+    if (plan.create) {
+      auto created = admin->query("CREATE DATABASE " + ident(plan.target));
+      if (!created.ok()) return source_error("CREATE DATABASE " + plan.target, created.error().message);
+    }
+    OPENDBS_TRY(restore_database(repository, request, plan, control, loaded));
   }
   control.progress(100, 0);
   return {};

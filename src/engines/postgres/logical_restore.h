@@ -1,6 +1,9 @@
-// Logical restore into a running server: per database of the set, the database is created (or an
-// existing one without tables is used), the pre-data schema applied, the tables loaded by parallel
-// COPY FROM STDIN, then sequences set and the post-data schema (indexes, constraints) applied.
+// Logical restore into a running server. Per database of the set: the name it is restored under
+// (RestoreObjects renames; DuplicateConflict=renamenew picks a free "<name>_dbs_<time>" when the
+// name holds tables already, otherwise such a conflict stops the restore before anything is written),
+// the database created (or an existing one without tables used), the pre-data schema applied, the
+// tables loaded by parallel COPY FROM STDIN, then sequences set, the post-data schema (indexes,
+// constraints) applied over the loaded rows, and the tables RestoreObjects renames renamed.
 #pragma once
 
 #include "core/result.h"

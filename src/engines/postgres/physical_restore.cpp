@@ -1,10 +1,16 @@
 #include "engines/postgres/physical_restore.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "core/errors.h"
+#include "core/file.h"
 #include "core/log.h"
 #include "engines/postgres/base_backup.h"
 #include "engines/postgres/delta_restore.h"
@@ -74,22 +80,51 @@ core::Status copy_segment(repo::Repository& repository, const std::string& set_i
   return {};
 }
 
-std::string sql_quoted(const std::string& s) {
+// A value in postgresql.conf syntax: single quotes, a quote doubled, a backslash escaped.
+std::string conf_quoted(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
   return out + "'";
 }
 
+// One argument of restore_command: quoted for sh, and % doubled (PostgreSQL expands %f, %p and %%).
+std::string command_argument(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : c == '%' ? std::string("%%") : std::string(1, c);
+  return out + "'";
+}
+
+// The restore_command that serves recovery the planned segments and nothing after them: from the
+// repository through `opendbs wal-fetch`, or from the copies in opendbs_wal/.
+core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& plan, const RestoreRequest& request,
+                                          const WalPlan& wal) {
+  const auto& fetch = request.log_fetch;
+  if (fetch.repository_url.empty())
+    return "cp " + command_argument((dir / kRestoredWalDir).string()) + "/\"%f\" \"%p\"";
+  std::string program = fetch.program;
+  if (program.empty()) {
+    std::error_code ec;
+    program = fs::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return core::errors::internal("cannot find this program's path for restore_command: " + ec.message());
+  }
+  std::string command = command_argument(fs::absolute(program).string()) + " wal-fetch --repo " +
+                        command_argument(fetch.repository_url);
+  if (!fetch.key_file.empty()) command += " --key-file " + command_argument(fs::absolute(fetch.key_file).string());
+  command += " --plan " + command_argument(plan.plan_id);
+  // With no segment planned the backup's own WAL (in pg_wal) is all recovery reads: nothing is served.
+  command += " --last " + (wal.segments.empty() ? std::string("none") : wal.segments.back().second);
+  return command + " \"%f\" \"%p\"";
+}
+
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
-                                   bool to_end_of_backup, bool stop_at_time) {
-  const std::string wal_dir = (dir / kRestoredWalDir).string();
+                                   const std::string& command, bool to_end_of_backup, bool stop_at_time) {
   std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
   conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
-       << "restore_command = " << sql_quoted("cp \"" + wal_dir + "/%f\" \"%p\"") << "\n"
+       << "restore_command = " << conf_quoted(command) << "\n"
        << "recovery_target_timeline = 'current'\n"
        << "recovery_target_action = 'promote'\n";
   if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
-  else if (stop_at_time) conf << "recovery_target_time = " << sql_quoted(pg_timestamp_literal(target_ms)) << "\n";
+  else if (stop_at_time) conf << "recovery_target_time = " << conf_quoted(pg_timestamp_literal(target_ms)) << "\n";
   conf.close();
   std::ofstream signal(dir / "recovery.signal", std::ios::trunc);
   signal.close();
@@ -138,19 +173,105 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   if (control.cancelled()) return cancelled_error();
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
-  fs::create_directories(dir / kRestoredWalDir, ec);
-  if (ec) return core::errors::io("cannot create " + (dir / kRestoredWalDir).string() + ": " + ec.message());
+  if (ec) return core::errors::io("cannot create " + (dir / "pg_wal").string() + ": " + ec.message());
   control.progress(80, 0);
-  for (size_t i = 0; i < wal.segments.size(); ++i) {
-    OPENDBS_TRY(copy_segment(repository, wal.segments[i].first, dir / kRestoredWalDir / wal.segments[i].second, control));
-    control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
+  const bool copy = request.log_fetch.repository_url.empty();
+  if (copy) {
+    fs::create_directories(dir / kRestoredWalDir, ec);
+    if (ec) return core::errors::io("cannot create " + (dir / kRestoredWalDir).string() + ": " + ec.message());
+    for (size_t i = 0; i < wal.segments.size(); ++i) {
+      OPENDBS_TRY(copy_segment(repository, wal.segments[i].first, dir / kRestoredWalDir / wal.segments[i].second, control));
+      control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
+    }
   }
-  OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, to_end_of_backup, wal.stop_at_time));
+  OPENDBS_ASSIGN(auto command, restore_command(dir, plan, request, wal));
+  OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal.stop_at_time));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
-                   {"wal_segments", wal.segments.size()}, {"stop_at_time", wal.stop_at_time}});
+                   {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},
+                   {"stop_at_time", wal.stop_at_time}});
   control.progress(100, 0);
   return {};
+}
+
+namespace {
+
+// The long page header that opens every WAL segment (access/xlog_internal.h): the page's own LSN at
+// byte 8 and the segment size at byte 32, in the server's byte order; XLP_LONG_HEADER in xlp_info.
+core::Status check_segment_header(std::string_view head, uint64_t segno, uint64_t segment_size, const std::string& name) {
+  if (head.size() < 40) return core::errors::corrupt("WAL file " + name + " in the repository is too short");
+  uint16_t info = 0;
+  uint64_t pageaddr = 0;
+  uint32_t seg_size = 0;
+  std::memcpy(&info, head.data() + 2, sizeof info);
+  std::memcpy(&pageaddr, head.data() + 8, sizeof pageaddr);
+  std::memcpy(&seg_size, head.data() + 32, sizeof seg_size);
+  if (!(info & 0x0002) || pageaddr != segno * segment_size || seg_size != segment_size)
+    return core::errors::corrupt("WAL file " + name + " in the repository does not hold the segment its name says");
+  return {};
+}
+
+// Streams `set_id`'s segment into `path` through a temporary file beside it, fsynced and renamed.
+core::Status write_segment(repo::Repository& repository, const std::string& set_id, uint64_t segno,
+                           uint64_t segment_size, const std::string& name, const fs::path& path) {
+  const fs::path part = path.string() + ".opendbs-part";
+  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return core::errors::io("cannot create " + part.string() + ": " + std::strerror(errno));
+  std::string head;
+  uint64_t written = 0;
+  auto st = repository.read_stream(set_id, "segment", [&](std::string_view bytes) -> core::Status {
+    if (head.size() < 40) {
+      head.append(bytes.substr(0, 40 - head.size()));
+      if (head.size() == 40) OPENDBS_TRY(check_segment_header(head, segno, segment_size, name));
+    }
+    for (size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return core::errors::io("cannot write " + part.string() + ": " + std::strerror(errno));
+      done += static_cast<size_t>(n);
+    }
+    written += bytes.size();
+    return {};
+  });
+  if (st.ok() && written != segment_size)
+    st = core::errors::corrupt("WAL file " + name + " in the repository has " + std::to_string(written) +
+                               " bytes, not " + std::to_string(segment_size));
+  if (st.ok() && ::fsync(fd) != 0) st = core::errors::io("cannot sync " + part.string() + ": " + std::strerror(errno));
+  ::close(fd);
+  if (st.ok() && ::rename(part.c_str(), path.c_str()) != 0)
+    st = core::errors::io("cannot rename " + part.string() + ": " + std::strerror(errno));
+  if (!st.ok()) {
+    ::unlink(part.c_str());
+    return st;
+  }
+  return core::sync_dir(path.parent_path().empty() ? "." : path.parent_path().string());
+}
+
+}  // namespace
+
+bool replays_wal_file(const std::string& name, const std::string& last) {
+  // Names of one timeline compare as their positions: 8 hex digits of timeline, then 16 of position.
+  return last.size() == 24 && name.size() == 24 && name.compare(0, 8, last, 0, 8) == 0 && name <= last;
+}
+
+core::Result<bool> fetch_wal_file(repo::Repository& repository, const std::string& plan_id, const std::string& name,
+                                  const std::string& last, const std::string& path) {
+  if (!replays_wal_file(name, last)) return false;
+  const std::string set_id = wal_set_prefix(plan_id) + name;
+  auto manifest = repository.load_manifest(set_id);
+  // The restore planned every segment up to `last` from sets it found: one gone now is damage, and
+  // answering "absent" would let recovery end early and promote at a moment nobody chose.
+  if (!manifest.ok() && manifest.error().code == core::errors::invalid_job_id("").code)
+    return core::errors::corrupt("WAL segment " + name + ", which this restore replays, is missing from the repository "
+                                 "(was the plan released or the repository pruned after the restore?)");
+  OPENDBS_TRY(manifest);
+  const auto& m = manifest->engine_metadata;
+  const int64_t segment_size = int_meta(m, meta::kSegmentSize, 0);
+  const auto segno = segment_size > 0 ? wal_file_segno(name, static_cast<uint64_t>(segment_size)) : std::nullopt;
+  if (!m.contains("kind") || m.at("kind") != "wal_segment" || !segno)
+    return core::errors::corrupt("set " + set_id + " in the repository is not a WAL segment");
+  OPENDBS_TRY(write_segment(repository, set_id, *segno, static_cast<uint64_t>(segment_size), name, path));
+  return true;
 }
 
 }  // namespace opendbs::engines::postgres

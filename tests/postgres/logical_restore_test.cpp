@@ -1,0 +1,135 @@
+// Logical restore into a running server: RestoreObjects renames of databases and tables, and what
+// happens when a database of the same name already holds tables (DuplicateConflict).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "engine_harness.h"
+
+namespace opendbs::testing {
+namespace {
+
+class PostgresLogicalRestore : public EngineTest {
+ protected:
+  // A logical set of the databases crm (customers, orders referencing them) and wiki (pages).
+  void SetUp() override {
+    EngineTest::SetUp();
+    auto& src = shared_source();
+    for (const char* db : {"crm", "wiki"}) {
+      src.query(std::string("DROP DATABASE IF EXISTS ") + db);
+      src.query(std::string("CREATE DATABASE ") + db);
+    }
+    PgServer::Query crm{src, "crm"}, wiki{src, "wiki"};
+    crm("CREATE TABLE customers (id int PRIMARY KEY, name text)");
+    crm("CREATE TABLE orders (id serial PRIMARY KEY, customer int REFERENCES customers, total numeric)");
+    crm("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 200) g");
+    crm("INSERT INTO orders (customer, total) SELECT 1 + g % 200, g FROM generate_series(1, 1000) g");
+    wiki("CREATE TABLE pages (title text PRIMARY KEY, body text)");
+    wiki("INSERT INTO pages SELECT 'p' || g, repeat('x', g) FROM generate_series(1, 300) g");
+    orders_ = crm("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o");
+    pages_ = wiki("SELECT md5(string_agg(p::text, '|' ORDER BY title)) FROM pages p");
+
+    plan_ = plan("logical-restore");
+    plan_.backup_method = "logical";
+    plan_.backup_objects = R"([{"DBName":"crm"},{"DBName":"wiki"}])";
+    Control control;
+    auto full = full_backup(plan_, "lr-full", control);
+    ASSERT_TRUE(full.ok()) << full.error().message;
+    consistent_ms_ = full->consistent_ms;
+    std::string error;
+    dst_ = PgServer::create(&error);
+    ASSERT_TRUE(dst_) << error;
+  }
+
+  core::Status restore(const std::string& objects, const std::string& duplicate_conflict, Control& control) {
+    engines::RestoreRequest request;
+    request.set_id = "lr-full";
+    request.target_ms = consistent_ms_;
+    request.destination = dst_->endpoint();
+    request.restore_objects = objects;
+    request.duplicate_conflict = duplicate_conflict;
+    return engine_.restore(plan_, *repo_, request, control);
+  }
+
+  std::string databases() { return dst_->query("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"); }
+
+  engines::PlanSpec plan_;
+  int64_t consistent_ms_ = 0;
+  std::string orders_, pages_;
+  std::unique_ptr<PgServer> dst_;
+};
+
+TEST_F(PostgresLogicalRestore, RestoreObjectsRenameDatabasesAndTablesAndKeepTheOthersUnderTheirNames) {
+  Control control;
+  std::vector<int> percents;
+  control.on_progress = [&](int p, uint64_t) { percents.push_back(p); };
+  auto st = restore(R"([{"DBName":"crm","NewDBName":"crm_copy"},
+                        {"DBName":"wiki","TableIncludes":[{"TableName":"public.pages","NewTableName":"pages_then"}]}])",
+                    "", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(databases(), "crm_copy,wiki");
+  PgServer::Query crm{*dst_, "crm_copy"}, wiki{*dst_, "wiki"};
+  EXPECT_EQ(crm("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders_);
+  EXPECT_EQ(wiki("SELECT md5(string_agg(p::text, '|' ORDER BY title)) FROM pages_then p"), pages_);
+  EXPECT_EQ(wiki("SELECT count(*) FROM pg_tables WHERE tablename = 'pages'"), "0");
+  // Constraints came with post-data and still hold on the restored rows.
+  EXPECT_EQ(crm("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'orders'::regclass"), "1");
+  EXPECT_EQ(wiki("SELECT count(*) FROM pg_indexes WHERE tablename = 'pages_then'"), "1");
+  ASSERT_FALSE(percents.empty());
+  EXPECT_TRUE(std::is_sorted(percents.begin(), percents.end()));
+  EXPECT_GT(std::count_if(percents.begin(), percents.end(), [](int p) { return p > 1 && p < 100; }), 1)
+      << "progress moves as tables load";
+  EXPECT_EQ(percents.back(), 100);
+}
+
+TEST_F(PostgresLogicalRestore, ANameTakenByADatabaseWithTablesStopsTheRestoreBeforeAnythingIsWritten) {
+  dst_->query("CREATE DATABASE wiki");
+  PgServer::Query{*dst_, "wiki"}("CREATE TABLE mine (x int)");
+  for (const char* conflict : {"", "failure"}) {
+    Control control;
+    auto st = restore("", conflict, control);
+    ASSERT_FALSE(st.ok()) << conflict;
+    EXPECT_EQ(st.error().code, "InvalidParameter");
+    EXPECT_NE(st.error().message.find("destination database wiki already has tables"), std::string::npos)
+        << st.error().message;
+    EXPECT_EQ(databases(), "wiki") << "crm was created although the restore stopped";
+  }
+  // A rename that does not name a database of the set is refused too.
+  Control control;
+  auto st = restore(R"([{"DBName":"crn","NewDBName":"x"}])", "", control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("names database crn, which the backup set does not hold"), std::string::npos)
+      << st.error().message;
+  // An existing database without tables is simply used.
+  dst_->query("CREATE DATABASE crm");
+  st = restore(R"([{"DBName":"wiki","NewDBName":"wiki2"}])", "", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(PgServer::Query({*dst_, "crm"})("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders_);
+}
+
+TEST_F(PostgresLogicalRestore, RenameNewRestoresUnderAFreeNameWhenTheNameHoldsTables) {
+  dst_->query("CREATE DATABASE wiki");
+  PgServer::Query{*dst_, "wiki"}("CREATE TABLE mine (x int)");
+  Control control;
+  auto st = restore("", "renamenew", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  const std::time_t secs = static_cast<std::time_t>(consistent_ms_ / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+  const std::string renamed = std::string("wiki_dbs_") + stamp;
+  EXPECT_EQ(databases(), "crm,wiki," + renamed);
+  EXPECT_EQ(PgServer::Query({*dst_, renamed})("SELECT md5(string_agg(p::text, '|' ORDER BY title)) FROM pages p"), pages_);
+  EXPECT_EQ(PgServer::Query({*dst_, "wiki"})("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "1")
+      << "the existing database was touched";
+
+  // Again: crm and the first new name are taken now, so both get fresh names.
+  st = restore("", "renamenew", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(databases(), "crm,crm_dbs_" + std::string(stamp) + ",wiki," + renamed + "," + renamed + "_2");
+}
+
+}  // namespace
+}  // namespace opendbs::testing
