@@ -154,6 +154,30 @@ TEST_F(PostgresWalFetch, ASegmentMissingFromTheRepositoryStopsRecoveryInsteadOfP
   EXPECT_EQ(log.find("archive recovery complete"), std::string::npos) << "promoted without the WAL to its target";
 }
 
+TEST_F(PostgresWalFetch, WithoutARepositoryLocationTheWalIsCopiedAndTheDirectoryNeedsNothingElse) {
+  const Chain chain = build_chain("copy1", "copied");
+  // A path restore_command must quote for postgresql.conf, for sh and for PostgreSQL's % escapes.
+  const std::string dir = dir_ + "/it's 100% \\ copied";
+  engines::RestoreRequest request;
+  request.set_id = "copy1-full";
+  request.target_ms = chain.target_ms;
+  request.target_dir = dir;
+  Control control;
+  auto st = engine_.restore(plan_, *repo_, request, control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_TRUE(fs::exists(dir + "/opendbs_wal/" + chain.after_backup));
+  EXPECT_TRUE(fs::exists(dir + "/opendbs_wal/" + chain.last));
+  // The repository goes away: the directory has what recovery needs.
+  repo_.reset();
+  fs::remove_all(dir_ + "/repo");
+  std::string error;
+  auto server = PgServer::open(dir, &error);
+  ASSERT_TRUE(server) << error;
+  for (int i = 0; i < 200 && server->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
+  ASSERT_EQ(server->query("SELECT pg_is_in_recovery()"), "f") << server->log_tail();
+  EXPECT_EQ(server->checksum("copied"), chain.checksum_at_target) << server->log_tail();
+}
+
 TEST_F(PostgresWalFetch, WalFetchExitsWithTheCodesPostgresqlReadsAsFetchedAbsentAndFatal) {
   const Chain chain = build_chain("fetch3", "codes");
   const std::string repo = " --repo " + dir_ + "/repo --key-file " + key_file_ + " --plan fetch3";
