@@ -214,5 +214,30 @@ TEST_F(PostgresDownload, AWalSegmentAsNativeIsTheSegmentPgWaldumpReads) {
             std::string::npos) << sql.error().message;
 }
 
+TEST_F(PostgresDownload, ASqlScriptOfSeveralDatabasesCreatesAndFillsEachOfThemOnAnotherServer) {
+  std::string error;
+  auto src = PgServer::create(&error);
+  ASSERT_TRUE(src) << error;
+  src->query("CREATE DATABASE alpha");
+  src->query("CREATE DATABASE \"Beta-Db\"");  // a name psql must quote in \connect
+  PgServer::Query alpha{*src, "alpha"}, beta{*src, "Beta-Db"};
+  alpha("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 100) g");
+  beta("CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b SELECT generate_series(1, 50)");
+  auto p = plan("dl-several");
+  p.backup_method = "logical";
+  p.source = src->endpoint();
+  Control control;
+  ASSERT_TRUE(full_backup(p, "dl-several", control).ok());
+  ASSERT_TRUE(download(p, "dl-several", "SQL", dir_ + "/several.sql").ok());
+
+  auto dst = PgServer::create(&error);
+  ASSERT_TRUE(dst) << error;
+  dst->query("CREATE DATABASE alpha");  // an existing database is filled, not created again
+  ASSERT_EQ(psql(*dst, "postgres", "-f " + dir_ + "/several.sql"), 0);
+  PgServer::Query alpha2{*dst, "alpha"}, beta2{*dst, "Beta-Db"};
+  EXPECT_EQ(alpha2("SELECT md5(string_agg(v, ',' ORDER BY id)) FROM a"), alpha("SELECT md5(string_agg(v, ',' ORDER BY id)) FROM a"));
+  EXPECT_EQ(beta2("SELECT sum(id) FROM b"), "1275");
+}
+
 }  // namespace
 }  // namespace opendbs::testing
