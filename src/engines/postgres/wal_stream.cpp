@@ -1,6 +1,7 @@
 #include "engines/postgres/wal_stream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <limits>
@@ -68,6 +69,7 @@ class WalStreamer {
     std::string id;
   };
 
+  core::Status run_sessions();
   core::Status session();
   core::Result<Lsn> ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback);
   core::Status choose_start(Lsn slot_restart);
@@ -85,6 +87,7 @@ class WalStreamer {
   core::Status send_feedback(PgConnection& repl);
   void maybe_switch(PgConnection& sql);
   void report_lag(bool now);
+  static double lag_age_s(int64_t since_ms);
 
   const PlanSpec& plan_;
   repo::Repository& repository_;
@@ -103,7 +106,9 @@ class WalStreamer {
   std::deque<std::pair<Lsn, int64_t>> seen_;
   int64_t durable_steady_ms_ = 0;  // when the durable position last moved
   int64_t min_delay_ms_ = std::numeric_limits<int64_t>::max();  // see observe_server_flush
-  int64_t lag_reported_steady_ms_ = 0;
+  // The lag as report_lag last found it: bytes not durable, and when the oldest was seen (0: none).
+  std::atomic<uint64_t> lag_bytes_{0};
+  std::atomic<int64_t> lag_since_ms_{0};
   std::vector<PartialSet> partials_;  // partial sets in the repository, oldest first
   int64_t prev_end_ms_ = -1;
   std::optional<WalScanner> scanner_;
@@ -346,14 +351,21 @@ core::Status WalStreamer::send_feedback(PgConnection& repl) {
 // Lag: the WAL the server has flushed that is not yet durable in the repository (neither in a
 // committed segment nor in the open segment's newest partial set) — what would be lost if the source
 // vanished now — and how long ago the oldest of it was first seen.
+// Publishes the lag for the reporter thread (run), which reports it every 100 ms, so that its age
+// keeps growing while this thread is blocked (a slow commit, a stalled source); `now` also reports it
+// at once (a durable point).
 void WalStreamer::report_lag(bool now) {
-  if (!now && steady_ms() - lag_reported_steady_ms_ < 100) return;  // metrics read atomics: cheap
-  lag_reported_steady_ms_ = steady_ms();
   const Lsn durable = durable_lsn();
   const uint64_t bytes = server_flush_ > durable ? server_flush_ - durable : 0;
   while (!seen_.empty() && seen_.front().first <= durable) seen_.pop_front();
-  const int64_t age_ms = bytes == 0 || seen_.empty() ? 0 : std::max<int64_t>(0, now_ms() - seen_.front().second);
-  control_.lag(bytes, static_cast<double>(age_ms) / 1000.0);
+  const int64_t since = bytes == 0 || seen_.empty() ? 0 : seen_.front().second;
+  lag_bytes_ = bytes;
+  lag_since_ms_ = since;
+  if (now) control_.lag(bytes, lag_age_s(since));
+}
+
+double WalStreamer::lag_age_s(int64_t since_ms) {
+  return since_ms == 0 ? 0.0 : static_cast<double>(std::max<int64_t>(0, now_ms() - since_ms)) / 1000.0;
 }
 
 void WalStreamer::maybe_switch(PgConnection& sql) {
@@ -421,6 +433,20 @@ core::Status WalStreamer::session() {
 }
 
 core::Status WalStreamer::run() {
+  std::atomic<bool> done{false};
+  std::thread reporter([&] {
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      control_.lag(lag_bytes_, lag_age_s(lag_since_ms_));
+    }
+  });
+  auto st = run_sessions();
+  done = true;
+  reporter.join();
+  return st;
+}
+
+core::Status WalStreamer::run_sessions() {
   int failures = 0;
   int64_t wait_ms = 1000;
   for (;;) {
