@@ -52,7 +52,11 @@ class PostgresLogicalRestore : public EngineTest {
     return engine_.restore(plan_, *repo_, request, control);
   }
 
-  std::string databases() { return dst_->query("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"); }
+  // The destination's databases but postgres and the templates, by name.
+  std::string databases() {
+    return dst_->query("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database"
+                       " WHERE NOT datistemplate AND datname <> 'postgres'");
+  }
 
   engines::PlanSpec plan_;
   int64_t consistent_ms_ = 0;

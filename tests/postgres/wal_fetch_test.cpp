@@ -40,7 +40,7 @@ class PostgresWalFetch : public EngineTest {
   }
 
   // A full backup of `table`, then two completed segments after it: the first with rows added, the
-  // second with an update and a delete, and the moment returned (target) after them.
+  // second with an update and a delete, the moment returned (target) after them, and a later commit.
   struct Chain {
     std::string after_backup, last;  // names of the two segments
     int64_t target_ms = 0;
@@ -65,6 +65,10 @@ class PostgresWalFetch : public EngineTest {
     sleep_ms(50);
     chain.target_ms = now_ms();
     chain.checksum_at_target = src.checksum(table);
+    sleep_ms(50);
+    // A commit after the target in the same segment: the restore then stops recovery at the target.
+    src.query("CREATE TABLE IF NOT EXISTS wal_fetch_marks (at timestamptz)");
+    src.query("INSERT INTO wal_fetch_marks VALUES (now())");
     chain.last = switch_wal();
     EXPECT_TRUE(runner.completed(chain.last, 20000)) << chain.last << " never completed";
     EXPECT_FALSE(runner.stop().ok());
@@ -79,6 +83,8 @@ class PostgresWalFetch : public EngineTest {
     request.target_ms = target_ms;
     request.target_dir = dir_ + "/restored-" + plan_.plan_id;
     request.log_fetch = log_fetch();
+    // Given relative to this process's directory, written absolute: PostgreSQL runs in its own.
+    request.log_fetch.repository_url = fs::relative(request.log_fetch.repository_url).string();
     Control control;
     auto st = engine_.restore(plan_, *repo_, request, control);
     EXPECT_TRUE(st.ok()) << st.error().message;
@@ -102,6 +108,7 @@ TEST_F(PostgresWalFetch, RecoveryFetchesTheWalFromTheRepositoryThroughOpendbsAnd
   const std::string conf = read_all(dir + "/postgresql.auto.conf");
   EXPECT_NE(conf.find("restore_command = '''" + std::string(OPENDBS_BINARY) + "'' wal-fetch --repo"), std::string::npos)
       << conf;
+  EXPECT_NE(conf.find("--repo ''" + dir_ + "/repo'' --key-file ''" + key_file_ + "''"), std::string::npos) << conf;
   EXPECT_NE(conf.find("--last " + chain.last + " "), std::string::npos) << conf;
 
   // The log backup goes on and stores a later segment before the server starts: recovery must not

@@ -75,7 +75,8 @@ core::Result<const boost::json::object*> find_table(const DatabasePlan& p, const
     found = &table;
   }
   if (!found)
-    return core::make_error("InvalidParameter", "RestoreObjects: database " + p.name + " of the backup set has no table " + wanted);
+    return core::make_error("InvalidParameter",
+                            "RestoreObjects: database " + p.name + " of the backup set has no table " + wanted);
   return found;
 }
 
@@ -120,7 +121,8 @@ core::Result<std::vector<DatabasePlan>> plan_databases(const boost::json::array&
     const std::string name = text_of(e.as_object(), "DBName"), target = text_of(e.as_object(), "NewDBName");
     auto plan = std::find_if(plans.begin(), plans.end(), [&](const DatabasePlan& p) { return p.name == name; });
     if (plan == plans.end())
-      return core::make_error("InvalidParameter", "RestoreObjects names database " + name + ", which the backup set does not hold");
+      return core::make_error("InvalidParameter",
+                              "RestoreObjects names database " + name + ", which the backup set does not hold");
     if (!target.empty()) plan->target = target;
     OPENDBS_TRY(add_table_renames(*plan, e.as_object()));
   }

@@ -107,9 +107,15 @@ core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& p
     program = fs::read_symlink("/proc/self/exe", ec).string();
     if (ec) return core::errors::internal("cannot find this program's path for restore_command: " + ec.message());
   }
+  // PostgreSQL runs the command in the data directory: a repository given as a relative path is
+  // made absolute here (a URL such as s3://... is kept as it is).
+  const std::string repository = fetch.repository_url.find("://") == std::string::npos
+                                     ? fs::absolute(fetch.repository_url).lexically_normal().string()
+                                     : fetch.repository_url;
   std::string command = command_argument(fs::absolute(program).string()) + " wal-fetch --repo " +
-                        command_argument(fetch.repository_url);
-  if (!fetch.key_file.empty()) command += " --key-file " + command_argument(fs::absolute(fetch.key_file).string());
+                        command_argument(repository);
+  if (!fetch.key_file.empty())
+    command += " --key-file " + command_argument(fs::absolute(fetch.key_file).lexically_normal().string());
   command += " --plan " + command_argument(plan.plan_id);
   // With no segment planned the backup's own WAL (in pg_wal) is all recovery reads: nothing is served.
   command += " --last " + (wal.segments.empty() ? std::string("none") : wal.segments.back().second);
