@@ -75,7 +75,8 @@ class WalStreamer {
   core::Status choose_start(Lsn slot_restart);
   core::Status on_xlog_data(std::string_view body);
   core::Status open_segment(int64_t send_ms);
-  core::Status complete_segment(bool caught_up, int64_t send_ms);
+  core::Status complete_segment();
+  void note_flush_time(Lsn wal_end, int64_t send_ms);
   core::Status flush_partial();
   void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
   Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
@@ -101,6 +102,7 @@ class WalStreamer {
   bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
   int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
+  int64_t covered_send_ms_ = 0;       // see note_flush_time
   // The server's flush position over time: (position, when first seen), ascending; entries at or
   // below the durable position are dropped. The lag's age is that of the oldest entry left.
   std::deque<std::pair<Lsn, int64_t>> seen_;
@@ -153,6 +155,7 @@ core::Status WalStreamer::choose_start(Lsn slot_restart) {
     }
   }
   prev_end_ms_ = -1;
+  covered_send_ms_ = 0;
   if (last && !restart_at_slot_) {
     OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(last_id));
     prev_end_ms_ = int_meta(manifest.engine_metadata, segment_meta::kEndMs, -1);
@@ -187,14 +190,23 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   return {};
 }
 
-core::Status WalStreamer::complete_segment(bool caught_up, int64_t send_ms) {
+// The latest moment at which the server had flushed no more than the segment being filled: the send
+// time of an XLogData message whose walEnd (the server's flush position; a keepalive's is only what
+// was sent) lies at or before that segment's end.
+void WalStreamer::note_flush_time(Lsn wal_end, int64_t send_ms) {
+  if (segment_size_ == 0) return;
+  if (wal_end <= (pos_ / segment_size_ + 1) * segment_size_) covered_send_ms_ = std::max(covered_send_ms_, send_ms);
+}
+
+core::Status WalStreamer::complete_segment() {
   auto& s = *open_;
-  // end_ms: no commit at or before it is missing from the chain. When the server had flushed no
-  // more than this segment at send time, that holds up to the send time; otherwise up to the
-  // segment's own last commit.
-  int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
-  if (caught_up) end_ms = std::max(end_ms, send_ms);
+  // end_ms: no commit at or before it is missing from the chain: the segment's own last commit, and
+  // the last moment the server had flushed no more than this segment (a commit then was in it). The
+  // latter matters after pg_switch_wal: the server may have written more WAL by the time it sent
+  // the segment's last bytes.
+  int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
   end_ms = std::max<int64_t>(end_ms, 0);
+  covered_send_ms_ = 0;  // the next segment's
   OPENDBS_TRY(s.stream->close());
   OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
                              {"kind", "wal_segment"},
@@ -313,6 +325,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
   const int64_t send_ms = pg_micros_to_unix_ms(static_cast<int64_t>(be64(body, 16)));
   std::string_view data = body.substr(24);
   observe_server_flush(wal_end, send_ms);
+  note_flush_time(wal_end, send_ms);
   last_send_ms_ = std::max(last_send_ms_, send_ms);
   if (start > pos_) return core::errors::corrupt("WAL stream skipped from " + format_lsn(pos_) + " to " + format_lsn(start));
   if (start < pos_) data.remove_prefix(std::min<uint64_t>(data.size(), pos_ - start));
@@ -325,7 +338,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     scanner_->feed(piece);
     pos_ += piece.size();
     data.remove_prefix(piece.size());
-    if (pos_ % segment_size_ == 0) OPENDBS_TRY(complete_segment(wal_end <= pos_, send_ms));
+    if (pos_ % segment_size_ == 0) OPENDBS_TRY(complete_segment());
   }
   return {};
 }
