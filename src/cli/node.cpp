@@ -250,6 +250,10 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   ro.workers = o.workers;
   ro.lease_ms = o.lease_ms;
   ro.lag_alert_seconds = o.lag_alert_seconds;
+  // Restored servers fetch WAL through `opendbs wal-fetch` when they can read the repository and its
+  // key: not when the node runs as root, whose restored directories go to another user
+  // (docs/POSTGRES.md); those get the WAL copied beside the data.
+  if (::geteuid() != 0) ro.log_fetch = {"", o.repository_url, o.data_dir + "/repository.key"};
   p->runtime = std::make_unique<jobs::TaskRuntime>(*p->store, *p->secrets, *p->repository, p->engines,
                                                    core::SystemClock::instance(), ro);
   p->notifier = std::make_unique<jobs::Notifier>(o.webhook);

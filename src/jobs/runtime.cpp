@@ -125,7 +125,8 @@ void TaskRuntime::run_task(Record task) {
   if (task.doc.contains("_CancelRequestedBy")) local->cancel(std::string(task.doc.at("_CancelRequestedBy").as_string()));
   core::log_event(core::LogLevel::info, "task", {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id},
                                                   {"State", "running"}, {"Attempt", task.doc.at("Attempts")}});
-  TaskEnv env{store_, secrets_, repository_, engines_, clock_, downloads_.links ? &downloads_ : nullptr};
+  TaskEnv env{store_, secrets_, repository_, engines_, clock_, downloads_.links ? &downloads_ : nullptr,
+              options_.log_fetch};
   TaskResult result;
   try {
     if (kind == task_kind::precheck) result = run_precheck(env, task, *local);

@@ -38,6 +38,8 @@ struct RuntimeOptions {
   int64_t heartbeat_ms = 1000;
   int64_t scheduler_interval_ms = 5000;
   double lag_alert_seconds = 300;  // log_backup.lag webhook when a log backup falls further behind
+  // How servers restored by this node fetch their log (engine.h); empty = copied beside the data.
+  engines::RestoreRequest::LogFetch log_fetch;
 };
 
 // What /metrics shows about the tasks running on this node.

@@ -299,6 +299,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   request.target_dir = text(restore->doc, "RestoreDir");
   request.restore_objects = text(restore->doc, "RestoreObjects");
   request.duplicate_conflict = text(restore->doc, "_DuplicateConflict");
+  request.log_fetch = env.log_fetch;
   request.destination.host = text(restore->doc, "_DestinationEndpointIP");
   const std::string port = text(restore->doc, "_DestinationEndpointPort");
   request.destination.port = port.empty() ? 0 : std::stoi(port);

@@ -22,6 +22,7 @@ struct TaskEnv {
   const engines::EngineRegistry& engines;
   const core::Clock& clock;
   const DownloadSettings* downloads = nullptr;  // nullptr: this node produces no downloads
+  engines::RestoreRequest::LogFetch log_fetch = {};  // RuntimeOptions::log_fetch
 };
 
 enum class Outcome { succeeded, failed, cancelled, requeue };

@@ -15,12 +15,6 @@ namespace {
 constexpr int kMinVersion = 150000;  // the single-COPY BASE_BACKUP protocol
 constexpr uint64_t kProgressEvery = 4 << 20;
 
-std::string quote_literal(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 uint64_t be64(std::string_view b) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);

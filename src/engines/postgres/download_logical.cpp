@@ -4,22 +4,11 @@
 
 #include "core/errors.h"
 #include "engines/postgres/logical_backup.h"
+#include "engines/postgres/pg_connection.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::engines::postgres {
 namespace {
-
-std::string ident(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string literal(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string text_of(const boost::json::object& o, const char* key) {
   auto it = o.find(key);
@@ -52,7 +41,7 @@ core::Result<std::string> connect_command(const std::string& name) {
   std::string value = "'";
   for (char c : name) value += c == '\'' || c == '\\' ? std::string("\\") + c : std::string(1, c);
   value += "'";
-  return "\\connect -reuse-previous=on " + ident("dbname=" + value) + "\n";
+  return "\\connect -reuse-previous=on " + quote_ident("dbname=" + value) + "\n";
 }
 
 core::Status write_database_sql(repo::Repository& repository, const std::string& set_id, const boost::json::object& db,
@@ -61,15 +50,15 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
   const std::string prefix = text_of(db, "prefix");
   if (several) {
     OPENDBS_ASSIGN(auto connect, connect_command(name));
-    OPENDBS_TRY(out.write("\n-- Database " + ident(name) + "\nSELECT 'CREATE DATABASE ' || pg_catalog.quote_ident(" +
-                          literal(name) + ") WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = " +
-                          literal(name) + ")\\gexec\n" + connect));
+    OPENDBS_TRY(out.write("\n-- Database " + quote_ident(name) + "\nSELECT 'CREATE DATABASE ' || pg_catalog.quote_ident(" +
+                          quote_literal(name) + ") WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = " +
+                          quote_literal(name) + ")\\gexec\n" + connect));
   }
   OPENDBS_ASSIGN(auto pre, read_text(repository, set_id, prefix + "pre-data.sql", progress));
   OPENDBS_TRY(write_line_block(out, pre));
   for (const auto& t : db.at("tables").as_array()) {
     const auto& table = t.as_object();
-    OPENDBS_TRY(out.write("\nCOPY " + ident(text_of(table, "schema")) + "." + ident(text_of(table, "name")) +
+    OPENDBS_TRY(out.write("\nCOPY " + quote_ident(text_of(table, "schema")) + "." + quote_ident(text_of(table, "name")) +
                           " FROM stdin;\n"));
     // COPY's text format escapes every backslash in the data, so no data line can read "\.".
     char last = '\n';

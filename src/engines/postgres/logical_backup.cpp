@@ -33,19 +33,13 @@ struct Table {
   std::vector<Part> parts;
 };
 
-std::string ident(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
                                       const std::vector<Table>& excluded) {
   std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
                                 "--no-privileges", "--snapshot=" + snapshot, "--host=" + ep.host,
                                 "--port=" + std::to_string(ep.port), "--username=" + ep.user, "--no-password",
                                 "--dbname=" + ep.database};
-  for (const auto& t : excluded) argv.push_back("--exclude-table=" + ident(t.schema) + "." + ident(t.name));
+  for (const auto& t : excluded) argv.push_back("--exclude-table=" + quote_ident(t.schema) + "." + quote_ident(t.name));
   return argv;
 }
 
@@ -152,7 +146,7 @@ core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWrit
 
 core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, repo::SetWriter& set, TaskControl& control,
                        CopyProgress& progress) {
-  const std::string qualified = ident(t.schema) + "." + ident(t.name);
+  const std::string qualified = quote_ident(t.schema) + "." + quote_ident(t.name);
   const std::string what = "COPY of " + t.schema + "." + t.name;
   OPENDBS_ASSIGN(auto out, set.add_stream(part.stream, repo::FileMeta{t.bytes / t.parts.size(), 0600, 0}));
   OPENDBS_TRY(conn.send(part.where.empty() && t.parts.size() == 1

@@ -18,12 +18,6 @@
 namespace opendbs::engines::postgres {
 namespace {
 
-std::string ident(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 // pg_dump 15.14 and later frame plain scripts with psql's \restrict and \unrestrict meta-commands,
 // which the server does not understand; everything else in a schema-only script is SQL.
 std::string without_psql_commands(const std::string& script) {
@@ -92,7 +86,7 @@ core::Status add_table_renames(DatabasePlan& p, const boost::json::object& entry
                                                       " needs TableName and NewTableName (tables are chosen at backup "
                                                       "time with BackupObjects; a restore only renames them)");
     OPENDBS_ASSIGN(auto table, find_table(p, from));
-    const std::string qualified = ident(table->at("schema").as_string()) + "." + ident(table->at("name").as_string());
+    const std::string qualified = quote_ident(table->at("schema").as_string()) + "." + quote_ident(table->at("name").as_string());
     for (const auto& t : p.db->at("tables").as_array())
       if (t.as_object().at("schema") == table->at("schema") && t.as_object().at("name").as_string() == to)
         return core::make_error("InvalidParameter", "RestoreObjects: database " + p.name + " already has a table " +
@@ -198,7 +192,7 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
 
 core::Status load_table(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
                         const boost::json::object& table, TaskControl& control) {
-  const std::string target = ident(table.at("schema").as_string()) + "." + ident(table.at("name").as_string());
+  const std::string target = quote_ident(table.at("schema").as_string()) + "." + quote_ident(table.at("name").as_string());
   OPENDBS_TRY(conn.send("COPY " + target + " FROM STDIN"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN)
@@ -269,7 +263,7 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
   OPENDBS_TRY(conn->query(without_psql_commands(post)));
   for (const auto& [table, name] : plan.table_renames)
-    OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + ident(name)));
+    OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
   return {};
 }
 
@@ -291,7 +285,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms));
   for (const auto& plan : plans) {
     if (plan.create) {
-      auto created = admin->query("CREATE DATABASE " + ident(plan.target));
+      auto created = admin->query("CREATE DATABASE " + quote_ident(plan.target));
       if (!created.ok()) return source_error("CREATE DATABASE " + plan.target, created.error().message);
     }
     OPENDBS_TRY(restore_database(repository, request, plan, control, loaded));

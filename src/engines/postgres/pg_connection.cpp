@@ -176,6 +176,20 @@ std::string sqlstate_of(const core::Error& error) {
   return rest.size() > 5 && rest[5] == ':' ? rest.substr(0, 5) : "";
 }
 
+namespace {
+std::string quoted(std::string_view s, char quote) {
+  std::string out(1, quote);
+  for (char c : s) {
+    out += c;
+    if (c == quote) out += c;
+  }
+  return out + quote;
+}
+}  // namespace
+
+std::string quote_ident(std::string_view s) { return quoted(s, '"'); }
+std::string quote_literal(std::string_view s) { return quoted(s, '\''); }
+
 core::Error cancelled_error() { return core::make_error("Cancelled", "cancelled"); }
 
 core::Error source_error(const std::string& what, const std::string& detail) {

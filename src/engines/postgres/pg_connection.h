@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -82,5 +83,10 @@ std::string sqlstate_of(const core::Error& error);
 
 core::Error cancelled_error();
 core::Error source_error(const std::string& what, const std::string& detail);
+
+// SQL quoting without a connection (standard_conforming_strings, on since PostgreSQL 9.1):
+// "an identifier" with " doubled, 'a literal' with ' doubled.
+std::string quote_ident(std::string_view s);
+std::string quote_literal(std::string_view s);
 
 }  // namespace opendbs::engines::postgres
