@@ -188,6 +188,35 @@ TEST_F(PostgresWalBackup, ANewLogBackupTaskContinuesWhereTheStoppedOneLeftOffWit
       << "the chain has a gap";
 }
 
+// Commits in the segment still filling are durable in its newest partial set within a second; the open
+// file's EndTime says so, and a restore to that moment replays them from the zero-padded partial.
+TEST_F(PostgresWalBackup, ARestoreReachesCommitsOfTheSegmentStillFillingThroughItsPartialSet) {
+  auto& src = shared_source();
+  src.query("CREATE TABLE recent (id int PRIMARY KEY, note text)");
+  const auto p = plan("partial1");
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(any_open(runner));
+  Control control;
+  auto full = full_backup(p, "partial-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  const int64_t before = now_ms();
+  src.query("INSERT INTO recent SELECT g, 'kept' FROM generate_series(1, 250) g");
+  const std::string filling = src.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  int64_t durable_until = 0;
+  ASSERT_TRUE(runner.wait_for([&](const auto& files) {
+    for (const auto& f : files)
+      if (f.name == filling && f.status == "FILLING" && f.end_ms >= before) durable_until = f.end_ms;
+    return durable_until > 0;
+  }, 10000)) << "no partial set of " << filling << " reached the insert";
+  for (const auto& f : runner.files()) EXPECT_FALSE(f.name == filling && f.status == "COMPLETED") << "segment completed";
+  (void)runner.stop();
+
+  auto restored = restore_and_start(p, "partial-full", durable_until);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->query("SELECT count(*) FROM recent WHERE note = 'kept'"), "250");
+}
+
 TEST_F(PostgresWalBackup, ARestoreTimeAfterTheStoredWalIsRejectedBeforeAnythingIsWritten) {
   shared_source().query("CREATE TABLE lonely (id int)");
   const auto p = plan("nolog1");

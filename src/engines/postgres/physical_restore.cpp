@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include "core/errors.h"
 #include "core/file.h"
@@ -31,6 +32,10 @@ int64_t int_meta(const boost::json::object& o, const char* key, int64_t fallback
 
 struct WalPlan {
   std::vector<std::pair<std::string, std::string>> segments;  // (set id, WAL file name)
+  // The newest partial set of the segment after the last complete one (the segment that was filling),
+  // when the target needs it: restored zero-padded into pg_wal, where recovery reads it once the
+  // restore_command answers that it has nothing more (docs/POSTGRES.md).
+  std::optional<std::pair<std::string, std::string>> partial;
   bool stop_at_time = false;  // a commit later than the target follows it in the chosen WAL
   int64_t chain_end_ms = 0;
 };
@@ -51,20 +56,59 @@ core::Result<WalPlan> plan_wal(repo::Repository& repository, const std::string& 
   }
   WalPlan plan;
   plan.chain_end_ms = consistent_ms;
-  for (int64_t seq = start_seq; by_seq.count(seq); ++seq) {
+  int64_t seq = start_seq;
+  for (; by_seq.count(seq); ++seq) {
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(by_seq[seq].first));
     plan.segments.push_back(by_seq[seq]);
     plan.chain_end_ms = std::max(plan.chain_end_ms, int_meta(manifest.engine_metadata, segment_meta::kEndMs, 0));
     if (int_meta(manifest.engine_metadata, segment_meta::kLastXactMs, -1) > target_ms) {
       plan.stop_at_time = true;
-      break;
+      return plan;
     }
+  }
+  if (target_ms <= plan.chain_end_ms) return plan;
+  // The target lies beyond the complete segments: the one filling may hold it in a partial set.
+  std::optional<std::pair<uint64_t, std::string>> newest;  // (bytes, set id)
+  for (const auto& id : sets)
+    if (auto partial = parse_partial_set_id(plan_id, id, static_cast<uint64_t>(segment_size));
+        partial && static_cast<int64_t>(partial->first) == seq && (!newest || partial->second > newest->first))
+      newest = std::make_pair(partial->second, id);
+  if (newest) {
+    OPENDBS_ASSIGN(auto manifest, repository.load_manifest(newest->second));
+    plan.partial = std::make_pair(newest->second, newest->second.substr(prefix.size(), 24));
+    plan.chain_end_ms = std::max(plan.chain_end_ms, int_meta(manifest.engine_metadata, segment_meta::kEndMs, 0));
+    plan.stop_at_time = int_meta(manifest.engine_metadata, segment_meta::kLastXactMs, -1) > target_ms;
   }
   if (!plan.stop_at_time && target_ms > plan.chain_end_ms)
     return core::make_error("InvalidParameter", "RestoreTime " + pg_timestamp_literal(target_ms) +
                                                     " is after the end of the stored WAL (" +
                                                     pg_timestamp_literal(plan.chain_end_ms) + ")");
   return plan;
+}
+
+core::Status write_segment(repo::Repository& repository, const std::string& set_id, uint64_t segno,
+                           uint64_t segment_size, const std::string& name, const fs::path& path, bool pad);
+
+std::string text_meta(const boost::json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+// The partial segment the plan ends with, zero-padded into pg_wal. It must reach past the backup's
+// stop: pg_wal already holds the backup's own WAL up to there, which a shorter copy would cut.
+core::Status restore_partial(repo::Repository& repository, const WalPlan& wal, const boost::json::object& backup,
+                             const fs::path& dir) {
+  const auto& [set_id, name] = *wal.partial;
+  OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set_id));
+  const auto end = parse_lsn(text_meta(manifest.engine_metadata, "end_lsn"));
+  const auto stop = parse_lsn(text_meta(backup, meta::kStopLsn));
+  if (!end || !stop || *end <= *stop)
+    return core::make_error("InvalidParameter", "the WAL after backup set's stop (" + text_meta(backup, meta::kStopLsn) +
+                                                    ") is not stored yet; choose an earlier RestoreTime");
+  const uint64_t segment_size = static_cast<uint64_t>(int_meta(manifest.engine_metadata, meta::kSegmentSize, 0));
+  const auto segno = wal_file_segno(name, segment_size);
+  if (!segno) return core::errors::corrupt("set " + set_id + " does not name a WAL segment");
+  return write_segment(repository, set_id, *segno, segment_size, name, dir / "pg_wal" / name, true);
 }
 
 core::Status copy_segment(repo::Repository& repository, const std::string& set_id, const fs::path& file,
@@ -181,6 +225,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
   if (ec) return core::errors::io("cannot create " + (dir / "pg_wal").string() + ": " + ec.message());
   control.progress(80, 0);
+  if (wal.partial) OPENDBS_TRY(restore_partial(repository, wal, m, dir));
   const bool copy = request.log_fetch.repository_url.empty();
   if (copy) {
     fs::create_directories(dir / kRestoredWalDir, ec);
@@ -195,6 +240,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},
+                   {"partial_segment", wal.partial ? wal.partial->first : ""},
                    {"stop_at_time", wal.stop_at_time}});
   control.progress(100, 0);
   return {};
@@ -218,8 +264,10 @@ core::Status check_segment_header(std::string_view head, uint64_t segno, uint64_
 }
 
 // Streams `set_id`'s segment into `path` through a temporary file beside it, fsynced and renamed.
+// `pad`: the set is a partial segment; zeroes fill it to the segment's size, where recovery finds the
+// end of the WAL.
 core::Status write_segment(repo::Repository& repository, const std::string& set_id, uint64_t segno,
-                           uint64_t segment_size, const std::string& name, const fs::path& path) {
+                           uint64_t segment_size, const std::string& name, const fs::path& path, bool pad) {
   const fs::path part = path.string() + ".opendbs-part";
   const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return core::errors::io("cannot create " + part.string() + ": " + std::strerror(errno));
@@ -239,6 +287,15 @@ core::Status write_segment(repo::Repository& repository, const std::string& set_
     written += bytes.size();
     return {};
   });
+  if (st.ok() && pad && written < segment_size) {
+    const std::string zeros(1 << 20, '\0');
+    while (st.ok() && written < segment_size) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), segment_size - written));
+      if (::write(fd, zeros.data(), n) != static_cast<ssize_t>(n))
+        st = core::errors::io("cannot write " + part.string() + ": " + std::strerror(errno));
+      written += n;
+    }
+  }
   if (st.ok() && written != segment_size)
     st = core::errors::corrupt("WAL file " + name + " in the repository has " + std::to_string(written) +
                                " bytes, not " + std::to_string(segment_size));
@@ -276,7 +333,7 @@ core::Result<bool> fetch_wal_file(repo::Repository& repository, const std::strin
   const auto segno = segment_size > 0 ? wal_file_segno(name, static_cast<uint64_t>(segment_size)) : std::nullopt;
   if (!m.contains("kind") || m.at("kind") != "wal_segment" || !segno)
     return core::errors::corrupt("set " + set_id + " in the repository is not a WAL segment");
-  OPENDBS_TRY(write_segment(repository, set_id, *segno, static_cast<uint64_t>(segment_size), name, path));
+  OPENDBS_TRY(write_segment(repository, set_id, *segno, static_cast<uint64_t>(segment_size), name, path, false));
   return true;
 }
 

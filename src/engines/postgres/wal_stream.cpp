@@ -268,7 +268,9 @@ core::Status WalStreamer::flush_partial() {
   partials_.push_back({s.segno, bytes, id});
   reached_durable();
   forget_partials(s.segno, bytes, id);
-  return {};
+  // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
+  // which read the newest partial set) reach it.
+  return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
 }
 
 // Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`
