@@ -193,6 +193,9 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
         await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
         const logTaskId = (await P.logFiles(api, planId))[0].BackupSetJobId;
         await P.waitTaskState(api, logTaskId, 'cancelled', 10000);
+        // A stream that falls behind on a loaded machine may be warned about for a moment too: count
+        // from here, the episode this test makes.
+        const warningsBefore = node.events('log_retention_warning', { plan: planId }).length;
         source.query('CREATE TABLE filler (id int, pad text)');
         source.query('INSERT INTO filler SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 200000) g');  // ~70 MiB of WAL
 
@@ -203,7 +206,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
         assert.match(warned.ErrMessage, /the source keeps \d+\.\d MiB of log for this plan \(warning at 24\.0 MiB\)/);
         assert.equal(warned.BackupPlanStatus, 'pause');
         assert.ok(await metric(node, 'opendbs_log_slot_retained_bytes', planId) >= BOUND);
-        assert.equal(node.events('log_retention_warning', { plan: planId }).length, 1);
+        assert.equal(node.events('log_retention_warning', { plan: planId }).length, warningsBefore + 1);
 
         await api.call('StartBackupPlan', { BackupPlanId: planId });
         await waitFor('the log backup caught up', async () =>
