@@ -52,6 +52,32 @@ class PostgresWalBackup : public EngineTest {
   bool any_open(LogBackupRunner& runner) {
     return runner.wait_for([](const auto& files) { return !files.empty(); }, 20000);
   }
+  // Checks that every completed segment's recorded transaction times are those pg_waldump reads in
+  // it (restores choose where to stop from them); returns how many segments hold transactions.
+  int check_xact_times(const std::string& plan_id, const std::vector<engines::LogFile>& files) {
+    int segments_with_commits = 0;
+    for (const auto& f : files) {
+      if (f.status != "COMPLETED") continue;
+      const std::string set_id = "log-" + plan_id + "-" + f.name;
+      std::string bytes;
+      EXPECT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
+        bytes.append(b);
+        return core::Status{};
+      }).ok());
+      std::ofstream(dir_ + "/" + f.name, std::ios::binary) << bytes;
+      const auto times = waldump_xact_times(dir_, f.name);
+      auto manifest = repo_->load_manifest(set_id);
+      EXPECT_TRUE(manifest.ok());
+      if (!manifest.ok()) continue;
+      const auto& m = manifest->engine_metadata;
+      EXPECT_EQ(m.at("first_xact_ms").as_int64(), times.empty() ? -1 : times.front()) << f.name;
+      EXPECT_EQ(m.at("last_xact_ms").as_int64(), times.empty() ? -1 : *std::max_element(times.begin(), times.end()))
+          << f.name;
+      EXPECT_GE(m.at("end_ms").as_int64(), m.at("last_xact_ms").as_int64()) << f.name;
+      segments_with_commits += times.empty() ? 0 : 1;
+    }
+    return segments_with_commits;
+  }
 };
 
 TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) {
@@ -103,28 +129,7 @@ TEST_F(PostgresWalBackup, RestoresEachTableAsItWasAtTwoMomentsBetweenMutations) 
   ASSERT_TRUE(completed.count(full->log_start_seq));
   for (int64_t seq = full->log_start_seq; seq <= *completed.rbegin(); ++seq) EXPECT_TRUE(completed.count(seq)) << seq;
 
-  // Every segment's recorded transaction times are those pg_waldump reads in it.
-  int segments_with_commits = 0;
-  for (const auto& f : runner.files()) {
-    if (f.status != "COMPLETED") continue;
-    const std::string set_id = "log-pitr1-" + f.name;
-    std::string bytes;
-    ASSERT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
-      bytes.append(b);
-      return core::Status{};
-    }).ok());
-    std::ofstream(dir_ + "/" + f.name, std::ios::binary) << bytes;
-    const auto times = waldump_xact_times(dir_, f.name);
-    auto manifest = repo_->load_manifest(set_id);
-    ASSERT_TRUE(manifest.ok());
-    const auto& m = manifest->engine_metadata;
-    EXPECT_EQ(m.at("first_xact_ms").as_int64(), times.empty() ? -1 : times.front()) << f.name;
-    EXPECT_EQ(m.at("last_xact_ms").as_int64(), times.empty() ? -1 : *std::max_element(times.begin(), times.end()))
-        << f.name;
-    EXPECT_GE(m.at("end_ms").as_int64(), m.at("last_xact_ms").as_int64()) << f.name;
-    segments_with_commits += times.empty() ? 0 : 1;
-  }
-  EXPECT_GT(segments_with_commits, 0);
+  EXPECT_GT(check_xact_times("pitr1", runner.files()), 0);
 
   auto at1 = restore_and_start(p, "pitr-full", t1);
   ASSERT_TRUE(at1);
@@ -176,6 +181,8 @@ TEST_F(PostgresWalBackup, ANewLogBackupTaskContinuesWhereTheStoppedOneLeftOffWit
   ASSERT_TRUE(second.completed(switch_wal(), 20000));
   ASSERT_FALSE(second.stop().ok());
   collect(second);
+  // The resumed stream reads transaction times as the first did, including in the segment it resumed in.
+  EXPECT_GE(check_xact_times("resume1", second.files()), 2);
   // The open segment counts as lag until it is stored.
   EXPECT_GT(second.control().lag_reports.load(), 0);
   EXPECT_GT(second.control().max_lag_bytes.load(), 0u);
