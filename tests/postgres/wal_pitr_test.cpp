@@ -207,13 +207,17 @@ TEST_F(PostgresWalBackup, ARestoreReachesCommitsOfTheSegmentStillFillingThroughI
   auto full = full_backup(p, "partial-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
 
-  const int64_t before = now_ms();
   src.query("INSERT INTO recent SELECT g, 'kept' FROM generate_series(1, 250) g");
+  // Once the insert has returned, its commit is flushed: a partial set whose end is at or after this
+  // moment was cut from a message the server sent afterwards, which carried the commit. (An end between
+  // the commit's own timestamp and its flush would hold it not: a restore to that end gives the state
+  // clients could see then.)
+  const int64_t visible = now_ms();
   const std::string filling = src.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
   int64_t durable_until = 0;
   ASSERT_TRUE(runner.wait_for([&](const auto& files) {
     for (const auto& f : files)
-      if (f.name == filling && f.status == "FILLING" && f.end_ms >= before) durable_until = f.end_ms;
+      if (f.name == filling && f.status == "FILLING" && f.end_ms >= visible) durable_until = f.end_ms;
     return durable_until > 0;
   }, 10000)) << "no partial set of " << filling << " reached the insert";
   for (const auto& f : runner.files()) EXPECT_FALSE(f.name == filling && f.status == "COMPLETED") << "segment completed";
