@@ -138,10 +138,15 @@ class TestNode {
     this.proc = null;
     if (proc.exitCode !== null || proc.signalCode !== null) return this.exited;
     proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      proc.kill('SIGKILL');
+    }, 15000);
     const result = await this.exited;
     clearTimeout(timer);
-    return result;
+    // A node that did not stop: its last log lines say what it was doing, for the failing assertion.
+    return hung ? { ...result, lastLines: this.lines.slice(-15).map((l) => l.raw) } : result;
   }
 
   // kill -9: the node gets no chance to hand its tasks back.
