@@ -148,11 +148,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerRuntime& rt_;
 };
 
-// Posts `action` to the strand of every live connection. Call with rt.mutex held.
+// Posts `action` to the strand of every live connection. Takes rt.mutex itself, and lets go of the
+// connections only after releasing it: the last reference to a connection that finished meanwhile
+// may be the one taken here, and its destructor takes rt.mutex (a deadlock seen on shutdown).
 void for_each_connection(ServerRuntime& rt, void (Connection::*action)()) {
-  for (Connection* c : rt.connections)
-    if (auto self = c->weak_from_this().lock())  // empty while its destructor waits for the mutex
-      asio::post(self->executor(), [self, action] { (self.get()->*action)(); });
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard lock(rt.mutex);
+    for (Connection* c : rt.connections)
+      if (auto self = c->weak_from_this().lock())  // empty while its destructor waits for the mutex
+        live.push_back(std::move(self));
+  }
+  for (auto& self : live) asio::post(self->executor(), [self, action] { (self.get()->*action)(); });
 }
 
 struct Rejection {
@@ -569,16 +576,18 @@ void Server::shutdown(int grace_ms) {
     beast::error_code ignored;
     rt.plain_acceptor.close(ignored);
     rt.tls_acceptor.close(ignored);
-    std::lock_guard lock(rt.mutex);
     for_each_connection(rt, &Connection::close_if_idle);
+    std::lock_guard lock(rt.mutex);
     if (rt.connections.empty()) return;
     rt.grace_timer_armed = true;
     rt.grace_timer.expires_after(Milliseconds(std::max(0, grace_ms)));
     rt.grace_timer.async_wait([&rt](beast::error_code ec) {
       if (ec) return;  // cancelled: the last connection closed in time
-      std::lock_guard lock(rt.mutex);
-      rt.grace_timer_armed = false;
-      rt.cut_off = true;
+      {
+        std::lock_guard lock(rt.mutex);
+        rt.grace_timer_armed = false;
+        rt.cut_off = true;
+      }
       for_each_connection(rt, &Connection::close);
     });
   });
