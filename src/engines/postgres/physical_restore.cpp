@@ -111,19 +111,6 @@ core::Status restore_partial(repo::Repository& repository, const WalPlan& wal, c
   return write_segment(repository, set_id, *segno, segment_size, name, dir / "pg_wal" / name, true);
 }
 
-core::Status copy_segment(repo::Repository& repository, const std::string& set_id, const fs::path& file,
-                          TaskControl& control) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  OPENDBS_TRY(repository.read_stream(set_id, "segment", [&](std::string_view bytes) -> core::Status {
-    if (control.cancelled()) return cancelled_error();
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return {};
-  }));
-  out.close();
-  if (!out) return core::errors::io("cannot write " + file.string());
-  return {};
-}
-
 // A value in postgresql.conf syntax: single quotes, a quote doubled, a backslash escaped.
 std::string conf_quoted(const std::string& s) {
   std::string out = "'";
@@ -230,8 +217,13 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   if (copy) {
     fs::create_directories(dir / kRestoredWalDir, ec);
     if (ec) return core::errors::io("cannot create " + (dir / kRestoredWalDir).string() + ": " + ec.message());
+    const auto segment_size = static_cast<uint64_t>(int_meta(m, meta::kSegmentSize, 16 << 20));
     for (size_t i = 0; i < wal.segments.size(); ++i) {
-      OPENDBS_TRY(copy_segment(repository, wal.segments[i].first, dir / kRestoredWalDir / wal.segments[i].second, control));
+      if (control.cancelled()) return cancelled_error();
+      const auto& [set_id, name] = wal.segments[i];
+      const auto segno = wal_file_segno(name, segment_size);
+      if (!segno) return core::errors::corrupt("set " + set_id + " does not name a WAL segment");
+      OPENDBS_TRY(write_segment(repository, set_id, *segno, segment_size, name, dir / kRestoredWalDir / name, false));
       control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
     }
   }
