@@ -151,20 +151,10 @@ void TaskRuntime::run_task(Record task) {
     rec->doc["ErrCode"] = result.err_code;
     rec->doc["ErrMessage"] = result.err_message;
     // Whatever the runner did or did not record (an exception cuts it short), a task that ended without
-    // success leaves no set or restore looking as if it were still running.
+    // success leaves no set, restore or download looking as if it were still running.
     if (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)
       OPENDBS_TRY(close_task_record(tx, *rec, result.outcome == Outcome::failed ? "failed" : "stop",
                                     result.err_message, clock_.now_ms()));
-    if ((result.outcome == Outcome::failed || result.outcome == Outcome::cancelled) && kind == task_kind::download) {
-      OPENDBS_ASSIGN(auto download, tx.get(Kind::download_task, task.id));
-      if (download && download->state != "finish" && download->state != "stop") {
-        download->state = "stop";
-        download->doc["BackupSetDownloadStatus"] = "stop";
-        download->doc["ErrMessage"] = result.err_message;
-        download->doc["BackupSetDownloadFinishTime"] = clock_.now_ms();
-        OPENDBS_TRY(tx.put(Kind::download_task, *download));
-      }
-    }
     rec->doc.erase("_LeaseOwner");
     rec->doc.erase("_LeaseExpiresMs");
     if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();

@@ -1,6 +1,7 @@
 #include "jobs/tasks.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/ids.h"
 
@@ -34,19 +35,39 @@ core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, con
   return out;
 }
 
+namespace {
+
+// The record a task of `kind` writes for the API, and how that record spells its status and end.
+struct TaskRecordFields {
+  catalog::Kind kind;
+  const char* status_field;
+  const char* finish_field;
+};
+
+std::optional<TaskRecordFields> record_fields(std::string_view kind) {
+  if (kind == task_kind::full_backup) return TaskRecordFields{catalog::Kind::backup_set, "BackupStatus", "FinishTime"};
+  if (kind == task_kind::restore)
+    return TaskRecordFields{catalog::Kind::restore_task, "RestoreStatus", "RestoreTaskFinishTime"};
+  if (kind == task_kind::download)
+    return TaskRecordFields{catalog::Kind::download_task, "BackupSetDownloadStatus", "BackupSetDownloadFinishTime"};
+  return std::nullopt;
+}
+
+}  // namespace
+
 core::Status close_task_record(catalog::Tx& tx, const catalog::Record& task, const std::string& status,
                                const std::string& message, int64_t now_ms) {
   const auto kind = std::string_view(task.doc.at("TaskKind").as_string());
-  const bool is_backup = kind == task_kind::full_backup;
-  if (!is_backup && kind != task_kind::restore) return {};
-  const auto record_kind = is_backup ? catalog::Kind::backup_set : catalog::Kind::restore_task;
-  OPENDBS_ASSIGN(auto record, tx.get(record_kind, task.id));
+  const auto fields = record_fields(kind);
+  if (!fields) return {};
+  OPENDBS_ASSIGN(auto record, tx.get(fields->kind, task.id));
   if (!record || record->state == "finish" || record->state == "stop" || record->state == "failed") return {};
-  record->state = is_backup ? status : "stop";
-  record->doc[is_backup ? "BackupStatus" : "RestoreStatus"] = record->state;
+  // Only a full backup set has "failed"; a restore or download that did not finish ends "stop".
+  record->state = kind == task_kind::full_backup ? status : "stop";
+  record->doc[fields->status_field] = record->state;
   record->doc["ErrMessage"] = message;
-  record->doc[is_backup ? "FinishTime" : "RestoreTaskFinishTime"] = now_ms;
-  return tx.put(record_kind, *record);
+  record->doc[fields->finish_field] = now_ms;
+  return tx.put(fields->kind, *record);
 }
 
 core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::string& plan_id,

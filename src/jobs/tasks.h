@@ -46,9 +46,9 @@ core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Reco
 // Queues a log backup task if the plan has EnableBackupLog, is running and has none unfinished.
 core::Status ensure_log_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms);
 
-// Ends the record a full backup or restore task writes (the set or restore task sharing its id) with
-// `status` ("stop" or "failed"; a restore has no "failed" and ends "stop") and `message`, unless it has
-// ended already. Other kinds have no such record.
+// Ends the record a full backup, restore or download task writes (the set, restore task or download
+// task sharing its id) with `status` ("stop" or "failed"; only a set has "failed": a restore or a
+// download ends "stop") and `message`, unless it has ended already. Other kinds have no such record.
 core::Status close_task_record(catalog::Tx& tx, const catalog::Record& task, const std::string& status,
                                const std::string& message, int64_t now_ms);
 

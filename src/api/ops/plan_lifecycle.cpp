@@ -55,7 +55,8 @@ core::Result<object> start_backup_plan(Context& ctx) {
   return object{{"BackupPlanId", ctx.str("BackupPlanId")}, {"CreatedFullBackupsetId", started.full_backup_set_id}};
 }
 
-// PLAN pauses the schedule only; ALL also cancels the plan's full backups, log backup and restores.
+// PLAN pauses the schedule only; ALL also cancels the plan's full backups, log backup, restores and
+// downloads (a running download deletes its partial file; its record ends "stop").
 // Stopping a paused plan with nothing running changes nothing.
 core::Result<object> stop_backup_plan(Context& ctx) {
   AfterCommit after;
@@ -69,7 +70,7 @@ core::Result<object> stop_backup_plan(Context& ctx) {
       OPENDBS_ASSIGN(after.cancel_now,
                      jobs::cancel_tasks(tx, plan.id,
                                         {jobs::task_kind::full_backup, jobs::task_kind::log_backup,
-                                         jobs::task_kind::restore},
+                                         jobs::task_kind::restore, jobs::task_kind::download},
                                         ctx.request_id, ctx.now_ms()));
     }
     if (plan.state == "pause") return {};
@@ -135,10 +136,12 @@ std::vector<OperationSpec> plan_lifecycle_operations() {
        "Starts (or resumes) a plan: status running, schedule active, a full backup now.", true,
        concat({{plan_id_param()}, common_params()}), start_backup_plan},
       {"StopBackupPlan", Support::implemented,
-       "PLAN pauses the schedule; ALL also cancels running full backups, log backup and restores within seconds.",
+       "PLAN pauses the schedule; ALL also cancels running and queued full backups, log backup, restores and "
+       "downloads within seconds (a cancelled download ends stop and its partial file is deleted).",
        true, concat({{plan_id_param(), str_param("StopMethod", true, "ALL or PLAN", {"ALL", "PLAN"})}, common_params()}),
        stop_backup_plan},
-      {"ReleaseBackupPlan", Support::implemented, "Deletes a plan and stops everything it runs.", true,
+      {"ReleaseBackupPlan", Support::implemented,
+       "Deletes a plan and stops everything it runs (backups, log backup, restores, downloads).", true,
        concat({{plan_id_param()}, common_params()}), release_backup_plan},
   };
 }
