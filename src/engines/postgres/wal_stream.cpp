@@ -52,6 +52,7 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   s.opened_ms = now_ms();
   if (keeps_received()) s.received.reserve(segment_size_);
   scanner_->reset_times();
+  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno) scanner_->watch_from(timeline_begin_);
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
                         "FILLING"}));
@@ -77,17 +78,7 @@ core::Status WalStreamer::complete_segment() {
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
   OPENDBS_TRY(s.stream->close());
-  OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
-                             {"kind", wal_kind::kSegment},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(pos_)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  OPENDBS_TRY(s.set->commit(segment_metadata(wal_kind::kSegment, s.segno, pos_, s.start_ms, end_ms)));
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
                         "COMPLETED"}));
   feedback_now_ = true;
@@ -121,17 +112,8 @@ core::Status WalStreamer::flush_partial() {
   OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
   OPENDBS_TRY(stream->write(s.received));
   OPENDBS_TRY(stream->close());
-  OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                           {"kind", wal_kind::kFilling},
-                           {"timeline", timeline_},
-                           {"segno", s.segno},
-                           {"wal_segment_size", segment_size_},
-                           {"start_lsn", format_lsn(s.segno * segment_size_)},
-                           {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
-                           {"start_ms", s.start_ms},
-                           {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
-                           {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                           {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  OPENDBS_TRY(set->commit(segment_metadata(wal_kind::kFilling, s.segno, s.segno * segment_size_ + bytes, s.start_ms,
+                                            std::max<int64_t>(end_ms, 0))));
   s.durable_bytes = bytes;
   feedback_now_ = true;
   partials_.push_back({timeline_, s.segno, bytes, id});
@@ -140,6 +122,24 @@ core::Status WalStreamer::flush_partial() {
   // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
   // which read the newest partial set) reach it.
   return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
+}
+
+boost::json::object WalStreamer::segment_metadata(const char* kind, uint64_t segno, Lsn end, int64_t start_ms,
+                                                  int64_t end_ms) const {
+  boost::json::object m{{"engine", "postgres"},
+                        {"kind", kind},
+                        {"timeline", timeline_},
+                        {"segno", segno},
+                        {"wal_segment_size", segment_size_},
+                        {"start_lsn", format_lsn(segno * segment_size_)},
+                        {"end_lsn", format_lsn(end)},
+                        {"start_ms", start_ms},
+                        {segment_meta::kEndMs, end_ms},
+                        {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                        {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == segno)
+    m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
+  return m;
 }
 
 // Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`

@@ -103,6 +103,9 @@ class WalStreamer {
   void report_lag(bool now);
   static double lag_age_s(int64_t since_ms);
   std::string set_id(const std::string& file) const { return wal_set_prefix(plan_.plan_id) + file; }
+  // The segment's set metadata, plus the first transaction time of the timeline when the segment holds
+  // its beginning (restores choose a timeline by it).
+  boost::json::object segment_metadata(const char* kind, uint64_t segno, Lsn end, int64_t start_ms, int64_t end_ms) const;
 
   const PlanSpec& plan_;
   repo::Repository& repository_;
@@ -112,6 +115,7 @@ class WalStreamer {
 
   uint64_t segment_size_ = 0;
   uint32_t timeline_ = 1;  // the timeline being streamed (older than the server's while catching up)
+  Lsn timeline_begin_ = 0;  // where timeline_ began, when the stream followed it from there (0: not known)
   Lsn pos_ = 0;      // the next byte expected
   bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives

@@ -35,6 +35,7 @@ core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timel
     if (s.kind != WalSetKind::filling && s.timeline == stored_timeline && (!newest || ends_later(s, *newest))) newest = s;
   prev_end_ms_ = -1;
   covered_send_ms_ = 0;
+  timeline_begin_ = 0;
   if (!newest || restart_at_slot_) return start_at(repl, server_timeline, slot_restart);
   return resume_after(repl, server_timeline, slot_restart, *newest);
 }
@@ -56,6 +57,7 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     const auto at = it != m.end() && it->value().is_string() ? parse_lsn(std::string(it->value().as_string())) : std::nullopt;
     if (!at) return core::errors::corrupt("set " + newest.id + " does not say where its timeline begins");
     next = *at / segment_size_ * segment_size_;
+    timeline_begin_ = *at;  // nothing of the timeline is stored yet
   }
   // A timeline's end (newest.kind == timeline_end) means the stream had moved on: next is where the
   // child's first segment begins.
@@ -94,6 +96,7 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     if (a[i].timeline == stored) child = a[i + 1].timeline;
   OPENDBS_TRY(store_history(repl, child));
   timeline_ = child;
+  timeline_begin_ = *span->end;
   pos_ = *span->end / segment_size_ * segment_size_;
   scanner_.emplace(pos_, segment_size_);
   return {};
@@ -169,6 +172,7 @@ core::Status WalStreamer::end_timeline(PgConnection& repl, const TimelineEnd& en
   core::log_event(core::LogLevel::info, "postgres_timeline_switch",
                   {{"plan", plan_.plan_id}, {"from", timeline_}, {"to", end.next}, {"at", format_lsn(end.switch_lsn)}});
   timeline_ = end.next;
+  timeline_begin_ = end.switch_lsn;
   pos_ = end.switch_lsn / segment_size_ * segment_size_;
   covered_send_ms_ = 0;
   scanner_.emplace(pos_, segment_size_);
@@ -197,17 +201,7 @@ core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
     OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
     OPENDBS_TRY(stream->write(std::string_view(s.received).substr(0, bytes)));
     OPENDBS_TRY(stream->close());
-    OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                             {"kind", wal_kind::kTimelineEnd},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(switch_lsn)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+    OPENDBS_TRY(set->commit(segment_metadata(wal_kind::kTimelineEnd, s.segno, switch_lsn, s.start_ms, end_ms)));
   }
   const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
   const uint64_t segno = s.segno;
