@@ -20,6 +20,12 @@
 namespace opendbs::engines::postgres {
 namespace {
 
+// A set the stream cannot begin because a prune holds the repository is retried this often, this many
+// times (20 s: well inside the server's wal_sender_timeout of 60 s, as the stream sends no feedback
+// while it waits); then the session ends and the next one resumes from what is durable.
+constexpr int kLockedRetries = 20;
+constexpr int kLockedRetryMs = 1000;
+
 uint64_t be64(std::string_view b, size_t at) {
   uint64_t v = 0;
   for (size_t i = at; i < at + 8 && i < b.size(); ++i) v = (v << 8) | static_cast<unsigned char>(b[i]);
@@ -56,6 +62,8 @@ class WalStreamer {
   struct OpenSegment {
     uint64_t segno = 0;
     std::string name;
+    // Written as the bytes arrive only when the segment is not kept in memory (no partial sets);
+    // otherwise the set is written from `received` when the segment completes.
     std::unique_ptr<repo::SetWriter> set;
     std::unique_ptr<repo::StreamWriter> stream;
     int64_t start_ms = 0;
@@ -78,6 +86,7 @@ class WalStreamer {
   core::Status complete_segment();
   void note_flush_time(Lsn wal_end, int64_t send_ms);
   core::Status flush_partial();
+  core::Status store_received(const std::string& set_id, uint64_t bytes, boost::json::object metadata);
   void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
   Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
   void observe_server_flush(Lsn flushed, int64_t send_ms);
@@ -176,12 +185,15 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   OpenSegment s;
   s.segno = pos_ / segment_size_;
   s.name = wal_file_name(timeline_, s.segno, segment_size_);
-  OPENDBS_ASSIGN(s.set, repository_.begin_set(wal_set_prefix(plan_.plan_id) + s.name));
-  OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
+  if (partials_enabled()) {
+    s.received.reserve(segment_size_);
+  } else {
+    OPENDBS_ASSIGN(s.set, repository_.begin_set(wal_set_prefix(plan_.plan_id) + s.name));
+    OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
+  }
   s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
   s.opened_steady_ms = steady_ms();
   s.opened_ms = now_ms();
-  if (partials_enabled()) s.received.reserve(segment_size_);
   scanner_->reset_times();
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
@@ -207,18 +219,23 @@ core::Status WalStreamer::complete_segment() {
   int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
-  OPENDBS_TRY(s.stream->close());
-  OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
-                             {"kind", "wal_segment"},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(pos_)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  boost::json::object metadata{{"engine", "postgres"},
+                               {"kind", "wal_segment"},
+                               {"timeline", timeline_},
+                               {"segno", s.segno},
+                               {"wal_segment_size", segment_size_},
+                               {"start_lsn", format_lsn(s.segno * segment_size_)},
+                               {"end_lsn", format_lsn(pos_)},
+                               {"start_ms", s.start_ms},
+                               {segment_meta::kEndMs, end_ms},
+                               {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                               {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  if (s.set) {
+    OPENDBS_TRY(s.stream->close());
+    OPENDBS_TRY(s.set->commit(metadata));
+  } else {
+    OPENDBS_TRY(store_received(wal_set_prefix(plan_.plan_id) + s.name, segment_size_, std::move(metadata)));
+  }
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
                         "COMPLETED"}));
   feedback_now_ = true;
@@ -248,21 +265,18 @@ core::Status WalStreamer::flush_partial() {
   const std::string id = wal_set_prefix(plan_.plan_id) + s.name + ".partial-" + std::to_string(bytes);
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
-  OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
-  OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
-  OPENDBS_TRY(stream->write(s.received));
-  OPENDBS_TRY(stream->close());
-  OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                           {"kind", "wal_segment_partial"},
-                           {"timeline", timeline_},
-                           {"segno", s.segno},
-                           {"wal_segment_size", segment_size_},
-                           {"start_lsn", format_lsn(s.segno * segment_size_)},
-                           {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
-                           {"start_ms", s.start_ms},
-                           {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
-                           {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                           {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  OPENDBS_TRY(store_received(id, bytes,
+                              {{"engine", "postgres"},
+                               {"kind", "wal_segment_partial"},
+                               {"timeline", timeline_},
+                               {"segno", s.segno},
+                               {"wal_segment_size", segment_size_},
+                               {"start_lsn", format_lsn(s.segno * segment_size_)},
+                               {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
+                               {"start_ms", s.start_ms},
+                               {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
+                               {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                               {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
   s.durable_bytes = bytes;
   feedback_now_ = true;
   partials_.push_back({s.segno, bytes, id});
@@ -271,6 +285,27 @@ core::Status WalStreamer::flush_partial() {
   // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
   // which read the newest partial set) reach it.
   return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
+}
+
+// Writes the first `bytes` of the open segment as the set `set_id`, in one go: the set (and its shared
+// repository lock) is open only for as long as that takes, so that a prune can find a moment between
+// two sets while the log backup runs. A prune holding the repository meanwhile is waited for — the
+// bytes are in memory and the server keeps the WAL until it is reported flushed — up to a bound.
+core::Status WalStreamer::store_received(const std::string& set_id, uint64_t bytes, boost::json::object metadata) {
+  const std::string_view data = std::string_view(open_->received).substr(0, bytes);
+  for (int attempt = 0;; ++attempt) {
+    auto set = repository_.begin_set(set_id);
+    if (set.ok()) {
+      auto& writer = *set;
+      OPENDBS_ASSIGN(auto stream, writer->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
+      OPENDBS_TRY(stream->write(data));
+      OPENDBS_TRY(stream->close());
+      return writer->commit(metadata);
+    }
+    if (set.error().code != "ServiceUnavailable" || attempt >= kLockedRetries || control_.cancelled())
+      return set.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(kLockedRetryMs));
+  }
 }
 
 // Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`
@@ -335,7 +370,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     if (!open_) OPENDBS_TRY(open_segment(send_ms));
     const uint64_t room = segment_size_ - pos_ % segment_size_;
     const std::string_view piece = data.substr(0, std::min<uint64_t>(room, data.size()));
-    OPENDBS_TRY(open_->stream->write(piece));
+    if (open_->stream) OPENDBS_TRY(open_->stream->write(piece));
     if (partials_enabled()) open_->received.append(piece);
     scanner_->feed(piece);
     pos_ += piece.size();
