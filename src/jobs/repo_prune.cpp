@@ -1,0 +1,115 @@
+#include "jobs/repo_prune.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+namespace opendbs::jobs {
+namespace {
+
+// Repository::prune() fails with ServiceUnavailable "repository is locked ..." (repo/lock.cpp) when a
+// live lock of a backup, restore or check exists: the normal state while a set is being written.
+bool locked_by_another(const core::Error& e) {
+  return e.code == "ServiceUnavailable" && e.message.rfind("repository is locked", 0) == 0;
+}
+
+void log_run(const PruneRun& run) {
+  switch (run.result) {
+    case PruneResult::done:
+      core::log_event(core::LogLevel::info, "repo_prune",
+                      {{"Result", "done"}, {"PacksDeleted", run.report.packs_deleted},
+                       {"PacksRepacked", run.report.packs_repacked}, {"BytesFreed", run.report.bytes_freed},
+                       {"IndexFilesReplaced", run.report.index_files_replaced},
+                       {"StaleLocksRemoved", run.report.locks_removed}, {"Seconds", run.seconds}});
+      return;
+    case PruneResult::skipped_locked:  // routine while log backup streams: no more than debug
+      core::log_event(core::LogLevel::debug, "repo_prune", {{"Result", "skipped_locked"}, {"Reason", run.error}});
+      return;
+    case PruneResult::failed:
+      core::log_event(core::LogLevel::warn, "repo_prune",
+                      {{"Result", "failed"}, {"Error", run.error}, {"Seconds", run.seconds}});
+      return;
+  }
+}
+
+}  // namespace
+
+const char* to_string(PruneResult r) {
+  switch (r) {
+    case PruneResult::done: return "done";
+    case PruneResult::skipped_locked: return "skipped_locked";
+    case PruneResult::failed: return "failed";
+  }
+  return "failed";
+}
+
+RepoPrune::RepoPrune(repo::Repository& repository, RepoPruneOptions options)
+    : repository_(repository), options_(options) {}
+
+RepoPrune::~RepoPrune() { stop(); }
+
+void RepoPrune::start() {
+  if (options_.interval_ms <= 0 || thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+    // Not at once: a node that just started is busy resuming its tasks.
+    due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_ms);
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void RepoPrune::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RepoPrune::request_soon() {
+  {
+    std::lock_guard lock(mu_);
+    due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_ms));
+  }
+  cv_.notify_all();
+}
+
+void RepoPrune::loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (std::chrono::steady_clock::now() < due_) {
+      cv_.wait_until(lock, due_);  // woken early by stop() or request_soon(); the loop looks again
+      continue;
+    }
+    due_ = SteadyTime::max();  // requests made during the pass bring the next one forward
+    lock.unlock();
+    const PruneRun run = run_once();
+    lock.lock();
+    const int64_t delay = run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms;
+    due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(delay));
+  }
+}
+
+PruneRun RepoPrune::run_once() {
+  std::lock_guard pass(pass_mu_);
+  const auto started = std::chrono::steady_clock::now();
+  auto report = repository_.prune();
+  PruneRun run;
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.finished_ms = core::SystemClock::instance().now_ms();
+  if (report.ok()) {
+    run.result = PruneResult::done;
+    run.report = *report;
+  } else {
+    run.result = locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
+    run.error = report.error().message;
+  }
+  log_run(run);
+  if (observer_) observer_(run);
+  return run;
+}
+
+}  // namespace opendbs::jobs
