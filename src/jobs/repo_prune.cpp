@@ -8,12 +8,6 @@
 namespace opendbs::jobs {
 namespace {
 
-// Repository::prune() fails with ServiceUnavailable "repository is locked ..." (repo/lock.cpp) when a
-// live lock of a backup, restore or check exists: the normal state while a set is being written.
-bool locked_by_another(const core::Error& e) {
-  return e.code == "ServiceUnavailable" && e.message.rfind("repository is locked", 0) == 0;
-}
-
 void log_run(const PruneRun& run) {
   switch (run.result) {
     case PruneResult::done:
@@ -34,6 +28,12 @@ void log_run(const PruneRun& run) {
 }
 
 }  // namespace
+
+// RepoLock::acquire's conflict error (repo/lock.cpp); prune's other ServiceUnavailable (its own lease
+// lapsed) is a failure.
+bool repository_locked(const core::Error& e) {
+  return e.code == "ServiceUnavailable" && e.message.rfind("repository is locked", 0) == 0;
+}
 
 const char* to_string(PruneResult r) {
   switch (r) {
@@ -104,7 +104,7 @@ PruneRun RepoPrune::run_once() {
     run.result = PruneResult::done;
     run.report = *report;
   } else {
-    run.result = locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
+    run.result = repository_locked(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
     run.error = report.error().message;
   }
   log_run(run);
