@@ -292,6 +292,7 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->slot_watch = std::make_unique<jobs::SlotWatch>(*p->store, *p->secrets, p->engines, o.slot_watch);
   p->slot_watch->set_notifier(p->notifier.get());
   p->prune = std::make_unique<jobs::RepoPrune>(*p->repository, o.prune);
+  p->prune->skip_while_tasks_read(*p->store);
   p->runtime->set_sets_forgotten_hook([prune = p->prune.get()] { prune->request_soon(); });
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);

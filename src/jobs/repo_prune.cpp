@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "jobs/tasks.h"
 
 namespace opendbs::jobs {
 namespace {
@@ -93,11 +94,38 @@ void RepoPrune::loop() {
   }
 }
 
+std::string RepoPrune::reading_task() {
+  if (!store_) return "";
+  std::string found;
+  auto st = store_->read([&](catalog::Tx& tx) -> core::Status {
+    for (const auto kind : {task_kind::restore, task_kind::download}) {
+      catalog::Query q{catalog::Kind::task};
+      q.states = {"running"};
+      q.doc_equals = {{"TaskKind", std::string(kind)}};
+      OPENDBS_ASSIGN(auto n, tx.count(q));
+      if (n > 0) {
+        found = "a " + std::string(kind) + " task is reading the repository";
+        return {};
+      }
+    }
+    return {};
+  });
+  return st.ok() ? found : "the catalog could not be read: " + st.error().message;
+}
+
 PruneRun RepoPrune::run_once() {
   std::lock_guard pass(pass_mu_);
+  PruneRun run;
+  if (auto reader = reading_task(); !reader.empty()) {
+    run.result = PruneResult::skipped_locked;
+    run.error = reader;
+    run.finished_ms = core::SystemClock::instance().now_ms();
+    log_run(run);
+    if (observer_) observer_(run);
+    return run;
+  }
   const auto started = std::chrono::steady_clock::now();
   auto report = repository_.prune();
-  PruneRun run;
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.finished_ms = core::SystemClock::instance().now_ms();
   if (report.ok()) {

@@ -8,6 +8,10 @@
 // is tried again after retry_ms until it gets through. A failed pass is logged and tried again at the
 // next interval; neither touches tasks. One pass runs at a time.
 //
+// Reading one stream (logical and delta restores, downloads) takes no repository lock, and a prune that
+// repacks a pack under such a read makes it fail. With a catalog (skip_while_tasks_read), a pass is
+// therefore also skipped (as "skipped_locked") while a restore or download task runs.
+//
 // Stopping: prune has no cancellation point (it stops early only when its lock lease lapses), so
 // stop() returns once a pass in progress has finished. A pass is crash-safe at every step, so a node
 // that is killed meanwhile leaves nothing the next pass does not finish.
@@ -21,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "catalog/store.h"
 #include "repo/repository.h"
 
 namespace opendbs::jobs {
@@ -54,6 +59,8 @@ class RepoPrune {
 
   // Called after every pass (on the pass's thread), e.g. to update metrics. Set before start().
   void set_observer(std::function<void(const PruneRun&)> observer) { observer_ = std::move(observer); }
+  // Skip passes while the catalog has a running restore or download task. Set before start().
+  void skip_while_tasks_read(catalog::Store& store) { store_ = &store; }
 
   void start();  // the first pass after retry_ms, then every interval; nothing when interval_ms is 0
   void stop();   // promptly, or when the pass in progress ends
@@ -67,10 +74,12 @@ class RepoPrune {
  private:
   using SteadyTime = std::chrono::steady_clock::time_point;
   void loop();
+  std::string reading_task();  // a running task that reads the repository unlocked, if any
 
   repo::Repository& repository_;
   const RepoPruneOptions options_;
   std::function<void(const PruneRun&)> observer_;
+  catalog::Store* store_ = nullptr;
 
   std::mutex pass_mu_;  // one pass at a time
   std::mutex mu_;

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "catalog/store.h"
 #include "repo/test_support.h"
 
 using namespace opendbs;
@@ -137,6 +138,30 @@ TEST_F(RepoPruneTest, PassThatCannotReadAManifestFailsAndDeletesNothing) {
   EXPECT_EQ(run.result, PruneResult::failed);
   EXPECT_NE(run.error.find("nothing deleted"), std::string::npos) << run.error;
   EXPECT_EQ(packs(), before);
+}
+
+TEST_F(RepoPruneTest, PassWhileARestoreTaskRunsIsSkippedBecauseSingleStreamReadsTakeNoLock) {
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(100000, 11)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  auto store = catalog::open_store("sqlite:" + dir_ + "/catalog.db");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  catalog::Record task{"t1", "A", "plan1", "running", 1, {{"TaskKind", "restore"}}};
+  auto put = [&] { return (*store)->transact([&](catalog::Tx& tx) { return tx.put(catalog::Kind::task, task); }); };
+  ASSERT_TRUE(put().ok());
+  const auto before = packs();
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  prune.skip_while_tasks_read(**store);
+  const PruneRun skipped = prune.run_once();
+  EXPECT_EQ(skipped.result, PruneResult::skipped_locked);
+  EXPECT_EQ(skipped.error, "a restore task is reading the repository");
+  EXPECT_EQ(packs(), before);
+
+  task.state = "succeeded";
+  ASSERT_TRUE(put().ok());
+  const PruneRun done = prune.run_once();
+  ASSERT_EQ(done.result, PruneResult::done) << done.error;
+  EXPECT_TRUE(packs().empty());
 }
 
 TEST_F(RepoPruneTest, ThreadRetriesSoonAfterASkippedPassAndSucceedsOnceTheWriterCommits) {
