@@ -85,17 +85,7 @@ core::Status WalStreamer::complete_segment() {
   int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
-  const boost::json::object metadata{{"engine", "postgres"},
-                                     {"kind", wal_kind::kSegment},
-                                     {"timeline", timeline_},
-                                     {"segno", s.segno},
-                                     {"wal_segment_size", segment_size_},
-                                     {"start_lsn", format_lsn(s.segno * segment_size_)},
-                                     {"end_lsn", format_lsn(pos_)},
-                                     {"start_ms", s.start_ms},
-                                     {segment_meta::kEndMs, end_ms},
-                                     {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                                     {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  const auto metadata = segment_metadata(wal_kind::kSegment, pos_, end_ms);
   if (s.set) {
     OPENDBS_TRY(s.stream->close());
     OPENDBS_TRY(s.set->commit(metadata));
@@ -112,6 +102,22 @@ core::Status WalStreamer::complete_segment() {
   reached_durable();
   forget_partials(segno, segment_size_, "");
   return {};
+}
+
+// The metadata of a set holding (part of) the open segment, up to `end_lsn`.
+boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const {
+  const OpenSegment& s = *open_;
+  return {{"engine", "postgres"},
+          {"kind", kind},
+          {"timeline", timeline_},
+          {"segno", s.segno},
+          {"wal_segment_size", segment_size_},
+          {"start_lsn", format_lsn(s.segno * segment_size_)},
+          {"end_lsn", format_lsn(end_lsn)},
+          {"start_ms", s.start_ms},
+          {segment_meta::kEndMs, end_ms},
+          {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+          {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
 }
 
 // A set — and the shared repository lock it holds — is open only while it commits, so that a prune,
@@ -152,17 +158,7 @@ core::Status WalStreamer::flush_partial() {
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
   OPENDBS_TRY(store_set(id, s.received,
-                        {{"engine", "postgres"},
-                           {"kind", wal_kind::kFilling},
-                           {"timeline", timeline_},
-                           {"segno", s.segno},
-                           {"wal_segment_size", segment_size_},
-                           {"start_lsn", format_lsn(s.segno * segment_size_)},
-                           {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
-                           {"start_ms", s.start_ms},
-                           {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
-                           {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                           {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+                        segment_metadata(wal_kind::kFilling, s.segno * segment_size_ + bytes, std::max<int64_t>(end_ms, 0))));
   s.durable_bytes = bytes;
   feedback_now_ = true;
   partials_.push_back({timeline_, s.segno, bytes, id});

@@ -89,6 +89,7 @@ class WalStreamer {
   core::Status on_xlog_data(std::string_view body);
   core::Status open_segment(int64_t send_ms);
   core::Status complete_segment();
+  boost::json::object segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const;
   // Stores `data` as the one-stream set `id` in one go (retrying while a prune holds the repository).
   core::Status store_set(const std::string& id, std::string_view data, const boost::json::object& metadata);
   void note_flush_time(Lsn wal_end, int64_t send_ms);

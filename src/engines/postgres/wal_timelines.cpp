@@ -191,17 +191,7 @@ core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
   if (!existing.ok() && !is_not_stored(existing.error())) return existing.error();
   if (!existing.ok()) {
     OPENDBS_TRY(store_set(id, std::string_view(s.received).substr(0, bytes),
-                          {{"engine", "postgres"},
-                             {"kind", wal_kind::kTimelineEnd},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(switch_lsn)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+                          segment_metadata(wal_kind::kTimelineEnd, switch_lsn, end_ms)));
   }
   const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
   const uint64_t segno = s.segno;
