@@ -25,6 +25,12 @@ void put_be64(std::string& out, uint64_t v) {
 
 bool wal_removed(const core::Error& e) { return e.message.find("has already been removed") != std::string::npos; }
 
+// A set the stream cannot begin because a prune holds the repository is retried this often, this many
+// times (20 s: well inside the server's wal_sender_timeout of 60 s, as the stream sends no feedback
+// while it waits); then the session ends and the next one resumes from what is durable.
+constexpr int kLockedRetries = 20;
+constexpr int kLockedRetryMs = 1000;
+
 }  // namespace
 
 core::Result<Lsn> WalStreamer::ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback) {
@@ -45,12 +51,15 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   OpenSegment s;
   s.segno = pos_ / segment_size_;
   s.name = wal_file_name(timeline_, s.segno, segment_size_);
-  OPENDBS_ASSIGN(s.set, repository_.begin_set(set_id(s.name)));
-  OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
+  if (keeps_received()) {
+    s.received.reserve(segment_size_);
+  } else {
+    OPENDBS_ASSIGN(s.set, repository_.begin_set(set_id(s.name)));
+    OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
+  }
   s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
   s.opened_steady_ms = steady_ms();
   s.opened_ms = now_ms();
-  if (keeps_received()) s.received.reserve(segment_size_);
   scanner_->reset_times();
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
@@ -76,18 +85,13 @@ core::Status WalStreamer::complete_segment() {
   int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
-  OPENDBS_TRY(s.stream->close());
-  OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
-                             {"kind", wal_kind::kSegment},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(pos_)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  const auto metadata = segment_metadata(wal_kind::kSegment, pos_, end_ms);
+  if (s.set) {
+    OPENDBS_TRY(s.stream->close());
+    OPENDBS_TRY(s.set->commit(metadata));
+  } else {
+    OPENDBS_TRY(store_set(set_id(s.name), s.received, metadata));
+  }
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
                         "COMPLETED"}));
   feedback_now_ = true;
@@ -98,6 +102,42 @@ core::Status WalStreamer::complete_segment() {
   reached_durable();
   forget_partials(segno, segment_size_, "");
   return {};
+}
+
+// The metadata of a set holding (part of) the open segment, up to `end_lsn`.
+boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const {
+  const OpenSegment& s = *open_;
+  return {{"engine", "postgres"},
+          {"kind", kind},
+          {"timeline", timeline_},
+          {"segno", s.segno},
+          {"wal_segment_size", segment_size_},
+          {"start_lsn", format_lsn(s.segno * segment_size_)},
+          {"end_lsn", format_lsn(end_lsn)},
+          {"start_ms", s.start_ms},
+          {segment_meta::kEndMs, end_ms},
+          {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+          {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+}
+
+// A set — and the shared repository lock it holds — is open only while it commits, so that a prune,
+// which needs the repository alone, finds its moment while the log backup runs. A prune holding the
+// repository meanwhile is waited for: the bytes are in memory and the server keeps the WAL until it
+// is reported flushed.
+core::Status WalStreamer::store_set(const std::string& id, std::string_view data, const boost::json::object& metadata) {
+  for (int attempt = 0;; ++attempt) {
+    auto set = repository_.begin_set(id);
+    if (set.ok()) {
+      auto& writer = *set;
+      OPENDBS_ASSIGN(auto stream, writer->add_stream("segment", repo::FileMeta{data.size(), 0600, now_ms()}));
+      OPENDBS_TRY(stream->write(data));
+      OPENDBS_TRY(stream->close());
+      return writer->commit(metadata);
+    }
+    if (set.error().code != "ServiceUnavailable" || attempt >= kLockedRetries || control_.cancelled())
+      return set.error();
+    std::this_thread::sleep_for(std::chrono::milliseconds(kLockedRetryMs));
+  }
 }
 
 // Commits what has arrived of the open segment as a partial set (a new one each time: set ids are
@@ -117,21 +157,8 @@ core::Status WalStreamer::flush_partial() {
   const std::string id = set_id(s.name + ".partial-" + std::to_string(bytes));
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
-  OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
-  OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
-  OPENDBS_TRY(stream->write(s.received));
-  OPENDBS_TRY(stream->close());
-  OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                           {"kind", wal_kind::kFilling},
-                           {"timeline", timeline_},
-                           {"segno", s.segno},
-                           {"wal_segment_size", segment_size_},
-                           {"start_lsn", format_lsn(s.segno * segment_size_)},
-                           {"end_lsn", format_lsn(s.segno * segment_size_ + bytes)},
-                           {"start_ms", s.start_ms},
-                           {segment_meta::kEndMs, std::max<int64_t>(end_ms, 0)},
-                           {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                           {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  OPENDBS_TRY(store_set(id, s.received,
+                        segment_metadata(wal_kind::kFilling, s.segno * segment_size_ + bytes, std::max<int64_t>(end_ms, 0))));
   s.durable_bytes = bytes;
   feedback_now_ = true;
   partials_.push_back({timeline_, s.segno, bytes, id});
@@ -207,7 +234,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     if (!open_) OPENDBS_TRY(open_segment(send_ms));
     const uint64_t room = segment_size_ - pos_ % segment_size_;
     const std::string_view piece = data.substr(0, std::min<uint64_t>(room, data.size()));
-    OPENDBS_TRY(open_->stream->write(piece));
+    if (open_->stream) OPENDBS_TRY(open_->stream->write(piece));
     if (keeps_received()) open_->received.append(piece);
     scanner_->feed(piece);
     pos_ += piece.size();

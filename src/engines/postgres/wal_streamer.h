@@ -47,6 +47,8 @@ class WalStreamer {
   struct OpenSegment {
     uint64_t segno = 0;
     std::string name;
+    // Written as the bytes arrive only for a segment not kept in memory (over 64 MiB); otherwise the
+    // segment's set is written from `received` when it completes (see store_set).
     std::unique_ptr<repo::SetWriter> set;
     std::unique_ptr<repo::StreamWriter> stream;
     int64_t start_ms = 0;
@@ -87,6 +89,9 @@ class WalStreamer {
   core::Status on_xlog_data(std::string_view body);
   core::Status open_segment(int64_t send_ms);
   core::Status complete_segment();
+  boost::json::object segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const;
+  // Stores `data` as the one-stream set `id` in one go (retrying while a prune holds the repository).
+  core::Status store_set(const std::string& id, std::string_view data, const boost::json::object& metadata);
   void note_flush_time(Lsn wal_end, int64_t send_ms);
   core::Status flush_partial();
   void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);

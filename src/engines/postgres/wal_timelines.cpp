@@ -136,17 +136,14 @@ core::Status WalStreamer::store_history(PgConnection& repl, uint32_t timeline) {
   OPENDBS_ASSIGN(auto fetched, fetch_history(repl, timeline));
   const TimelineSwitch& parent = fetched.history.ancestors.back();
   const int64_t switch_ms = std::max<int64_t>(prev_end_ms_, 0);
-  OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
-  OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{fetched.text.size(), 0600, now_ms()}));
-  OPENDBS_TRY(stream->write(fetched.text));
-  OPENDBS_TRY(stream->close());
-  OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                           {"kind", wal_kind::kHistory},
-                           {"timeline", timeline},
-                           {"parent_timeline", parent.timeline},
-                           {"switch_lsn", format_lsn(parent.end)},
-                           {"wal_segment_size", segment_size_},
-                           {segment_meta::kEndMs, switch_ms}}));
+  OPENDBS_TRY(store_set(id, fetched.text,
+                        {{"engine", "postgres"},
+                         {"kind", wal_kind::kHistory},
+                         {"timeline", timeline},
+                         {"parent_timeline", parent.timeline},
+                         {"switch_lsn", format_lsn(parent.end)},
+                         {"wal_segment_size", segment_size_},
+                         {segment_meta::kEndMs, switch_ms}}));
   OPENDBS_ASSIGN(auto stored, read_wal_set(repository_, id));
   if (stored != fetched.text) return core::errors::corrupt("set " + id + " does not read back as stored");
   core::log_event(core::LogLevel::info, "postgres_timeline_history_stored",
@@ -193,25 +190,12 @@ core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
   auto existing = repository_.load_manifest(id);
   if (!existing.ok() && !is_not_stored(existing.error())) return existing.error();
   if (!existing.ok()) {
-    OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
-    OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
-    OPENDBS_TRY(stream->write(std::string_view(s.received).substr(0, bytes)));
-    OPENDBS_TRY(stream->close());
-    OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                             {"kind", wal_kind::kTimelineEnd},
-                             {"timeline", timeline_},
-                             {"segno", s.segno},
-                             {"wal_segment_size", segment_size_},
-                             {"start_lsn", format_lsn(s.segno * segment_size_)},
-                             {"end_lsn", format_lsn(switch_lsn)},
-                             {"start_ms", s.start_ms},
-                             {segment_meta::kEndMs, end_ms},
-                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+    OPENDBS_TRY(store_set(id, std::string_view(s.received).substr(0, bytes),
+                          segment_metadata(wal_kind::kTimelineEnd, switch_lsn, end_ms)));
   }
   const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
   const uint64_t segno = s.segno;
-  open_->set->abort();
+  if (open_->set) open_->set->abort();
   open_.reset();
   prev_end_ms_ = end_ms;
   feedback_now_ = true;
