@@ -86,7 +86,7 @@ core::Status WalStreamer::complete_segment() {
   int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
-  const auto metadata = segment_metadata(wal_kind::kSegment, s.segno, pos_, s.start_ms, end_ms);
+  const auto metadata = segment_metadata(wal_kind::kSegment, pos_, end_ms);
   if (s.set) {
     OPENDBS_TRY(s.stream->close());
     OPENDBS_TRY(s.set->commit(metadata));
@@ -103,6 +103,27 @@ core::Status WalStreamer::complete_segment() {
   reached_durable();
   forget_partials(segno, segment_size_, "");
   return {};
+}
+
+// The metadata of a set holding (part of) the open segment, up to `end_lsn`.
+// When the segment holds the beginning of the timeline, also the timeline's first transaction
+// (restores choose a timeline by it).
+boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const {
+  const OpenSegment& s = *open_;
+  boost::json::object m{{"engine", "postgres"},
+                        {"kind", kind},
+                        {"timeline", timeline_},
+                        {"segno", s.segno},
+                        {"wal_segment_size", segment_size_},
+                        {"start_lsn", format_lsn(s.segno * segment_size_)},
+                        {"end_lsn", format_lsn(end_lsn)},
+                        {"start_ms", s.start_ms},
+                        {segment_meta::kEndMs, end_ms},
+                        {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                        {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno)
+    m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
+  return m;
 }
 
 // A set — and the shared repository lock it holds — is open only while it commits, so that a prune,
@@ -143,8 +164,7 @@ core::Status WalStreamer::flush_partial() {
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
   OPENDBS_TRY(store_set(id, s.received,
-                        segment_metadata(wal_kind::kFilling, s.segno, s.segno * segment_size_ + bytes, s.start_ms,
-                                         std::max<int64_t>(end_ms, 0))));
+                        segment_metadata(wal_kind::kFilling, s.segno * segment_size_ + bytes, std::max<int64_t>(end_ms, 0))));
   s.durable_bytes = bytes;
   feedback_now_ = true;
   partials_.push_back({timeline_, s.segno, bytes, id});
@@ -153,24 +173,6 @@ core::Status WalStreamer::flush_partial() {
   // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
   // which read the newest partial set) reach it.
   return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
-}
-
-boost::json::object WalStreamer::segment_metadata(const char* kind, uint64_t segno, Lsn end, int64_t start_ms,
-                                                  int64_t end_ms) const {
-  boost::json::object m{{"engine", "postgres"},
-                        {"kind", kind},
-                        {"timeline", timeline_},
-                        {"segno", segno},
-                        {"wal_segment_size", segment_size_},
-                        {"start_lsn", format_lsn(segno * segment_size_)},
-                        {"end_lsn", format_lsn(end)},
-                        {"start_ms", start_ms},
-                        {segment_meta::kEndMs, end_ms},
-                        {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-                        {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
-  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == segno)
-    m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
-  return m;
 }
 
 // Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`

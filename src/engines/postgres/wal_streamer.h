@@ -89,6 +89,7 @@ class WalStreamer {
   core::Status on_xlog_data(std::string_view body);
   core::Status open_segment(int64_t send_ms);
   core::Status complete_segment();
+  boost::json::object segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const;
   // Stores `data` as the one-stream set `id` in one go (retrying while a prune holds the repository).
   core::Status store_set(const std::string& id, std::string_view data, const boost::json::object& metadata);
   void note_flush_time(Lsn wal_end, int64_t send_ms);
@@ -107,9 +108,6 @@ class WalStreamer {
   void report_lag(bool now);
   static double lag_age_s(int64_t since_ms);
   std::string set_id(const std::string& file) const { return wal_set_prefix(plan_.plan_id) + file; }
-  // The segment's set metadata, plus the first transaction time of the timeline when the segment holds
-  // its beginning (restores choose a timeline by it).
-  boost::json::object segment_metadata(const char* kind, uint64_t segno, Lsn end, int64_t start_ms, int64_t end_ms) const;
 
   const PlanSpec& plan_;
   repo::Repository& repository_;

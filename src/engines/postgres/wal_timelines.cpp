@@ -195,7 +195,7 @@ core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
   if (!existing.ok() && !is_not_stored(existing.error())) return existing.error();
   if (!existing.ok()) {
     OPENDBS_TRY(store_set(id, std::string_view(s.received).substr(0, bytes),
-                          segment_metadata(wal_kind::kTimelineEnd, s.segno, switch_lsn, s.start_ms, end_ms)));
+                          segment_metadata(wal_kind::kTimelineEnd, switch_lsn, end_ms)));
   }
   const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
   const uint64_t segno = s.segno;
