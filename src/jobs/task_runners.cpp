@@ -223,7 +223,9 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     });
   };
   auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
-  // A file still open when the task ends is not part of the chain.
+  // A file still open when the task ends gets its final status: UNCOMPLETED, with the EndTime and
+  // BackupSize of its last partial set (the WAL that arrived of it, durable and restorable), or of
+  // nothing when none was cut. A later log backup of the plan reports the same file again.
   (void)env.store.transact([&](catalog::Tx& tx) -> core::Status {
     catalog::Query open_files{Kind::log_file};
     open_files.parent_id = plan->id;

@@ -19,33 +19,10 @@ const { makeClient } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const { PgSource } = require('./lib/pg_source');
 const P = require('./lib/plans');
+const { createPgPlan, restoreAndOpen } = require('./lib/pg_plans');
 
 const LEASE_MS = 30000;  // the node's default --lease-ms: a killed node's tasks are taken again after it
 const MiB = 1 << 20;
-
-async function createPgPlan(api, source, { EnableBackupLog }) {
-  return P.createConfiguredPlan(api, {
-    create: { BackupMethod: 'physical', DatabaseType: 'PostgreSQL' },
-    configure: { SourceEndpointPort: source.port, SourceEndpointUserName: 'postgres', SourceEndpointDatabaseName: 'postgres',
-      EnableBackupLog },
-  });
-}
-
-// Restores the plan (a set, or the moment `restoreTime`) into a new directory, starts PostgreSQL on it.
-async function restoreAndOpen(api, planId, { setId, restoreTime }) {
-  const dir = PgSource.restoreTarget();
-  const params = { BackupPlanId: planId, RestoreTaskName: `r${Date.now()}`, DestinationEndpointInstanceType: 'Agent', RestoreDir: dir };
-  if (setId) params.BackupSetId = setId;
-  if (restoreTime) params.RestoreTime = restoreTime;
-  const restore = await api.call('CreateRestoreTask', params);
-  await api.call('StartRestoreTask', { RestoreTaskId: restore.RestoreTaskId });
-  await waitFor('restore finish', async () => {
-    const d = await P.restoreTask(api, restore.RestoreTaskId);
-    if (d.RestoreStatus === 'stop') throw new Error(`restore failed: ${d.ErrMessage}`);
-    return d.RestoreStatus === 'finish';
-  }, { timeoutMs: 120000, intervalMs: 250 });
-  return PgSource.open(dir);
-}
 
 // WAL file name → segment number (16 MiB segments: 256 per "log" id).
 function segno(name) {

@@ -35,7 +35,7 @@ core::Status fill_restore_window(catalog::Tx& tx, object& item, const std::strin
   }
   catalog::Query logs{Kind::log_file};
   logs.parent_id = plan_id;
-  logs.states = {"COMPLETED", "FILLING"};
+  logs.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};  // as restore_ranges.cpp
   logs.limit = 1;
   OPENDBS_ASSIGN(auto newest_log, tx.list(logs));
   if (begin && !newest_log.empty()) end = std::max(end, newest_log.front().doc.at("EndTime").as_int64());
@@ -148,7 +148,7 @@ core::Result<object> describe_backup_plan_billing(Context& ctx) {
   OPENDBS_TRY(ctx.services.store.read([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
     OPENDBS_ASSIGN(int64_t full, sum_sizes(tx, Kind::backup_set, plan.id, {"finish"}));
-    OPENDBS_ASSIGN(int64_t logs, sum_sizes(tx, Kind::log_file, plan.id, {"COMPLETED", "FILLING"}));
+    OPENDBS_ASSIGN(int64_t logs, sum_sizes(tx, Kind::log_file, plan.id, {"COMPLETED", "FILLING", "UNCOMPLETED"}));
     item["BuyChargeType"] = plan.doc.at("InstanceChargeType");
     item["BuySpec"] = plan.doc.at("InstanceClass");
     item["BuyCreateTimestamp"] = plan.doc.at("BackupPlanCreateTime");

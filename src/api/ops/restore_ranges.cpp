@@ -21,7 +21,10 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   OPENDBS_ASSIGN(auto sets, tx.list(sets_q));
   catalog::Query logs_q{catalog::Kind::log_file};
   logs_q.parent_id = plan_id;
-  logs_q.states = {"COMPLETED", "FILLING"};
+  // An UNCOMPLETED file is the segment that was filling when its log backup ended (DisableBackupLog,
+  // StopBackupPlan ALL, a failure): its EndTime reaches only as far as its last partial set, which
+  // stays in the repository and is restored from like a FILLING file's.
+  logs_q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
   OPENDBS_ASSIGN(auto logs, tx.list(logs_q));
   std::map<int64_t, int64_t> end_by_seq;  // seq → EndTime
   for (const auto& l : logs) end_by_seq[int_field(l.doc, "_Seq")] = int_field(l.doc, "EndTime", 0);
