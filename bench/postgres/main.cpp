@@ -78,7 +78,7 @@ class DiscardingSet : public repo::SetWriter {
   };
 
  public:
-  core::Result<std::unique_ptr<repo::StreamWriter>> add_stream(const std::string&, const repo::FileMeta&) override {
+  core::Result<std::unique_ptr<repo::StreamWriter>> add_stream(const std::string&, const repo::FileMeta&, repo::Cutting) override {
     return std::unique_ptr<repo::StreamWriter>(new Sink);
   }
   core::Status commit(const boost::json::object&) override { return {}; }

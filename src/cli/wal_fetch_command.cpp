@@ -1,12 +1,13 @@
 #include "cli/wal_fetch_command.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include "core/errors.h"
 #include "core/file.h"
-#include "engines/postgres/physical_restore.h"
+#include "engines/postgres/wal_fetch.h"
 #include "repo/repository.h"
 
 namespace opendbs::cli {
@@ -17,7 +18,7 @@ constexpr int kAbsent = 1;
 constexpr int kFatal = 255;  // PostgreSQL aborts recovery on exit codes above 125
 
 struct WalFetchArgs {
-  std::string repository_url, key_file, password_file, plan_id, last, name, path;
+  std::string repository_url, key_file, password_file, plan_id, last, timeline, name, path;
 };
 
 core::Result<repo::KeySource> key_source(const WalFetchArgs& a) {
@@ -30,13 +31,13 @@ core::Result<repo::KeySource> key_source(const WalFetchArgs& a) {
 }
 
 // true: written to PATH; false: not a file this restore replays.
-core::Result<bool> fetch(const WalFetchArgs& a) {
+core::Result<bool> fetch(const WalFetchArgs& a, uint32_t timeline) {
   OPENDBS_ASSIGN(auto key, key_source(a));
   OPENDBS_ASSIGN(auto backend, repo::open_backend(a.repository_url));
   repo::RepoOptions options;
   options.worker_threads = 2;
   OPENDBS_ASSIGN(auto repository, repo::Repository::open(std::move(backend), key, options));
-  return engines::postgres::fetch_wal_file(*repository, a.plan_id, a.name, a.last, a.path);
+  return engines::postgres::fetch_wal_file(*repository, a.plan_id, a.name, a.last, timeline, a.path);
 }
 
 int run(const WalFetchArgs& a, const std::vector<std::string>& extra) {
@@ -50,18 +51,28 @@ int run(const WalFetchArgs& a, const std::vector<std::string>& extra) {
       std::cerr << "opendbs wal-fetch: " << flag << " is missing\n";
       return kFatal;
     }
+  uint32_t timeline = engines::postgres::default_restore_timeline(a.last);
+  if (!a.timeline.empty()) {
+    const auto parsed = std::strtoul(a.timeline.c_str(), nullptr, 10);
+    if (a.timeline.find_first_not_of("0123456789") != std::string::npos || parsed == 0 || parsed > 0xFFFFFFFFul) {
+      std::cerr << "opendbs wal-fetch: --timeline " << a.timeline << " is not a timeline number\n";
+      return kFatal;
+    }
+    timeline = static_cast<uint32_t>(parsed);
+  }
   // A file the restore does not replay is answered before the repository is opened: PostgreSQL
   // probes for files past the end of recovery, and those answers should cost nothing.
-  if (!engines::postgres::replays_wal_file(a.name, a.last)) {
+  if (!engines::postgres::replays_wal_file(a.name, a.last, timeline)) {
     std::cerr << "opendbs wal-fetch: " << a.name << " is not among the WAL files this restore replays (up to "
-              << a.last << ")\n";
+              << a.last << ") of timeline " << timeline << "\n";
     return kAbsent;
   }
-  auto fetched = fetch(a);
+  auto fetched = fetch(a, timeline);
   if (!fetched.ok()) {
     std::cerr << "opendbs wal-fetch: " << fetched.error().message << "\n";
     return kFatal;
   }
+  if (!*fetched) std::cerr << "opendbs wal-fetch: " << a.name << " is not among the WAL files this restore replays\n";
   return *fetched ? kFetched : kAbsent;
 }
 
@@ -79,6 +90,9 @@ void add_wal_fetch_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--password-file", a.password_file, "File holding the repository's passphrase");
   cmd->add_option("--plan", a.plan_id, "Backup plan whose WAL backup holds the file");
   cmd->add_option("--last", a.last, "Last WAL segment the restore replays; later ones count as absent");
+  cmd->add_option("--timeline", a.timeline,
+                  "recovery_target_timeline of the restore (default: --last's); segments are served from the "
+                  "timelines its history reads them from, and history files up to it");
   cmd->add_option("WAL_FILE", a.name, "WAL file name (PostgreSQL's %f)");
   cmd->add_option("PATH", a.path, "Where to write it (PostgreSQL's %p)");
   cmd->callback([&exit_code, cmd] { exit_code = run(a, cmd->remaining()); });

@@ -190,6 +190,50 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
   return {};
 }
 
+namespace {
+
+// Records a log file as the engine reports it (DescribeIncrementBackupList shows the record).
+core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::string& task_id, const engines::LogFile& f) {
+  const std::string id = plan.id + "-" + f.name;
+  int64_t end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
+  // A resumed log backup reopens the segment an earlier one left UNCOMPLETED (or FILLING, after a crash)
+  // and reports it FILLING with nothing received yet. The partial set stored before stays in the
+  // repository until a larger one supersedes it, so the file keeps claiming what that set holds.
+  OPENDBS_ASSIGN(auto known, tx.get(Kind::log_file, id));
+  if (known && f.status == "FILLING" && (known->state == "UNCOMPLETED" || known->state == "FILLING") &&
+      known->doc.at("_Seq").as_int64() == f.seq) {
+    end_ms = std::max(end_ms, known->doc.at("EndTime").as_int64());
+    size = std::max(size, known->doc.at("BackupSize").as_int64());
+  }
+  Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
+  r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
+           {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
+           {"StorageMethod", "Standard"}, {"_Seq", f.seq},
+           {"SourceEndpointIpPort", plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort")
+                                                                             : boost::json::value("")},
+           {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
+  OPENDBS_TRY(tx.put(Kind::log_file, r));
+  // An earlier segment still open (FILLING, UNCOMPLETED) when a later one is reported was not resumed:
+  // the stream continued further on (a gap in the source's WAL), and the engine forgets that segment's
+  // partial set. It ends UNCOMPLETED holding nothing: no bytes, and EndTime 0 as the engine reports a
+  // segment just opened (restore ranges then take nothing from it).
+  catalog::Query open_files{Kind::log_file};
+  open_files.parent_id = plan.id;
+  open_files.states = {"FILLING", "UNCOMPLETED"};
+  OPENDBS_ASSIGN(auto files, tx.list(open_files));
+  for (auto& file : files) {
+    if (file.doc.at("_Seq").as_int64() >= f.seq || file.doc.at("BackupSize").as_int64() == 0) continue;
+    file.state = "UNCOMPLETED";
+    file.doc["BackupStatus"] = "UNCOMPLETED";
+    file.doc["EndTime"] = 0;
+    file.doc["BackupSize"] = 0;
+    OPENDBS_TRY(tx.put(Kind::log_file, file));
+  }
+  return {};
+}
+
+}  // namespace
+
 TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) {
   auto plan = load(env, Kind::plan, task.parent_id);
   if (!plan.ok()) return failed(plan.error());
@@ -210,17 +254,7 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     return failed(engine.error());
   }
   auto on_file = [&](const engines::LogFile& f) -> core::Status {
-    return env.store.transact([&](catalog::Tx& tx) -> core::Status {
-      const std::string id = plan->id + "-" + f.name;
-      Record r{id, plan->account_id, plan->id, f.status, f.start_ms, {}};
-      r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task.id}, {"BackupStatus", f.status},
-               {"StartTime", f.start_ms},    {"EndTime", f.end_ms},       {"BackupSize", static_cast<int64_t>(f.size)},
-               {"StorageMethod", "Standard"}, {"_Seq", f.seq},
-               {"SourceEndpointIpPort", plan->doc.contains("SourceEndpointIpPort") ? plan->doc.at("SourceEndpointIpPort")
-                                                                                   : boost::json::value("")},
-               {"BackupSetExpiredTime", f.end_ms + plan->doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
-      return tx.put(Kind::log_file, r);
-    });
+    return env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f); });
   };
   auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
   // A file still open when the task ends gets its final status: UNCOMPLETED, with the EndTime and

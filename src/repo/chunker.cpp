@@ -3,6 +3,7 @@
 #include <array>
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 #include "core/errors.h"
 #include "repo/format.h"
@@ -76,6 +77,7 @@ size_t Chunker::resume_cut(const uint8_t* data, size_t n, Scan& scan) const {
 }
 
 core::Status StreamChunker::push(std::string_view bytes, const Emit& emit) {
+  if (cutting_ == Cutting::kFixed) return push_fixed(bytes, emit);
   while (!bytes.empty()) {
     const size_t take = std::min(bytes.size(), kFeedBytes);
     buffer_.append(bytes.data(), take);
@@ -85,8 +87,20 @@ core::Status StreamChunker::push(std::string_view bytes, const Emit& emit) {
   return {};
 }
 
+core::Status StreamChunker::push_fixed(std::string_view bytes, const Emit& emit) {
+  const size_t size = chunker_.params().avg_size;
+  while (!bytes.empty()) {
+    if (buffer_.empty()) buffer_.reserve(size);
+    const size_t take = std::min(bytes.size(), size - buffer_.size());
+    buffer_.append(bytes.data(), take);
+    bytes.remove_prefix(take);
+    if (buffer_.size() == size) OPENDBS_TRY(emit(std::exchange(buffer_, std::string())));
+  }
+  return {};
+}
+
 core::Status StreamChunker::finish(const Emit& emit) {
-  OPENDBS_TRY(emit_cuts(emit));
+  if (cutting_ == Cutting::kContentDefined) OPENDBS_TRY(emit_cuts(emit));
   if (!buffer_.empty()) {
     if (buffer_.size() < buffer_.capacity() / 4) buffer_.shrink_to_fit();  // a small last chunk waits in queues
     OPENDBS_TRY(emit_front(buffer_.size(), emit));

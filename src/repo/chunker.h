@@ -49,12 +49,19 @@ class Chunker {
   uint64_t mask_large_;  // looser mask after avg_size
 };
 
+// How a stream is cut into chunks. Content-defined cuts move with the bytes, so an insertion changes
+// only the chunks next to it. Files that only ever change in place — a database's page files, whose
+// pages never shift — deduplicate as well with cuts every avg_size bytes, which cost nothing to find
+// (the content-defined search is the busiest part of a PostgreSQL backup's receiving thread).
+enum class Cutting { kContentDefined, kFixed };
+
 // Cuts a stream pushed in arbitrary pieces into the same chunks as if it came in one piece. Holds at
 // most max_size + kFeedBytes bytes, and hands each chunk's buffer on without copying it.
 class StreamChunker {
  public:
   using Emit = std::function<core::Status(std::string&& chunk)>;
-  explicit StreamChunker(const Chunker& chunker) : chunker_(chunker) {}
+  explicit StreamChunker(const Chunker& chunker, Cutting cutting = Cutting::kContentDefined)
+      : chunker_(chunker), cutting_(cutting) {}
 
   core::Status push(std::string_view bytes, const Emit& emit);
   core::Status finish(const Emit& emit);  // emits what remains
@@ -64,9 +71,11 @@ class StreamChunker {
   // next chunk's buffer, are few.
   static constexpr size_t kFeedBytes = 64 * 1024;
 
+  core::Status push_fixed(std::string_view bytes, const Emit& emit);
   core::Status emit_cuts(const Emit& emit);
   core::Status emit_front(size_t cut, const Emit& emit);
   const Chunker& chunker_;
+  const Cutting cutting_;
   std::string buffer_;  // the current chunk's bytes so far, from its start
   Chunker::Scan scan_;
 };

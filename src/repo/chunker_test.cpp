@@ -14,8 +14,9 @@ std::string random_bytes(size_t n, uint32_t seed) {
   return s;
 }
 
-std::vector<std::string> cut_all(const Chunker& chunker, std::string_view data, size_t piece) {
-  StreamChunker stream(chunker);
+std::vector<std::string> cut_all(const Chunker& chunker, std::string_view data, size_t piece,
+                                 Cutting cutting = Cutting::kContentDefined) {
+  StreamChunker stream(chunker, cutting);
   std::vector<std::string> chunks;
   auto emit = [&](std::string&& c) {
     chunks.push_back(std::move(c));
@@ -54,6 +55,32 @@ TEST(Chunker, CutsDoNotDependOnHowTheStreamIsPushed) {
   EXPECT_EQ(cut_all(chunker, data, 1), whole);
   EXPECT_EQ(cut_all(chunker, data, 777), whole);
   EXPECT_EQ(cut_all(chunker, data, 16384), whole);
+}
+
+TEST(Chunker, FixedCuttingCutsEveryAvgSizeBytesWhateverThePieces) {
+  Chunker chunker(kSmall);
+  const auto data = random_bytes(10 * kSmall.avg_size + 123, 4);
+  const auto whole = cut_all(chunker, data, data.size(), Cutting::kFixed);
+  ASSERT_EQ(whole.size(), 11u);
+  std::string joined;
+  for (size_t i = 0; i < whole.size(); ++i) {
+    EXPECT_EQ(whole[i].size(), i + 1 < whole.size() ? kSmall.avg_size : 123u) << i;
+    joined += whole[i];
+  }
+  EXPECT_EQ(joined, data);
+  EXPECT_EQ(cut_all(chunker, data, 1000, Cutting::kFixed), whole);
+  EXPECT_EQ(cut_all(chunker, data, 3 * kSmall.avg_size + 1, Cutting::kFixed), whole);
+  EXPECT_TRUE(cut_all(chunker, "", 1, Cutting::kFixed).empty());
+}
+
+TEST(Chunker, FixedCuttingKeepsEveryUntouchedBlockOfAPageFile) {
+  Chunker chunker(kSmall);
+  auto data = random_bytes(64 * kSmall.avg_size, 5);
+  const auto before = cut_all(chunker, data, 8192, Cutting::kFixed);
+  data[20 * kSmall.avg_size + 100] ^= 1;  // one page changed in place
+  const auto after = cut_all(chunker, data, 8192, Cutting::kFixed);
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(before[i] == after[i], i != 20) << i;
 }
 
 // The streaming chunker resumes its search between pushes; its cuts must be find_cut's over the

@@ -58,7 +58,8 @@ class SetWriter {
  public:
   virtual ~SetWriter() = default;  // aborts when neither commit nor abort was called
   // `meta.size` is informative; the manifest records the number of bytes actually written.
-  virtual core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta) = 0;
+  virtual core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta,
+                                                                 Cutting cutting = Cutting::kContentDefined) = 0;
   // Makes everything durable: packs, then the index, then the manifest. Every stream must be closed.
   virtual core::Status commit(const boost::json::object& engine_metadata) = 0;
   virtual void abort() = 0;  // discards; what was written is garbage for prune

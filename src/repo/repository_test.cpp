@@ -109,6 +109,21 @@ TEST_F(RepositoryTest, RestoreSetWritesFilesWithModeAndMtime) {
   EXPECT_EQ(st.st_mtim.tv_sec, 1700000000);
 }
 
+TEST_F(RepositoryTest, RestoreReportsAFileItCannotCreateByPath) {
+  auto repo = init_repo();
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int i = 0; i < 40; ++i) files.emplace_back("base/f" + std::to_string(i), random_data(5000 + i, 30 + i));
+  files.emplace_back("base/empty", "");
+  ASSERT_TRUE(write_set(*repo, "many", files).ok());
+  for (const char* blocked : {"base/f17", "base/empty"}) {
+    const std::string target = dir_ + "/blocked-" + std::string(blocked).substr(5);
+    ASSERT_TRUE(core::make_dirs(target + "/" + blocked).ok());  // a directory where the file goes
+    auto restored = repo->restore_set("many", target, {.parallelism = 4});
+    ASSERT_FALSE(restored.ok()) << blocked;
+    EXPECT_NE(restored.error().message.find(target + "/" + blocked), std::string::npos) << restored.error().message;
+  }
+}
+
 TEST_F(RepositoryTest, DirectoryEntriesRestoreAsDirectoriesEvenWhenEmpty) {
   auto repo = init_repo();
   auto set = repo->begin_set("dirs");

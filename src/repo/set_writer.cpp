@@ -41,7 +41,8 @@ class ChunkingSetWriter final : public SetWriter {
     if (!finished_) abort();
   }
 
-  core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta) override;
+  core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta,
+                                                         Cutting cutting) override;
   core::Status commit(const boost::json::object& engine_metadata) override;
   void abort() override;
   SetStats stats() const override;
@@ -72,8 +73,9 @@ class ChunkingSetWriter final : public SetWriter {
 
 class ChunkingStreamWriter final : public StreamWriter {
  public:
-  ChunkingStreamWriter(ChunkingSetWriter& set, std::shared_ptr<StreamState> stream, const Chunker& chunker)
-      : set_(set), stream_(std::move(stream)), chunker_(chunker) {}
+  ChunkingStreamWriter(ChunkingSetWriter& set, std::shared_ptr<StreamState> stream, const Chunker& chunker,
+                       Cutting cutting)
+      : set_(set), stream_(std::move(stream)), chunker_(chunker, cutting) {}
   ~ChunkingStreamWriter() override {
     if (!stream_->closed) (void)close();
   }
@@ -105,7 +107,7 @@ class ChunkingStreamWriter final : public StreamWriter {
 };
 
 core::Result<std::unique_ptr<StreamWriter>> ChunkingSetWriter::add_stream(const std::string& name,
-                                                                          const FileMeta& meta) {
+                                                                          const FileMeta& meta, Cutting cutting) {
   OPENDBS_TRY(validate_stream_name(name));
   auto stream = std::make_shared<StreamState>();
   stream->entry.name = name;
@@ -116,7 +118,7 @@ core::Result<std::unique_ptr<StreamWriter>> ChunkingSetWriter::add_stream(const 
   for (const auto& s : streams_)
     if (s->entry.name == name) return core::errors::invalid_parameter("stream name", name, "a name unique in the set");
   streams_.push_back(stream);
-  return std::unique_ptr<StreamWriter>(std::make_unique<ChunkingStreamWriter>(*this, stream, chunker_));
+  return std::unique_ptr<StreamWriter>(std::make_unique<ChunkingStreamWriter>(*this, stream, chunker_, cutting));
 }
 
 core::Status ChunkingSetWriter::submit_chunk(StreamState& stream, std::string&& chunk) {

@@ -3,7 +3,7 @@
 // and its FILLING entry in DescribeIncrementBackupList moves EndTime up; DisableBackupLog keeps the
 // last partial set and gives the entry its final status UNCOMPLETED, with that set's EndTime and size.
 // That WAL stays restorable: the restorable range reaches it and a restore to its EndTime has a
-// commit only the partial set holds.
+// commit only the partial set holds. EnableBackupLog resumes the segment without the file claiming less.
 'use strict';
 
 const { test } = require('node:test');
@@ -73,4 +73,16 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
   } finally {
     restored.dispose();
   }
+
+  // EnableBackupLog resumes at that segment: a new task reports it FILLING again, and until the new
+  // stream has stored more of it the file still claims what the earlier partial set holds.
+  await api.call('EnableBackupLog', { BackupPlanId: planId });
+  const resumed = await waitFor(`${segment} reopened`, async () => {
+    const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
+    return f.BackupSetJobId !== ended.BackupSetJobId && f;
+  }, { timeoutMs: 30000, intervalMs: 100 });
+  assert.ok(['FILLING', 'COMPLETED'].includes(resumed.BackupStatus), resumed.BackupStatus);
+  assert.ok(resumed.EndTime >= ended.EndTime, `EndTime ${resumed.EndTime} < ${ended.EndTime}`);
+  assert.ok(resumed.BackupSize >= ended.BackupSize);
+  await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
 });

@@ -204,6 +204,9 @@ TEST_F(PostgresWalFetch, WalFetchExitsWithTheCodesPostgresqlReadsAsFetchedAbsent
   EXPECT_EQ(wal_fetch(repo + " --last " + chain.last + " 00000002" + chain.last.substr(8) + " " + out), 1);
   EXPECT_EQ(wal_fetch(repo + " --last " + chain.last + " 00000002.history " + out), 1);
   EXPECT_EQ(wal_fetch(repo + " --last none " + chain.after_backup + " " + out), 1);
+  // A history file of the target timeline that is not stored is absent too (recovery probes for them).
+  EXPECT_EQ(wal_fetch(repo + " --last " + chain.last + " --timeline 2 00000002.history " + out), 1);
+  EXPECT_EQ(wal_fetch(repo + " --last " + chain.last + " --timeline two " + chain.last + " " + out), 255);
   // Fatal (255): a planned segment the repository lacks, a key that does not open the repository,
   // no repository, a malformed command line.
   EXPECT_EQ(wal_fetch(repo + " --last FFFFFFFFFFFFFFFFFFFFFFFF FFFFFFFF0000000000000001 " + out), 255);

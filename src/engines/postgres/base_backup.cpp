@@ -44,7 +44,9 @@ class SetFileSink final : public TarSink {
       OPENDBS_TRY(on_first_wal_());
     }
     const uint32_t mode = (e.mode & 07777) | (e.type == '5' ? repo::kModeDirectory : 0);
-    OPENDBS_ASSIGN(writer_, set_.add_stream(name_, repo::FileMeta{e.size, mode, e.mtime_s * 1000}));
+    // Every file of a data directory changes in place (pages, never shifted bytes): fixed cuts.
+    OPENDBS_ASSIGN(writer_, set_.add_stream(name_, repo::FileMeta{e.size, mode, e.mtime_s * 1000},
+                                            repo::Cutting::kFixed));
     capture_label_ = name_ == "backup_label";
     ++files_;
     return {};

@@ -166,6 +166,12 @@ core::Status PgConnection::put_copy_data(std::string_view bytes) {
   return {};
 }
 
+core::Status PgConnection::put_copy_end() {
+  if (PQputCopyEnd(conn_, nullptr) != 1 || PQflush(conn_) != 0)
+    return source_error("ending the copy stream", error_message());
+  return {};
+}
+
 std::string PgConnection::error_message() const { return trimmed(PQerrorMessage(conn_)); }
 
 std::string sqlstate_of(const core::Error& error) {

@@ -68,6 +68,8 @@ class PgConnection {
   core::Result<CopyRead> poll_copy_data(TaskControl* control, int wait_ms);
   // Sends one CopyData message and flushes it.
   core::Status put_copy_data(std::string_view bytes);
+  // Ends our side of a COPY BOTH (after the server ended its side), so that the command's results follow.
+  core::Status put_copy_end();
 
   std::string error_message() const;
 

@@ -1,23 +1,16 @@
 #include "engines/postgres/wal_stream.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <deque>
-#include <limits>
-#include <optional>
 #include <thread>
 
 #include <boost/json.hpp>
 
-#include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
-#include "engines/postgres/pg_connection.h"
-#include "engines/postgres/wal_names.h"
-#include "engines/postgres/wal_scanner.h"
+#include "engines/postgres/wal_streamer.h"
 
 namespace opendbs::engines::postgres {
+namespace streamer {
 namespace {
 
 uint64_t be64(std::string_view b, size_t at) {
@@ -30,95 +23,9 @@ void put_be64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
 }
 
-int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t int_meta(const boost::json::object& o, const char* key, int64_t fallback) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
-}
-
 bool wal_removed(const core::Error& e) { return e.message.find("has already been removed") != std::string::npos; }
 
-class WalStreamer {
- public:
-  WalStreamer(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
-              const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options)
-      : plan_(plan), repository_(repository), control_(control), on_file_(on_file), options_(options) {}
-
-  core::Status run();
-
- private:
-  struct OpenSegment {
-    uint64_t segno = 0;
-    std::string name;
-    std::unique_ptr<repo::SetWriter> set;
-    std::unique_ptr<repo::StreamWriter> stream;
-    int64_t start_ms = 0;
-    int64_t opened_steady_ms = 0;
-    int64_t opened_ms = 0;
-    std::string received;        // the segment's bytes so far, for its partial sets
-    uint64_t durable_bytes = 0;  // how many of them the newest partial set holds
-  };
-  struct PartialSet {
-    uint64_t segno = 0, bytes = 0;
-    std::string id;
-  };
-
-  core::Status run_sessions();
-  core::Status session();
-  core::Result<Lsn> ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback);
-  core::Status choose_start(Lsn slot_restart);
-  core::Status on_xlog_data(std::string_view body);
-  core::Status open_segment(int64_t send_ms);
-  core::Status complete_segment();
-  void note_flush_time(Lsn wal_end, int64_t send_ms);
-  core::Status flush_partial();
-  void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
-  Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
-  void observe_server_flush(Lsn flushed, int64_t send_ms);
-  void reached_durable();
-  int poll_wait_ms() const;
-  // Partial sets need the open segment in memory: only for segments of up to 64 MiB.
-  bool partials_enabled() const { return options_.durable_interval_ms > 0 && segment_size_ <= (64u << 20); }
-  core::Status send_feedback(PgConnection& repl);
-  void maybe_switch(PgConnection& sql);
-  void report_lag(bool now);
-  static double lag_age_s(int64_t since_ms);
-
-  const PlanSpec& plan_;
-  repo::Repository& repository_;
-  TaskControl& control_;
-  const std::function<core::Status(const LogFile&)>& on_file_;
-  WalStreamOptions options_;
-
-  uint64_t segment_size_ = 0;
-  uint32_t timeline_ = 1;
-  Lsn pos_ = 0;      // the next byte expected
-  bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
-  Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
-  int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
-  int64_t covered_send_ms_ = 0;       // see note_flush_time
-  // The server's flush position over time: (position, when first seen), ascending; entries at or
-  // below the durable position are dropped. The lag's age is that of the oldest entry left.
-  std::deque<std::pair<Lsn, int64_t>> seen_;
-  int64_t durable_steady_ms_ = 0;  // when the durable position last moved
-  int64_t min_delay_ms_ = std::numeric_limits<int64_t>::max();  // see observe_server_flush
-  // The lag as report_lag last found it: bytes not durable, and when the oldest was seen (0: none).
-  std::atomic<uint64_t> lag_bytes_{0};
-  std::atomic<int64_t> lag_since_ms_{0};
-  std::vector<PartialSet> partials_;  // partial sets in the repository, oldest first
-  int64_t prev_end_ms_ = -1;
-  std::optional<WalScanner> scanner_;
-  std::optional<OpenSegment> open_;
-  bool restart_at_slot_ = false;  // the stored chain's next segment is gone from the source
-  bool progressed_ = false;
-  bool switch_allowed_ = true;
-};
+}  // namespace
 
 core::Result<Lsn> WalStreamer::ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback) {
   const std::string slot = slot_name(plan_.plan_id);
@@ -134,54 +41,16 @@ core::Result<Lsn> WalStreamer::ensure_slot(PgConnection& sql, PgConnection& repl
   return restart ? parse_lsn(*restart).value_or(fallback) : fallback;
 }
 
-// Continue after the newest stored segment; with nothing stored (or that WAL gone) start where
-// the slot holds WAL.
-core::Status WalStreamer::choose_start(Lsn slot_restart) {
-  const std::string prefix = wal_set_prefix(plan_.plan_id);
-  OPENDBS_ASSIGN(auto sets, repository_.list_sets());
-  std::optional<uint64_t> last;
-  std::string last_id;
-  partials_.clear();
-  for (const auto& id : sets) {
-    if (id.rfind(prefix, 0) != 0) continue;
-    if (auto partial = parse_partial_set_id(plan_.plan_id, id, segment_size_)) {
-      partials_.push_back({partial->first, partial->second, id});
-      continue;
-    }
-    auto segno = wal_file_segno(id.substr(prefix.size()), segment_size_);
-    if (segno && (!last || *segno > *last)) {
-      last = segno;
-      last_id = id;
-    }
-  }
-  prev_end_ms_ = -1;
-  covered_send_ms_ = 0;
-  if (last && !restart_at_slot_) {
-    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(last_id));
-    prev_end_ms_ = int_meta(manifest.engine_metadata, segment_meta::kEndMs, -1);
-    pos_ = (*last + 1) * segment_size_;
-    // Report the newest stored segment again: a crash between its commit and its report (or a
-    // failed report) must not leave it FILLING in the catalog. Reports are idempotent.
-    OPENDBS_TRY(on_file_({last_id.substr(prefix.size()), static_cast<int64_t>(*last),
-                          int_meta(manifest.engine_metadata, "start_ms", prev_end_ms_), std::max<int64_t>(prev_end_ms_, 0),
-                          segment_size_, "COMPLETED"}));
-  } else {
-    pos_ = slot_restart / segment_size_ * segment_size_;
-  }
-  scanner_.emplace(pos_, segment_size_);
-  return {};
-}
-
 core::Status WalStreamer::open_segment(int64_t send_ms) {
   OpenSegment s;
   s.segno = pos_ / segment_size_;
   s.name = wal_file_name(timeline_, s.segno, segment_size_);
-  OPENDBS_ASSIGN(s.set, repository_.begin_set(wal_set_prefix(plan_.plan_id) + s.name));
+  OPENDBS_ASSIGN(s.set, repository_.begin_set(set_id(s.name)));
   OPENDBS_ASSIGN(s.stream, s.set->add_stream("segment", repo::FileMeta{segment_size_, 0600, now_ms()}));
   s.start_ms = prev_end_ms_ >= 0 ? prev_end_ms_ : send_ms;
   s.opened_steady_ms = steady_ms();
   s.opened_ms = now_ms();
-  if (partials_enabled()) s.received.reserve(segment_size_);
+  if (keeps_received()) s.received.reserve(segment_size_);
   scanner_->reset_times();
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
@@ -209,7 +78,7 @@ core::Status WalStreamer::complete_segment() {
   covered_send_ms_ = 0;  // the next segment's
   OPENDBS_TRY(s.stream->close());
   OPENDBS_TRY(s.set->commit({{"engine", "postgres"},
-                             {"kind", "wal_segment"},
+                             {"kind", wal_kind::kSegment},
                              {"timeline", timeline_},
                              {"segno", s.segno},
                              {"wal_segment_size", segment_size_},
@@ -239,13 +108,13 @@ core::Status WalStreamer::flush_partial() {
   auto& s = *open_;
   const uint64_t bytes = s.received.size();
   for (const auto& p : partials_)
-    if (p.segno == s.segno && p.bytes >= bytes) {
+    if (p.timeline == timeline_ && p.segno == s.segno && p.bytes >= bytes) {
       s.durable_bytes = bytes;
       feedback_now_ = true;
       reached_durable();
       return {};
     }
-  const std::string id = wal_set_prefix(plan_.plan_id) + s.name + ".partial-" + std::to_string(bytes);
+  const std::string id = set_id(s.name + ".partial-" + std::to_string(bytes));
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
   OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
@@ -253,7 +122,7 @@ core::Status WalStreamer::flush_partial() {
   OPENDBS_TRY(stream->write(s.received));
   OPENDBS_TRY(stream->close());
   OPENDBS_TRY(set->commit({{"engine", "postgres"},
-                           {"kind", "wal_segment_partial"},
+                           {"kind", wal_kind::kFilling},
                            {"timeline", timeline_},
                            {"segno", s.segno},
                            {"wal_segment_size", segment_size_},
@@ -265,7 +134,7 @@ core::Status WalStreamer::flush_partial() {
                            {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
   s.durable_bytes = bytes;
   feedback_now_ = true;
-  partials_.push_back({s.segno, bytes, id});
+  partials_.push_back({timeline_, s.segno, bytes, id});
   reached_durable();
   forget_partials(s.segno, bytes, id);
   // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
@@ -274,11 +143,14 @@ core::Status WalStreamer::flush_partial() {
 }
 
 // Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`
-// (a partial left by an earlier session may hold more than this session has received so far).
+// (a partial left by an earlier session may hold more than this session has received so far), and
+// those of `segno` on an older timeline (superseded by that timeline's last segment, stored before
+// the stream moved on).
 void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep) {
   std::vector<PartialSet> kept;
   for (auto& p : partials_) {
-    if (p.id == keep || p.segno > segno || (p.segno == segno && p.bytes > bytes)) {
+    const bool superseded = p.segno < segno || (p.segno == segno && (p.bytes <= bytes || p.timeline < timeline_));
+    if (p.id == keep || !superseded) {
       kept.push_back(std::move(p));
       continue;
     }
@@ -336,7 +208,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
     const uint64_t room = segment_size_ - pos_ % segment_size_;
     const std::string_view piece = data.substr(0, std::min<uint64_t>(room, data.size()));
     OPENDBS_TRY(open_->stream->write(piece));
-    if (partials_enabled()) open_->received.append(piece);
+    if (keeps_received()) open_->received.append(piece);
     scanner_->feed(piece);
     pos_ += piece.size();
     data.remove_prefix(piece.size());
@@ -387,7 +259,8 @@ void WalStreamer::maybe_switch(PgConnection& sql) {
   if (!open_ || !switch_allowed_ || options_.switch_interval_ms <= 0) return;
   if (steady_ms() - open_->opened_steady_ms < options_.switch_interval_ms) return;
   open_->opened_steady_ms = steady_ms();  // at most one switch per interval
-  auto st = sql.query("SELECT pg_switch_wal()");
+  // A standby (a source being promoted) cannot switch; it is asked again once it can.
+  auto st = sql.query("SELECT pg_switch_wal() WHERE NOT pg_is_in_recovery()");
   if (!st.ok()) {
     switch_allowed_ = false;
     core::log_event(core::LogLevel::warn, "postgres_switch_wal_refused",
@@ -402,25 +275,46 @@ core::Status WalStreamer::session() {
   OPENDBS_ASSIGN(auto setting, sql->query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
   segment_size_ = std::stoull(setting.value(0, "setting").value_or("16777216"));
   OPENDBS_ASSIGN(auto ident, repl->query("IDENTIFY_SYSTEM"));
-  timeline_ = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
+  const auto server_timeline = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
   const Lsn flushed = parse_lsn(ident.value(0, "xlogpos").value_or("0/0")).value_or(0);
   min_delay_ms_ = std::numeric_limits<int64_t>::max();  // the server's clock may have changed
   observe_server_flush(flushed, -1);
   OPENDBS_ASSIGN(const Lsn slot_restart, ensure_slot(*sql, *repl, flushed));
-  OPENDBS_TRY(choose_start(slot_restart));
+  OPENDBS_TRY(choose_start(*repl, server_timeline, slot_restart));
+  for (;;) {
+    OPENDBS_ASSIGN(const auto end, stream(*repl, *sql));
+    OPENDBS_TRY(end_timeline(*repl, end));
+  }
+}
 
-  OPENDBS_TRY(repl->send("START_REPLICATION SLOT " + slot_name(plan_.plan_id) + " PHYSICAL " + format_lsn(pos_)));
-  OPENDBS_ASSIGN(auto started, repl->next_result(&control_));
+core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, PgConnection& sql) {
+  OPENDBS_TRY(repl.send("START_REPLICATION SLOT " + slot_name(plan_.plan_id) + " PHYSICAL " + format_lsn(pos_) +
+                        " TIMELINE " + std::to_string(timeline_)));
+  OPENDBS_ASSIGN(auto started, repl.next_result(&control_));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_BOTH)
-    return source_error("START_REPLICATION", started ? PQresultErrorMessage(started.get()) : repl->error_message());
+    return source_error("START_REPLICATION", started ? PQresultErrorMessage(started.get()) : repl.error_message());
   core::log_event(core::LogLevel::info, "postgres_wal_stream_started",
                   {{"plan", plan_.plan_id}, {"from", format_lsn(pos_)}, {"timeline", timeline_}});
 
   int64_t last_feedback = steady_ms();
   for (;;) {
-    OPENDBS_ASSIGN(auto read, repl->poll_copy_data(&control_, poll_wait_ms()));
+    OPENDBS_ASSIGN(auto read, repl.poll_copy_data(&control_, poll_wait_ms()));
     if (read.end) {
-      OPENDBS_ASSIGN(auto result, repl->next_result(&control_));
+      // The server ended its side: either it has sent all of a timeline that is no longer its newest
+      // (a result set naming the next timeline and the switch point follows once our side ends too),
+      // or it is shutting down.
+      (void)repl.put_copy_end();
+      OPENDBS_ASSIGN(auto result, repl.next_result(&control_));
+      if (result && PQresultStatus(result.get()) == PGRES_TUPLES_OK && PQntuples(result.get()) == 1 &&
+          PQnfields(result.get()) == 2) {
+        const TimelineEnd end{static_cast<uint32_t>(std::stoul(PQgetvalue(result.get(), 0, 0))),
+                              parse_lsn(PQgetvalue(result.get(), 0, 1)).value_or(0)};
+        for (;;) {  // CommandComplete, then the end of the command's results
+          OPENDBS_ASSIGN(auto more, repl.next_result(&control_));
+          if (!more) break;
+        }
+        return end;
+      }
       const std::string why = result ? PQresultErrorMessage(result.get()) : "the stream ended";
       return source_error("WAL streaming", why.empty() ? "the server ended the stream" : why);
     }
@@ -439,10 +333,10 @@ core::Status WalStreamer::session() {
       OPENDBS_TRY(flush_partial());
     const bool feedback_due = steady_ms() - last_feedback >= options_.feedback_interval_ms;
     if (reply || feedback_due || feedback_now_) {
-      OPENDBS_TRY(send_feedback(*repl));
+      OPENDBS_TRY(send_feedback(repl));
       last_feedback = steady_ms();
     }
-    maybe_switch(*sql);
+    maybe_switch(sql);
     report_lag(false);
   }
 }
@@ -493,26 +387,12 @@ core::Status WalStreamer::run_sessions() {
   }
 }
 
-}  // namespace
-
-std::optional<std::pair<uint64_t, uint64_t>> parse_partial_set_id(const std::string& plan_id, const std::string& id,
-                                                                  uint64_t segment_size) {
-  const std::string prefix = wal_set_prefix(plan_id);
-  constexpr std::string_view kMarker = ".partial-";
-  if (id.rfind(prefix, 0) != 0 || id.size() <= prefix.size() + 24 + kMarker.size()) return std::nullopt;
-  const std::string name = id.substr(prefix.size(), 24);
-  const std::string bytes = id.substr(prefix.size() + 24 + kMarker.size());
-  auto segno = wal_file_segno(name, segment_size);
-  if (!segno || id.compare(prefix.size() + 24, kMarker.size(), kMarker) != 0 || bytes.empty() || bytes.size() > 19 ||
-      !std::all_of(bytes.begin(), bytes.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  return std::make_pair(*segno, std::stoull(bytes));
-}
+}  // namespace streamer
 
 core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
   const std::string slot = slot_name(plan.plan_id);
   OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
-  for (const int64_t until = steady_ms() + wait_ms;;) {
+  for (const int64_t until = streamer::steady_ms() + wait_ms;;) {
     OPENDBS_ASSIGN(auto rows, sql->query_params(
         "SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1", {slot}));
     if (rows.rows.empty()) return {};
@@ -524,7 +404,7 @@ core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
       }
       if (sqlstate_of(dropped.error()) != "55006") return dropped.error();  // 55006: became active meanwhile
     }
-    if (steady_ms() >= until)
+    if (streamer::steady_ms() >= until)
       return core::make_error("OperationDenied.NotApplicable",
                               "the replication slot " + slot + " is in use by process " +
                                   rows.value(0, "active_pid").value_or("?") + " on the source; stop the log backup first");
@@ -534,7 +414,7 @@ core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
 
 core::Status stream_wal(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
                         const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options) {
-  return WalStreamer(plan, repository, control, on_file, options).run();
+  return streamer::WalStreamer(plan, repository, control, on_file, options).run();
 }
 
 }  // namespace opendbs::engines::postgres

@@ -4,11 +4,13 @@
 // While a segment fills, what has arrived of it is committed at least every durable_interval_ms as
 // a partial set "log-<plan>-<WAL file name>.partial-<bytes>" (the segment's first <bytes> bytes),
 // which replaces the previous partial and is itself dropped once the segment is complete.
+// When the source moves to a new timeline (a promotion, a point-in-time recovery), the old
+// timeline's last segment is stored up to the switch point ("<WAL file name>.partial") and the new
+// timeline's history file as "log-<plan>-<timeline>.history", and the stream goes on on the new
+// timeline from the switch point's segment (wal_sets.h lists the set ids).
 #pragma once
 
 #include <functional>
-#include <optional>
-#include <utility>
 
 #include "core/result.h"
 #include "engines/engine.h"
@@ -35,10 +37,6 @@ inline constexpr const char* kFirstXactMs = "first_xact_ms";
 inline constexpr const char* kLastXactMs = "last_xact_ms";
 inline constexpr const char* kEndMs = "end_ms";
 }  // namespace segment_meta
-
-// "log-<plan>-<WAL file name>.partial-<bytes>" → (segment number, bytes); nullopt for other ids.
-std::optional<std::pair<uint64_t, uint64_t>> parse_partial_set_id(const std::string& plan_id, const std::string& id,
-                                                                  uint64_t segment_size);
 
 // Drops the plan's replication slot (engine.h release_log), waiting up to `wait_ms` for a stream
 // still attached to it to go away; a slot that does not exist is not an error.

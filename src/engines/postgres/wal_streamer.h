@@ -1,0 +1,137 @@
+// The continuous WAL backup's streaming state (wal_stream.h is the interface): wal_stream.cpp
+// receives WAL and stores segments and partial sets; wal_timelines.cpp chooses where a session
+// starts and follows the source from one timeline to the next.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "engines/engine.h"
+#include "engines/postgres/pg_connection.h"
+#include "engines/postgres/timeline_history.h"
+#include "engines/postgres/wal_names.h"
+#include "engines/postgres/wal_scanner.h"
+#include "engines/postgres/wal_sets.h"
+#include "engines/postgres/wal_stream.h"
+#include "repo/repository.h"
+
+namespace opendbs::engines::postgres::streamer {
+
+inline int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
+
+inline int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class WalStreamer {
+ public:
+  WalStreamer(const PlanSpec& plan, repo::Repository& repository, TaskControl& control,
+              const std::function<core::Status(const LogFile&)>& on_file, const WalStreamOptions& options)
+      : plan_(plan), repository_(repository), control_(control), on_file_(on_file), options_(options) {}
+
+  core::Status run();
+
+ private:
+  struct OpenSegment {
+    uint64_t segno = 0;
+    std::string name;
+    std::unique_ptr<repo::SetWriter> set;
+    std::unique_ptr<repo::StreamWriter> stream;
+    int64_t start_ms = 0;
+    int64_t opened_steady_ms = 0;
+    int64_t opened_ms = 0;
+    std::string received;        // the segment's bytes so far, for its partial sets and a timeline's end
+    uint64_t durable_bytes = 0;  // how many of them the newest partial set holds
+  };
+  struct PartialSet {
+    uint32_t timeline = 0;
+    uint64_t segno = 0, bytes = 0;
+    std::string id;
+  };
+  // The server's answer when it has sent all of a timeline that is no longer its newest.
+  struct TimelineEnd {
+    uint32_t next = 0;  // the timeline that follows
+    Lsn switch_lsn = 0;  // where the old one ends and the new one begins
+  };
+  struct FetchedHistory {
+    TimelineHistory history;
+    std::string text;
+  };
+
+  core::Status run_sessions();
+  core::Status session();
+  // Streams timeline_ from pos_ until the server ends the timeline (returned) or the session fails.
+  core::Result<TimelineEnd> stream(PgConnection& repl, PgConnection& sql);
+  core::Result<Lsn> ensure_slot(PgConnection& sql, PgConnection& repl, Lsn fallback);
+  // wal_timelines.cpp
+  core::Status choose_start(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart);
+  core::Status start_at(PgConnection& repl, uint32_t server_timeline, Lsn position);
+  core::Status resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart, const WalSet& newest);
+  core::Status end_timeline(PgConnection& repl, const TimelineEnd& end);
+  core::Status store_timeline_end(Lsn switch_lsn);
+  core::Status store_history(PgConnection& repl, uint32_t timeline);
+  core::Result<FetchedHistory> fetch_history(PgConnection& repl, uint32_t timeline);
+
+  core::Status on_xlog_data(std::string_view body);
+  core::Status open_segment(int64_t send_ms);
+  core::Status complete_segment();
+  void note_flush_time(Lsn wal_end, int64_t send_ms);
+  core::Status flush_partial();
+  void forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep);
+  Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
+  void observe_server_flush(Lsn flushed, int64_t send_ms);
+  void reached_durable();
+  int poll_wait_ms() const;
+  // The open segment is kept in memory (for partial sets and a timeline's last segment) only for
+  // segments of up to 64 MiB.
+  bool keeps_received() const { return segment_size_ <= (64u << 20); }
+  bool partials_enabled() const { return options_.durable_interval_ms > 0 && keeps_received(); }
+  core::Status send_feedback(PgConnection& repl);
+  void maybe_switch(PgConnection& sql);
+  void report_lag(bool now);
+  static double lag_age_s(int64_t since_ms);
+  std::string set_id(const std::string& file) const { return wal_set_prefix(plan_.plan_id) + file; }
+
+  const PlanSpec& plan_;
+  repo::Repository& repository_;
+  TaskControl& control_;
+  const std::function<core::Status(const LogFile&)>& on_file_;
+  WalStreamOptions options_;
+
+  uint64_t segment_size_ = 0;
+  uint32_t timeline_ = 1;  // the timeline being streamed (older than the server's while catching up)
+  Lsn pos_ = 0;      // the next byte expected
+  bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
+  Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
+  int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
+  int64_t covered_send_ms_ = 0;       // see note_flush_time
+  // The server's flush position over time: (position, when first seen), ascending; entries at or
+  // below the durable position are dropped. The lag's age is that of the oldest entry left.
+  std::deque<std::pair<Lsn, int64_t>> seen_;
+  int64_t durable_steady_ms_ = 0;  // when the durable position last moved
+  int64_t min_delay_ms_ = std::numeric_limits<int64_t>::max();  // see observe_server_flush
+  // The lag as report_lag last found it: bytes not durable, and when the oldest was seen (0: none).
+  std::atomic<uint64_t> lag_bytes_{0};
+  std::atomic<int64_t> lag_since_ms_{0};
+  std::vector<PartialSet> partials_;  // partial sets in the repository, oldest first
+  int64_t prev_end_ms_ = -1;
+  std::optional<WalScanner> scanner_;
+  std::optional<OpenSegment> open_;
+  bool restart_at_slot_ = false;  // the stored chain's next segment is gone from the source
+  bool progressed_ = false;
+  bool switch_allowed_ = true;
+};
+
+}  // namespace opendbs::engines::postgres::streamer

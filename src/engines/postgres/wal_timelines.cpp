@@ -1,0 +1,223 @@
+// Where a WAL stream session starts, and how it follows the source from one timeline to the next
+// (docs/POSTGRES.md, "Timelines").
+#include <algorithm>
+
+#include <boost/json.hpp>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "engines/postgres/wal_streamer.h"
+
+namespace opendbs::engines::postgres::streamer {
+namespace {
+
+// Of one timeline's sets, which ends the stored chain: its history comes first, then its segments
+// in order, then its end.
+bool ends_later(const WalSet& a, const WalSet& b) {
+  auto rank = [](const WalSet& w) { return w.kind == WalSetKind::history ? 0 : w.kind == WalSetKind::segment ? 1 : 2; };
+  return rank(a) != rank(b) ? rank(a) > rank(b) : a.segno > b.segno;
+}
+
+}  // namespace
+
+// Continue after the newest timeline the repository holds, reconciled with the server's history;
+// with nothing stored (or that WAL gone from the source), start where the slot holds WAL.
+core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart) {
+  OPENDBS_ASSIGN(auto sets, list_wal_sets(repository_, plan_.plan_id, segment_size_));
+  partials_.clear();
+  uint32_t stored_timeline = 0;
+  for (const auto& s : sets) {
+    if (s.kind == WalSetKind::filling) partials_.push_back({s.timeline, s.segno, s.bytes, s.id});
+    else stored_timeline = std::max(stored_timeline, s.timeline);
+  }
+  std::optional<WalSet> newest;
+  for (const auto& s : sets)
+    if (s.kind != WalSetKind::filling && s.timeline == stored_timeline && (!newest || ends_later(s, *newest))) newest = s;
+  prev_end_ms_ = -1;
+  covered_send_ms_ = 0;
+  if (!newest || restart_at_slot_) return start_at(repl, server_timeline, slot_restart);
+  return resume_after(repl, server_timeline, slot_restart, *newest);
+}
+
+core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart,
+                                       const WalSet& newest) {
+  OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(newest.id));
+  const auto& m = manifest.engine_metadata;
+  prev_end_ms_ = meta_int(m, segment_meta::kEndMs, -1);
+  Lsn next = newest.segno * segment_size_;  // the first byte not stored, on newest.timeline
+  if (newest.kind == WalSetKind::segment) {
+    next += segment_size_;
+    // Report the newest stored segment again: a crash between its commit and its report (or a
+    // failed report) must not leave it FILLING in the catalog. Reports are idempotent.
+    OPENDBS_TRY(on_file_({newest.file, static_cast<int64_t>(newest.segno), meta_int(m, "start_ms", prev_end_ms_),
+                          std::max<int64_t>(prev_end_ms_, 0), segment_size_, "COMPLETED"}));
+  } else if (newest.kind == WalSetKind::history) {
+    auto it = m.find("switch_lsn");
+    const auto at = it != m.end() && it->value().is_string() ? parse_lsn(std::string(it->value().as_string())) : std::nullopt;
+    if (!at) return core::errors::corrupt("set " + newest.id + " does not say where its timeline begins");
+    next = *at / segment_size_ * segment_size_;
+  }
+  // A timeline's end (newest.kind == timeline_end) means the stream had moved on: next is where the
+  // child's first segment begins.
+  const bool ended = newest.kind == WalSetKind::timeline_end;
+  const uint32_t stored = newest.timeline;
+  auto diverged = [&](const std::string& why) {
+    core::log_event(core::LogLevel::warn, "postgres_wal_gap",
+                    {{"plan", plan_.plan_id}, {"error", why},
+                     {"effect", "continuing at the slot's position; restores need a newer full backup"}});
+    restart_at_slot_ = true;
+    return start_at(repl, server_timeline, slot_restart);
+  };
+  if (stored == server_timeline && !ended) {
+    timeline_ = stored;
+    pos_ = next;
+    scanner_.emplace(pos_, segment_size_);
+    return {};
+  }
+  const std::string where = "the stored WAL reaches " + format_lsn(next) + " on timeline " + std::to_string(stored);
+  if (stored >= server_timeline)
+    return diverged("the source is on timeline " + std::to_string(server_timeline) + ", " + where);
+  OPENDBS_ASSIGN(auto server, fetch_history(repl, server_timeline));
+  const auto span = server.history.span_of(stored);
+  if (!span || !span->end || next > *span->end)
+    return diverged("timeline " + std::to_string(server_timeline) + " of the source does not continue it: " + where);
+  if (!ended && next < *span->end) {  // the rest of the old timeline first; the server then ends it
+    timeline_ = stored;
+    pos_ = next;
+    scanner_.emplace(pos_, segment_size_);
+    return {};
+  }
+  // The old timeline is stored to its end: on with its child, from the switch point's segment.
+  uint32_t child = server_timeline;
+  const auto& a = server.history.ancestors;
+  for (size_t i = 0; i + 1 < a.size(); ++i)
+    if (a[i].timeline == stored) child = a[i + 1].timeline;
+  OPENDBS_TRY(store_history(repl, child));
+  timeline_ = child;
+  pos_ = *span->end / segment_size_ * segment_size_;
+  scanner_.emplace(pos_, segment_size_);
+  return {};
+}
+
+// Starts at `position`'s segment on the timeline the server's history puts that segment on.
+core::Status WalStreamer::start_at(PgConnection& repl, uint32_t server_timeline, Lsn position) {
+  pos_ = position / segment_size_ * segment_size_;
+  timeline_ = server_timeline;
+  if (server_timeline > 1) {
+    OPENDBS_ASSIGN(auto server, fetch_history(repl, server_timeline));
+    timeline_ = server.history.timeline_of_segment(pos_ / segment_size_, segment_size_);
+    OPENDBS_TRY(store_history(repl, timeline_));
+  }
+  scanner_.emplace(pos_, segment_size_);
+  return {};
+}
+
+core::Result<WalStreamer::FetchedHistory> WalStreamer::fetch_history(PgConnection& repl, uint32_t timeline) {
+  OPENDBS_ASSIGN(auto rows, repl.query("TIMELINE_HISTORY " + std::to_string(timeline)));
+  const auto file = rows.value(0, "filename");
+  const auto text = rows.value(0, "content");
+  if (!file || *file != history_file_name(timeline) || !text)
+    return source_error("TIMELINE_HISTORY " + std::to_string(timeline), "the server did not send " +
+                                                                          history_file_name(timeline));
+  OPENDBS_ASSIGN(auto history, parse_timeline_history(timeline, *text));
+  return FetchedHistory{std::move(history), *text};
+}
+
+// Stores timeline `timeline`'s history file as its own set (unless stored already), reads it back
+// to compare, and reports it. Its end_ms is the old timeline's: the moment from which a restore
+// follows the new one.
+core::Status WalStreamer::store_history(PgConnection& repl, uint32_t timeline) {
+  if (timeline <= 1) return {};
+  const std::string file = history_file_name(timeline);
+  const std::string id = set_id(file);
+  auto existing = repository_.load_manifest(id);
+  if (existing.ok()) return {};
+  if (!is_not_stored(existing.error())) return existing.error();
+  OPENDBS_ASSIGN(auto fetched, fetch_history(repl, timeline));
+  const TimelineSwitch& parent = fetched.history.ancestors.back();
+  const int64_t switch_ms = std::max<int64_t>(prev_end_ms_, 0);
+  OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
+  OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{fetched.text.size(), 0600, now_ms()}));
+  OPENDBS_TRY(stream->write(fetched.text));
+  OPENDBS_TRY(stream->close());
+  OPENDBS_TRY(set->commit({{"engine", "postgres"},
+                           {"kind", wal_kind::kHistory},
+                           {"timeline", timeline},
+                           {"parent_timeline", parent.timeline},
+                           {"switch_lsn", format_lsn(parent.end)},
+                           {"wal_segment_size", segment_size_},
+                           {segment_meta::kEndMs, switch_ms}}));
+  OPENDBS_ASSIGN(auto stored, read_wal_set(repository_, id));
+  if (stored != fetched.text) return core::errors::corrupt("set " + id + " does not read back as stored");
+  core::log_event(core::LogLevel::info, "postgres_timeline_history_stored",
+                  {{"plan", plan_.plan_id}, {"timeline", timeline}, {"parent", parent.timeline},
+                   {"switch_lsn", format_lsn(parent.end)}});
+  return on_file_({file, static_cast<int64_t>(parent.end / segment_size_), switch_ms, switch_ms, fetched.text.size(),
+                   "COMPLETED"});
+}
+
+// The server has sent all of timeline_ (up to end.switch_lsn): store its last segment as far as it
+// goes, then the new timeline's history, and go on with the new timeline from the switch point's
+// segment (whose file on the new timeline repeats the old one's bytes before the switch).
+core::Status WalStreamer::end_timeline(PgConnection& repl, const TimelineEnd& end) {
+  if (end.next <= timeline_ || end.switch_lsn == 0 || pos_ < end.switch_lsn)
+    return source_error("WAL streaming", "the server ended timeline " + std::to_string(timeline_) + " at " +
+                                             format_lsn(pos_) + " naming timeline " + std::to_string(end.next) +
+                                             " from " + format_lsn(end.switch_lsn));
+  OPENDBS_TRY(store_timeline_end(end.switch_lsn));
+  OPENDBS_TRY(store_history(repl, end.next));
+  core::log_event(core::LogLevel::info, "postgres_timeline_switch",
+                  {{"plan", plan_.plan_id}, {"from", timeline_}, {"to", end.next}, {"at", format_lsn(end.switch_lsn)}});
+  timeline_ = end.next;
+  pos_ = end.switch_lsn / segment_size_ * segment_size_;
+  covered_send_ms_ = 0;
+  scanner_.emplace(pos_, segment_size_);
+  progressed_ = true;
+  return {};
+}
+
+// The old timeline's last segment up to the switch point, as the set "<WAL file name>.partial"
+// (kept if an earlier session stored it before it failed); the open segment's own set is dropped.
+core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
+  if (!open_) return {};  // the switch lies on a segment boundary: the old timeline's segments are complete
+  const OpenSegment& s = *open_;
+  const uint64_t bytes = switch_lsn - s.segno * segment_size_;
+  if (!keeps_received() || s.received.size() < bytes)
+    return core::make_error("OperationDenied.NotApplicable",
+                            "timeline " + std::to_string(timeline_) + " ends inside segment " + s.name +
+                                ", which is not kept in memory (segments over 64 MiB): its last segment cannot be stored");
+  const std::string file = s.name + ".partial";
+  const std::string id = set_id(file);
+  // No transaction of the old timeline is missing up to the last message the server sent of it.
+  const int64_t end_ms = std::max<int64_t>({prev_end_ms_, scanner_->last_xact_ms(), last_send_ms_, 0});
+  auto existing = repository_.load_manifest(id);
+  if (!existing.ok() && !is_not_stored(existing.error())) return existing.error();
+  if (!existing.ok()) {
+    OPENDBS_ASSIGN(auto set, repository_.begin_set(id));
+    OPENDBS_ASSIGN(auto stream, set->add_stream("segment", repo::FileMeta{bytes, 0600, now_ms()}));
+    OPENDBS_TRY(stream->write(std::string_view(s.received).substr(0, bytes)));
+    OPENDBS_TRY(stream->close());
+    OPENDBS_TRY(set->commit({{"engine", "postgres"},
+                             {"kind", wal_kind::kTimelineEnd},
+                             {"timeline", timeline_},
+                             {"segno", s.segno},
+                             {"wal_segment_size", segment_size_},
+                             {"start_lsn", format_lsn(s.segno * segment_size_)},
+                             {"end_lsn", format_lsn(switch_lsn)},
+                             {"start_ms", s.start_ms},
+                             {segment_meta::kEndMs, end_ms},
+                             {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                             {segment_meta::kLastXactMs, scanner_->last_xact_ms()}}));
+  }
+  const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
+  const uint64_t segno = s.segno;
+  open_->set->abort();
+  open_.reset();
+  prev_end_ms_ = end_ms;
+  feedback_now_ = true;
+  forget_partials(segno, bytes, "");
+  reached_durable();
+  return on_file_(reported);
+}
+
+}  // namespace opendbs::engines::postgres::streamer

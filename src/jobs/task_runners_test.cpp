@@ -1,0 +1,152 @@
+// run_log_backup's records of log files (what DescribeIncrementBackupList shows) against a real SQLite
+// catalog, with an engine that reports a scripted sequence of files per session: the file filling when
+// a session ends, a resumed session reopening it, and a segment a session skipped over.
+#include "jobs/task_runners.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/ids.h"
+#include "repo/backend/local_backend.h"
+
+namespace opendbs::jobs {
+namespace {
+
+namespace fs = std::filesystem;
+using catalog::Kind;
+
+constexpr int64_t kSegment = 16 << 20;
+
+// Each log_backup call reports the next session's files in order, then returns as if stopped.
+class ScriptedLogEngine final : public engines::Engine {
+ public:
+  std::vector<std::vector<engines::LogFile>> sessions;
+
+  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
+  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
+                                                      engines::TaskControl&) override {
+    return core::errors::internal("not scripted");
+  }
+  core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
+                          const std::function<core::Status(const engines::LogFile&)>& on_file) override {
+    const auto files = sessions.at(next_++);
+    for (const auto& f : files) OPENDBS_TRY(on_file(f));
+    return {};
+  }
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+                       engines::TaskControl&) override {
+    return {};
+  }
+
+ private:
+  size_t next_ = 0;
+};
+
+engines::LogFile segment(int64_t seq, const std::string& status, int64_t start_ms, int64_t end_ms, uint64_t size) {
+  return {"0000000100000000000000" + std::to_string(seq), seq, start_ms, end_ms, size, status};
+}
+
+class LogFileRecords : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("opendbs-logrec-" + core::random_alnum(8));
+    fs::create_directories(dir_);
+    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
+    repo::RepoOptions options;
+    options.scrypt_log_n = 10;
+    repo::KeySource key;
+    key.passphrase = "test";
+    repository_ = std::move(
+        repo::Repository::init(std::make_unique<repo::LocalBackend>((dir_ / "repo").string()), key, options).value());
+    engines_.add("Scripted", engine_);
+    plan_ = catalog::Record{"dbsplan1", "A", "", "running", 1, {}};
+    plan_.doc = {{"BackupPlanId", plan_.id}, {"DatabaseType", "Scripted"}, {"BackupRetentionPeriod", 7},
+                 {"SourceEndpointIpPort", "127.0.0.1:5432"}};
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan_); }).ok());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // One log backup session (a task of its own) running the engine's next script.
+  void run_session(const std::string& task_id) {
+    TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+    catalog::Record task{task_id, "A", plan_.id, "running", 1, {}};
+    LocalTask control(task_id, "log_backup", plan_.id);
+    const auto result = run_log_backup(env, task, control);
+    ASSERT_EQ(result.outcome, Outcome::succeeded) << result.err_message;
+  }
+
+  boost::json::object file(int64_t seq) {
+    boost::json::object out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto r, tx.get(Kind::log_file, plan_.id + "-" + segment(seq, "", 0, 0, 0).name));
+      if (r) out = r->doc;
+      return {};
+    }).ok());
+    return out;
+  }
+
+  fs::path dir_;
+  core::ManualClock clock_{1700000000000};
+  std::unique_ptr<catalog::Store> store_;
+  iam::SecretBox box_ = iam::SecretBox::from_key(std::string(32, 'k'));
+  std::unique_ptr<repo::Repository> repository_;
+  std::shared_ptr<ScriptedLogEngine> engine_ = std::make_shared<ScriptedLogEngine>();
+  engines::EngineRegistry engines_;
+  catalog::Record plan_;
+};
+
+// A session that completes segment 10 and stores segment 11 up to 200 bytes (ending at 1800) before it ends.
+const std::vector<engines::LogFile> kFirstSession = {
+    segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1000, 0),
+    segment(11, "FILLING", 1000, 1500, 100), segment(11, "FILLING", 1000, 1800, 200)};
+
+TEST_F(LogFileRecords, TheFileFillingWhenASessionEndsIsUncompletedWithWhatItsLastPartialHolds) {
+  engine_->sessions = {kFirstSession};
+  run_session("task1");
+  EXPECT_EQ(file(10).at("BackupStatus"), "COMPLETED");
+  const auto last = file(11);
+  EXPECT_EQ(last.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(last.at("EndTime").as_int64(), 1800);
+  EXPECT_EQ(last.at("BackupSize").as_int64(), 200);
+  EXPECT_EQ(last.at("BackupSetJobId"), "task1");
+}
+
+TEST_F(LogFileRecords, AResumedSessionKeepsClaimingTheEarlierPartialUntilItStoresMore) {
+  engine_->sessions = {kFirstSession,
+                       // reopens 11 and ends before anything new arrives
+                       {segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1000, 0)},
+                       // reopens 11 again, stores more of it and completes it
+                       {segment(11, "FILLING", 1000, 1000, 0), segment(11, "FILLING", 1000, 2500, 300),
+                        segment(11, "COMPLETED", 1000, 3000, kSegment), segment(12, "FILLING", 3000, 3000, 0)}};
+  run_session("task1");
+  run_session("task2");
+  auto reopened = file(11);
+  EXPECT_EQ(reopened.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(reopened.at("EndTime").as_int64(), 1800);
+  EXPECT_EQ(reopened.at("BackupSize").as_int64(), 200);
+  EXPECT_EQ(reopened.at("BackupSetJobId"), "task2");
+  run_session("task3");
+  const auto completed = file(11);
+  EXPECT_EQ(completed.at("BackupStatus"), "COMPLETED");
+  EXPECT_EQ(completed.at("EndTime").as_int64(), 3000);
+  EXPECT_EQ(completed.at("BackupSize").as_int64(), kSegment);
+  EXPECT_EQ(file(12).at("BackupStatus"), "UNCOMPLETED");
+}
+
+TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
+  // The second session finds the source's WAL gone and continues at segment 15.
+  engine_->sessions = {kFirstSession, {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50)}};
+  run_session("task1");
+  run_session("task2");
+  const auto skipped = file(11);
+  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
+  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+  EXPECT_EQ(file(10).at("EndTime").as_int64(), 1000);  // completed segments are kept as they are
+  EXPECT_EQ(file(15).at("EndTime").as_int64(), 9400);
+}
+
+}  // namespace
+}  // namespace opendbs::jobs

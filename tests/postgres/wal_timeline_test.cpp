@@ -1,0 +1,188 @@
+// The source moves to a new timeline while the log backup streams (a standby promoted: here the
+// source itself, restarted as a standby and promoted), and restores reach both sides of the switch.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "engine_harness.h"
+#include "engines/postgres/wal_names.h"
+
+namespace opendbs::testing {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kPgCtl = "/usr/lib/postgresql/15/bin/pg_ctl";
+
+class PostgresWalTimelines : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    std::string error;
+    source_ = PgServer::create(&error);
+    ASSERT_TRUE(source_) << error;
+  }
+  void TearDown() override {
+    source_.reset();
+    EngineTest::TearDown();
+  }
+  engines::PlanSpec source_plan(const std::string& id) const {
+    auto p = plan(id);
+    p.source = source_->endpoint();
+    return p;
+  }
+  // The timeline of the WAL the server writes now.
+  static std::string timeline_of(const PgServer& server) {
+    return server.query("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
+  }
+  // Restarts the source as a standby, waits until the log backup streams from it, and promotes it.
+  void promote_source() {
+    source_->stop();
+    ASSERT_EQ(run_as_server_user("touch " + source_->data_dir() + "/standby.signal"), 0);
+    std::string error;
+    ASSERT_TRUE(source_->start(&error)) << error;
+    ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "t");
+    bool streaming = false;
+    for (int i = 0; i < 600 && !streaming; ++i) {
+      streaming = source_->query("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1";
+      if (!streaming) sleep_ms(50);
+    }
+    ASSERT_TRUE(streaming) << "the log backup did not stream from the standby";
+    ASSERT_EQ(run_as_server_user(kPgCtl + " promote -w -t 60 -D " + source_->data_dir() + " > /dev/null"), 0);
+    ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f");
+  }
+  std::string switch_wal() {
+    const std::string name = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+    source_->query("SELECT pg_switch_wal()");
+    return name;
+  }
+  std::string stored(const std::string& set_id) {
+    std::string out;
+    EXPECT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
+      out.append(b);
+      return core::Status{};
+    }).ok()) << set_id;
+    return out;
+  }
+
+  std::unique_ptr<PgServer> source_;
+};
+
+TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSideOfTheSwitch) {
+  const auto p = source_plan("tli1");
+  source_->query("CREATE TABLE accounts (id int PRIMARY KEY, balance int)");
+  source_->query("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 1000) g");
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  Control control;
+  auto full = full_backup(p, "tli-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  source_->query("UPDATE accounts SET balance = balance + 1 WHERE id <= 100");
+  sleep_ms(50);
+  const int64_t t1 = now_ms();
+  const std::string at_t1 = source_->checksum("accounts");
+  sleep_ms(50);
+  source_->query("UPDATE accounts SET balance = balance - 5 WHERE id > 900");
+  sleep_ms(50);
+  const int64_t before_switch = now_ms();  // after timeline 1's last change
+  const std::string at_before_switch = source_->checksum("accounts");
+  const std::string old_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+
+  promote_source();
+  ASSERT_EQ(timeline_of(*source_), "00000002");
+  source_->query("INSERT INTO accounts SELECT g, 7 FROM generate_series(1001, 1500) g");
+  sleep_ms(50);
+  const int64_t after_switch = now_ms();
+  const std::string at_after_switch = source_->checksum("accounts");
+  sleep_ms(50);
+  source_->query("DELETE FROM accounts WHERE id % 2 = 0");
+  const std::string last = switch_wal();
+  ASSERT_EQ(last.substr(0, 8), "00000002");
+  ASSERT_TRUE(runner.completed(last, 30000)) << last << " never completed";
+  ASSERT_EQ(runner.stop().error().code, "Cancelled");
+
+  // The history file is stored as it is on the source, and reported; the old timeline's last
+  // segment is stored up to the switch point, as PostgreSQL's archiver would name it.
+  const std::string history = source_->query("SELECT pg_read_file('pg_wal/00000002.history')");
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(stored("log-tli1-00000002.history"), history);
+  const auto files = runner.files();
+  auto reported = [&](const std::string& name) {
+    return std::any_of(files.begin(), files.end(),
+                       [&](const engines::LogFile& f) { return f.name == name && f.status == "COMPLETED"; });
+  };
+  EXPECT_TRUE(reported("00000002.history"));
+  const std::string old_end = old_segment + ".partial";
+  EXPECT_TRUE(reported(old_end));
+  auto end_manifest = repo_->load_manifest("log-tli1-" + old_end);
+  ASSERT_TRUE(end_manifest.ok()) << end_manifest.error().message;
+  EXPECT_EQ(end_manifest->engine_metadata.at("kind").as_string(), "wal_timeline_end");
+  EXPECT_EQ(history.find("1\t" + std::string(end_manifest->engine_metadata.at("end_lsn").as_string())), 0u)
+      << history;
+  const auto switch_lsn = engines::postgres::parse_lsn(std::string(end_manifest->engine_metadata.at("end_lsn").as_string()));
+  ASSERT_TRUE(switch_lsn);
+  EXPECT_EQ(stored("log-tli1-" + old_end).size(), *switch_lsn % (16 << 20));
+  // The new timeline's segments carry its number and continue the chain without a gap.
+  std::set<int64_t> seqs;
+  for (const auto& f : files)
+    if (f.status == "COMPLETED") seqs.insert(f.seq);
+  for (int64_t seq = full->log_start_seq; seq <= *seqs.rbegin(); ++seq) EXPECT_TRUE(seqs.count(seq)) << seq;
+
+  // wal-fetch serves the stored history file to a restore whose target timeline has it, and answers
+  // "absent" to the probes for later ones.
+  const std::string fetch = std::string(OPENDBS_BINARY) + " wal-fetch --repo " + dir_ + "/repo --key-file " +
+                            key_file_ + " --plan tli1 --last none ";
+  auto exit_code = [](const std::string& command) {
+    const int status = std::system((command + " 2>/dev/null").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(exit_code(fetch + "--timeline 2 00000002.history " + dir_ + "/fetched.history"), 0);
+  std::ifstream fetched(dir_ + "/fetched.history");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(fetched), {}), history);
+  EXPECT_EQ(exit_code(fetch + "--timeline 3 00000003.history " + dir_ + "/none.history"), 1);
+  EXPECT_EQ(exit_code(fetch + "--timeline 1 00000002.history " + dir_ + "/none.history"), 1);
+  EXPECT_FALSE(fs::exists(dir_ + "/none.history"));
+
+  // Before the switch: the restore stays on timeline 1.
+  auto at1 = restore_and_start(p, "tli-full", t1);
+  ASSERT_TRUE(at1);
+  EXPECT_EQ(at1->checksum("accounts"), at_t1);
+  at1.reset();
+  auto before = restore_and_start(p, "tli-full", before_switch);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->checksum("accounts"), at_before_switch);
+  EXPECT_EQ(timeline_of(*before), "00000002") << "promoted from timeline 1 to the next free number";
+  before.reset();
+  // After it: recovery follows the history onto timeline 2 and promotes to timeline 3.
+  auto after = restore_and_start(p, "tli-full", after_switch);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->checksum("accounts"), at_after_switch);
+  EXPECT_EQ(timeline_of(*after), "00000003");
+  const std::string conf_dir = after->data_dir();
+  after.reset();
+
+  // With copies instead of wal-fetch, the history file is copied beside the segments.
+  engines::RestoreRequest request;
+  request.set_id = "tli-full";
+  request.target_ms = after_switch;
+  request.target_dir = dir_ + "/copied";
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_TRUE(fs::exists(request.target_dir + "/opendbs_wal/00000002.history"));
+  std::string error;
+  auto copied = PgServer::open(request.target_dir, &error);
+  ASSERT_TRUE(copied) << error;
+  for (int i = 0; i < 200 && copied->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
+  ASSERT_EQ(copied->query("SELECT pg_is_in_recovery()"), "f") << copied->log_tail();
+  EXPECT_EQ(copied->checksum("accounts"), at_after_switch);
+}
+
+}  // namespace
+}  // namespace opendbs::testing
