@@ -213,8 +213,9 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
                                                                              : boost::json::value("")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
   OPENDBS_TRY(tx.put(Kind::log_file, r));
-  // An earlier segment still open (FILLING, UNCOMPLETED) when a later one is reported was not resumed:
-  // the stream continued further on (a gap in the source's WAL), and the engine forgets that segment's
+  // A segment still open (FILLING, UNCOMPLETED) when a later one, or another file of the same segment,
+  // is reported was not resumed: the stream continued further on (a gap in the source's WAL) or on a
+  // new timeline (the old timeline's end is a file of its own), and the engine forgets that segment's
   // partial set. It ends UNCOMPLETED holding nothing: no bytes, and EndTime 0 as the engine reports a
   // segment just opened (restore ranges then take nothing from it).
   catalog::Query open_files{Kind::log_file};
@@ -222,7 +223,8 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
   open_files.states = {"FILLING", "UNCOMPLETED"};
   OPENDBS_ASSIGN(auto files, tx.list(open_files));
   for (auto& file : files) {
-    if (file.doc.at("_Seq").as_int64() >= f.seq || file.doc.at("BackupSize").as_int64() == 0) continue;
+    const int64_t seq = file.doc.at("_Seq").as_int64();
+    if (file.id == id || seq > f.seq || file.doc.at("BackupSize").as_int64() == 0) continue;
     file.state = "UNCOMPLETED";
     file.doc["BackupStatus"] = "UNCOMPLETED";
     file.doc["EndTime"] = 0;

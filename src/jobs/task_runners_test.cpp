@@ -44,8 +44,10 @@ class ScriptedLogEngine final : public engines::Engine {
   size_t next_ = 0;
 };
 
-engines::LogFile segment(int64_t seq, const std::string& status, int64_t start_ms, int64_t end_ms, uint64_t size) {
-  return {"0000000100000000000000" + std::to_string(seq), seq, start_ms, end_ms, size, status};
+engines::LogFile segment(int64_t seq, const std::string& status, int64_t start_ms, int64_t end_ms, uint64_t size,
+                         int timeline = 1, const std::string& suffix = "") {
+  return {"0000000" + std::to_string(timeline) + "00000000000000" + std::to_string(seq) + suffix, seq, start_ms, end_ms,
+          size, status};
 }
 
 class LogFileRecords : public ::testing::Test {
@@ -77,10 +79,10 @@ class LogFileRecords : public ::testing::Test {
     ASSERT_EQ(result.outcome, Outcome::succeeded) << result.err_message;
   }
 
-  boost::json::object file(int64_t seq) {
+  boost::json::object file(int64_t seq, int timeline = 1, const std::string& suffix = "") {
     boost::json::object out;
     EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto r, tx.get(Kind::log_file, plan_.id + "-" + segment(seq, "", 0, 0, 0).name));
+      OPENDBS_ASSIGN(auto r, tx.get(Kind::log_file, plan_.id + "-" + segment(seq, "", 0, 0, 0, timeline, suffix).name));
       if (r) out = r->doc;
       return {};
     }).ok());
@@ -146,6 +148,23 @@ TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
   EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
   EXPECT_EQ(file(10).at("EndTime").as_int64(), 1000);  // completed segments are kept as they are
   EXPECT_EQ(file(15).at("EndTime").as_int64(), 9400);
+}
+
+TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {
+  // The source switches to timeline 2 inside segment 11: the old timeline's part of it becomes the
+  // file "<name>.partial" (COMPLETED), and segment 11 of timeline 2 opens.
+  engine_->sessions = {{segment(11, "FILLING", 1000, 1000, 0), segment(11, "FILLING", 1000, 1500, 100),
+                        segment(11, "COMPLETED", 1000, 1700, 150, 1, ".partial"), segment(11, "FILLING", 1700, 1700, 0, 2),
+                        segment(11, "FILLING", 1700, 2000, 400, 2)}};
+  run_session("task1");
+  const auto old_open = file(11);
+  EXPECT_EQ(old_open.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(old_open.at("BackupSize").as_int64(), 0);
+  EXPECT_EQ(old_open.at("EndTime").as_int64(), 0);
+  EXPECT_EQ(file(11, 1, ".partial").at("BackupStatus"), "COMPLETED");
+  const auto new_open = file(11, 2);
+  EXPECT_EQ(new_open.at("BackupStatus"), "UNCOMPLETED");  // the session ended while it filled
+  EXPECT_EQ(new_open.at("EndTime").as_int64(), 2000);
 }
 
 }  // namespace
