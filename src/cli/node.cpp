@@ -21,6 +21,7 @@
 #include "iam/directory.h"
 #include "jobs/download_links.h"
 #include "jobs/runtime.h"
+#include "jobs/repo_prune.h"
 #include "jobs/slot_watch.h"
 #include "repo/backend/backend.h"
 #include "repo/repository.h"
@@ -38,6 +39,7 @@ struct Node::Parts {
   std::unique_ptr<jobs::TaskRuntime> runtime;
   std::unique_ptr<jobs::DownloadLinks> downloads;
   std::unique_ptr<jobs::SlotWatch> slot_watch;
+  std::unique_ptr<jobs::RepoPrune> prune;  // before the repository in destruction
   std::unique_ptr<api::Services> services;
   std::unique_ptr<api::Dispatcher> dispatcher;
   core::MetricsRegistry metrics;
@@ -189,6 +191,34 @@ void register_slot_metrics(Node::Parts& p) {
   });
 }
 
+// What the node's prune passes did (RepoPrune).
+void register_prune_metrics(Node::Parts& p) {
+  auto& runs = p.metrics.counter("opendbs_repository_prune_runs_total",
+                                 "Prune passes by result (done, skipped_locked, failed)", {"result"});
+  auto& bytes = p.metrics.counter("opendbs_repository_prune_freed_bytes_total", "Bytes prune deleted from the repository");
+  auto& packs = p.metrics.counter("opendbs_repository_prune_packs_total",
+                                  "Packs prune removed: deleted (garbage) or repacked (live part copied)", {"action"});
+  auto& seconds = p.metrics.gauge("opendbs_repository_prune_last_duration_seconds",
+                                  "Duration of the last prune pass that was not skipped");
+  auto& last_success = p.metrics.gauge("opendbs_repository_prune_last_success_timestamp_seconds",
+                                       "When the last prune pass finished successfully");
+  for (auto r : {jobs::PruneResult::done, jobs::PruneResult::skipped_locked, jobs::PruneResult::failed})
+    runs.with({jobs::to_string(r)});  // every series from the start, so that rate() and alerts see 0
+  bytes.with();
+  packs.with({"deleted"});
+  packs.with({"repacked"});
+  p.prune->set_observer([&runs, &bytes, &packs, &seconds, &last_success](const jobs::PruneRun& run) {
+    runs.with({jobs::to_string(run.result)}).inc();
+    if (run.result == jobs::PruneResult::skipped_locked) return;
+    seconds.with().set(run.seconds);
+    if (run.result != jobs::PruneResult::done) return;
+    bytes.with().inc(run.report.bytes_freed);
+    packs.with({"deleted"}).inc(run.report.packs_deleted);
+    packs.with({"repacked"}).inc(run.report.packs_repacked);
+    last_success.with().set(static_cast<double>(run.finished_ms) / 1000);
+  });
+}
+
 void register_metrics(Node::Parts& p) {
   auto& requests = p.metrics.counter("opendbs_api_requests_total", "API requests by action and error code",
                                      {"action", "code"});
@@ -203,6 +233,7 @@ void register_metrics(Node::Parts& p) {
   register_plan_metrics(p);
   register_repository_metrics(p);
   register_slot_metrics(p);
+  register_prune_metrics(p);
   auto& tasks = p.metrics.gauge("opendbs_tasks", "Tasks by kind and state", {"kind", "state"});
   p.metrics.add_collect_hook([&p, &tasks] {
     (void)p.store->read([&](catalog::Tx& tx) -> core::Status {
@@ -260,6 +291,9 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->runtime->set_notifier(p->notifier.get());
   p->slot_watch = std::make_unique<jobs::SlotWatch>(*p->store, *p->secrets, p->engines, o.slot_watch);
   p->slot_watch->set_notifier(p->notifier.get());
+  p->prune = std::make_unique<jobs::RepoPrune>(*p->repository, o.prune);
+  p->prune->skip_while_tasks_read(*p->store);
+  p->runtime->set_sets_forgotten_hook([prune = p->prune.get()] { prune->request_soon(); });
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
   OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));
@@ -291,6 +325,7 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->runtime->set_downloads(download_settings(*p, host, id));
   p->runtime->start();
   p->slot_watch->start();
+  p->prune->start();
   core::log_event(core::LogLevel::info, "node_started",
                   {{"NodeId", id}, {"Port", p->server->port()}, {"TlsPort", p->server->tls_port()},
                    {"DataDir", o.data_dir}, {"Repository", o.repository_url}});
@@ -303,6 +338,7 @@ uint16_t Node::tls_port() const { return parts_->server->tls_port(); }
 void Node::shutdown(int grace_ms) {
   if (parts_->server) parts_->server->shutdown(grace_ms);
   if (parts_->slot_watch) parts_->slot_watch->stop();
+  if (parts_->prune) parts_->prune->stop();  // waits for a pass in progress (prune cannot be interrupted)
   if (parts_->runtime) parts_->runtime->stop();
 }
 

@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "engines/engine.h"
 #include "jobs/notifier.h"
+#include "jobs/repo_prune.h"
 #include "jobs/slot_watch.h"
 
 namespace opendbs::cli {
@@ -25,6 +26,7 @@ struct NodeOptions {
   jobs::WebhookOptions webhook;
   double lag_alert_seconds = 300;
   jobs::SlotWatchOptions slot_watch;  // warnings about log a source keeps for a stopped log backup
+  jobs::RepoPruneOptions prune;       // freeing the data of forgotten sets (docs/OPERATIONS.md, Reclaiming space)
   // Scheme, host and port that download links (BackupSetDownloadInternetUrl) start with, e.g.
   // https://backup.example.com behind a proxy; empty = the TLS listener, else the plain one.
   std::string download_url;

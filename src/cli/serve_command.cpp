@@ -1,10 +1,28 @@
 #include "cli/serve_command.h"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "cli/node.h"
 
 namespace opendbs::cli {
+namespace {
+
+// "6h", "30m", "90s", "500ms", "1d" or "0" as milliseconds (a CLI11 transform: the option then reads a number).
+std::string duration_to_ms(const std::string& text) {
+  static const std::pair<const char*, int64_t> units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string unit = text.substr(digits);
+  if (digits == 0 || digits > 12) throw CLI::ValidationError("a duration such as 6h, 30m, 90s or 500ms: " + text);
+  const int64_t n = std::stoll(text.substr(0, digits));
+  if (unit.empty() && n == 0) return "0";
+  for (const auto& [name, ms] : units)
+    if (unit == name) return std::to_string(n * ms);
+  throw CLI::ValidationError("a duration such as 6h, 30m, 90s or 500ms (0 = off): " + text);
+}
+
+}  // namespace
 
 void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegistry& engines) {
   auto options = std::make_shared<NodeOptions>();
@@ -41,6 +59,18 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
       ->capture_default_str()
       ->check(CLI::Range(int64_t{200}, int64_t{3600000}))
       ->envname("OPENDBS_SLOT_WATCH_INTERVAL_MS");
+  serve->add_option("--prune-interval", options->prune.interval_ms,
+                    "How often the node prunes the repository (frees forgotten sets' data): 6h, 30m, ...; 0 = never")
+      ->transform(duration_to_ms)
+      ->type_name("DURATION")
+      ->default_str("6h")
+      ->envname("OPENDBS_PRUNE_INTERVAL");
+  serve->add_option("--prune-retry", options->prune.retry_ms,
+                    "Delay before a prune skipped because a backup was writing is tried again; also after retention")
+      ->transform(duration_to_ms)
+      ->type_name("DURATION")
+      ->default_str("1m")
+      ->envname("OPENDBS_PRUNE_RETRY");
   serve->callback([options, &exit_code, &engines] {
     if (options->webhook.secret.empty() && std::getenv("OPENDBS_WEBHOOK_SECRET"))
       options->webhook.secret = std::getenv("OPENDBS_WEBHOOK_SECRET");

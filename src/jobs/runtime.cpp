@@ -369,6 +369,7 @@ core::Status TaskRuntime::schedule_once() {
     auto st = repository_.forget_set(id);
     core::log_event(core::LogLevel::info, "retention", {{"BackupSetId", id}, {"Forgotten", st.ok()}});
   }
+  if (!expired.empty() && sets_forgotten_) sets_forgotten_();
   if (queued) wake();
   return {};
 }

@@ -74,6 +74,8 @@ class TaskRuntime final : public Runtime {
   // node's download tasks fail. Call before start().
   void set_downloads(DownloadSettings settings) { downloads_ = std::move(settings); }
   std::vector<RunningTaskInfo> running_tasks();
+  // Called on the scheduler thread after retention forgot expired sets (the node prunes soon after).
+  void set_sets_forgotten_hook(std::function<void()> hook) { sets_forgotten_ = std::move(hook); }
   // Called after each task with its kind, outcome ("succeeded", "failed", ...), seconds and bytes.
   void set_task_observer(std::function<void(const std::string&, const std::string&, double, uint64_t)> observer) {
     task_observer_ = std::move(observer);
@@ -111,6 +113,7 @@ class TaskRuntime final : public Runtime {
   Notifier* notifier_ = nullptr;
   DownloadSettings downloads_;
   std::function<void(const std::string&, const std::string&, double, uint64_t)> task_observer_;
+  std::function<void()> sets_forgotten_;
   std::set<std::string> lagging_, stale_;  // alerted once per episode; guarded by mu_
 };
 

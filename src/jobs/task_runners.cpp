@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/plan_spec.h"
+#include "jobs/repo_prune.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 
@@ -123,6 +124,24 @@ TaskResult run_precheck(TaskEnv& env, const Record& task, LocalTask&) {
   return {};
 }
 
+namespace {
+
+// A prune (the node's own or `opendbs repo prune`) holds the repository exclusively for a while; a
+// backup starting meanwhile waits for it rather than failing.
+core::Result<std::unique_ptr<repo::SetWriter>> begin_set_after_prune(TaskEnv& env, const std::string& set_id,
+                                                                     const LocalTask& control) {
+  constexpr int64_t kWaitMs = 30 * 60 * 1000;
+  auto writer = env.repository.begin_set(set_id);
+  for (int64_t waited = 0; !writer.ok() && repository_locked(writer.error()) && waited < kWaitMs; waited += 1000) {
+    for (int i = 0; i < 20 && !control.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (control.cancelled()) break;
+    writer = env.repository.begin_set(set_id);
+  }
+  return writer;
+}
+
+}  // namespace
+
 TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control) {
   const int64_t started = env.clock.now_ms();
   (void)update(env, Kind::backup_set, task.id, [&](Record& set) {
@@ -147,7 +166,14 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set_plan_status(env, plan->id, "", "full backup " + task.id + " failed: " + engine.error().message);
     return failed(engine.error());
   }
-  auto writer = env.repository.begin_set(task.id);
+  auto writer = begin_set_after_prune(env, task.id, control);
+  if (!writer.ok() && control.cancelled()) {  // while waiting for a prune
+    if (control.is_shutdown())
+      (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
+    else
+      fail_set("stop", "stopped by request " + control.cancelled_by());
+    return stopped(control);
+  }
   if (!writer.ok()) {
     fail_set("failed", writer.error().message);
     return failed(writer.error());

@@ -12,9 +12,11 @@
 #include "core/ids.h"
 #include "http/server.h"
 #include "jobs/notifier.h"
+#include "jobs/repo_prune.h"
 #include "jobs/runtime.h"
 #include "jobs/tasks.h"
 #include "repo/backend/local_backend.h"
+#include "repo/lock.h"
 #include "test_engine.h"
 
 using namespace opendbs;
@@ -190,4 +192,66 @@ TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {
   EXPECT_EQ(event.at("Event").as_string(), "plan.stale");
   EXPECT_EQ(event.at("BackupPlanId").as_string(), plan.id);
   receiver.shutdown(0);
+}
+
+// The node's wiring (cli/node.cpp): retention's hook asks RepoPrune for a pass, which frees the data.
+TEST_F(RuntimeTest, RetentionAsksForAPruneThatFreesTheExpiredSetsData) {
+  make_runtime("n1");
+  std::mutex mu;
+  std::vector<jobs::PruneRun> runs;
+  jobs::RepoPrune prune(*repository_, {.interval_ms = 3600000, .retry_ms = 50});
+  prune.set_observer([&](const jobs::PruneRun& r) {
+    std::lock_guard lock(mu);
+    runs.push_back(r);
+  });
+  runtime_->set_sets_forgotten_hook([&] { prune.request_soon(); });
+  auto done_passes = [&] {
+    std::lock_guard lock(mu);
+    return std::count_if(runs.begin(), runs.end(), [](const auto& r) { return r.result == jobs::PruneResult::done; });
+  };
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    plan.doc["BackupStrategyType"] = "manual";  // no new backup (of the same data) when the clock jumps
+    OPENDBS_TRY(tx.put(Kind::plan, plan));
+    return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
+  }).ok());
+  runtime_->start();
+  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  prune.start();
+  for (int i = 0; i < 100 && done_passes() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(done_passes(), 1);  // the first pass after start: nothing to free yet
+  const uint64_t stored = repository_->stats()->stored_bytes;
+  ASSERT_GT(stored, 0u);
+
+  clock_.advance_ms(2 * 86400000LL);  // past the 1-day retention
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  for (int i = 0; i < 100 && done_passes() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  prune.stop();
+  ASSERT_EQ(done_passes(), 2);  // long before the hour-long interval
+  std::lock_guard lock(mu);
+  EXPECT_EQ(runs.back().report.bytes_freed, stored);
+  EXPECT_EQ(repository_->stats()->stored_bytes, 0u);
+}
+
+// A full backup that starts while a prune holds the repository's exclusive lock waits for it.
+TEST_F(RuntimeTest, AFullBackupStartingDuringAPruneWaitsForItInsteadOfFailing) {
+  make_runtime("n1");
+  repo::LocalBackend backend((dir_ / "repo").string());
+  auto prune_lock = repo::RepoLock::acquire(backend, repo::LockKind::kExclusive, "prune", 60000,
+                                            core::SystemClock::instance());
+  ASSERT_TRUE(prune_lock.ok());
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+    return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
+  }).ok());
+  runtime_->start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"running"}), 1);
+  prune_lock->reset();  // the prune ends
+  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  EXPECT_EQ(count(Kind::backup_set, plan.id, {"failed"}), 0);
 }

@@ -1,0 +1,143 @@
+#include "jobs/repo_prune.h"
+
+#include <algorithm>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "jobs/tasks.h"
+
+namespace opendbs::jobs {
+namespace {
+
+void log_run(const PruneRun& run) {
+  switch (run.result) {
+    case PruneResult::done:
+      core::log_event(core::LogLevel::info, "repo_prune",
+                      {{"Result", "done"}, {"PacksDeleted", run.report.packs_deleted},
+                       {"PacksRepacked", run.report.packs_repacked}, {"BytesFreed", run.report.bytes_freed},
+                       {"IndexFilesReplaced", run.report.index_files_replaced},
+                       {"StaleLocksRemoved", run.report.locks_removed}, {"Seconds", run.seconds}});
+      return;
+    case PruneResult::skipped_locked:  // routine while log backup streams: no more than debug
+      core::log_event(core::LogLevel::debug, "repo_prune", {{"Result", "skipped_locked"}, {"Reason", run.error}});
+      return;
+    case PruneResult::failed:
+      core::log_event(core::LogLevel::warn, "repo_prune",
+                      {{"Result", "failed"}, {"Error", run.error}, {"Seconds", run.seconds}});
+      return;
+  }
+}
+
+}  // namespace
+
+// RepoLock::acquire's conflict error (repo/lock.cpp); prune's other ServiceUnavailable (its own lease
+// lapsed) is a failure.
+bool repository_locked(const core::Error& e) {
+  return e.code == "ServiceUnavailable" && e.message.rfind("repository is locked", 0) == 0;
+}
+
+const char* to_string(PruneResult r) {
+  switch (r) {
+    case PruneResult::done: return "done";
+    case PruneResult::skipped_locked: return "skipped_locked";
+    case PruneResult::failed: return "failed";
+  }
+  return "failed";
+}
+
+RepoPrune::RepoPrune(repo::Repository& repository, RepoPruneOptions options)
+    : repository_(repository), options_(options) {}
+
+RepoPrune::~RepoPrune() { stop(); }
+
+void RepoPrune::start() {
+  if (options_.interval_ms <= 0 || thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+    // Not at once: a node that just started is busy resuming its tasks.
+    due_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_ms);
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+void RepoPrune::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RepoPrune::request_soon() {
+  {
+    std::lock_guard lock(mu_);
+    due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.retry_ms));
+  }
+  cv_.notify_all();
+}
+
+void RepoPrune::loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (std::chrono::steady_clock::now() < due_) {
+      cv_.wait_until(lock, due_);  // woken early by stop() or request_soon(); the loop looks again
+      continue;
+    }
+    due_ = SteadyTime::max();  // requests made during the pass bring the next one forward
+    lock.unlock();
+    const PruneRun run = run_once();
+    lock.lock();
+    const int64_t delay = run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms;
+    due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(delay));
+  }
+}
+
+std::string RepoPrune::reading_task() {
+  if (!store_) return "";
+  std::string found;
+  auto st = store_->read([&](catalog::Tx& tx) -> core::Status {
+    for (const auto kind : {task_kind::restore, task_kind::download}) {
+      catalog::Query q{catalog::Kind::task};
+      q.states = {"running"};
+      q.doc_equals = {{"TaskKind", std::string(kind)}};
+      OPENDBS_ASSIGN(auto n, tx.count(q));
+      if (n > 0) {
+        found = "a " + std::string(kind) + " task is reading the repository";
+        return {};
+      }
+    }
+    return {};
+  });
+  return st.ok() ? found : "the catalog could not be read: " + st.error().message;
+}
+
+PruneRun RepoPrune::run_once() {
+  std::lock_guard pass(pass_mu_);
+  PruneRun run;
+  if (auto reader = reading_task(); !reader.empty()) {
+    run.result = PruneResult::skipped_locked;
+    run.error = reader;
+    run.finished_ms = core::SystemClock::instance().now_ms();
+    log_run(run);
+    if (observer_) observer_(run);
+    return run;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto report = repository_.prune();
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.finished_ms = core::SystemClock::instance().now_ms();
+  if (report.ok()) {
+    run.result = PruneResult::done;
+    run.report = *report;
+  } else {
+    run.result = repository_locked(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
+    run.error = report.error().message;
+  }
+  log_run(run);
+  if (observer_) observer_(run);
+  return run;
+}
+
+}  // namespace opendbs::jobs

@@ -1,0 +1,230 @@
+// RepoPrune against a real repository in a temporary directory.
+#include "jobs/repo_prune.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "catalog/store.h"
+#include "repo/test_support.h"
+
+using namespace opendbs;
+using jobs::PruneResult;
+using jobs::PruneRun;
+using jobs::RepoPrune;
+using jobs::RepoPruneOptions;
+using repo::testing::random_data;
+
+namespace {
+
+class RepoPruneTest : public repo::testing::TempRepoTest {
+ protected:
+  void SetUp() override {
+    TempRepoTest::SetUp();
+    repo_ = init_repo();
+    ASSERT_TRUE(repo_);
+  }
+
+  // The pack files on disk (data/xx/yyyy…).
+  std::set<std::string> packs() const {
+    std::set<std::string> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(repo_dir() + "/data"))
+      if (e.is_regular_file()) out.insert(e.path().string());
+    return out;
+  }
+
+  std::string file_text(const std::string& path) const {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  // A set whose writer stays open (its shared lock held) until the test commits it.
+  std::unique_ptr<repo::SetWriter> open_writer(const std::string& id, const std::string& data) {
+    auto set = repo_->begin_set(id);
+    EXPECT_TRUE(set.ok());
+    auto w = (*set)->add_stream("db", repo::FileMeta{data.size(), 0600, 1700000000000});
+    EXPECT_TRUE(w.ok() && (*w)->write(data).ok() && (*w)->close().ok());
+    return std::move(set).value();
+  }
+
+  std::unique_ptr<repo::Repository> repo_;
+};
+
+// Records the passes the prune thread makes, and lets a test wait for one.
+struct RunLog {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<PruneRun> runs;
+
+  void add(const PruneRun& run) {
+    {
+      std::lock_guard lock(mu);
+      runs.push_back(run);
+    }
+    cv.notify_all();
+  }
+  bool wait_for(PruneResult result, size_t at_least = 1) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(20), [&] {
+      return static_cast<size_t>(std::count_if(runs.begin(), runs.end(),
+                                               [&](const PruneRun& r) { return r.result == result; })) >= at_least;
+    });
+  }
+  size_t count() {
+    std::lock_guard lock(mu);
+    return runs.size();
+  }
+};
+
+TEST_F(RepoPruneTest, PassDeletesThePacksOnlyAForgottenSetReferencedAndTheKeptSetStillRestores) {
+  const auto kept = random_data(300000, 1), old = random_data(300000, 2);
+  ASSERT_TRUE(write_set(*repo_, "kept", {{"db", kept}}).ok());
+  const auto kept_packs = packs();
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", old}}).ok());
+  ASSERT_GT(packs().size(), kept_packs.size());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  const PruneRun run = prune.run_once();
+  ASSERT_EQ(run.result, PruneResult::done) << run.error;
+  EXPECT_EQ(packs(), kept_packs);  // exactly the packs of the forgotten set are gone
+  EXPECT_GT(run.report.packs_deleted, 0u);
+  EXPECT_GT(run.report.bytes_freed, 0u);
+  EXPECT_GT(run.finished_ms, 0);
+
+  const std::string target = dir_ + "/restored";
+  ASSERT_TRUE(repo_->restore_set("kept", target, {.sync = false}).ok());
+  EXPECT_EQ(file_text(target + "/db"), kept);
+  auto check = repo_->check({.read_data = true});
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->clean() && check->warnings.empty());
+}
+
+TEST_F(RepoPruneTest, PassWhileASetIsBeingWrittenIsSkippedAndTheNextOneAfterItsCommitFreesTheData) {
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(200000, 3)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  const auto before = packs();
+  const auto writing = random_data(100000, 4);
+  auto writer = open_writer("writing", writing);
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  const PruneRun skipped = prune.run_once();
+  EXPECT_EQ(skipped.result, PruneResult::skipped_locked);
+  EXPECT_NE(skipped.error.find("backup set writing"), std::string::npos) << skipped.error;
+  EXPECT_TRUE(std::includes(packs().begin(), packs().end(), before.begin(), before.end()));  // nothing deleted
+
+  ASSERT_TRUE(writer->commit({{"engine", "test"}}).ok());
+  const PruneRun done = prune.run_once();
+  ASSERT_EQ(done.result, PruneResult::done) << done.error;
+  EXPECT_GT(done.report.bytes_freed, 0u);
+  EXPECT_EQ(read_all(*repo_, "writing", "db"), writing);
+}
+
+TEST_F(RepoPruneTest, PassThatCannotReadAManifestFailsAndDeletesNothing) {
+  ASSERT_TRUE(write_set(*repo_, "kept", {{"db", random_data(100000, 5)}}).ok());
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(100000, 6)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  std::ofstream(repo_dir() + "/sets/kept", std::ios::trunc) << "not a manifest";
+  const auto before = packs();
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  const PruneRun run = prune.run_once();
+  EXPECT_EQ(run.result, PruneResult::failed);
+  EXPECT_NE(run.error.find("nothing deleted"), std::string::npos) << run.error;
+  EXPECT_EQ(packs(), before);
+}
+
+TEST_F(RepoPruneTest, PassWhileARestoreTaskRunsIsSkippedBecauseSingleStreamReadsTakeNoLock) {
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(100000, 11)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  auto store = catalog::open_store("sqlite:" + dir_ + "/catalog.db");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  catalog::Record task{"t1", "A", "plan1", "running", 1, {{"TaskKind", "restore"}}};
+  auto put = [&] { return (*store)->transact([&](catalog::Tx& tx) { return tx.put(catalog::Kind::task, task); }); };
+  ASSERT_TRUE(put().ok());
+  const auto before = packs();
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  prune.skip_while_tasks_read(**store);
+  const PruneRun skipped = prune.run_once();
+  EXPECT_EQ(skipped.result, PruneResult::skipped_locked);
+  EXPECT_EQ(skipped.error, "a restore task is reading the repository");
+  EXPECT_EQ(packs(), before);
+
+  task.state = "succeeded";
+  ASSERT_TRUE(put().ok());
+  const PruneRun done = prune.run_once();
+  ASSERT_EQ(done.result, PruneResult::done) << done.error;
+  EXPECT_TRUE(packs().empty());
+}
+
+TEST_F(RepoPruneTest, ThreadRetriesSoonAfterASkippedPassAndSucceedsOnceTheWriterCommits) {
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(200000, 7)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  auto writer = open_writer("writing", random_data(50000, 8));
+
+  RunLog log;
+  RepoPrune prune(*repo_, RepoPruneOptions{.interval_ms = 3600000, .retry_ms = 50});
+  prune.set_observer([&](const PruneRun& r) { log.add(r); });
+  prune.start();
+  ASSERT_TRUE(log.wait_for(PruneResult::skipped_locked, 2));  // retried after retry_ms, not after the interval
+  ASSERT_TRUE(writer->commit({{"engine", "test"}}).ok());
+  ASSERT_TRUE(log.wait_for(PruneResult::done));
+  prune.stop();
+  std::lock_guard lock(log.mu);
+  EXPECT_GT(log.runs.back().report.bytes_freed, 0u);
+  EXPECT_EQ(std::count_if(log.runs.begin(), log.runs.end(),
+                          [](const PruneRun& r) { return r.result == PruneResult::failed; }),
+            0);
+}
+
+TEST_F(RepoPruneTest, RequestSoonRunsAPassLongBeforeTheInterval) {
+  RunLog log;
+  RepoPrune prune(*repo_, RepoPruneOptions{.interval_ms = 3600000, .retry_ms = 50});
+  prune.set_observer([&](const PruneRun& r) { log.add(r); });
+  prune.start();
+  ASSERT_TRUE(log.wait_for(PruneResult::done));  // the first pass, soon after start
+
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(200000, 9)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  prune.request_soon();
+  ASSERT_TRUE(log.wait_for(PruneResult::done, 2));
+  prune.stop();
+  std::lock_guard lock(log.mu);
+  EXPECT_GT(log.runs.back().report.bytes_freed, 0u);
+  EXPECT_TRUE(packs().empty());
+}
+
+TEST_F(RepoPruneTest, StopReturnsPromptlyBetweenPasses) {
+  RunLog log;
+  RepoPrune prune(*repo_, RepoPruneOptions{.interval_ms = 3600000, .retry_ms = 3600000});
+  prune.set_observer([&](const PruneRun& r) { log.add(r); });
+  prune.start();
+  const auto started = std::chrono::steady_clock::now();
+  prune.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(log.count(), 0u);
+}
+
+TEST_F(RepoPruneTest, ZeroIntervalMeansTheNodeNeverPrunes) {
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(100000, 10)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  const auto before = packs();
+  RunLog log;
+  RepoPrune prune(*repo_, RepoPruneOptions{.interval_ms = 0, .retry_ms = 10});
+  prune.set_observer([&](const PruneRun& r) { log.add(r); });
+  prune.start();
+  prune.request_soon();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  prune.stop();
+  EXPECT_EQ(log.count(), 0u);
+  EXPECT_EQ(packs(), before);
+}
+
+}  // namespace
