@@ -53,6 +53,12 @@ class TaskControl {
     (void)bytes;
     (void)seconds;
   }
+  // Restore: the set's database `database` was restored under `name`, a name the engine chose because
+  // the one asked for was taken (DuplicateConflict=renamenew), so that the restore task can show it.
+  virtual void restored_as(const std::string& database, const std::string& name) {
+    (void)database;
+    (void)name;
+  }
 };
 
 struct PrecheckItem {

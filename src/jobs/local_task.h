@@ -5,6 +5,8 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engines/engine.h"
 
@@ -36,6 +38,15 @@ class LocalTask final : public engines::TaskControl {
     lag_bytes_.store(bytes);
     lag_seconds_.store(seconds);
   }
+  void restored_as(const std::string& database, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    restored_as_.emplace_back(database, name);
+  }
+  // (database in the set, the name it was restored under) for each name the engine chose.
+  std::vector<std::pair<std::string, std::string>> renamed_databases() const {
+    std::lock_guard lock(mu_);
+    return restored_as_;
+  }
   uint64_t lag_bytes() const { return lag_bytes_.load(); }
   double lag_seconds() const { return lag_seconds_.load(); }
   int percent() const { return percent_.load(); }
@@ -50,6 +61,7 @@ class LocalTask final : public engines::TaskControl {
   std::atomic<double> lag_seconds_{0};
   mutable std::mutex mu_;
   std::string cancelled_by_;
+  std::vector<std::pair<std::string, std::string>> restored_as_;
 };
 
 }  // namespace opendbs::jobs

@@ -335,6 +335,29 @@ TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control)
   return {};
 }
 
+namespace {
+
+// RestoreObjects as the restore carried it out: the list asked for, with NewDBName set (or an entry
+// added) for each database restored under a name the engine chose (DuplicateConflict=renamenew), so
+// that DescribeRestoreTaskList shows where the data went.
+std::string restore_objects_done(const std::string& asked, const std::vector<std::pair<std::string, std::string>>& renamed) {
+  boost::json::array list;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(asked, ec);
+  if (!ec && parsed.is_array()) list = std::move(parsed.as_array());
+  for (const auto& [database, name] : renamed) {
+    auto entry = std::find_if(list.begin(), list.end(), [&](const boost::json::value& e) {
+      const auto* db = e.is_object() ? e.as_object().if_contains("DBName") : nullptr;
+      return db && db->is_string() && db->as_string() == database;
+    });
+    if (entry != list.end()) entry->as_object()["NewDBName"] = name;
+    else list.push_back(boost::json::object{{"DBName", database}, {"NewDBName", name}});
+  }
+  return boost::json::serialize(list);
+}
+
+}  // namespace
+
 TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   const std::string restore_id = task.id;
   auto restore = load(env, Kind::restore_task, restore_id);
@@ -346,6 +369,9 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
       r.doc["RestoreStatus"] = status;
       r.doc["ErrMessage"] = message;
       r.doc["RestoreTaskFinishTime"] = env.clock.now_ms();
+      // Also when it stopped part way: a database may have been created under its new name already.
+      if (const auto renamed = control.renamed_databases(); !renamed.empty())
+        r.doc["RestoreObjects"] = restore_objects_done(text(r.doc, "RestoreObjects"), renamed);
       if (status == "finish")
         for (const char* f : {"FullDataRestoreProgress", "FullStruforeRestoreProgress", "FullStruAfterRestoreProgress",
                               "ContinuousRestoreProgress"})

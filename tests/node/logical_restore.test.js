@@ -112,11 +112,28 @@ test('DuplicateConflict=renamenew restores beside the existing database under <d
   assert.equal(d.RestoreStatus, 'finish', d.ErrMessage);
   const name = renamedName('shop', d.RestoreTime);
   assert.ok(databases().includes(name), `${name} in ${databases()}`);
+  // DescribeRestoreTaskList says where the data went: RestoreObjects as carried out.
+  assert.deepEqual(JSON.parse(d.RestoreObjects), [{ DBName: 'shop', NewDBName: name }]);
   assert.equal(pg.psql(CONTENT, name), pg.psql(`${CONTENT} WHERE id <> 9999`, 'shop'));
   assert.equal(pg.psql(CONTENT, 'shop'), content, 'the existing database is unchanged');
 
   // A second such restore finds that name taken too and takes the next one.
-  const again = await restore({ DuplicateConflict: 'renamenew' });
+  // Asked for a name that is taken as well (shop_copy, restored by the first test), renamenew renames
+  // that one; RestoreObjects keeps what was asked and says what was done.
+  const again = await restore({
+    DuplicateConflict: 'renamenew',
+    RestoreObjects: '[{"DBName":"shop","NewDBName":"shop_copy","TableIncludes":[{"TableName":"orders","NewTableName":"o2"}]}]',
+  });
   assert.equal(again.RestoreStatus, 'finish', again.ErrMessage);
+  const second = renamedName('shop_copy', again.RestoreTime);
+  assert.ok(databases().includes(second), `${second} in ${databases()}`);
+  assert.deepEqual(JSON.parse(again.RestoreObjects),
+    [{ DBName: 'shop', NewDBName: second, TableIncludes: [{ TableName: 'orders', NewTableName: 'o2' }] }]);
+  assert.equal(pg.psql(CONTENT.replace('FROM orders', 'FROM o2'), second), pg.psql(`${CONTENT} WHERE id <> 9999`, 'shop'));
+
+  // The first choice taken too (by the restore above), the next one.
+  const third = await restore({ DuplicateConflict: 'renamenew' });
+  assert.equal(third.RestoreStatus, 'finish', third.ErrMessage);
   assert.ok(databases().includes(`${name}_2`), `${name}_2 in ${databases()}`);
+  assert.deepEqual(JSON.parse(third.RestoreObjects), [{ DBName: 'shop', NewDBName: `${name}_2` }]);
 });

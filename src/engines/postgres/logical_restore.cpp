@@ -162,9 +162,10 @@ core::Result<bool> has_tables(const Endpoint& destination, const std::string& na
 
 // Decides, before anything is written, where each database goes: a new database, or an existing one
 // that holds no tables yet. One that holds tables is a conflict: DuplicateConflict=renamenew restores
-// under a free new name (the log says which), anything else stops the restore naming the database.
+// under a free new name (told to `control` and the log), anything else stops the restore naming the
+// database.
 core::Status settle_targets(const Endpoint& destination, PgConnection& admin, std::vector<DatabasePlan>& plans,
-                            const std::string& duplicate_conflict, int64_t target_ms) {
+                            const std::string& duplicate_conflict, int64_t target_ms, TaskControl& control) {
   std::set<std::string> chosen;
   for (const auto& p : plans) chosen.insert(p.target);
   for (auto& plan : plans) {
@@ -184,6 +185,7 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
     }
     chosen.insert(plan.target);
     plan.create = true;
+    control.restored_as(plan.name, plan.target);
     core::log_event(core::LogLevel::info, "postgres_restore_renamed",
                     {{"database", plan.name}, {"taken", wanted}, {"restored_as", plan.target}});
   }
@@ -282,7 +284,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
-  OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms));
+  OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms, control));
   for (const auto& plan : plans) {
     if (plan.create) {
       auto created = admin->query("CREATE DATABASE " + quote_ident(plan.target));

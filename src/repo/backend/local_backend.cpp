@@ -89,7 +89,9 @@ core::Result<std::vector<ObjectInfo>> LocalBackend::list(const std::string& pref
        it.increment(ec)) {
     std::error_code file_ec;
     if (!it->is_regular_file(file_ec)) continue;
-    auto rel = fs::relative(it->path(), root_).string();
+    // Lexically: fs::relative resolves the path on disk, and throws when the file (a lock released
+    // meanwhile) is already gone.
+    auto rel = it->path().lexically_relative(root_).string();
     if (rel.find(".tmp-") != std::string::npos) continue;  // an interrupted put, never an object
     if (rel.compare(0, prefix.size(), prefix) != 0) continue;
     const auto size = it->file_size(file_ec);
