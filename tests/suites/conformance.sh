@@ -19,4 +19,4 @@ cd tests/node
 # The files of this suite (other suites may keep their own Node tests in tests/node). The two slow,
 # mostly waiting files first, so that the others run beside them.
 exec node --test --test-concurrency=2 --test-reporter=spec \
-  restart.test.js schedule.test.js lifecycle.test.js errors.test.js ram.test.js concurrency.test.js download.test.js
+  restart.test.js schedule.test.js lifecycle.test.js errors.test.js ram.test.js concurrency.test.js download.test.js prune.test.js

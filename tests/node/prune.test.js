@@ -1,0 +1,97 @@
+// The node prunes its repository itself (docs/OPERATIONS.md, Reclaiming space): the packs a stopped
+// full backup left behind are deleted once a pass gets the repository, passes while a backup writes
+// are skipped without harm, and the set that stays still restores byte for byte.
+'use strict';
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+
+const { TestNode, waitFor } = require('./lib/node_process');
+const { makeClient } = require('./lib/clients');
+const { checked } = require('./lib/envelope');
+const P = require('./lib/plans');
+
+function metrics(node) {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port: node.port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+function metric(text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+// Bytes of the repository's packs on disk.
+function packBytes(node) {
+  let total = 0;
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else total += fs.statSync(p).size;
+    }
+  };
+  walk(path.join(node.dataDir, 'repository', 'data'));
+  return total;
+}
+
+test('the packs of a stopped full backup are pruned; passes during the backup are skipped; the kept set restores', async (t) => {
+  const node = await TestNode.start({ workers: 4, env: { OPENDBS_PRUNE_INTERVAL: '1s', OPENDBS_PRUNE_RETRY: '300ms' } });
+  try {
+    const api = checked(makeClient(node, 'tea-v3'));
+    const keptPlan = await P.createConfiguredPlan(api, { configure: { engine: { size: 1 << 20 } } });
+    const keptSet = (await api.call('StartBackupPlan', { BackupPlanId: keptPlan })).CreatedFullBackupsetId;
+    await P.waitSetStatus(api, keptPlan, keptSet, 'finish');
+
+    // ~4 s of incompressible data: packs (16 MiB) are stored while it runs, then it is stopped.
+    const slowPlan = await P.createConfiguredPlan(api, { configure: { engine: { size: 64 << 20, rate: 16 << 20 } } });
+    const slowSet = (await api.call('StartBackupPlan', { BackupPlanId: slowPlan })).CreatedFullBackupsetId;
+    await waitFor('the slow backup past 60 %', async () => (await P.fullSet(api, slowPlan, slowSet)).Progress >= 60,
+      { timeoutMs: 20000 });
+    const during = await metrics(node);
+    assert.ok(metric(during, 'opendbs_repository_prune_runs_total{result="skipped_locked"}') >= 1,
+      'a pass while the backup wrote was skipped');
+    // The writer's shared lock keeps every pass off its packs until it is stopped (then they are garbage).
+    const written = packBytes(node);
+    t.diagnostic(`packs before the stop: ${written} bytes`);
+    assert.ok(written >= 16 << 20, `the slow backup has stored packs (${written} bytes)`);
+    await api.call('StopBackupPlan', { BackupPlanId: slowPlan, StopMethod: 'ALL' });
+    await P.waitSetStatus(api, slowPlan, slowSet, 'stop', 10000);
+
+    const freed = await waitFor('a pass that frees the stopped backup\'s packs', async () => {
+      const m = await metrics(node);
+      const bytes = metric(m, 'opendbs_repository_prune_freed_bytes_total');
+      return bytes > 0 && { m, bytes };
+    }, { timeoutMs: 15000, intervalMs: 250 });
+    const after = packBytes(node);
+    t.diagnostic(`prune freed ${freed.bytes} bytes; packs now ${after} bytes`);
+    assert.ok(after < 2 << 20, `only the kept 1 MiB set's packs remain (${after} bytes)`);
+    assert.ok(freed.bytes >= 16 << 20, `freed the stopped backup's packs (${freed.bytes} bytes)`);
+    assert.equal(metric(freed.m, 'opendbs_repository_prune_runs_total{result="failed"}'), 0);
+    assert.ok(metric(freed.m, 'opendbs_repository_prune_packs_total{action="deleted"}') >= 1);
+    assert.ok(metric(freed.m, 'opendbs_repository_prune_last_success_timestamp_seconds') * 1000 > Date.now() - 60000);
+    assert.ok(node.events('repo_prune', { Result: 'done' }).some((e) => e.BytesFreed > 0));
+
+    // The kept set restores; the TestEngine checks every byte against the generator.
+    const restore = await api.call('CreateRestoreTask', {
+      BackupPlanId: keptPlan, RestoreTaskName: 'after-prune', BackupSetId: keptSet,
+      DestinationEndpointInstanceType: 'Agent', RestoreDir: path.join(node.dataDir, 'restore-kept'),
+    });
+    await api.call('StartRestoreTask', { RestoreTaskId: restore.RestoreTaskId });
+    await waitFor('restore finish', async () => {
+      const d = await P.restoreTask(api, restore.RestoreTaskId);
+      if (d.RestoreStatus === 'stop' || d.RestoreStatus === 'failed') throw new Error(`restore failed: ${d.ErrMessage}`);
+      return d.RestoreStatus === 'finish';
+    });
+  } finally {
+    await node.dispose();
+  }
+});
