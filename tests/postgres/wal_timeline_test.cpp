@@ -71,6 +71,11 @@ class PostgresWalTimelines : public EngineTest {
     return out;
   }
 
+  static std::string read_all(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
   std::unique_ptr<PgServer> source_;
 };
 
@@ -162,6 +167,8 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   ASSERT_TRUE(before);
   EXPECT_EQ(before->checksum("accounts"), at_before_switch);
   EXPECT_EQ(timeline_of(*before), "00000002") << "promoted from timeline 1 to the next free number";
+  EXPECT_NE(read_all(before->data_dir() + "/postgresql.auto.conf").find("recovery_target_timeline = 'current'"),
+            std::string::npos);
   before.reset();
   // Between the promotion and timeline 2's first transaction the source held timeline 1's last state.
   auto quiet = restore_and_start(p, "tli-full", promoted);
@@ -174,7 +181,9 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   ASSERT_TRUE(after);
   EXPECT_EQ(after->checksum("accounts"), at_after_switch);
   EXPECT_EQ(timeline_of(*after), "00000003");
-  const std::string conf_dir = after->data_dir();
+  const std::string conf = read_all(after->data_dir() + "/postgresql.auto.conf");
+  EXPECT_NE(conf.find("recovery_target_timeline = '2'"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("--timeline 2 "), std::string::npos) << conf;
   after.reset();
 
   // With copies instead of wal-fetch, the history file is copied beside the segments.
@@ -244,6 +253,15 @@ TEST_F(PostgresWalTimelines, ALogBackupStartedAfterAPromotionStoresTheRestOfTheO
   ASSERT_TRUE(after);
   EXPECT_EQ(after->checksum("notes"), at_after_switch);
   EXPECT_EQ(timeline_of(*after), "00000003");
+  after.reset();
+
+  // A full backup taken on timeline 2 restores to its own end (recovery stays on its timeline).
+  auto later = full_backup(p, "tli2-later", control);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  const std::string at_later = source_->checksum("notes");
+  auto own = restore_and_start(p, "tli2-later", later->consistent_ms);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->checksum("notes"), at_later);
 }
 
 }  // namespace
