@@ -89,7 +89,8 @@ void RepoPrune::loop() {
     lock.unlock();
     const PruneRun run = run_once();
     lock.lock();
-    const int64_t delay = run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms;
+    const int64_t delay =
+        std::max<int64_t>(10, run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms);
     due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(delay));
   }
 }
