@@ -74,7 +74,15 @@ struct FullBackupResult {
 };
 
 // One log file (a WAL segment, a binlog) as the log backup reports it; stored under the set id
-// "log-<plan>-<name>" in the repository.
+// log_set_id(plan, name) in the repository, and while it fills possibly as partial copies
+// "<that id>.partial-<bytes>", which go with the file when it expires.
+inline std::string log_set_id(const std::string& plan_id, const std::string& name) {
+  return "log-" + plan_id + "-" + name;
+}
+inline std::string log_partial_prefix(const std::string& plan_id, const std::string& name) {
+  return log_set_id(plan_id, name) + ".partial-";
+}
+
 struct LogFile {
   std::string name;        // e.g. 000000010000000000000003 or mysql-bin.000054
   int64_t seq = 0;         // position in the chain; consecutive files have consecutive numbers

@@ -324,12 +324,32 @@ void TaskRuntime::scheduler_loop() {
   }
 }
 
+// Forgets the repository sets of expired log files: each file's set and its partial copies (an
+// UNCOMPLETED file may have only those).
+void TaskRuntime::forget_log_sets(const std::vector<std::pair<std::string, std::string>>& files) {
+  if (files.empty()) return;
+  auto stored = repository_.list_sets();
+  if (!stored.ok()) {
+    core::log_event(core::LogLevel::warn, "retention_list_failed", {{"Message", stored.error().message}});
+    return;
+  }
+  for (const auto& [plan_id, name] : files) {
+    const std::string whole = engines::log_set_id(plan_id, name), partial = engines::log_partial_prefix(plan_id, name);
+    int forgotten = 0;
+    for (const auto& id : *stored)
+      if ((id == whole || id.starts_with(partial)) && repository_.forget_set(id).ok()) ++forgotten;
+    core::log_event(core::LogLevel::info, "retention",
+                    {{"Plan", plan_id}, {"LogFile", name}, {"SetsForgotten", forgotten}});
+  }
+}
+
 // Queues scheduled full backups that are due (once, however many runs were missed while the node was
 // down), keeps a log backup task for every running plan that wants one, and expires old sets.
 core::Status TaskRuntime::schedule_once() {
   const int64_t now = clock_.now_ms();
   bool queued = false;
   std::vector<std::string> expired;
+  std::vector<std::pair<std::string, std::string>> expired_logs;  // (plan, file name)
   OPENDBS_TRY(store_.transact([&](catalog::Tx& tx) -> core::Status {
     catalog::Query running{Kind::plan};
     running.states = {"running"};
@@ -359,6 +379,18 @@ core::Status TaskRuntime::schedule_once() {
       OPENDBS_TRY(tx.put(Kind::backup_set, s));
       expired.push_back(s.id);
     }
+    // Log files expire the same way (BackupSetExpiredTime = EndTime + the plan's retention), so the
+    // log older than the oldest set kept goes with it. FILLING files are being written.
+    catalog::Query logs{Kind::log_file};
+    logs.states = {"COMPLETED", "UNCOMPLETED"};
+    OPENDBS_ASSIGN(auto log_files, tx.list(logs));
+    for (auto& f : log_files) {
+      if (f.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
+      f.state = "expired";
+      f.doc["BackupStatus"] = "expired";
+      OPENDBS_TRY(tx.put(Kind::log_file, f));
+      expired_logs.emplace_back(f.parent_id, std::string(f.doc.at("BackupSetId").as_string()));
+    }
     catalog::Query tokens{Kind::client_token};
     tokens.sort_to_ms = now - kClientTokenLifetimeMs;
     OPENDBS_ASSIGN(auto old_tokens, tx.list(tokens));
@@ -369,7 +401,8 @@ core::Status TaskRuntime::schedule_once() {
     auto st = repository_.forget_set(id);
     core::log_event(core::LogLevel::info, "retention", {{"BackupSetId", id}, {"Forgotten", st.ok()}});
   }
-  if (!expired.empty() && sets_forgotten_) sets_forgotten_();
+  forget_log_sets(expired_logs);
+  if ((!expired.empty() || !expired_logs.empty()) && sets_forgotten_) sets_forgotten_();
   if (queued) wake();
   return {};
 }

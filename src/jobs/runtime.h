@@ -90,6 +90,7 @@ class TaskRuntime final : public Runtime {
   core::Status beat_heartbeat();
   void alert_on_lag();
   core::Status alert_on_stale_plans(catalog::Tx& tx, const std::vector<catalog::Record>& running_plans, int64_t now);
+  void forget_log_sets(const std::vector<std::pair<std::string, std::string>>& files);
 
   catalog::Store& store_;
   iam::SecretBox& secrets_;

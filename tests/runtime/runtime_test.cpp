@@ -132,6 +132,49 @@ TEST_F(RuntimeTest, RunsQueuedBackupsAndExpiresThemAfterRetention) {
   EXPECT_TRUE(repository_->list_sets()->empty());
 }
 
+TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
+  make_runtime("n1");
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  const int64_t day = 86400000LL, now = clock_.now_ms();
+  auto store_set = [&](const std::string& id) {
+    auto set = repository_->begin_set(id);
+    ASSERT_TRUE(set.ok()) << set.error().message;
+    auto w = (*set)->add_stream("segment", repo::FileMeta{3, 0600, 0});
+    ASSERT_TRUE(w.ok() && (*w)->write("wal").ok() && (*w)->close().ok());
+    ASSERT_TRUE((*set)->commit({}).ok());
+  };
+  // (name, status, EndTime): an old completed file, an old file left UNCOMPLETED with only a partial
+  // copy, the old timeline's end of the same segment (a file of its own, recent), and a recent file.
+  const std::vector<std::tuple<std::string, std::string, int64_t>> files{
+      {"000000010000000000000001", "COMPLETED", now - 3 * day},
+      {"000000010000000000000002", "UNCOMPLETED", now - 3 * day},
+      {"000000010000000000000002.partial", "COMPLETED", now},
+      {"000000020000000000000002", "COMPLETED", now}};
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    for (const auto& [name, status, end] : files) {
+      catalog::Record r{plan.id + "-" + name, "A", plan.id, status, end - 1000, {}};
+      r.doc = {{"BackupSetId", name}, {"BackupStatus", status}, {"EndTime", end},
+               {"BackupSetExpiredTime", end + day}, {"_Seq", 1}};
+      OPENDBS_TRY(tx.put(Kind::log_file, r));
+    }
+    return {};
+  }).ok());
+  store_set(engines::log_set_id(plan.id, "000000010000000000000001"));
+  store_set(engines::log_partial_prefix(plan.id, "000000010000000000000001") + "8192");
+  store_set(engines::log_partial_prefix(plan.id, "000000010000000000000002") + "4096");
+  store_set(engines::log_set_id(plan.id, "000000010000000000000002.partial"));
+  store_set(engines::log_set_id(plan.id, "000000020000000000000002"));
+
+  ASSERT_TRUE(runtime_->schedule_once().ok());
+  EXPECT_EQ(count(Kind::log_file, plan.id, {"expired"}), 2);
+  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 2);
+  auto sets = repository_->list_sets();
+  ASSERT_TRUE(sets.ok());
+  std::sort(sets->begin(), sets->end());
+  EXPECT_EQ(*sets, (std::vector<std::string>{engines::log_set_id(plan.id, "000000010000000000000002.partial"),
+                                              engines::log_set_id(plan.id, "000000020000000000000002")}));
+}
+
 TEST_F(RuntimeTest, TakesOverADeadNodesTaskOnlyAfterItsLeaseExpires) {
   auto plan = put_plan("Monday", "02:00", clock_.now_ms());
   std::string task_id;

@@ -7,6 +7,7 @@
 #include "api/ops/common.h"
 #include "api/ops/families.h"
 #include "api/ops/param_lists.h"
+#include "engines/engine.h"
 #include "api/ops/plan_model.h"
 #include "core/errors.h"
 #include "core/ids.h"
@@ -81,8 +82,7 @@ core::Result<DownloadSource> log_file_source(catalog::Tx& tx, Context& ctx, cons
   if (file->state != "COMPLETED")
     return core::make_error("OperationDenied.PlanStatus",
                             "log file " + name + " is " + file->state + ", only COMPLETED files can be downloaded");
-  // engine.h: a log file is stored as the set "log-<plan>-<name>".
-  std::string repo_set_id = "log-" + plan.id + "-" + name;
+  std::string repo_set_id = engines::log_set_id(plan.id, name);
   return DownloadSource{std::move(*file), std::move(plan), std::move(repo_set_id), name};
 }
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "engines/engine.h"
+
 namespace opendbs::engines::postgres {
 
 std::optional<Lsn> parse_lsn(const std::string& text) {
@@ -37,7 +39,7 @@ std::optional<uint64_t> wal_file_segno(const std::string& name, uint64_t segment
   return hi * (0x100000000ULL / segment_size) + lo;
 }
 
-std::string wal_set_prefix(const std::string& plan_id) { return "log-" + plan_id + "-"; }
+std::string wal_set_prefix(const std::string& plan_id) { return log_set_id(plan_id, ""); }
 
 std::string slot_name(const std::string& plan_id) {
   std::string out = "opendbs_";

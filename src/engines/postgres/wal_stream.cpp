@@ -154,7 +154,7 @@ core::Status WalStreamer::flush_partial() {
       reached_durable();
       return {};
     }
-  const std::string id = set_id(s.name + ".partial-" + std::to_string(bytes));
+  const std::string id = log_partial_prefix(plan_.plan_id, s.name) + std::to_string(bytes);
   int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
   OPENDBS_TRY(store_set(id, s.received,
