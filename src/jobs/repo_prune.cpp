@@ -1,8 +1,10 @@
 #include "jobs/repo_prune.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "core/clock.h"
+#include "core/errors.h"
 #include "core/log.h"
 #include "jobs/tasks.h"
 
@@ -126,7 +128,13 @@ PruneRun RepoPrune::run_once() {
     return run;
   }
   const auto started = std::chrono::steady_clock::now();
-  auto report = repository_.prune();
+  // The repository reports errors as values; this thread must not take the node down if it throws anyway.
+  core::Result<repo::PruneReport> report = core::errors::internal("prune threw");
+  try {
+    report = repository_.prune();
+  } catch (const std::exception& e) {
+    report = core::errors::internal(std::string("prune threw: ") + e.what());
+  }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.finished_ms = core::SystemClock::instance().now_ms();
   if (report.ok()) {
