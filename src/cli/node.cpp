@@ -338,8 +338,9 @@ uint16_t Node::tls_port() const { return parts_->server->tls_port(); }
 void Node::shutdown(int grace_ms) {
   if (parts_->server) parts_->server->shutdown(grace_ms);
   if (parts_->slot_watch) parts_->slot_watch->stop();
-  if (parts_->prune) parts_->prune->stop();  // waits for a pass in progress (prune cannot be interrupted)
   if (parts_->runtime) parts_->runtime->stop();
+  // Last: it waits for a pass in progress (prune cannot be interrupted), and tasks are handed back first.
+  if (parts_->prune) parts_->prune->stop();
 }
 
 void Node::wait() {

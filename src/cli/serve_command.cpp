@@ -8,7 +8,10 @@
 namespace opendbs::cli {
 namespace {
 
-// "6h", "30m", "90s", "500ms", "1d" or "0" as milliseconds (a CLI11 transform: the option then reads a number).
+constexpr int64_t kMaxDurationMs = 366LL * 86400000;
+
+// "6h", "30m", "90s", "500ms", "1d" or "0" as milliseconds, up to a year (a CLI11 transform: the
+// option then reads a number).
 std::string duration_to_ms(const std::string& text) {
   static const std::pair<const char*, int64_t> units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
   size_t digits = 0;
@@ -18,7 +21,10 @@ std::string duration_to_ms(const std::string& text) {
   const int64_t n = std::stoll(text.substr(0, digits));
   if (unit.empty() && n == 0) return "0";
   for (const auto& [name, ms] : units)
-    if (unit == name) return std::to_string(n * ms);
+    if (unit == name) {
+      if (n > kMaxDurationMs / ms) throw CLI::ValidationError("at most 366d: " + text);
+      return std::to_string(n * ms);
+    }
   throw CLI::ValidationError("a duration such as 6h, 30m, 90s or 500ms (0 = off): " + text);
 }
 
@@ -70,6 +76,7 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
       ->transform(duration_to_ms)
       ->type_name("DURATION")
       ->default_str("1m")
+      ->check(CLI::Range(int64_t{100}, kMaxDurationMs, "a duration from 100ms"))
       ->envname("OPENDBS_PRUNE_RETRY");
   serve->callback([options, &exit_code, &engines] {
     if (options->webhook.secret.empty() && std::getenv("OPENDBS_WEBHOOK_SECRET"))

@@ -1,8 +1,10 @@
 #include "jobs/repo_prune.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "core/clock.h"
+#include "core/errors.h"
 #include "core/log.h"
 #include "jobs/tasks.h"
 
@@ -89,7 +91,8 @@ void RepoPrune::loop() {
     lock.unlock();
     const PruneRun run = run_once();
     lock.lock();
-    const int64_t delay = run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms;
+    const int64_t delay =
+        std::max<int64_t>(10, run.result == PruneResult::skipped_locked ? options_.retry_ms : options_.interval_ms);
     due_ = std::min(due_, std::chrono::steady_clock::now() + std::chrono::milliseconds(delay));
   }
 }
@@ -125,7 +128,13 @@ PruneRun RepoPrune::run_once() {
     return run;
   }
   const auto started = std::chrono::steady_clock::now();
-  auto report = repository_.prune();
+  // The repository reports errors as values; this thread must not take the node down if it throws anyway.
+  core::Result<repo::PruneReport> report = core::errors::internal("prune threw");
+  try {
+    report = repository_.prune();
+  } catch (const std::exception& e) {
+    report = core::errors::internal(std::string("prune threw: ") + e.what());
+  }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.finished_ms = core::SystemClock::instance().now_ms();
   if (report.ok()) {

@@ -99,11 +99,19 @@ class TestNode {
         }
       });
     });
-    const info = await started;
-    this.nodeId = info.NodeId;
-    this.port = info.Port;
-    this.tlsPort = info.TlsPort;
-    await waitFor('/healthz', async () => (await httpGetStatus(this.port, '/healthz')) === 200, { timeoutMs: 10000 });
+    try {
+      const info = await started;
+      this.nodeId = info.NodeId;
+      this.port = info.Port;
+      this.tlsPort = info.TlsPort;
+      // Generous: a loaded 2-core CI machine has been seen to take over 10 s here.
+      await waitFor('/healthz', async () => (await httpGetStatus(this.port, '/healthz')) === 200, { timeoutMs: 30000 });
+    } catch (err) {
+      // A node that did not come up must not outlive the test: its process would keep the test file
+      // (and the suite) from ever ending.
+      proc.kill('SIGKILL');
+      throw err;
+    }
   }
 
   // Log events (parsed JSON lines) named `event`, optionally matching fields.
