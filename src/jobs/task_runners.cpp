@@ -326,7 +326,17 @@ TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control)
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (control.is_shutdown()) return {Outcome::requeue, "", ""};
-  auto spec = plan_spec(env, *plan);
+  // EnableBackupLog again before this task ran: the new log backup needs what it would release (a
+  // slot dropped under a reconnecting stream would leave a gap in the chain).
+  auto now_plan = load(env, Kind::plan, task.parent_id);
+  if (!now_plan.ok()) return failed(now_plan.error());
+  const auto* wants = now_plan->doc.if_contains("EnableBackupLog");
+  if (now_plan->state != "released" && wants && wants->is_bool() && wants->as_bool()) {
+    core::log_event(core::LogLevel::info, "release_log_skipped",
+                    {{"plan", plan->id}, {"reason", "log backup enabled again"}});
+    return {};
+  }
+  auto spec = plan_spec(env, *now_plan);
   if (!spec.ok()) return failed(spec.error());
   auto engine = engine_for(env, *spec);
   if (!engine.ok()) return {};  // no engine, nothing kept on the source

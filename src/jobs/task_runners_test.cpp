@@ -1,6 +1,7 @@
 // run_log_backup's records of log files (what DescribeIncrementBackupList shows) against a real SQLite
 // catalog, with an engine that reports a scripted sequence of files per session: the file filling when
-// a session ends, a resumed session reopening it, and a segment a session skipped over.
+// a session ends, a resumed session reopening it, and a segment a session skipped over; and
+// run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,11 @@ class ScriptedLogEngine final : public engines::Engine {
                        engines::TaskControl&) override {
     return {};
   }
+  core::Status release_log(const engines::PlanSpec&) override {
+    ++releases;
+    return {};
+  }
+  int releases = 0;
 
  private:
   size_t next_ = 0;
@@ -165,6 +171,38 @@ TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {
   const auto new_open = file(11, 2);
   EXPECT_EQ(new_open.at("BackupStatus"), "UNCOMPLETED");  // the session ended while it filled
   EXPECT_EQ(new_open.at("EndTime").as_int64(), 2000);
+}
+
+}  // namespace
+}  // namespace opendbs::jobs
+
+namespace opendbs::jobs {
+namespace {
+
+// DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means
+// the new log backup needs the slot, so the release does nothing.
+TEST_F(LogFileRecords, AReleaseQueuedBeforeLogBackupWasEnabledAgainKeepsTheSlot) {
+  TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+  const catalog::Record task{"release1", "A", plan_.id, "running", 1, {}};
+  auto set_log = [&](bool enabled, const std::string& state) {
+    plan_.doc["EnableBackupLog"] = enabled;
+    plan_.state = state;
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan_); }).ok());
+  };
+  set_log(true, "running");
+  LocalTask again("release1", "release_log", plan_.id);
+  EXPECT_EQ(run_release_log(env, task, again).outcome, Outcome::succeeded);
+  EXPECT_EQ(engine_->releases, 0);
+
+  set_log(true, "released");  // ReleaseBackupPlan: released whatever the plan said
+  LocalTask released("release1", "release_log", plan_.id);
+  EXPECT_EQ(run_release_log(env, task, released).outcome, Outcome::succeeded);
+  EXPECT_EQ(engine_->releases, 1);
+
+  set_log(false, "running");  // DisableBackupLog
+  LocalTask disabled("release1", "release_log", plan_.id);
+  EXPECT_EQ(run_release_log(env, task, disabled).outcome, Outcome::succeeded);
+  EXPECT_EQ(engine_->releases, 2);
 }
 
 }  // namespace

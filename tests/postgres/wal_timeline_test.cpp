@@ -41,14 +41,14 @@ class PostgresWalTimelines : public EngineTest {
   static std::string timeline_of(const PgServer& server) {
     return server.query("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
   }
-  // Restarts the source as a standby, waits until the log backup streams from it, and promotes it.
-  void promote_source() {
+  // Restarts the source as a standby and promotes it; `streamed`: once the log backup streams from it.
+  void promote_source(bool streamed) {
     source_->stop();
     ASSERT_EQ(run_as_server_user("touch " + source_->data_dir() + "/standby.signal"), 0);
     std::string error;
     ASSERT_TRUE(source_->start(&error)) << error;
     ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "t");
-    bool streaming = false;
+    bool streaming = !streamed;
     for (int i = 0; i < 600 && !streaming; ++i) {
       streaming = source_->query("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1";
       if (!streaming) sleep_ms(50);
@@ -69,6 +69,11 @@ class PostgresWalTimelines : public EngineTest {
       return core::Status{};
     }).ok()) << set_id;
     return out;
+  }
+
+  static std::string read_all(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
   std::unique_ptr<PgServer> source_;
@@ -95,8 +100,11 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   const std::string at_before_switch = source_->checksum("accounts");
   const std::string old_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
 
-  promote_source();
+  promote_source(true);
   ASSERT_EQ(timeline_of(*source_), "00000002");
+  sleep_ms(50);
+  const int64_t promoted = now_ms();  // on timeline 2, before its first transaction
+  sleep_ms(50);
   source_->query("INSERT INTO accounts SELECT g, 7 FROM generate_series(1001, 1500) g");
   sleep_ms(50);
   const int64_t after_switch = now_ms();
@@ -159,13 +167,23 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   ASSERT_TRUE(before);
   EXPECT_EQ(before->checksum("accounts"), at_before_switch);
   EXPECT_EQ(timeline_of(*before), "00000002") << "promoted from timeline 1 to the next free number";
+  EXPECT_NE(read_all(before->data_dir() + "/postgresql.auto.conf").find("recovery_target_timeline = 'current'"),
+            std::string::npos);
   before.reset();
+  // Between the promotion and timeline 2's first transaction the source held timeline 1's last state.
+  auto quiet = restore_and_start(p, "tli-full", promoted);
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet->checksum("accounts"), at_before_switch);
+  EXPECT_EQ(timeline_of(*quiet), "00000002");
+  quiet.reset();
   // After it: recovery follows the history onto timeline 2 and promotes to timeline 3.
   auto after = restore_and_start(p, "tli-full", after_switch);
   ASSERT_TRUE(after);
   EXPECT_EQ(after->checksum("accounts"), at_after_switch);
   EXPECT_EQ(timeline_of(*after), "00000003");
-  const std::string conf_dir = after->data_dir();
+  const std::string conf = read_all(after->data_dir() + "/postgresql.auto.conf");
+  EXPECT_NE(conf.find("recovery_target_timeline = '2'"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("--timeline 2 "), std::string::npos) << conf;
   after.reset();
 
   // With copies instead of wal-fetch, the history file is copied beside the segments.
@@ -182,6 +200,68 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   for (int i = 0; i < 200 && copied->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
   ASSERT_EQ(copied->query("SELECT pg_is_in_recovery()"), "f") << copied->log_tail();
   EXPECT_EQ(copied->checksum("accounts"), at_after_switch);
+}
+
+// The log backup is not running while the source is promoted: the next task streams the rest of the
+// old timeline (the server ends it at the switch point), stores its end and the history file, and
+// goes on on the new timeline.
+TEST_F(PostgresWalTimelines, ALogBackupStartedAfterAPromotionStoresTheRestOfTheOldTimelineFirst) {
+  const auto p = source_plan("tli2");
+  source_->query("CREATE TABLE notes (id int PRIMARY KEY, body text)");
+  Control control;
+  std::string old_segment;
+  int64_t before_switch = 0;
+  std::string at_before_switch;
+  {
+    LogBackupRunner runner(engine_, p, *repo_);
+    ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+    auto full = full_backup(p, "tli2-full", control);
+    ASSERT_TRUE(full.ok()) << full.error().message;
+    ASSERT_EQ(runner.stop().error().code, "Cancelled");
+  }
+  // Written while no log backup runs: only the slot keeps it.
+  source_->query("INSERT INTO notes SELECT g, 'old ' || g FROM generate_series(1, 300) g");
+  sleep_ms(50);
+  before_switch = now_ms();
+  at_before_switch = source_->checksum("notes");
+  old_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  promote_source(false);
+  ASSERT_EQ(timeline_of(*source_), "00000002");
+  source_->query("UPDATE notes SET body = 'new' WHERE id <= 50");
+  sleep_ms(50);
+  const int64_t after_switch = now_ms();
+  const std::string at_after_switch = source_->checksum("notes");
+  sleep_ms(50);
+  source_->query("DELETE FROM notes WHERE id > 250");
+
+  LogBackupRunner runner(engine_, p, *repo_);
+  const std::string last = switch_wal();
+  ASSERT_TRUE(runner.completed(last, 30000)) << last << " never completed";
+  ASSERT_EQ(runner.stop().error().code, "Cancelled");
+  const auto files = runner.files();
+  for (const std::string& name : {old_segment + ".partial", std::string("00000002.history")})
+    EXPECT_TRUE(std::any_of(files.begin(), files.end(), [&](const engines::LogFile& f) {
+      return f.name == name && f.status == "COMPLETED";
+    })) << name;
+  EXPECT_EQ(stored("log-tli2-00000002.history"), source_->query("SELECT pg_read_file('pg_wal/00000002.history')"));
+
+  auto before = restore_and_start(p, "tli2-full", before_switch);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->checksum("notes"), at_before_switch);
+  before.reset();
+  auto after = restore_and_start(p, "tli2-full", after_switch);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->checksum("notes"), at_after_switch);
+  EXPECT_EQ(timeline_of(*after), "00000003");
+  after.reset();
+
+  // A full backup taken on timeline 2 restores to its own end (recovery stays on its timeline).
+  auto later = full_backup(p, "tli2-later", control);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  const std::string at_later = source_->checksum("notes");
+  auto own = restore_and_start(p, "tli2-later", later->consistent_ms);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->checksum("notes"), at_later);
 }
 
 }  // namespace

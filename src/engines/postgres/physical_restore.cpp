@@ -101,12 +101,17 @@ core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& p
 
 // recovery_target_timeline names the planned timeline: the one the source was on at the target (a
 // restore to before a switch stays on the old timeline, one after it follows the history there).
+// The backup's own timeline is 'current', which needs no history file (PostgreSQL refuses a numeric
+// timeline above 1 whose history it cannot fetch, and a plan may store none: no log backup, or one
+// that began on that timeline before history files were stored).
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
-                                   const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal) {
+                                   const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
+                                   uint32_t backup_timeline) {
+  const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
   std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
   conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
        << "restore_command = " << conf_quoted(command) << "\n"
-       << "recovery_target_timeline = '" << wal.timeline << "'\n"
+       << "recovery_target_timeline = '" << timeline << "'\n"
        << "recovery_target_action = 'promote'\n";
   if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
   else if (wal.stop_at_time) conf << "recovery_target_time = " << conf_quoted(pg_timestamp_literal(target_ms)) << "\n";
@@ -165,9 +170,11 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
     OPENDBS_TRY(copy_wal(repository, wal, static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 16 << 20)),
                          dir / kRestoredWalDir, control));
   }
+  const auto backup_timeline = static_cast<uint32_t>(meta_int(m, meta::kTimeline, 1));
+  if (to_end_of_backup) wal.timeline = backup_timeline;
   OPENDBS_ASSIGN(auto command, restore_command(dir, plan, request, wal));
-  if (to_end_of_backup) wal.timeline = static_cast<uint32_t>(meta_int(m, meta::kTimeline, 1));
-  OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal));
+  OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal,
+                                    backup_timeline));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},

@@ -71,6 +71,7 @@ void WalScanner::end_record() {
   const int64_t ms = pg_micros_to_unix_ms(load<int64_t>(record_, at));
   if (first_ms_ < 0) first_ms_ = ms;
   last_ms_ = std::max(last_ms_, ms);
+  if (watched_ms_ < 0 && record_start_ >= watch_from_) watched_ms_ = ms;
 }
 
 void WalScanner::feed(std::string_view bytes) {
@@ -103,6 +104,7 @@ void WalScanner::feed(std::string_view bytes) {
           break;
         }
         state_ = State::in_record;
+        record_start_ = pos_;
         record_.clear();
         record_total_ = record_done_ = 0;
         n = 0;

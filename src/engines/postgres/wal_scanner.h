@@ -25,6 +25,13 @@ class WalScanner {
   int64_t last_xact_ms() const { return last_ms_; }
   uint64_t position() const { return pos_; }
   void reset_times() { first_ms_ = last_ms_ = -1; }
+  // The time of the first commit/abort record that starts at or after `from` (the first transaction
+  // of a timeline that begins inside the segment), -1 = none yet.
+  void watch_from(uint64_t from) {
+    watch_from_ = from;
+    watched_ms_ = -1;
+  }
+  int64_t watched_xact_ms() const { return watched_ms_; }
 
  private:
   enum class State { page_header, skip_continuation, record_start, in_record, skip_segment };
@@ -45,6 +52,9 @@ class WalScanner {
   uint64_t record_total_ = 0;  // xl_tot_len, 0 until read
   uint64_t record_done_ = 0;
   int64_t first_ms_ = -1, last_ms_ = -1;
+  uint64_t record_start_ = 0;
+  uint64_t watch_from_ = UINT64_MAX;
+  int64_t watched_ms_ = -1;
 };
 
 }  // namespace opendbs::engines::postgres

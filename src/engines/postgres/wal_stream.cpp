@@ -61,6 +61,7 @@ core::Status WalStreamer::open_segment(int64_t send_ms) {
   s.opened_steady_ms = steady_ms();
   s.opened_ms = now_ms();
   scanner_->reset_times();
+  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno) scanner_->watch_from(timeline_begin_);
   // While open, the file claims nothing beyond the previous segment's end (restore ranges read EndTime).
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(prev_end_ms_, 0), 0,
                         "FILLING"}));
@@ -105,19 +106,24 @@ core::Status WalStreamer::complete_segment() {
 }
 
 // The metadata of a set holding (part of) the open segment, up to `end_lsn`.
+// When the segment holds the beginning of the timeline, also the timeline's first transaction
+// (restores choose a timeline by it).
 boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn, int64_t end_ms) const {
   const OpenSegment& s = *open_;
-  return {{"engine", "postgres"},
-          {"kind", kind},
-          {"timeline", timeline_},
-          {"segno", s.segno},
-          {"wal_segment_size", segment_size_},
-          {"start_lsn", format_lsn(s.segno * segment_size_)},
-          {"end_lsn", format_lsn(end_lsn)},
-          {"start_ms", s.start_ms},
-          {segment_meta::kEndMs, end_ms},
-          {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
-          {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  boost::json::object m{{"engine", "postgres"},
+                        {"kind", kind},
+                        {"timeline", timeline_},
+                        {"segno", s.segno},
+                        {"wal_segment_size", segment_size_},
+                        {"start_lsn", format_lsn(s.segno * segment_size_)},
+                        {"end_lsn", format_lsn(end_lsn)},
+                        {"start_ms", s.start_ms},
+                        {segment_meta::kEndMs, end_ms},
+                        {segment_meta::kFirstXactMs, scanner_->first_xact_ms()},
+                        {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
+  if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno)
+    m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
+  return m;
 }
 
 // A set — and the shared repository lock it holds — is open only while it commits, so that a prune,

@@ -36,6 +36,9 @@ namespace segment_meta {
 inline constexpr const char* kFirstXactMs = "first_xact_ms";
 inline constexpr const char* kLastXactMs = "last_xact_ms";
 inline constexpr const char* kEndMs = "end_ms";
+// In the set of the segment where a timeline begins: the first transaction after the switch point
+// (first_xact_ms may be one of the old timeline's, whose bytes the segment repeats); -1 = none.
+inline constexpr const char* kTimelineFirstXactMs = "timeline_first_xact_ms";
 }  // namespace segment_meta
 
 // Drops the plan's replication slot (engine.h release_log), waiting up to `wait_ms` for a stream

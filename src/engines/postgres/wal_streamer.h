@@ -117,6 +117,7 @@ class WalStreamer {
 
   uint64_t segment_size_ = 0;
   uint32_t timeline_ = 1;  // the timeline being streamed (older than the server's while catching up)
+  Lsn timeline_begin_ = 0;  // where timeline_ began, when the stream followed it from there (0: not known)
   Lsn pos_ = 0;      // the next byte expected
   bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives

@@ -35,6 +35,7 @@ core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timel
     if (s.kind != WalSetKind::filling && s.timeline == stored_timeline && (!newest || ends_later(s, *newest))) newest = s;
   prev_end_ms_ = -1;
   covered_send_ms_ = 0;
+  timeline_begin_ = 0;
   if (!newest || restart_at_slot_) return start_at(repl, server_timeline, slot_restart);
   return resume_after(repl, server_timeline, slot_restart, *newest);
 }
@@ -56,6 +57,7 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     const auto at = it != m.end() && it->value().is_string() ? parse_lsn(std::string(it->value().as_string())) : std::nullopt;
     if (!at) return core::errors::corrupt("set " + newest.id + " does not say where its timeline begins");
     next = *at / segment_size_ * segment_size_;
+    timeline_begin_ = *at;  // nothing of the timeline is stored yet
   }
   // A timeline's end (newest.kind == timeline_end) means the stream had moved on: next is where the
   // child's first segment begins.
@@ -94,6 +96,7 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     if (a[i].timeline == stored) child = a[i + 1].timeline;
   OPENDBS_TRY(store_history(repl, child));
   timeline_ = child;
+  timeline_begin_ = *span->end;
   pos_ = *span->end / segment_size_ * segment_size_;
   scanner_.emplace(pos_, segment_size_);
   return {};
@@ -166,6 +169,7 @@ core::Status WalStreamer::end_timeline(PgConnection& repl, const TimelineEnd& en
   core::log_event(core::LogLevel::info, "postgres_timeline_switch",
                   {{"plan", plan_.plan_id}, {"from", timeline_}, {"to", end.next}, {"at", format_lsn(end.switch_lsn)}});
   timeline_ = end.next;
+  timeline_begin_ = end.switch_lsn;
   pos_ = end.switch_lsn / segment_size_ * segment_size_;
   covered_send_ms_ = 0;
   scanner_.emplace(pos_, segment_size_);
