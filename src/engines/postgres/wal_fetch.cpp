@@ -120,8 +120,13 @@ core::Result<bool> fetch_wal_file(repo::Repository& repository, const std::strin
   // begins before the segment ends); the same segment of any other timeline is not in the plan.
   if (timeline > 1) {
     OPENDBS_ASSIGN(auto history, load_timeline_history(repository, plan_id, timeline));
+    uint64_t size = static_cast<uint64_t>(segment_size);
+    if (history && size == 0) {  // the segment is missing: the history set knows the segment size
+      OPENDBS_ASSIGN(auto stored, repository.load_manifest(wal_set_prefix(plan_id) + history_file_name(timeline)));
+      size = static_cast<uint64_t>(meta_int(stored.engine_metadata, meta::kSegmentSize, 16 << 20));
+    }
     if (!history) history = TimelineHistory{timeline, {}};
-    const uint64_t size = segment_size > 0 ? static_cast<uint64_t>(segment_size) : 16 << 20;
+    if (size == 0) size = 16 << 20;
     if (history->timeline_of_segment(*wal_file_segno(name, size), size) != name_timeline(name)) return false;
   }
   if (missing)
