@@ -35,7 +35,8 @@ void log_run(const PruneRun& run) {
 // RepoLock::acquire's conflict error (repo/lock.cpp); prune's other ServiceUnavailable (its own lease
 // lapsed) is a failure.
 bool repository_locked(const core::Error& e) {
-  return e.code == "ServiceUnavailable" && e.message.rfind("repository is locked", 0) == 0;
+  // Anywhere in the message: layers above the repository put their context in front.
+  return e.code == "ServiceUnavailable" && e.message.find("repository is locked") != std::string::npos;
 }
 
 const char* to_string(PruneResult r) {

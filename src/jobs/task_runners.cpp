@@ -126,18 +126,19 @@ TaskResult run_precheck(TaskEnv& env, const Record& task, LocalTask&) {
 
 namespace {
 
-// A prune (the node's own or `opendbs repo prune`) holds the repository exclusively for a while; a
-// backup starting meanwhile waits for it rather than failing.
-core::Result<std::unique_ptr<repo::SetWriter>> begin_set_after_prune(TaskEnv& env, const std::string& set_id,
-                                                                     const LocalTask& control) {
+// A prune (the node's own or `opendbs repo prune`) holds the repository exclusively for a while;
+// a backup or restore starting meanwhile waits for it (up to 30 minutes, unless cancelled) rather
+// than failing. `attempt` returns a Status or a Result.
+template <class Attempt>
+auto waiting_out_prune(const LocalTask& control, Attempt attempt) -> decltype(attempt()) {
   constexpr int64_t kWaitMs = 30 * 60 * 1000;
-  auto writer = env.repository.begin_set(set_id);
-  for (int64_t waited = 0; !writer.ok() && repository_locked(writer.error()) && waited < kWaitMs; waited += 1000) {
+  auto result = attempt();
+  for (int64_t waited = 0; !result.ok() && repository_locked(result.error()) && waited < kWaitMs; waited += 1000) {
     for (int i = 0; i < 20 && !control.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (control.cancelled()) break;
-    writer = env.repository.begin_set(set_id);
+    result = attempt();
   }
-  return writer;
+  return result;
 }
 
 }  // namespace
@@ -166,7 +167,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set_plan_status(env, plan->id, "", "full backup " + task.id + " failed: " + engine.error().message);
     return failed(engine.error());
   }
-  auto writer = begin_set_after_prune(env, task.id, control);
+  auto writer = waiting_out_prune(control, [&] { return env.repository.begin_set(task.id); });
   if (!writer.ok() && control.cancelled()) {  // while waiting for a prune
     if (control.is_shutdown())
       (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
@@ -412,7 +413,8 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     if (!password.ok()) return failed(password.error());
     request.destination.password = *password;
   }
-  auto st = (*engine)->restore(*spec, env.repository, request, control);
+  // A restore takes its shared lock before it writes anything, so one refused by a prune can start over.
+  auto st = waiting_out_prune(control, [&] { return (*engine)->restore(*spec, env.repository, request, control); });
   if (control.cancelled()) {
     if (control.is_shutdown()) return {Outcome::requeue, "", ""};
     finish("stop", "stopped by request " + control.cancelled_by());
