@@ -14,14 +14,20 @@ core::Result<std::string> ChunkFetcher::fetch(const ChunkRef& ref) const {
   return raw;
 }
 
+std::shared_ptr<ChunkIndex> ChunkFetcher::index() const {
+  std::lock_guard lock(mutex_);
+  return index_;
+}
+
 size_t ChunkFetcher::run_length(const ChunkRef* refs, size_t n, uint64_t max_stored, uint64_t max_raw) const {
-  auto first = index_->find(refs[0].id);
+  const auto current = index();  // one index for the whole run
+  auto first = current->find(refs[0].id);
   if (!first) return 1;
   uint64_t end = uint64_t{first->offset} + first->stored_len;
   uint64_t raw = refs[0].raw_len;
   size_t count = 1;
   while (count < n) {
-    auto next = index_->find(refs[count].id);
+    auto next = current->find(refs[count].id);
     if (!next || next->pack_id != first->pack_id || next->offset != end ||
         end + next->stored_len - first->offset > max_stored || raw + refs[count].raw_len > max_raw)
       break;
@@ -32,10 +38,28 @@ size_t ChunkFetcher::run_length(const ChunkRef* refs, size_t n, uint64_t max_sto
   return count;
 }
 
+// Reads of single streams take no repository lock, so a prune by another process may repack or delete
+// a pack after this reader loaded the index: a pack found gone means reading the index again and
+// fetching each chunk where it is now (a chunk no index has any more is reported missing as ever).
 core::Status ChunkFetcher::fetch_run_into(const ChunkRef* refs, size_t n, char* out) const {
+  auto st = fetch_with(*index(), refs, n, out);
+  if (st.ok() || st.error().code != "NotFound") return st;
+  OPENDBS_ASSIGN(auto fresh, fresh_index(state_));
+  {
+    std::lock_guard lock(mutex_);
+    index_ = fresh;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    OPENDBS_TRY(fetch_with(*fresh, &refs[i], 1, out));
+    out += refs[i].raw_len;
+  }
+  return {};
+}
+
+core::Status ChunkFetcher::fetch_with(const ChunkIndex& index, const ChunkRef* refs, size_t n, char* out) const {
   std::vector<ChunkLocation> locs;
   for (size_t i = 0; i < n; ++i) {
-    auto loc = index_->find(refs[i].id);
+    auto loc = index.find(refs[i].id);
     if (!loc) return core::errors::corrupt("chunk " + core::to_hex(refs[i].id) + " is missing: no index entry");
     locs.push_back(*loc);
   }

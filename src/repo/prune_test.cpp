@@ -73,6 +73,32 @@ TEST_F(PruneTest, LongLivedRepositoryNoticesAPruneByAnotherProcess) {
   EXPECT_TRUE(report->clean()) << report->errors.front();
 }
 
+// Single-stream reads take no lock (wal-fetch, downloads): a reader opened before another process
+// repacked the pack under it finds the chunks where they are now.
+TEST_F(PruneTest, AnOpenStreamReaderFollowsChunksThatAPruneRepackedMeanwhile) {
+  auto repo = init_repo(options());
+  std::string keep, old;
+  for (int i = 0; i < 8; ++i) {
+    const auto shared = random_data(20000, 30 + i), own = random_data(40000, 40 + i);
+    keep += shared;
+    old += shared + own;
+  }
+  ASSERT_TRUE(write_set(*repo, "old", {{"db", old}}).ok());
+  ASSERT_TRUE(write_set(*repo, "keep", {{"db", keep}}).ok());
+  auto reader = repo->open_stream("keep", "db");
+  ASSERT_TRUE(reader.ok());
+  {
+    auto other = open_repo(options());
+    ASSERT_TRUE(other->forget_set("old").ok());
+    auto pruned = other->prune();
+    ASSERT_TRUE(pruned.ok());
+    ASSERT_GT(pruned->packs_repacked, 0u) << "the test needs the reader's pack rewritten";
+  }
+  auto got = (*reader)->read(0, keep.size());
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, keep);
+}
+
 TEST_F(PruneTest, NothingToPruneChangesNothing) {
   auto repo = init_repo(options());
   ASSERT_TRUE(write_set(*repo, "a", {{"db", random_data(100000, 3)}}).ok());

@@ -55,8 +55,12 @@ class ChunkFetcher {
   size_t run_length(const ChunkRef* refs, size_t n, uint64_t max_stored, uint64_t max_raw) const;
 
  private:
+  std::shared_ptr<ChunkIndex> index() const;
+  core::Status fetch_with(const ChunkIndex& index, const ChunkRef* refs, size_t n, char* out) const;
+
   RepoState& state_;
-  std::shared_ptr<ChunkIndex> index_;
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<ChunkIndex> index_;  // guarded by mutex_: a read that finds its pack gone refreshes it
 };
 
 // Runs fn(0..n-1) on `threads` threads; returns the first error (remaining items are skipped).
