@@ -386,6 +386,9 @@ core::Status TaskRuntime::schedule_once() {
     OPENDBS_ASSIGN(auto log_files, tx.list(logs));
     for (auto& f : log_files) {
       if (f.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
+      // A timeline's history (a few bytes) is kept while the plan is: a kept backup on a later
+      // timeline may need it to recover across the switch.
+      if (std::string_view(f.doc.at("BackupSetId").as_string()).ends_with(".history")) continue;
       f.state = "expired";
       f.doc["BackupStatus"] = "expired";
       OPENDBS_TRY(tx.put(Kind::log_file, f));

@@ -149,7 +149,8 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
       {"000000010000000000000001", "COMPLETED", now - 3 * day},
       {"000000010000000000000002", "UNCOMPLETED", now - 3 * day},
       {"000000010000000000000002.partial", "COMPLETED", now},
-      {"000000020000000000000002", "COMPLETED", now}};
+      {"000000020000000000000002", "COMPLETED", now},
+      {"00000002.history", "COMPLETED", now - 3 * day}};
   ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
     for (const auto& [name, status, end] : files) {
       catalog::Record r{plan.id + "-" + name, "A", plan.id, status, end - 1000, {}};
@@ -164,14 +165,16 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
   store_set(engines::log_partial_prefix(plan.id, "000000010000000000000002") + "4096");
   store_set(engines::log_set_id(plan.id, "000000010000000000000002.partial"));
   store_set(engines::log_set_id(plan.id, "000000020000000000000002"));
+  store_set(engines::log_set_id(plan.id, "00000002.history"));
 
   ASSERT_TRUE(runtime_->schedule_once().ok());
   EXPECT_EQ(count(Kind::log_file, plan.id, {"expired"}), 2);
-  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 2);
+  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 3) << "recent files and the timeline history stay";
   auto sets = repository_->list_sets();
   ASSERT_TRUE(sets.ok());
   std::sort(sets->begin(), sets->end());
   EXPECT_EQ(*sets, (std::vector<std::string>{engines::log_set_id(plan.id, "000000010000000000000002.partial"),
+                                              engines::log_set_id(plan.id, "00000002.history"),
                                               engines::log_set_id(plan.id, "000000020000000000000002")}));
 }
 

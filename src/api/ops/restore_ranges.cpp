@@ -27,7 +27,12 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   logs_q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
   OPENDBS_ASSIGN(auto logs, tx.list(logs_q));
   std::map<int64_t, int64_t> end_by_seq;  // seq → EndTime
-  for (const auto& l : logs) end_by_seq[int_field(l.doc, "_Seq")] = int_field(l.doc, "EndTime", 0);
+  // Several files can share a position after a timeline switch (the old timeline's end, the history
+  // file, the new timeline's segment): the position reaches as far as the furthest of them.
+  for (const auto& l : logs) {
+    int64_t& end = end_by_seq[int_field(l.doc, "_Seq")];
+    end = std::max(end, int_field(l.doc, "EndTime", 0));
+  }
 
   std::vector<RestoreRange> out;
   for (const auto& s : sets) {
