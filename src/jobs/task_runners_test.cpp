@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "repo/backend/local_backend.h"
+#include "repo/test_support.h"
 
 namespace opendbs::jobs {
 namespace {
@@ -62,12 +63,7 @@ class LogFileRecords : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("opendbs-logrec-" + core::random_alnum(8));
     fs::create_directories(dir_);
     store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    repo::RepoOptions options;
-    options.scrypt_log_n = 10;
-    repo::KeySource key;
-    key.passphrase = "test";
-    repository_ = std::move(
-        repo::Repository::init(std::make_unique<repo::LocalBackend>((dir_ / "repo").string()), key, options).value());
+    repository_ = repo::testing::init_test_repository((dir_ / "repo").string());
     engines_.add("Scripted", engine_);
     plan_ = catalog::Record{"dbsplan1", "A", "", "running", 1, {}};
     plan_.doc = {{"BackupPlanId", plan_.id}, {"DatabaseType", "Scripted"}, {"BackupRetentionPeriod", 7},

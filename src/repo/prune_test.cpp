@@ -19,6 +19,19 @@ class PruneTest : public testing::TempRepoTest {
     return o;
   }
   uint64_t stored_bytes(Repository& repo) { return repo.stats()->stored_bytes; }
+  // Writes "old" and then "keep", whose chunks are a third of old's and stored in old's packs; returns
+  // keep's bytes. Once "old" is forgotten those packs are mostly garbage: prune repacks them.
+  std::string write_old_then_keep(Repository& repo, uint32_t seed) {
+    std::string keep, old;
+    for (uint32_t i = 0; i < 8; ++i) {
+      const auto shared = random_data(20000, seed + i), own = random_data(40000, seed + 10 + i);
+      keep += shared;
+      old += shared + own;
+    }
+    EXPECT_TRUE(write_set(repo, "old", {{"db", old}}).ok());
+    EXPECT_TRUE(write_set(repo, "keep", {{"db", keep}}).ok());
+    return keep;
+  }
   core::ManualClock clock_;
 };
 
@@ -40,14 +53,7 @@ TEST_F(PruneTest, ForgottenSetIsFreedAndSharedDataStays) {
 
 TEST_F(PruneTest, MostlyGarbagePacksAreRepackedAndTheirLiveChunksKept) {
   auto repo = init_repo(options());
-  std::string keep, old;
-  for (int i = 0; i < 8; ++i) {
-    const auto shared = random_data(20000, 10 + i), own = random_data(40000, 20 + i);
-    keep += shared;
-    old += shared + own;
-  }
-  ASSERT_TRUE(write_set(*repo, "old", {{"db", old}}).ok());
-  ASSERT_TRUE(write_set(*repo, "keep", {{"db", keep}}).ok());
+  const std::string keep = write_old_then_keep(*repo, 10);
   ASSERT_TRUE(repo->forget_set("old").ok());
   auto pruned = repo->prune();
   ASSERT_TRUE(pruned.ok());
@@ -77,14 +83,7 @@ TEST_F(PruneTest, LongLivedRepositoryNoticesAPruneByAnotherProcess) {
 // repacked the pack under it finds the chunks where they are now.
 TEST_F(PruneTest, AnOpenStreamReaderFollowsChunksThatAPruneRepackedMeanwhile) {
   auto repo = init_repo(options());
-  std::string keep, old;
-  for (int i = 0; i < 8; ++i) {
-    const auto shared = random_data(20000, 30 + i), own = random_data(40000, 40 + i);
-    keep += shared;
-    old += shared + own;
-  }
-  ASSERT_TRUE(write_set(*repo, "old", {{"db", old}}).ok());
-  ASSERT_TRUE(write_set(*repo, "keep", {{"db", keep}}).ok());
+  const std::string keep = write_old_then_keep(*repo, 30);
   auto reader = repo->open_stream("keep", "db");
   ASSERT_TRUE(reader.ok());
   {

@@ -31,6 +31,16 @@ inline RepoOptions small_options() {
 
 inline KeySource passphrase(const std::string& p = "correct horse") { return KeySource{p, std::nullopt}; }
 
+// A repository with default chunking in `dir` and a cheap key derivation, for the tests of modules
+// that store sets through it (jobs, api, runtime).
+inline std::unique_ptr<Repository> init_test_repository(const std::string& dir) {
+  RepoOptions options;
+  options.scrypt_log_n = 10;
+  auto repo = Repository::init(std::make_unique<LocalBackend>(dir), passphrase("test"), options);
+  EXPECT_TRUE(repo.ok()) << (repo.ok() ? "" : repo.error().message);
+  return repo.ok() ? std::move(repo).value() : nullptr;
+}
+
 // Bytes that compress a little and repeat a little, like database pages.
 inline std::string random_data(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);

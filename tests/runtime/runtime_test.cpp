@@ -18,6 +18,7 @@
 #include "repo/backend/local_backend.h"
 #include "repo/lock.h"
 #include "test_engine.h"
+#include "repo/test_support.h"
 
 using namespace opendbs;
 using catalog::Kind;
@@ -30,12 +31,7 @@ class RuntimeTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() / ("opendbs-rt-" + core::random_alnum(8));
     std::filesystem::create_directories(dir_);
     store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    repo::RepoOptions options;
-    options.scrypt_log_n = 10;
-    repo::KeySource key;
-    key.passphrase = "test";
-    repository_ = std::move(
-        repo::Repository::init(std::make_unique<repo::LocalBackend>((dir_ / "repo").string()), key, options).value());
+    repository_ = repo::testing::init_test_repository((dir_ / "repo").string());
     engines_.add("MySQL", std::make_shared<opendbs::testing::TestEngine>());
   }
   void TearDown() override {
@@ -62,6 +58,17 @@ class RuntimeTest : public ::testing::Test {
                 {"_StartedAtMs", started_ms}};
     EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan); }).ok());
     return plan;
+  }
+
+  // Queues a full backup of `plan`, starts the runtime and waits until the set is finished.
+  void back_up_once(const catalog::Record& plan) {
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+      return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
+    }).ok());
+    runtime_->start();
+    for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
   }
 
   int64_t count(Kind kind, const std::string& plan, std::vector<std::string> states = {}) {
@@ -118,13 +125,7 @@ TEST_F(RuntimeTest, ManualPlansAreNeverScheduled) {
 TEST_F(RuntimeTest, RunsQueuedBackupsAndExpiresThemAfterRetention) {
   make_runtime("n1");
   auto plan = put_plan("Monday", "02:00", clock_.now_ms());
-  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
-    return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
-  }).ok());
-  runtime_->start();
-  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  back_up_once(plan);
   EXPECT_EQ(repository_->list_sets()->size(), 1u);
   clock_.advance_ms(2 * 86400000LL);  // past the 1-day retention
   ASSERT_TRUE(runtime_->schedule_once().ok());
@@ -262,15 +263,11 @@ TEST_F(RuntimeTest, RetentionAsksForAPruneThatFreesTheExpiredSetsData) {
     return std::count_if(runs.begin(), runs.end(), [](const auto& r) { return r.result == jobs::PruneResult::done; });
   };
   auto plan = put_plan("Monday", "02:00", clock_.now_ms());
-  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
     plan.doc["BackupStrategyType"] = "manual";  // no new backup (of the same data) when the clock jumps
-    OPENDBS_TRY(tx.put(Kind::plan, plan));
-    return jobs::queue_full_backup(tx, plan, clock_.now_ms(), "test").ok() ? core::Status() : core::errors::internal("x");
+    return tx.put(Kind::plan, plan);
   }).ok());
-  runtime_->start();
-  for (int i = 0; i < 100 && count(Kind::backup_set, plan.id, {"finish"}) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
+  back_up_once(plan);
   prune.start();
   for (int i = 0; i < 100 && done_passes() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_EQ(done_passes(), 1);  // the first pass after start: nothing to free yet

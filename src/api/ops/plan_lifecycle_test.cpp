@@ -19,6 +19,7 @@
 #include "jobs/download_runner.h"
 #include "jobs/runtime.h"
 #include "repo/backend/local_backend.h"
+#include "repo/test_support.h"
 
 using namespace opendbs;
 using boost::json::object;
@@ -69,12 +70,7 @@ class StopDownloads : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("opendbs-stopdl-" + core::random_alnum(8));
     fs::create_directories(dir_ / "downloads");
     store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    repo::RepoOptions options;
-    options.scrypt_log_n = 10;
-    repo::KeySource key;
-    key.passphrase = "test";
-    repository_ = std::move(
-        repo::Repository::init(std::make_unique<repo::LocalBackend>((dir_ / "repo").string()), key, options).value());
+    repository_ = repo::testing::init_test_repository((dir_ / "repo").string());
     engines_.add("MySQL", engine_);
     directory_ = std::make_unique<iam::Directory>(*store_, box_);
     ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
