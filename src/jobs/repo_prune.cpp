@@ -132,7 +132,10 @@ PruneRun RepoPrune::run_once() {
   // The repository reports errors as values; this thread must not take the node down if it throws anyway.
   core::Result<repo::PruneReport> report = core::errors::internal("prune threw");
   try {
-    report = repository_.prune();
+    report = repository_.prune([this] {
+      std::lock_guard lock(mu_);
+      return stopping_;
+    });
   } catch (const std::exception& e) {
     report = core::errors::internal(std::string("prune threw: ") + e.what());
   }

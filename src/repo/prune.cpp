@@ -71,7 +71,10 @@ PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
 }
 
 // Copies the live blobs of `repack` (verified first) into new packs; returns them for the index.
-core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::vector<IndexPack>& repack) {
+core::Error stopped() { return core::make_error("Cancelled", "prune stopped before deleting anything: asked to stop"); }
+
+core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::vector<IndexPack>& repack,
+                                                  const std::function<bool()>& stop) {
   std::vector<IndexPack> written;
   PackBuilder builder;
   auto flush = [&]() -> core::Status {
@@ -82,6 +85,7 @@ core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::v
     return {};
   };
   for (const auto& old : repack) {
+    if (stop && stop()) return stopped();
     OPENDBS_ASSIGN(auto bytes, state.backend->get(pack_object_name(old.pack_id)));
     for (const auto& e : old.entries) {
       if (uint64_t{e.offset} + e.stored_len > bytes.size())
@@ -101,10 +105,11 @@ core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::v
 
 }  // namespace
 
-core::Result<PruneReport> Repository::prune() {
+core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
   OPENDBS_ASSIGN(auto lock, RepoLock::acquire(*state_->backend, LockKind::kExclusive, "prune",
                                               state_->options.lock_lease_ms, *state_->clock));
   OPENDBS_ASSIGN(auto live, referenced_chunks(*this));
+  if (stop && stop()) return stopped();
   OPENDBS_ASSIGN(auto index_objects, state_->backend->list(std::string(format::kIndexPrefix)));
   std::map<std::string, std::vector<PackEntry>> indexed;
   for (const auto& obj : index_objects) {
@@ -120,11 +125,13 @@ core::Result<PruneReport> Repository::prune() {
   std::map<std::string, uint64_t> present;
   for (const auto& o : objects) present[o.name] = o.size;
 
+  if (stop && stop()) return stopped();
   PackPlan p = plan(indexed, present, live);
   PruneReport report;
   const bool index_changes = !p.delete_names.empty() || index_objects.size() > 1;
   if (index_changes) {
-    OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack));
+    OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack, stop));
+    if (stop && stop()) return stopped();
     std::vector<IndexPack> all = std::move(p.keep);
     all.insert(all.end(), repacked.begin(), repacked.end());
     const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));

@@ -98,6 +98,27 @@ TEST_F(PruneTest, AnOpenStreamReaderFollowsChunksThatAPruneRepackedMeanwhile) {
   EXPECT_EQ(*got, keep);
 }
 
+TEST_F(PruneTest, APruneAskedToStopEndsBeforeDeletingAnythingAndTheNextOneFinishes) {
+  auto repo = init_repo(options());
+  const std::string keep = write_old_then_keep(*repo, 50);
+  ASSERT_TRUE(repo->forget_set("old").ok());
+  const uint64_t before = stored_bytes(*repo);
+  for (int stop_at : {1, 2, 3}) {  // at each stage: after the manifests, after the index, while repacking
+    int polls = 0;
+    auto pruned = repo->prune([&] { return ++polls >= stop_at; });
+    ASSERT_FALSE(pruned.ok()) << "stop at poll " << stop_at;
+    EXPECT_EQ(pruned.error().code, "Cancelled");
+    EXPECT_GE(stored_bytes(*repo), before) << "nothing is deleted by a stopped prune";
+    EXPECT_EQ(read_all(*open_repo(options()), "keep", "db"), keep);
+  }
+  auto pruned = repo->prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.error().message;
+  EXPECT_GT(pruned->packs_repacked, 0u);
+  EXPECT_LT(stored_bytes(*repo), before);
+  auto report = repo->check({.read_data = true});
+  EXPECT_TRUE(report->clean() && report->warnings.empty());
+}
+
 TEST_F(PruneTest, NothingToPruneChangesNothing) {
   auto repo = init_repo(options());
   ASSERT_TRUE(write_set(*repo, "a", {{"db", random_data(100000, 3)}}).ok());

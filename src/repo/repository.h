@@ -137,7 +137,9 @@ class Repository {
   core::Result<RepoStats> stats();
 
   core::Result<CheckReport> check(const CheckOptions& options = {});
-  core::Result<PruneReport> prune();  // under an exclusive lock
+  // Under an exclusive lock. `stop`, polled between stages and between repacked packs, ends the pass
+  // before it deletes anything (a node shutting down); what it wrote by then is garbage for the next.
+  core::Result<PruneReport> prune(const std::function<bool()>& stop = {});
 
   core::Result<KeySlotInfo> add_key(const KeySource& key, const std::string& label);
   core::Result<std::vector<KeySlotInfo>> list_keys();
