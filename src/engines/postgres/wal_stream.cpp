@@ -91,6 +91,11 @@ core::Status WalStreamer::complete_segment() {
     OPENDBS_TRY(s.stream->close());
     OPENDBS_TRY(s.set->commit(metadata));
   } else {
+    // Every session starts at a segment boundary, so the whole segment is in memory; a short one
+    // must never be stored as complete.
+    if (s.received.size() != segment_size_)
+      return core::errors::internal("segment " + s.name + " completed with " + std::to_string(s.received.size()) +
+                                    " of its " + std::to_string(segment_size_) + " bytes received");
     OPENDBS_TRY(store_set(set_id(s.name), s.received, metadata));
   }
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
