@@ -27,14 +27,18 @@ export function momentStep(ranges, history) {
       return h('div', { class: 'choice' }, input, h('label', { for: input.id }, ...text));
     }));
 
-  function choose(t) {
-    chosen = t;
-    const i = rangeOf(t);
+  function choose(picked) {
+    const i = rangeOf(picked);
     const r = ranges[i];
     choices.querySelectorAll('input').forEach((input) => { input.checked = Number(input.value) === i; });
     const min = Math.ceil(r.begin / 1000) * 1000;
     const max = Math.floor(r.end / 1000) * 1000;
     const adjustable = r.type === 'range' && min <= max;
+    // The exact-moment field holds whole seconds within [min, max]: a moment picked between two seconds
+    // becomes the nearest whole second inside the range, or the field (which drops the milliseconds)
+    // could fall below its own minimum and the form would refuse to submit.
+    const t = adjustable ? Math.min(Math.max(Math.round(picked / 1000) * 1000, min), max) : picked;
+    chosen = t;
     exact.disabled = !adjustable;
     slider.disabled = !adjustable;
     if (adjustable) {
