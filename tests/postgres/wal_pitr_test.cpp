@@ -200,6 +200,7 @@ TEST_F(PostgresWalBackup, ANewLogBackupTaskContinuesWhereTheStoppedOneLeftOffWit
 TEST_F(PostgresWalBackup, ARestoreReachesCommitsOfTheSegmentStillFillingThroughItsPartialSet) {
   auto& src = shared_source();
   src.query("CREATE TABLE recent (id int PRIMARY KEY, note text)");
+  src.query("CREATE TABLE recent_ticks (id serial PRIMARY KEY)");
   const auto p = plan("partial1");
   LogBackupRunner runner(engine_, p, *repo_);
   ASSERT_TRUE(any_open(runner));
@@ -215,11 +216,17 @@ TEST_F(PostgresWalBackup, ARestoreReachesCommitsOfTheSegmentStillFillingThroughI
   const int64_t visible = now_ms();
   const std::string filling = src.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
   int64_t durable_until = 0;
-  ASSERT_TRUE(runner.wait_for([&](const auto& files) {
-    for (const auto& f : files)
-      if (f.name == filling && f.status == "FILLING" && f.end_ms >= visible) durable_until = f.end_ms;
-    return durable_until > 0;
-  }, 10000)) << "no partial set of " << filling << " reached the insert";
+  // A partial set reaches `visible` only when cut from WAL the server sent after it: an idle server
+  // sends none for up to 15 s (its next running-transactions record), so later commits provide it.
+  for (int i = 0; i < 40 && durable_until == 0; ++i) {
+    src.query("INSERT INTO recent_ticks DEFAULT VALUES");
+    runner.wait_for([&](const auto& files) {
+      for (const auto& f : files)
+        if (f.name == filling && f.status == "FILLING" && f.end_ms >= visible) durable_until = f.end_ms;
+      return durable_until > 0;
+    }, 250);
+  }
+  ASSERT_GT(durable_until, 0) << "no partial set of " << filling << " reached the insert";
   for (const auto& f : runner.files()) EXPECT_FALSE(f.name == filling && f.status == "COMPLETED") << "segment completed";
   (void)runner.stop();
 
