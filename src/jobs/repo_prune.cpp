@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/tasks.h"
+#include "repo/lock.h"
 
 namespace opendbs::jobs {
 namespace {
@@ -31,13 +32,6 @@ void log_run(const PruneRun& run) {
 }
 
 }  // namespace
-
-// RepoLock::acquire's conflict error (repo/lock.cpp); prune's other ServiceUnavailable (its own lease
-// lapsed) is a failure.
-bool repository_locked(const core::Error& e) {
-  // Anywhere in the message: layers above the repository put their context in front.
-  return e.code == "ServiceUnavailable" && e.message.find("repository is locked") != std::string::npos;
-}
 
 const char* to_string(PruneResult r) {
   switch (r) {
@@ -145,7 +139,7 @@ PruneRun RepoPrune::run_once() {
     run.result = PruneResult::done;
     run.report = *report;
   } else {
-    run.result = repository_locked(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
+    run.result = repo::locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
     run.error = report.error().message;
   }
   log_run(run);

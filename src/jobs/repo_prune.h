@@ -35,10 +35,6 @@ struct RepoPruneOptions {
   int64_t retry_ms = 60000;                 // after a pass skipped for a lock, and after request_soon()
 };
 
-// True for the error an operation that takes a repository lock returns while a conflicting lock is
-// live: prune's exclusive lock holds off backups and restores, a backup's shared lock holds off prune.
-bool repository_locked(const core::Error& e);
-
 enum class PruneResult { done, skipped_locked, failed };
 const char* to_string(PruneResult r);
 

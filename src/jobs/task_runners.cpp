@@ -9,9 +9,9 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/plan_spec.h"
-#include "jobs/repo_prune.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
+#include "repo/lock.h"
 
 namespace opendbs::jobs {
 
@@ -133,7 +133,7 @@ template <class Attempt>
 auto waiting_out_prune(const LocalTask& control, Attempt attempt) -> decltype(attempt()) {
   constexpr int64_t kWaitMs = 30 * 60 * 1000;
   auto result = attempt();
-  for (int64_t waited = 0; !result.ok() && repository_locked(result.error()) && waited < kWaitMs; waited += 1000) {
+  for (int64_t waited = 0; !result.ok() && repo::locked_by_another(result.error()) && waited < kWaitMs; waited += 1000) {
     for (int i = 0; i < 20 && !control.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (control.cancelled()) break;
     result = attempt();

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <string_view>
+
 #include <boost/json.hpp>
 
 #include "core/crypto.h"
@@ -68,13 +70,19 @@ std::optional<LockRecord> find_conflict(const std::vector<LockRecord>& locks, Lo
   return std::nullopt;
 }
 
+constexpr std::string_view kLockedMessage = "repository is locked";
+
 core::Error locked_error(const LockRecord& l) {
   return core::make_error("ServiceUnavailable",
-                          "repository is locked (" + l.kind + ") by " + l.host + " pid " + std::to_string(l.pid) +
+                          std::string(kLockedMessage) + " (" + l.kind + ") by " + l.host + " pid " + std::to_string(l.pid) +
                               " for \"" + l.purpose + "\"; retry when it finishes (stale locks expire with their lease)");
 }
 
 }  // namespace
+
+bool locked_by_another(const core::Error& e) {
+  return e.code == "ServiceUnavailable" && e.message.find(kLockedMessage) != std::string::npos;
+}
 
 RepoLock::RepoLock(Backend& backend, LockKind kind, std::string purpose, int64_t lease_ms, const core::Clock& clock)
     : backend_(backend),

@@ -19,6 +19,11 @@ namespace opendbs::repo {
 
 enum class LockKind { kShared, kExclusive };
 
+// True for the error RepoLock::acquire returns while a conflicting lock is live (also with context put
+// in front by the layers above): prune's exclusive lock holds off backups and restores, a backup's
+// shared lock holds off prune. The holder finishes; callers may wait and try again.
+bool locked_by_another(const core::Error& e);
+
 class RepoLock {
  public:
   // Fails (ServiceUnavailable: retry later) with a message naming the holder when a live conflicting lock exists.

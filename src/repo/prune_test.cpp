@@ -134,6 +134,7 @@ TEST_F(PruneTest, PruneRefusesWhileABackupIsRunning) {
   auto pruned = repo->prune();
   ASSERT_FALSE(pruned.ok());
   EXPECT_NE(pruned.error().message.find("backup set running"), std::string::npos) << pruned.error().message;
+  EXPECT_TRUE(locked_by_another(pruned.error().with_context("node prune")));
   ASSERT_TRUE((*set)->commit({}).ok());
   EXPECT_TRUE(repo->prune().ok()) << "the lock must be gone after commit";
 }
@@ -145,6 +146,7 @@ TEST_F(PruneTest, BackupRefusesWhilePruneHoldsTheExclusiveLock) {
   auto set = repo->begin_set("blocked");
   ASSERT_FALSE(set.ok());
   EXPECT_EQ(set.error().code, "ServiceUnavailable");
+  EXPECT_TRUE(locked_by_another(set.error()));
 }
 
 TEST_F(PruneTest, StaleLockOfADeadProcessExpiresWithItsLease) {
@@ -160,6 +162,7 @@ TEST_F(PruneTest, StaleLockOfADeadProcessExpiresWithItsLease) {
   auto st = (*set)->commit({});
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("lease lapsed"), std::string::npos);
+  EXPECT_FALSE(locked_by_another(st.error())) << "a lapsed lease is no lock to wait for";
   EXPECT_TRUE(repo->list_sets()->empty());
 }
 

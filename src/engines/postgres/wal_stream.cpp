@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/wal_streamer.h"
+#include "repo/lock.h"
 
 namespace opendbs::engines::postgres {
 namespace streamer {
@@ -145,7 +146,7 @@ core::Status WalStreamer::store_set(const std::string& id, std::string_view data
       OPENDBS_TRY(stream->close());
       return writer->commit(metadata);
     }
-    if (set.error().code != "ServiceUnavailable" || attempt >= kLockedRetries || control_.cancelled())
+    if (!repo::locked_by_another(set.error()) || attempt >= kLockedRetries || control_.cancelled())
       return set.error();
     std::this_thread::sleep_for(std::chrono::milliseconds(kLockedRetryMs));
   }
