@@ -19,6 +19,7 @@ const { makeClient, errorCode } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const { PgServer } = require('./lib/pg_server');
 const P = require('./lib/plans');
+const { backUpLogically } = require('./lib/pg_plans');
 
 let node;
 let pg;
@@ -62,19 +63,7 @@ before(async () => {
   // Links for clients outside point where --download-url (here its environment variable) says.
   node = await TestNode.start({ workers: 2, env: { OPENDBS_DOWNLOAD_URL: 'https://backup.example.com:8443/' } });
   api = checked(makeClient(node, 'pop-get'));
-  const created = await api.call('CreateAndStartBackupPlan', {
-    BackupMethod: 'logical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: 'dl',
-    BackupStrategyType: 'manual', SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1',
-    SourceEndpointPort: pg.port, SourceEndpointDatabaseName: 'dlshop', SourceEndpointUserName: 'postgres',
-    SourceEndpointPassword: 'unused-with-trust', BackupObjects: '[{"DBName":"dlshop"}]',
-  });
-  planId = created.BackupPlanId;
-  const finished = await waitFor('the first full backup', async () => {
-    const sets = await P.fullSets(api, planId);
-    if (sets.some((s) => s.BackupStatus === 'failed')) throw new Error(`backup failed: ${JSON.stringify(sets)}`);
-    return sets.find((s) => s.BackupStatus === 'finish');
-  }, { timeoutMs: 60000, intervalMs: 200 });
-  setId = finished.BackupSetId;
+  ({ planId, set: { BackupSetId: setId } } = await backUpLogically(api, { port: pg.port, database: 'dlshop', name: 'dl' }));
 });
 
 after(async () => {

@@ -13,6 +13,7 @@ const { makeClient } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const { PgServer } = require('./lib/pg_server');
 const P = require('./lib/plans');
+const { backUpLogically } = require('./lib/pg_plans');
 
 let node;
 let pg;
@@ -54,18 +55,7 @@ before(async () => {
     + "INSERT INTO orders SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 2000) g", 'shop');
   node = await TestNode.start({ workers: 2 });
   api = checked(makeClient(node, 'pop-post'));
-  const created = await api.call('CreateAndStartBackupPlan', {
-    BackupMethod: 'logical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: 'logical-restore',
-    BackupStrategyType: 'manual', SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1',
-    SourceEndpointPort: pg.port, SourceEndpointDatabaseName: 'shop', SourceEndpointUserName: 'postgres',
-    SourceEndpointPassword: 'unused-with-trust', BackupObjects: '[{"DBName":"shop"}]',
-  });
-  planId = created.BackupPlanId;
-  set = await waitFor('the logical full backup', async () => {
-    const sets = await P.fullSets(api, planId);
-    if (sets.some((s) => s.BackupStatus === 'failed')) throw new Error(`backup failed: ${JSON.stringify(sets)}`);
-    return sets.find((s) => s.BackupStatus === 'finish');
-  }, { timeoutMs: 60000, intervalMs: 200 });
+  ({ planId, set } = await backUpLogically(api, { port: pg.port, database: 'shop', name: 'logical-restore' }));
   // Written after the backup: a restore must not bring it back, nor touch it.
   pg.psql("INSERT INTO orders VALUES (9999, 'after the backup', 1)", 'shop');
 });

@@ -1,6 +1,6 @@
 // PostgreSQL plans through the node, shared by the PostgreSQL suites: a configured physical plan for a
-// PgSource, and a restore of it (a set, or a moment) into a new directory that a server is then
-// started on.
+// PgSource, a logical plan of one database with its first finished full set, and a restore (a set, or
+// a moment) into a new directory that a server is then started on.
 'use strict';
 
 const { waitFor } = require('./node_process');
@@ -13,6 +13,24 @@ async function createPgPlan(api, source, { EnableBackupLog }) {
     configure: { SourceEndpointPort: source.port, SourceEndpointUserName: 'postgres', SourceEndpointDatabaseName: 'postgres',
       EnableBackupLog },
   });
+}
+
+// CreateAndStartBackupPlan of a manual logical plan of `database` on the server at `port` (trust
+// authentication), then its first full backup; resolves to { planId, set } once the set is finished.
+async function backUpLogically(api, { port, database, name }) {
+  const created = await api.call('CreateAndStartBackupPlan', {
+    BackupMethod: 'logical', DatabaseType: 'PostgreSQL', InstanceClass: 'small', BackupPlanName: name,
+    BackupStrategyType: 'manual', SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1',
+    SourceEndpointPort: port, SourceEndpointDatabaseName: database, SourceEndpointUserName: 'postgres',
+    SourceEndpointPassword: 'unused-with-trust', BackupObjects: JSON.stringify([{ DBName: database }]),
+  });
+  const planId = created.BackupPlanId;
+  const set = await waitFor(`the first full backup of ${database}`, async () => {
+    const sets = await P.fullSets(api, planId);
+    if (sets.some((s) => s.BackupStatus === 'failed')) throw new Error(`backup failed: ${JSON.stringify(sets)}`);
+    return sets.find((s) => s.BackupStatus === 'finish');
+  }, { timeoutMs: 60000, intervalMs: 200 });
+  return { planId, set };
 }
 
 // Restores the plan (a set, or the moment `restoreTime`) into a new directory, starts PostgreSQL on it.
@@ -31,4 +49,4 @@ async function restoreAndOpen(api, planId, { setId, restoreTime }) {
   return PgSource.open(dir);
 }
 
-module.exports = { createPgPlan, restoreAndOpen };
+module.exports = { createPgPlan, backUpLogically, restoreAndOpen };
