@@ -143,8 +143,8 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
     if (f.status == "COMPLETED") seqs.insert(f.seq);
   for (int64_t seq = full->log_start_seq; seq <= *seqs.rbegin(); ++seq) EXPECT_TRUE(seqs.count(seq)) << seq;
 
-  // wal-fetch serves the stored history file to a restore whose target timeline has it, and answers
-  // "absent" to the probes for later ones.
+  // wal-fetch serves the stored history file, also to a restore whose target timeline is older (its
+  // recovery probes for it to pick a new timeline number), and answers "absent" for one not stored.
   const std::string fetch = std::string(OPENDBS_BINARY) + " wal-fetch --repo " + dir_ + "/repo --key-file " +
                             key_file_ + " --plan tli1 --last none ";
   auto exit_code = [](const std::string& command) {
@@ -155,7 +155,8 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   std::ifstream fetched(dir_ + "/fetched.history");
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(fetched), {}), history);
   EXPECT_EQ(exit_code(fetch + "--timeline 3 00000003.history " + dir_ + "/none.history"), 1);
-  EXPECT_EQ(exit_code(fetch + "--timeline 1 00000002.history " + dir_ + "/none.history"), 1);
+  EXPECT_EQ(exit_code(fetch + "--timeline 1 00000002.history " + dir_ + "/older.history"), 0);
+  EXPECT_EQ(read_all(dir_ + "/older.history"), history);
   EXPECT_FALSE(fs::exists(dir_ + "/none.history"));
 
   // Before the switch: the restore stays on timeline 1.
@@ -166,15 +167,16 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   auto before = restore_and_start(p, "tli-full", before_switch);
   ASSERT_TRUE(before);
   EXPECT_EQ(before->checksum("accounts"), at_before_switch);
-  EXPECT_EQ(timeline_of(*before), "00000002") << "promoted from timeline 1 to the next free number";
+  EXPECT_EQ(timeline_of(*before), "00000003") << "promoted from timeline 1 to a number the plan does not hold";
   EXPECT_NE(read_all(before->data_dir() + "/postgresql.auto.conf").find("recovery_target_timeline = 'current'"),
             std::string::npos);
   before.reset();
-  // Between the promotion and timeline 2's first transaction the source held timeline 1's last state.
+  // Between the promotion and timeline 2's first transaction the source held timeline 1's last state,
+  // and was on timeline 2 (its promotion's end-of-recovery record says since when).
   auto quiet = restore_and_start(p, "tli-full", promoted);
   ASSERT_TRUE(quiet);
   EXPECT_EQ(quiet->checksum("accounts"), at_before_switch);
-  EXPECT_EQ(timeline_of(*quiet), "00000002");
+  EXPECT_EQ(timeline_of(*quiet), "00000003");
   quiet.reset();
   // After it: recovery follows the history onto timeline 2 and promotes to timeline 3.
   auto after = restore_and_start(p, "tli-full", after_switch);

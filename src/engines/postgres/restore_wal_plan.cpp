@@ -1,6 +1,8 @@
 #include "engines/postgres/restore_wal_plan.h"
 
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <map>
 
 #include "core/errors.h"
@@ -14,45 +16,145 @@ namespace {
 
 using Key = std::pair<uint32_t, uint64_t>;  // (timeline, segment number)
 
-// How a timeline the source switched to began, from its stored sets: its first transaction after
-// the switch point (the set of the segment it begins in says which; its later segments hold only its
-// own), -1 when none is stored yet; and until when its stored WAL holds no transaction we lack.
-struct TimelineStart {
-  int64_t first_xact_ms = -1;
-  int64_t stored_until_ms = -1;
+// The records a promotion writes where its timeline begins, read from the stored segment that holds
+// the switch point (access/xlogrecord.h, catalog/pg_control.h; 8 KiB WAL pages): the end-of-recovery
+// record (`pg_ctl promote`) or the end-of-recovery checkpoint (a recovery target reached), each with
+// the time it was written. Before either, recovery may write a record or two of no interest.
+constexpr uint64_t kWalPage = 8192;
+constexpr size_t kRecordHeader = 24;
+constexpr int kRecordsToRead = 8;
+
+// The bytes of one stored segment from `from` on (at most `limit` of them).
+struct SegmentWindow {
+  uint64_t from = 0;
+  std::string bytes;
+  bool has(uint64_t at, uint64_t n) const { return at >= from && at + n <= from + bytes.size(); }
+  const char* at(uint64_t offset) const { return bytes.data() + (offset - from); }
 };
 
-core::Result<TimelineStart> timeline_start(repo::Repository& repository, const std::vector<WalSet>& sets,
-                                           uint32_t timeline, Lsn begin, uint64_t segment_size) {
+template <class T>
+T load_le(const char* p) {
+  T v{};
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+uint64_t page_header_size(uint64_t offset) { return offset == 0 ? 40 : 24; }  // long header opens a segment
+
+// The record starting at `offset` (at a page boundary: after its header), joined across page
+// headers; the offset of the next record, or nullopt when no whole record is there.
+std::optional<uint64_t> read_record(const SegmentWindow& w, uint64_t offset, std::string& out) {
+  if (offset % kWalPage == 0) offset += page_header_size(offset);
+  if (!w.has(offset, 4)) return std::nullopt;
+  const auto total = load_le<uint32_t>(w.at(offset));
+  if (total < kRecordHeader || total > (1u << 20)) return std::nullopt;  // zeroes: the end of the WAL
+  out.clear();
+  while (out.size() < total) {
+    if (offset % kWalPage == 0) offset += page_header_size(offset);  // the record goes on after the header
+    const uint64_t n = std::min<uint64_t>(total - out.size(), kWalPage - offset % kWalPage);
+    if (!w.has(offset, n)) return std::nullopt;
+    out.append(w.at(offset), n);
+    offset += n;
+  }
+  return (offset + 7) / 8 * 8;
+}
+
+// Where a record's main data begins: after its header and data headers (the records read here
+// reference no blocks).
+std::optional<size_t> main_data(const std::string& record) {
+  for (size_t at = kRecordHeader; at < record.size();) {
+    const auto id = static_cast<uint8_t>(record[at]);
+    if (id == 255) return at + 2;  // XLR_BLOCK_ID_DATA_SHORT
+    if (id == 254) return at + 5;  // XLR_BLOCK_ID_DATA_LONG
+    if (id == 253) at += 3;        // XLR_BLOCK_ID_ORIGIN
+    else if (id == 252) at += 5;   // XLR_BLOCK_ID_TOPLEVEL_XID
+    else return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The time a record of timeline `timeline` carries: an end-of-recovery record (microseconds), a
+// checkpoint (whole seconds) or a transaction's end; -1 for any other record.
+int64_t record_time(const std::string& r, uint32_t timeline) {
+  const auto data = main_data(r);
+  if (!data) return -1;
+  const auto info = static_cast<uint8_t>(r[16]), rmid = static_cast<uint8_t>(r[17]);
+  const size_t d = *data;
+  if (rmid == 0 && (info & 0xF0) == 0x90 && d + 16 <= r.size() && load_le<uint32_t>(r.data() + d + 8) == timeline)
+    return pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d));  // XLOG_END_OF_RECOVERY: end_time, ThisTimeLineID
+  if (rmid == 0 && (info & 0xF0) <= 0x10 && d + 72 <= r.size() && load_le<uint32_t>(r.data() + d + 8) == timeline)
+    return load_le<int64_t>(r.data() + d + 64) * 1000;  // XLOG_CHECKPOINT_*: CheckPoint.time
+  const uint8_t op = info & 0x70;
+  if (rmid == 1 && (op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && d + 8 <= r.size())
+    return pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d));  // a commit or abort: xact_time
+  return -1;
+}
+
+// When the source began timeline `timeline` at `begin`: the time of the first record there that
+// carries one (its promotion's), from `set` (the stored segment holding `begin`); -1 when not found.
+core::Result<int64_t> promotion_ms(repo::Repository& repository, const WalSet& set, uint32_t timeline, Lsn begin,
+                                   uint64_t segment_size) {
+  SegmentWindow w;
+  w.from = begin % segment_size / kWalPage * kWalPage;
+  const uint64_t until = w.from + 64 * 1024;
+  uint64_t offset = 0;
+  OPENDBS_TRY(repository.read_stream(set.id, "segment", [&](std::string_view bytes) -> core::Status {
+    const uint64_t lo = std::max(offset, w.from), hi = std::min<uint64_t>(offset + bytes.size(), until);
+    if (lo < hi) w.bytes.append(bytes.substr(lo - offset, hi - lo));
+    offset += bytes.size();
+    return {};
+  }));
+  std::string record;
+  std::optional<uint64_t> at = begin % segment_size;
+  for (int i = 0; i < kRecordsToRead && at; ++i) {
+    const auto next = read_record(w, *at, record);
+    if (!next) break;
+    if (const int64_t ms = record_time(record, timeline); ms >= 0) return ms;
+    at = next;
+  }
+  return -1;
+}
+
+// A timeline the repository holds a history file of, and when the source began it: its promotion,
+// else its first transaction after the switch point; -1 while nothing of it tells (none stored yet).
+struct StoredTimeline {
+  TimelineHistory history;
+  int64_t begin_ms = -1;
+};
+
+core::Result<int64_t> timeline_begin_ms(repo::Repository& repository, const std::vector<WalSet>& sets,
+                                        const TimelineHistory& history, uint64_t segment_size) {
+  const Lsn begin = history.ancestors.back().end;
   std::map<uint64_t, const WalSet*> by_segno;  // a complete segment, else its newest partial set
   for (const auto& s : sets) {
-    if (s.timeline != timeline || s.kind == WalSetKind::history || s.segno < begin / segment_size) continue;
+    if (s.timeline != history.timeline || s.kind == WalSetKind::history || s.segno < begin / segment_size) continue;
     auto& slot = by_segno[s.segno];
     if (!slot || (slot->kind != WalSetKind::segment && (s.kind == WalSetKind::segment || s.bytes > slot->bytes)))
       slot = &s;
   }
-  TimelineStart out;
-  for (const auto& [segno, set] : by_segno) {
+  if (by_segno.empty()) return -1;
+  if (by_segno.begin()->first == begin / segment_size) {
+    OPENDBS_ASSIGN(const int64_t ms, promotion_ms(repository, *by_segno.begin()->second, history.timeline, begin,
+                                                  segment_size));
+    if (ms >= 0) return ms;
+  }
+  for (const auto& [segno, set] : by_segno) {  // no promotion record readable: the first transaction
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set->id));
     const auto& m = manifest.engine_metadata;
-    out.stored_until_ms = std::max(out.stored_until_ms, meta_int(m, segment_meta::kEndMs, -1));
     const bool first = segno == begin / segment_size && m.contains(segment_meta::kTimelineFirstXactMs);
-    out.first_xact_ms = meta_int(m, first ? segment_meta::kTimelineFirstXactMs : segment_meta::kFirstXactMs, -1);
-    if (out.first_xact_ms >= 0) break;
+    const int64_t ms = meta_int(m, first ? segment_meta::kTimelineFirstXactMs : segment_meta::kFirstXactMs, -1);
+    if (ms >= 0) return ms;
   }
-  return out;
+  return -1;
 }
 
-// The recovery target timeline: of the backup's own timeline and the stored timelines whose history
-// passes through it after the backup's stop, the newest one that had a transaction at or before the
-// target. Before a timeline's first transaction its parent holds the same data, so a restore to a
-// moment before the switch (or between it and the new timeline's first transaction) stays on the
-// old timeline; then `quiet_until_ms` says until when the old timeline's complete WAL describes the
-// source (`child_begin`: where the timeline that follows it begins).
+// The recovery target timeline is the one the source was on at the target: of the backup's own and
+// the stored ones that began (were promoted) by then, the one that began last. It must continue the
+// backup (pass through its timeline after its stop). `next`: the timeline the source moved to after
+// the target, if it is known when (quiet_until_ms, below).
 struct TargetTimeline {
   TimelineHistory history;
-  int64_t quiet_until_ms = -1;
-  std::optional<Lsn> child_begin;
+  std::optional<StoredTimeline> next;
 };
 
 core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const std::string& plan_id,
@@ -64,22 +166,29 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
   TargetTimeline out;
   out.history = own ? *own : TimelineHistory{};
   out.history.timeline = base;
-  for (const auto& s : sets) {  // in id order: ascending timelines
-    if (s.kind != WalSetKind::history || s.timeline <= out.history.timeline) continue;
+  int64_t chosen_begin = std::numeric_limits<int64_t>::min();
+  for (const auto& s : sets) {
+    if (s.kind != WalSetKind::history || s.timeline == base) continue;
     OPENDBS_ASSIGN(auto history, load_timeline_history(repository, plan_id, s.timeline));
-    const auto span = history ? history->span_of(base) : std::nullopt;
-    if (!span || !span->end || *span->end < stop) continue;
-    const TimelineSwitch& parent = history->ancestors.back();
-    OPENDBS_ASSIGN(const auto start, timeline_start(repository, sets, s.timeline, parent.end, segment_size));
-    if (start.first_xact_ms >= 0 && start.first_xact_ms <= target_ms) {
+    if (!history) continue;
+    OPENDBS_ASSIGN(const int64_t begin_ms, timeline_begin_ms(repository, sets, *history, segment_size));
+    if (begin_ms < 0) continue;
+    if (begin_ms > target_ms) {
+      if (!out.next || begin_ms < out.next->begin_ms) out.next = StoredTimeline{std::move(*history), begin_ms};
+    } else if (begin_ms >= chosen_begin) {
+      chosen_begin = begin_ms;
       out.history = std::move(*history);
-      out.child_begin.reset();
-      out.quiet_until_ms = -1;
-    } else if (parent.timeline == out.history.timeline && !out.child_begin) {
-      out.child_begin = parent.end;
-      out.quiet_until_ms = start.first_xact_ms >= 0 ? start.first_xact_ms - 1 : start.stored_until_ms;
     }
   }
+  if (out.history.timeline == base) return out;
+  const auto span = out.history.span_of(base);
+  if (!span || !span->end || *span->end < stop)
+    return core::make_error("InvalidParameter",
+                            "at RestoreTime " + pg_timestamp_literal(target_ms) + " the source was on timeline " +
+                                std::to_string(out.history.timeline) + ", which does not continue this backup set's " +
+                                "timeline " + std::to_string(base) + " after the set's end: restore from a full " +
+                                "backup set taken on timeline " + std::to_string(out.history.timeline) +
+                                " or before it branched off");
   return out;
 }
 
@@ -102,8 +211,11 @@ core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, cons
   }
   RestoreWalPlan plan;
   plan.timeline = history.timeline;
+  // Every stored history file, not only the target timeline's ancestors: recovery promotes to the
+  // first timeline number after the target whose history file it cannot fetch, which is then not one
+  // the plan already holds (the restored server may become the plan's source).
   for (const auto& s : sets)
-    if (s.kind == WalSetKind::history && history.span_of(s.timeline)) plan.histories.emplace_back(s.id, s.file);
+    if (s.kind == WalSetKind::history) plan.histories.emplace_back(s.id, s.file);
   plan.chain_end_ms = meta_int(backup, meta::kConsistentMs, 0);
   auto seq = static_cast<uint64_t>(meta_int(backup, meta::kStartSeq, 0));
   for (;; ++seq) {
@@ -119,20 +231,24 @@ core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, cons
   }
   if (target_ms <= plan.chain_end_ms) return plan;
   // The target lies beyond the complete segments: the next one's stored start may hold it.
-  bool ends_timeline = false;  // the partial is the target timeline's last segment
+  Lsn planned_end = seq * segment_size;  // where the planned WAL ends
   if (auto it = partials.find({history.timeline_of_segment(seq, segment_size), seq}); it != partials.end()) {
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(it->second->id));
+    const auto& m = manifest.engine_metadata;
     plan.partial = std::make_pair(it->second->id, it->second->file);
-    ends_timeline = it->second->kind == WalSetKind::timeline_end;
-    plan.chain_end_ms = std::max(plan.chain_end_ms, meta_int(manifest.engine_metadata, segment_meta::kEndMs, 0));
-    plan.stop_at_time = meta_int(manifest.engine_metadata, segment_meta::kLastXactMs, -1) > target_ms;
+    planned_end = parse_lsn(meta_text(m, "end_lsn")).value_or(planned_end);
+    plan.chain_end_ms = std::max(plan.chain_end_ms, meta_int(m, segment_meta::kEndMs, 0));
+    plan.stop_at_time = meta_int(m, segment_meta::kLastXactMs, -1) > target_ms;
   }
-  // The target timeline is stored to its end, and the one that followed it had no transaction yet:
-  // the source's data stayed as that end left it.
-  if (target.child_begin && !plan.stop_at_time) {
-    const Lsn end = *target.child_begin;
-    const bool whole = seq == end / segment_size && (end % segment_size == 0 || ends_timeline);
-    if (whole) plan.chain_end_ms = std::max(plan.chain_end_ms, target.quiet_until_ms);
+  // The source moved to another timeline after the target: until it began there, the source held
+  // what the target timeline's stored WAL ends with — unless that timeline goes on from a point
+  // beyond the planned WAL (a switch the stream has not stored up to yet). When the new timeline
+  // forks from an earlier point (a point-in-time recovery of the source), the WAL past the fork is
+  // what the source held until then, and the time between is when it was down.
+  if (target.next && !plan.stop_at_time) {
+    const auto span = target.next->history.span_of(history.timeline);
+    if (!span || !span->end || *span->end <= planned_end)
+      plan.chain_end_ms = std::max(plan.chain_end_ms, target.next->begin_ms - 1);
   }
   if (!plan.stop_at_time && target_ms > plan.chain_end_ms)
     return core::make_error("InvalidParameter", "RestoreTime " + pg_timestamp_literal(target_ms) +

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "core/crypto.h"
 #include "core/file.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/wal_names.h"
 #include "engines/postgres/wal_stream.h"
 #include "repo/backend/local_backend.h"
 
@@ -23,6 +25,19 @@ constexpr int64_t kSegment = 16 << 20;
 class RestoreWalPlanTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    open_repository();
+    put("000000010000000000000003", {{"kind", "wal_segment"}, {"end_ms", 1000}, {"first_xact_ms", 900}, {"last_xact_ms", 1000}});
+    put("000000010000000000000004", {{"kind", "wal_segment"}, {"end_ms", 1100}, {"first_xact_ms", 1100}, {"last_xact_ms", 1100}});
+    put("000000010000000000000005.partial", {{"kind", "wal_timeline_end"}, {"end_lsn", "0/5000100"}, {"end_ms", 1300},
+                                             {"first_xact_ms", 1200}, {"last_xact_ms", 1200}});
+    put("00000002.history", {{"kind", "timeline_history"}, {"switch_lsn", "0/5000100"}, {"end_ms", 1300}},
+        "1\t0/5000100\tno recovery target specified\n");
+    put("000000020000000000000005", {{"kind", "wal_segment"}, {"end_ms", 2100}, {"first_xact_ms", 1200},
+                                     {"timeline_first_xact_ms", 2000}, {"last_xact_ms", 2100}});
+    put("000000020000000000000006", {{"kind", "wal_segment"}, {"end_ms", 3000}, {"first_xact_ms", 2900}, {"last_xact_ms", 3000}});
+  }
+  // An empty repository in a temporary directory.
+  void open_repository() {
     dir_ = fs::temp_directory_path() / ("opendbs-plan-" + core::to_hex(core::random_bytes(6)));
     fs::create_directories(dir_);
     const std::string key = (dir_ / "key").string();
@@ -34,15 +49,6 @@ class RestoreWalPlanTest : public ::testing::Test {
                                     repo::KeySource{std::nullopt, key}, options);
     ASSERT_TRUE(r.ok()) << r.error().message;
     repo_ = std::move(r).value();
-    put("000000010000000000000003", {{"kind", "wal_segment"}, {"end_ms", 1000}, {"first_xact_ms", 900}, {"last_xact_ms", 1000}});
-    put("000000010000000000000004", {{"kind", "wal_segment"}, {"end_ms", 1100}, {"first_xact_ms", 1100}, {"last_xact_ms", 1100}});
-    put("000000010000000000000005.partial", {{"kind", "wal_timeline_end"}, {"end_lsn", "0/5000100"}, {"end_ms", 1300},
-                                             {"first_xact_ms", 1200}, {"last_xact_ms", 1200}});
-    put("00000002.history", {{"kind", "timeline_history"}, {"switch_lsn", "0/5000100"}, {"end_ms", 1300}},
-        "1\t0/5000100\tno recovery target specified\n");
-    put("000000020000000000000005", {{"kind", "wal_segment"}, {"end_ms", 2100}, {"first_xact_ms", 1200},
-                                     {"timeline_first_xact_ms", 2000}, {"last_xact_ms", 2100}});
-    put("000000020000000000000006", {{"kind", "wal_segment"}, {"end_ms", 3000}, {"first_xact_ms", 2900}, {"last_xact_ms", 3000}});
   }
   void TearDown() override {
     repo_.reset();
@@ -85,7 +91,9 @@ TEST_F(RestoreWalPlanTest, BeforeTheSwitchTheRestoreStaysOnTheOldTimelineAndEnds
   EXPECT_EQ(p->partial->first, "log-p-000000010000000000000005.partial");
   EXPECT_EQ(p->partial->second, "000000010000000000000005");
   EXPECT_TRUE(p->stop_at_time);
-  EXPECT_TRUE(p->histories.empty());
+  // Every stored history file, so that recovery promotes to a timeline number the plan does not hold.
+  ASSERT_EQ(p->histories.size(), 1u);
+  EXPECT_EQ(p->histories[0].second, "00000002.history");
 }
 
 // Between the old timeline's end (1300) and the new one's first transaction (2000) the source held
@@ -115,6 +123,89 @@ TEST_F(RestoreWalPlanTest, ATargetAfterTheStoredWalOfTheNewTimelineIsRefused) {
   auto p = plan(3500);
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, "InvalidParameter");
+}
+
+// The source was taken back to 0/4000100 (a point-in-time recovery of itself) after timeline 1 had
+// gone on to segment 6 (its last WAL, to 1500 ms, in a partial set); timeline 2 forks there and was
+// promoted at 3000 ms (its end-of-recovery record), its first transaction at 3500 ms.
+class RestoreWalPlanForkTest : public RestoreWalPlanTest {
+ protected:
+  void SetUp() override {
+    open_repository();
+    put("000000010000000000000003", {{"kind", "wal_segment"}, {"end_ms", 1000}, {"first_xact_ms", 900}, {"last_xact_ms", 1000}});
+    put("000000010000000000000004", {{"kind", "wal_segment"}, {"end_ms", 1100}, {"first_xact_ms", 1100}, {"last_xact_ms", 1100}});
+    put("000000010000000000000005", {{"kind", "wal_segment"}, {"end_ms", 1400}, {"first_xact_ms", 1150}, {"last_xact_ms", 1400}});
+    put("000000010000000000000006.partial-512", {{"kind", "wal_segment_partial"}, {"end_lsn", "0/6000200"},
+                                                 {"end_ms", 1500}, {"first_xact_ms", 1500}, {"last_xact_ms", 1500}});
+    put("00000002.history", {{"kind", "timeline_history"}, {"switch_lsn", "0/4000100"}, {"end_ms", 1500}},
+        "1\t0/4000100\tbefore 2026-11-28 07:00:00+00\n");
+    put("000000020000000000000004", {{"kind", "wal_segment"}, {"end_ms", 3600}, {"first_xact_ms", 1100},
+                                     {"timeline_first_xact_ms", 3500}, {"last_xact_ms", 3600}},
+        end_of_recovery_at(0x100, 3000, 2));
+    put("000000020000000000000005", {{"kind", "wal_segment"}, {"end_ms", 4000}, {"first_xact_ms", 3900}, {"last_xact_ms", 4000}});
+  }
+  // Segment bytes with an XLOG_END_OF_RECOVERY record of `timeline` at `offset`, written at `unix_ms`.
+  static std::string end_of_recovery_at(size_t offset, int64_t unix_ms, uint32_t timeline) {
+    std::string record(42, '\0');
+    const uint32_t total = 42, prev = timeline - 1;
+    const int64_t micros = unix_ms_to_pg_micros(unix_ms);
+    std::memcpy(record.data(), &total, 4);
+    record[16] = static_cast<char>(0x90);  // xl_info: XLOG_END_OF_RECOVERY; xl_rmid 0 (XLOG)
+    record[24] = static_cast<char>(255);   // main data, short
+    record[25] = 16;
+    std::memcpy(record.data() + 26, &micros, 8);
+    std::memcpy(record.data() + 34, &timeline, 4);
+    std::memcpy(record.data() + 38, &prev, 4);
+    return std::string(offset, '\0') + record + std::string(64, '\0');
+  }
+};
+
+TEST_F(RestoreWalPlanForkTest, OnTheAbandonedWalPastTheForkTheRestoreStaysOnTheOldTimelineToItsLastPartialSet) {
+  auto p = plan(1450);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->timeline, 1u);
+  EXPECT_EQ(files(*p), (std::vector<std::string>{"000000010000000000000003", "000000010000000000000004",
+                                                 "000000010000000000000005"}));
+  ASSERT_TRUE(p->partial);
+  EXPECT_EQ(p->partial->first, "log-p-000000010000000000000006.partial-512");
+  EXPECT_TRUE(p->stop_at_time);
+}
+
+// From the old timeline's last WAL (1500) to the promotion (3000) the source was down; it had last
+// held what that WAL ends with.
+TEST_F(RestoreWalPlanForkTest, WhileTheSourceWasDownTheOldTimelinesLastStateIsRestored) {
+  auto p = plan(2500);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->timeline, 1u);
+  ASSERT_TRUE(p->partial);
+  EXPECT_FALSE(p->stop_at_time);
+  EXPECT_GE(p->chain_end_ms, 2999);
+}
+
+// After the promotion, before timeline 2's first transaction, the source held the fork point's state:
+// timeline 2 is followed from its promotion on, not from its first transaction.
+TEST_F(RestoreWalPlanForkTest, FromThePromotionOnTheRestoreFollowsTheNewTimelineFromTheForkPoint) {
+  auto p = plan(3200);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->timeline, 2u);
+  EXPECT_EQ(files(*p), (std::vector<std::string>{"000000010000000000000003", "000000020000000000000004"}));
+  EXPECT_TRUE(p->stop_at_time);
+  EXPECT_FALSE(p->partial);
+}
+
+// A full set taken on the abandoned WAL cannot reach timeline 2: a restore to a moment the source spent
+// there is refused instead of replaying timeline 1.
+TEST_F(RestoreWalPlanForkTest, ABackupOfTheAbandonedWalCannotRestoreAMomentOfTheNewTimeline) {
+  const boost::json::object backup{{meta::kTimeline, 1},     {meta::kStopLsn, "0/5000200"},
+                                   {meta::kSegmentSize, kSegment}, {meta::kStartSeq, 5},
+                                   {meta::kConsistentMs, 1200}};
+  auto p = plan_restore_wal(*repo_, "p", backup, 3200);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, "InvalidParameter");
+  EXPECT_NE(p.error().message.find("timeline 2"), std::string::npos) << p.error().message;
+  auto before = plan_restore_wal(*repo_, "p", backup, 2500);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->timeline, 1u);
 }
 
 }  // namespace

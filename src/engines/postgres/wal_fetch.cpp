@@ -99,7 +99,9 @@ uint32_t default_restore_timeline(const std::string& last) {
 }
 
 bool replays_wal_file(const std::string& name, const std::string& last, uint32_t timeline) {
-  if (auto tli = history_file_timeline(name)) return *tli >= 2 && *tli <= timeline;
+  // Every stored history file, also of timelines after `timeline`: recovery probes for them to choose
+  // the number it promotes to, and must pass over those the plan holds (see fetch_wal_file).
+  if (auto tli = history_file_timeline(name)) return *tli >= 2;
   // Positions compare as the 16 hex digits after the timeline's 8 (any segment size).
   return wal_file_segno(last, 16 << 20) && wal_file_segno(name, 16 << 20) && name_timeline(name) <= timeline &&
          name.compare(8, 16, last, 8, 16) <= 0;

@@ -23,8 +23,8 @@ core::Status write_wal_segment(repo::Repository& repository, const std::string& 
 uint32_t default_restore_timeline(const std::string& last);
 
 // Whether recovery of a restore with target timeline `timeline` and last planned segment `last`
-// ("none" = no segment) may get the file `name`, judged from the names alone: a history file of a
-// timeline from 2 to `timeline`, or a segment not after `last` of a timeline not after `timeline`.
+// ("none" = no segment) may get the file `name`, judged from the names alone: a history file of any
+// timeline from 2 on, or a segment not after `last` of a timeline not after `timeline`.
 // fetch_wal_file then checks the segment's timeline against the stored history.
 bool replays_wal_file(const std::string& name, const std::string& last, uint32_t timeline);
 
@@ -33,9 +33,12 @@ bool replays_wal_file(const std::string& name, const std::string& last, uint32_t
 // and the first page header against the name — and written durably to `path`. Served are the
 // segments up to `last` (the last complete one the restore planned) on the timelines that the
 // history of `timeline` (recovery_target_timeline) reads them from, so that recovery never replays
-// beyond what the restore chose even while the log backup goes on storing more; and the history
-// files of `timeline` and its ancestors. false: the restore does not replay `name`, or it is a
-// history file that is not stored (recovery probes for them). A planned segment the repository no
+// beyond what the restore chose even while the log backup goes on storing more; and every stored
+// history file: those of `timeline`'s ancestors recovery reads, the others it probes for when it
+// picks the timeline it promotes to — the first number it finds no history file of, so never one
+// the plan already holds, even when the restored server becomes the plan's source again (a
+// point-in-time recovery of the source). false: the restore does not replay `name`, or it is a
+// history file that is not stored. A planned segment the repository no
 // longer holds is an error: recovery must stop rather than promote short of its target.
 core::Result<bool> fetch_wal_file(repo::Repository& repository, const std::string& plan_id, const std::string& name,
                                   const std::string& last, uint32_t timeline, const std::string& path);

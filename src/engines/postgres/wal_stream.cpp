@@ -181,14 +181,14 @@ core::Status WalStreamer::flush_partial() {
   return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
 }
 
-// Forgets the partial sets of earlier segments and those of `segno` holding no more than `bytes`
-// (a partial left by an earlier session may hold more than this session has received so far), and
-// those of `segno` on an older timeline (superseded by that timeline's last segment, stored before
-// the stream moved on).
+// Forgets the stream's timeline's partial sets of earlier segments and those of `segno` holding no
+// more than `bytes` (a partial left by an earlier session may hold more than this session has
+// received so far). Another timeline's are kept: the last WAL of a timeline the source branched off
+// from at an earlier point (wal_timelines.cpp).
 void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep) {
   std::vector<PartialSet> kept;
   for (auto& p : partials_) {
-    const bool superseded = p.segno < segno || (p.segno == segno && (p.bytes <= bytes || p.timeline < timeline_));
+    const bool superseded = p.timeline == timeline_ && (p.segno < segno || (p.segno == segno && p.bytes <= bytes));
     if (p.id == keep || !superseded) {
       kept.push_back(std::move(p));
       continue;

@@ -80,7 +80,16 @@ class WalStreamer {
   // wal_timelines.cpp
   core::Status choose_start(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart);
   core::Status start_at(PgConnection& repl, uint32_t server_timeline, Lsn position);
-  core::Status resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart, const WalSet& newest);
+  core::Status resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart, const WalSet& newest,
+                            const std::vector<WalSet>& sets);
+  struct StoredEnd {
+    Lsn lsn = 0;
+    bool final = false;   // the timeline's end is stored: the source left it there
+    bool begins = false;  // nothing of it is stored but its history: lsn is where it begins
+  };
+  core::Result<StoredEnd> stored_timeline_end(const std::vector<WalSet>& sets, uint32_t timeline);
+  core::Status check_same_timeline(PgConnection& repl, uint32_t timeline);
+  static bool superseded_by_timeline_end(const std::vector<WalSet>& sets, const WalSet& partial);
   core::Status end_timeline(PgConnection& repl, const TimelineEnd& end);
   core::Status store_timeline_end(Lsn switch_lsn);
   core::Status store_history(PgConnection& repl, uint32_t timeline);

@@ -1,6 +1,7 @@
 // Where a WAL stream session starts, and how it follows the source from one timeline to the next
 // (docs/POSTGRES.md, "Timelines").
 #include <algorithm>
+#include <limits>
 
 #include <boost/json.hpp>
 
@@ -27,8 +28,11 @@ core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timel
   partials_.clear();
   uint32_t stored_timeline = 0;
   for (const auto& s : sets) {
-    if (s.kind == WalSetKind::filling) partials_.push_back({s.timeline, s.segno, s.bytes, s.id});
-    else stored_timeline = std::max(stored_timeline, s.timeline);
+    if (s.kind != WalSetKind::filling) stored_timeline = std::max(stored_timeline, s.timeline);
+    else if (!superseded_by_timeline_end(sets, s)) partials_.push_back({s.timeline, s.segno, s.bytes, s.id});
+    else if (auto st = repository_.forget_set(s.id); !st.ok())  // left by a session that ended meanwhile
+      core::log_event(core::LogLevel::warn, "postgres_partial_forget_failed",
+                      {{"plan", plan_.plan_id}, {"set", s.id}, {"error", st.error().message}});
   }
   std::optional<WalSet> newest;
   for (const auto& s : sets)
@@ -37,11 +41,11 @@ core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timel
   covered_send_ms_ = 0;
   timeline_begin_ = 0;
   if (!newest || restart_at_slot_) return start_at(repl, server_timeline, slot_restart);
-  return resume_after(repl, server_timeline, slot_restart, *newest);
+  return resume_after(repl, server_timeline, slot_restart, *newest, sets);
 }
 
 core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart,
-                                       const WalSet& newest) {
+                                       const WalSet& newest, const std::vector<WalSet>& sets) {
   OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(newest.id));
   const auto& m = manifest.engine_metadata;
   prev_end_ms_ = meta_int(m, segment_meta::kEndMs, -1);
@@ -71,6 +75,7 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     return start_at(repl, server_timeline, slot_restart);
   };
   if (stored == server_timeline && !ended) {
+    OPENDBS_TRY(check_same_timeline(repl, stored));
     timeline_ = stored;
     pos_ = next;
     scanner_.emplace(pos_, segment_size_);
@@ -80,26 +85,89 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
   if (stored >= server_timeline)
     return diverged("the source is on timeline " + std::to_string(server_timeline) + ", " + where);
   OPENDBS_ASSIGN(auto server, fetch_history(repl, server_timeline));
-  const auto span = server.history.span_of(stored);
-  if (!span || !span->end || next > *span->end)
+  // The server's timelines, oldest first, each with where it ends; the first one not stored is the
+  // one to follow, from where its parent ends.
+  std::vector<TimelineSwitch> chain = server.history.ancestors;
+  chain.push_back({server_timeline, std::numeric_limits<Lsn>::max()});
+  size_t first_new = 0;
+  while (first_new < chain.size() && std::any_of(sets.begin(), sets.end(), [&](const WalSet& s) {
+           return s.kind != WalSetKind::filling && s.timeline == chain[first_new].timeline;
+         }))
+    ++first_new;
+  if (first_new == 0 || first_new == chain.size())
     return diverged("timeline " + std::to_string(server_timeline) + " of the source does not continue it: " + where);
-  if (!ended && next < *span->end) {  // the rest of the old timeline first; the server then ends it
-    timeline_ = stored;
-    pos_ = next;
+  const TimelineSwitch parent = chain[first_new - 1];
+  OPENDBS_ASSIGN(const auto stored_end, stored_timeline_end(sets, parent.timeline));
+  if (stored_end.lsn < parent.end) {  // the rest of the parent first; the server then ends it
+    if (stored_end.final)
+      return diverged("timeline " + std::to_string(server_timeline) + " of the source continues timeline " +
+                      std::to_string(parent.timeline) + " after " + format_lsn(parent.end) + ", where it ended");
+    timeline_ = parent.timeline;
+    pos_ = stored_end.lsn / segment_size_ * segment_size_;
+    timeline_begin_ = stored_end.begins ? stored_end.lsn : 0;
     scanner_.emplace(pos_, segment_size_);
     return {};
   }
-  // The old timeline is stored to its end: on with its child, from the switch point's segment.
-  uint32_t child = server_timeline;
-  const auto& a = server.history.ancestors;
-  for (size_t i = 0; i + 1 < a.size(); ++i)
-    if (a[i].timeline == stored) child = a[i + 1].timeline;
+  // The parent is stored up to where the source left it, or beyond: the source went back to an
+  // earlier point of it (a point-in-time recovery of the source) and branched off there. The WAL
+  // stored past that point stays: restores to moments before the new timeline began read it.
+  const uint32_t child = chain[first_new].timeline;
+  if (stored_end.lsn > parent.end)
+    core::log_event(core::LogLevel::info, "postgres_timeline_fork",
+                    {{"plan", plan_.plan_id}, {"timeline", child}, {"parent", parent.timeline},
+                     {"fork_lsn", format_lsn(parent.end)}, {"parent_stored_to", format_lsn(stored_end.lsn)}});
   OPENDBS_TRY(store_history(repl, child));
   timeline_ = child;
-  timeline_begin_ = *span->end;
-  pos_ = *span->end / segment_size_ * segment_size_;
+  timeline_begin_ = parent.end;
+  pos_ = parent.end / segment_size_ * segment_size_;
   scanner_.emplace(pos_, segment_size_);
   return {};
+}
+
+// How far a timeline's WAL is stored: after its last complete segment, to its end (a timeline the
+// source left: final), or, with nothing of it yet, where it begins.
+core::Result<WalStreamer::StoredEnd> WalStreamer::stored_timeline_end(const std::vector<WalSet>& sets,
+                                                                      uint32_t timeline) {
+  StoredEnd out;
+  const WalSet* history = nullptr;
+  for (const auto& s : sets) {
+    if (s.timeline != timeline) continue;
+    if (s.kind == WalSetKind::segment) out.lsn = std::max(out.lsn, (s.segno + 1) * segment_size_);
+    if (s.kind == WalSetKind::history) history = &s;
+    if (s.kind != WalSetKind::timeline_end) continue;
+    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(s.id));
+    out.lsn = std::max(out.lsn, parse_lsn(meta_text(manifest.engine_metadata, "end_lsn")).value_or(0));
+    out.final = true;
+  }
+  if (out.lsn > 0 || !history) return out;
+  OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(history->id));
+  const auto begin = parse_lsn(meta_text(manifest.engine_metadata, "switch_lsn"));
+  if (!begin) return core::errors::corrupt("set " + history->id + " does not say where its timeline begins");
+  out.lsn = *begin;
+  out.begins = true;
+  return out;
+}
+
+// A timeline number the plan holds must be the same timeline on the source: a source restored by
+// other means may have promoted to a number the plan already stores, whose history differs.
+core::Status WalStreamer::check_same_timeline(PgConnection& repl, uint32_t timeline) {
+  if (timeline <= 1) return {};
+  auto stored = read_wal_set(repository_, set_id(history_file_name(timeline)));
+  if (!stored.ok()) return is_not_stored(stored.error()) ? core::Status{} : core::Status(stored.error());
+  OPENDBS_ASSIGN(auto server, fetch_history(repl, timeline));
+  if (server.text == *stored) return {};
+  return core::make_error("OperationDenied.NotApplicable",
+                          "the source's timeline " + std::to_string(timeline) + " is not the timeline " +
+                              std::to_string(timeline) + " the plan stores (their history files differ): the source " +
+                              "was restored outside opendbs to a timeline number the plan already holds; start a new "
+                              "backup plan for it");
+}
+
+// A filling partial set of a timeline whose end (the same segment, cut at the switch point) is stored.
+bool WalStreamer::superseded_by_timeline_end(const std::vector<WalSet>& sets, const WalSet& partial) {
+  return std::any_of(sets.begin(), sets.end(), [&](const WalSet& s) {
+    return s.kind == WalSetKind::timeline_end && s.timeline == partial.timeline && s.segno == partial.segno;
+  });
 }
 
 // Starts at `position`'s segment on the timeline the server's history puts that segment on.
