@@ -71,6 +71,25 @@ class PostgresWalTimelines : public EngineTest {
     return out;
   }
 
+  // Downloads the plan's log file `name` (as CreateIncrementBackupSetDownload does): its bytes and the
+  // extension the published file name gets.
+  std::pair<std::string, std::string> download(const engines::PlanSpec& p, const std::string& name) {
+    engines::DownloadRequest request;
+    request.set_id = "log-" + p.plan_id + "-" + name;
+    request.format = "Native";
+    request.log_file = true;
+    request.out_path = dir_ + "/download-" + name;
+    Control control;
+    auto result = engine_.download(p, *repo_, request, control);
+    EXPECT_TRUE(result.ok()) << name << ": " << result.error().message;
+    if (!result.ok()) return {};
+    EXPECT_EQ(result->bytes, fs::file_size(request.out_path));
+    return {read_all(request.out_path), result->extension};
+  }
+  static bool zeros(std::string_view bytes) {
+    return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
+  }
+
   static std::string read_all(const std::string& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -99,6 +118,21 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   const int64_t before_switch = now_ms();  // after timeline 1's last change
   const std::string at_before_switch = source_->checksum("accounts");
   const std::string old_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+
+  // The segment still filling downloads as its newest partial set, zero-padded to a whole segment and
+  // named as pg_receivewal names one: a prefix of the source's file.
+  ASSERT_TRUE(runner.wait_for([&](const auto& files) {
+    return std::any_of(files.begin(), files.end(), [&](const engines::LogFile& f) {
+      return f.name == old_segment && f.status == "FILLING" && f.size > 0;
+    });
+  }, 20000));
+  {
+    const auto [filling, extension] = download(p, old_segment);
+    EXPECT_EQ(extension, "partial");
+    ASSERT_EQ(filling.size(), 16u << 20);
+    const size_t held = filling.find_last_not_of('\0') + 1;
+    EXPECT_EQ(filling.substr(0, held), read_all(source_->data_dir() + "/pg_wal/" + old_segment).substr(0, held));
+  }
 
   promote_source(true);
   ASSERT_EQ(timeline_of(*source_), "00000002");
@@ -137,6 +171,27 @@ TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSide
   const auto switch_lsn = engines::postgres::parse_lsn(std::string(end_manifest->engine_metadata.at("end_lsn").as_string()));
   ASSERT_TRUE(switch_lsn);
   EXPECT_EQ(stored("log-tli1-" + old_end).size(), *switch_lsn % (16 << 20));
+  // Downloads give each kind of log file as PostgreSQL has it: the history file as it is, the old
+  // timeline's end as a whole segment holding the old timeline's bytes up to the switch point (the
+  // source's own file of it) and zeros after, a segment whole.
+  {
+    const auto [history_file, history_extension] = download(p, "00000002.history");
+    EXPECT_EQ(history_file, history);
+    EXPECT_EQ(history_extension, "");
+    const auto [end_file, end_extension] = download(p, old_end);
+    EXPECT_EQ(end_extension, "");
+    ASSERT_EQ(end_file.size(), 16u << 20);
+    const size_t cut = *switch_lsn % (16 << 20);
+    const std::string on_source = fs::exists(source_->data_dir() + "/pg_wal/" + old_segment)
+                                      ? read_all(source_->data_dir() + "/pg_wal/" + old_segment)
+                                      : read_all(source_->data_dir() + "/pg_wal/" + old_end);
+    EXPECT_EQ(end_file.substr(0, cut), on_source.substr(0, cut));
+    EXPECT_TRUE(zeros(std::string_view(end_file).substr(cut)));
+    const auto [segment, segment_extension] = download(p, last);
+    EXPECT_EQ(segment_extension, "");
+    EXPECT_EQ(segment.size(), 16u << 20);
+    EXPECT_TRUE(segment == read_all(source_->data_dir() + "/pg_wal/" + last)) << last << " differs from the source's";
+  }
   // The new timeline's segments carry its number and continue the chain without a gap.
   std::set<int64_t> seqs;
   for (const auto& f : files)

@@ -3,10 +3,12 @@
 #include <algorithm>
 
 #include "core/errors.h"
+#include "engines/postgres/base_backup.h"
 #include "engines/postgres/download_logical.h"
 #include "engines/postgres/download_tar.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/postgres_engine.h"
+#include "engines/postgres/wal_sets.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -51,12 +53,49 @@ core::Status write_native_tar(repo::Repository& repository, const repo::Manifest
   return tar.finish();
 }
 
-core::Status write_segment(repo::Repository& repository, const std::string& set_id, DownloadFile& out,
-                           DownloadProgress& progress) {
-  return repository.read_stream(set_id, "segment", [&](std::string_view bytes) -> core::Status {
+// The set a log file's download reads: the file's own set, or — for the segment that was filling
+// when its log backup ended (UNCOMPLETED), which has none — its newest partial set.
+core::Result<std::string> log_file_set(repo::Repository& repository, const std::string& set_id) {
+  auto own = repository.load_manifest(set_id);
+  if (own.ok() || !is_not_stored(own.error())) return own.ok() ? core::Result<std::string>(set_id) : own.error();
+  OPENDBS_ASSIGN(auto ids, repository.list_sets());
+  const std::string prefix = set_id + ".partial-";
+  std::string newest;
+  uint64_t most = 0;
+  for (const auto& id : ids) {
+    if (id.rfind(prefix, 0) != 0) continue;
+    const std::string digits = id.substr(prefix.size());
+    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (const uint64_t bytes = std::stoull(digits); newest.empty() || bytes > most) {
+      most = bytes;
+      newest = id;
+    }
+  }
+  if (newest.empty()) return own.error();
+  return newest;
+}
+
+// A WAL file as PostgreSQL keeps it: a segment whole, a history file as it is, and a segment stored in
+// part — a timeline's last one (`<segment>.partial`, up to where the source left the timeline) or
+// one that was filling (its newest partial set) — zero-padded to the segment size, as PostgreSQL
+// archives a `.partial` and pg_receivewal writes one: without the suffix in pg_wal, recovery reads
+// it up to its end. `padded`: whether it was.
+core::Result<bool> write_wal_file(repo::Repository& repository, const repo::Manifest& manifest, DownloadFile& out,
+                                  DownloadProgress& progress) {
+  OPENDBS_TRY(repository.read_stream(manifest.set_id, "segment", [&](std::string_view bytes) -> core::Status {
     OPENDBS_TRY(progress.add(bytes.size()));
     return out.write(bytes);
-  });
+  }));
+  const auto& m = manifest.engine_metadata;
+  const std::string kind = meta_text(m, "kind");
+  if (kind != wal_kind::kTimelineEnd && kind != wal_kind::kFilling) return false;
+  const auto segment_size = static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 0));
+  if (segment_size == 0 || out.size() > segment_size)
+    return core::errors::corrupt("set " + manifest.set_id + " is not part of a WAL segment");
+  const std::string zeros(1 << 20, '\0');
+  while (out.size() < segment_size)
+    OPENDBS_TRY(out.write(std::string_view(zeros).substr(0, std::min<uint64_t>(zeros.size(), segment_size - out.size()))));
+  return true;
 }
 
 }  // namespace
@@ -76,7 +115,9 @@ std::vector<std::string> download_formats(const std::string& method, bool log_fi
 
 core::Result<DownloadResult> download_set(repo::Repository& repository, const DownloadRequest& request,
                                           TaskControl& control) {
-  OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
+  OPENDBS_ASSIGN(const auto set_id, request.log_file ? log_file_set(repository, request.set_id)
+                                                     : core::Result<std::string>(request.set_id));
+  OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set_id));
   const auto& meta = manifest.engine_metadata;
   const std::string method = meta.contains("method") && meta.at("method").is_string()
                                  ? std::string(meta.at("method").as_string())
@@ -91,8 +132,9 @@ core::Result<DownloadResult> download_set(repo::Repository& repository, const Do
   DownloadProgress progress(control, set_size(manifest));
   DownloadResult result;
   if (request.log_file) {
-    OPENDBS_TRY(write_segment(repository, request.set_id, out, progress));
-    result.extension = "";
+    OPENDBS_ASSIGN(const bool padded, write_wal_file(repository, manifest, out, progress));
+    // A filling segment's file is named as pg_receivewal names one (a timeline's end already is).
+    result.extension = padded && set_id != request.set_id ? "partial" : "";
   } else if (method == "physical") {
     OPENDBS_TRY(write_native_tar(repository, manifest, out, progress));
     result.extension = "tar";

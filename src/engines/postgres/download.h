@@ -2,7 +2,9 @@
 //   logical full set  → SQL: a psql script (schema, COPY ... FROM stdin data, sequences, indexes)
 //                     → CSV: a tar (.csv.tar) of <database>/<schema>.<table>.csv, one per table, with a header row
 //   physical full set → Native: a tar of the data directory (backup_label, the WAL the backup needs)
-//   WAL segment       → Native: the segment's 16 MiB as PostgreSQL wrote them
+//   WAL file          → Native: as PostgreSQL keeps it — a segment whole, a history file as it is, a
+//                       segment stored in part (a timeline's `.partial` end, or the segment filling
+//                       when log backup ended) zero-padded to the segment size, named `.partial`
 #pragma once
 
 #include <string>
