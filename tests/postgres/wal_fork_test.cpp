@@ -73,6 +73,23 @@ class PostgresWalFork : public EngineTest {
     for (int i = 0; i < 400 && source_->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
     ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f") << source_->log_tail();
   }
+  // Restarts the source as a standby and, once the log backup streams from it, promotes it: a new
+  // timeline from the end of the old one, which the stream sees end live.
+  void promote_source() {
+    source_->stop();
+    ASSERT_EQ(run_as_server_user("touch " + source_->data_dir() + "/standby.signal"), 0);
+    std::string error;
+    ASSERT_TRUE(source_->start(&error)) << error;
+    bool streaming = false;
+    for (int i = 0; i < 600 && !streaming; ++i) {
+      streaming = source_->query("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1";
+      if (!streaming) sleep_ms(50);
+    }
+    ASSERT_TRUE(streaming) << "the log backup did not stream from the standby";
+    ASSERT_EQ(run_as_server_user("/usr/lib/postgresql/15/bin/pg_ctl promote -w -t 60 -D " + source_->data_dir() +
+                                 " > /dev/null"),
+              0);
+  }
   // Closes the segment being written (after writing something, so that there is one) and waits
   // until the log backup stored it whole.
   void store_segment(LogBackupRunner& runner) {
@@ -213,6 +230,48 @@ TEST_F(PostgresWalFork, ForksOfForksEachGetANewTimelineAndEveryBranchStaysRestor
   EXPECT_EQ(tl4.find("\n2\t"), std::string::npos) << tl4;
   expect_restores(p, "fork2-full",
                   {"t1", "t1-fork", "t1-abandoned", "t1-end", "t2", "t2-fork", "t2-abandoned", "t3", "t4"});
+}
+
+// Timeline 1 ends where the source was promoted (its last segment stored as "<segment>.partial"),
+// then the source is taken back to a moment of timeline 1 before that end, in the same segment:
+// timeline 3 branches off timeline 1 inside the segment whose stored end is the .partial.
+TEST_F(PostgresWalFork, AForkFromBeforeAnOldTimelinesEndReadsItsPartialSegmentAndKeepsEveryBranch) {
+  const auto p = source_plan("fork3");
+  source_->query("CREATE TABLE accounts (id int PRIMARY KEY, balance int)");
+  source_->query("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 1000) g");
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  Control control;
+  auto full = full_backup(p, "fork3-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  change("UPDATE accounts SET balance = 1 WHERE id <= 100", "t1");
+  ASSERT_NO_FATAL_FAILURE(store_segment(runner));
+  const std::string end_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  change("UPDATE accounts SET balance = 2 WHERE id <= 200", "t1-fork");
+  change("DELETE FROM accounts WHERE id % 4 = 0", "t1-last");
+  ASSERT_NO_FATAL_FAILURE(promote_source());
+  ASSERT_EQ(timeline_of(*source_), "00000002");
+  ASSERT_TRUE(runner.completed(end_segment + ".partial", 30000)) << "timeline 1's end was not stored";
+  sleep_ms(1100);
+  change("UPDATE accounts SET balance = 20 WHERE id > 900", "t2");
+  ASSERT_NO_FATAL_FAILURE(store_segment(runner));
+
+  remember("t2-down");
+  sleep_ms(1000);
+  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork3-full", moments_.at("t1-fork").first));
+  ASSERT_EQ(timeline_of(*source_), "00000003");
+  ASSERT_EQ(source_->checksum("accounts"), moments_.at("t1-fork").second);
+  const std::string history = source_->query("SELECT pg_read_file('pg_wal/00000003.history')");
+  EXPECT_EQ(history.rfind("1\t", 0), 0u) << history;
+  sleep_ms(1100);
+  change("UPDATE accounts SET balance = 30 WHERE id <= 30", "t3");
+  ASSERT_NO_FATAL_FAILURE(store_segment(runner));
+  ASSERT_EQ(runner.stop().error().code, "Cancelled");
+
+  EXPECT_EQ(stored_text("log-fork3-00000003.history"), history);
+  EXPECT_TRUE(repo_->load_manifest("log-fork3-00000003" + end_segment.substr(8)).ok()) << "timeline 3's first segment";
+  expect_restores(p, "fork3-full", {"t1", "t1-fork", "t1-last", "t2", "t2-down", "t3"});
 }
 
 }  // namespace
