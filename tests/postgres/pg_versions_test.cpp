@@ -93,17 +93,11 @@ TEST_P(PostgresVersions, CancellingTheBaseBackupStopsPromptlyAndTheNextOneSuccee
   source_->query("INSERT INTO bulk SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 100000) g");
   const auto p = version_plan("cancel");
   Control control;
-  std::chrono::steady_clock::time_point cancelled_at;
-  control.on_progress = [&](int, uint64_t bytes) {
-    if (bytes > 0 && !control.cancel) {
-      cancelled_at = std::chrono::steady_clock::now();
-      control.cancel = true;
-    }
-  };
+  control.cancel_once_bytes_arrive();
   auto cancelled = full_backup(p, "cancelled", control);
   ASSERT_FALSE(cancelled.ok());
   EXPECT_EQ(cancelled.error().code, "Cancelled") << cancelled.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - control.cancelled_at, std::chrono::seconds(2));
   // The server ended its side of the backup with the connection: another one may start.
   Control fresh;
   auto after = full_backup(p, "after", fresh);
