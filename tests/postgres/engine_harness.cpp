@@ -91,7 +91,7 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
   EXPECT_EQ(control.last_percent.load(), 100);
   share_repository_with_server();
   std::string error;
-  auto server = PgServer::open(request.target_dir, &error);
+  auto server = PgServer::open(request.target_dir, &error, server_bin_dir_);
   EXPECT_TRUE(server) << error;
   if (!server) return nullptr;
   // Recovery ends with a promotion; wait until the server accepts writes.

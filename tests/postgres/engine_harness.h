@@ -62,6 +62,7 @@ class EngineTest : public ::testing::Test {
 
   std::string dir_;
   std::string key_file_;
+  std::string server_bin_dir_ = debian_bin_dir();  // the binaries restore_and_start runs
   std::unique_ptr<repo::Repository> repo_;
   engines::PostgresEngine engine_{engines::PostgresOptions{{/*switch_interval_ms=*/0, 1000, 20, 2000}}};
 };

@@ -15,8 +15,6 @@
 namespace opendbs::testing {
 namespace {
 
-const std::string kBin = "/usr/lib/postgresql/15/bin/";
-
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -37,6 +35,16 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
+std::string debian_bin_dir() { return "/usr/lib/postgresql/15/bin/"; }
+
+std::string server_bin_dir(int major) {
+  if (major == 15) return debian_bin_dir();
+  // The npm packages' binaries find their libraries and share/ relative to themselves.
+  const std::string bin = std::string(OPENDBS_SOURCE_DIR) + "/tests/pgversions/node_modules/pg" +
+                          std::to_string(major) + "/native/bin/";
+  return std::filesystem::exists(bin + "postgres") ? bin : "";
+}
+
 int run_as_server_user(const std::string& command) {
   const std::string full =
       ::geteuid() == 0 ? "runuser -u postgres -- sh -c " + shell_quote(command) : "sh -c " + shell_quote(command);
@@ -50,12 +58,14 @@ std::string make_server_temp_dir(const std::string& tag) {
   return tmpl;
 }
 
-std::unique_ptr<PgServer> PgServer::create(std::string* error, const std::string& extra_conf) {
+std::unique_ptr<PgServer> PgServer::create(std::string* error, const std::string& extra_conf,
+                                           const std::string& bin_dir) {
   std::unique_ptr<PgServer> s(new PgServer);
+  s->bin_ = bin_dir;
   s->root_ = make_server_temp_dir("src");
   s->data_dir_ = s->root_ + "/data";
   s->socket_dir_ = s->root_;
-  if (run_as_server_user(kBin + "initdb -A trust -U postgres -N -D " + shell_quote(s->data_dir_) + " > " +
+  if (run_as_server_user(s->bin_ + "initdb -A trust -U postgres -N -D " + shell_quote(s->data_dir_) + " > " +
                          shell_quote(s->root_ + "/initdb.log") + " 2>&1") != 0) {
     *error = "initdb failed, see " + s->root_ + "/initdb.log";
     return nullptr;
@@ -72,8 +82,10 @@ std::unique_ptr<PgServer> PgServer::create(std::string* error, const std::string
   return s;
 }
 
-std::unique_ptr<PgServer> PgServer::open(const std::string& data_dir, std::string* error) {
+std::unique_ptr<PgServer> PgServer::open(const std::string& data_dir, std::string* error,
+                                         const std::string& bin_dir) {
   std::unique_ptr<PgServer> s(new PgServer);
+  s->bin_ = bin_dir;
   s->data_dir_ = data_dir;
   s->socket_dir_ = make_server_temp_dir("sock");
   if (::geteuid() == 0) (void)std::system(("chown -R postgres:postgres " + shell_quote(data_dir)).c_str());
@@ -84,7 +96,7 @@ std::unique_ptr<PgServer> PgServer::open(const std::string& data_dir, std::strin
 bool PgServer::start(std::string* error) {
   if (port_ == 0) port_ = free_port();  // a restart keeps the port
   const std::string log = socket_dir_ + "/server.log";
-  const std::string cmd = kBin + "pg_ctl -w -t 60 -D " + shell_quote(data_dir_) + " -l " + shell_quote(log) +
+  const std::string cmd = bin_ + "pg_ctl -w -t 60 -D " + shell_quote(data_dir_) + " -l " + shell_quote(log) +
                           " -o " + shell_quote("-p " + std::to_string(port_) + " -k " + socket_dir_) + " start > /dev/null";
   if (run_as_server_user(cmd) != 0) {
     *error = "pg_ctl start failed: " + log_tail();
@@ -96,7 +108,7 @@ bool PgServer::start(std::string* error) {
 
 void PgServer::stop() {
   if (!running_) return;
-  (void)run_as_server_user(kBin + "pg_ctl -w -m fast -D " + shell_quote(data_dir_) + " stop > /dev/null 2>&1");
+  (void)run_as_server_user(bin_ + "pg_ctl -w -m fast -D " + shell_quote(data_dir_) + " stop > /dev/null 2>&1");
   running_ = false;
 }
 

@@ -1,6 +1,7 @@
-// A throwaway PostgreSQL 15 server for the engine's integration tests: initdb into a temporary
+// A throwaway PostgreSQL server for the engine's integration tests: initdb into a temporary
 // directory, a free port, trust authentication on 127.0.0.1, and a Unix socket inside the directory.
 // PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user (runuser).
+// The binaries are Debian's PostgreSQL 15 unless a bin directory is given (server_bin_dir).
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,17 @@
 
 namespace opendbs::testing {
 
+// Debian's PostgreSQL 15 (postgresql-15) binaries, ending in '/'.
+std::string debian_bin_dir();
+
 class PgServer {
  public:
   // A new cluster with `extra_conf` appended to postgresql.conf; nullptr (and `error`) on failure.
-  static std::unique_ptr<PgServer> create(std::string* error, const std::string& extra_conf = "");
+  static std::unique_ptr<PgServer> create(std::string* error, const std::string& extra_conf = "",
+                                          const std::string& bin_dir = debian_bin_dir());
   // A server on an existing data directory (e.g. a restore), which becomes owned by the server user.
-  static std::unique_ptr<PgServer> open(const std::string& data_dir, std::string* error);
+  static std::unique_ptr<PgServer> open(const std::string& data_dir, std::string* error,
+                                        const std::string& bin_dir = debian_bin_dir());
   ~PgServer();
 
   engines::Endpoint endpoint(const std::string& user = "postgres") const;
@@ -43,6 +49,7 @@ class PgServer {
 
  private:
   PgServer() = default;
+  std::string bin_;       // initdb, pg_ctl and postgres, ending in '/'
   std::string root_;      // temporary directory owning everything (removed by the destructor), or ""
   std::string data_dir_;
   std::string socket_dir_;
@@ -53,5 +60,10 @@ class PgServer {
 // Runs a shell command as the server user; returns its exit status.
 int run_as_server_user(const std::string& command);
 std::string make_server_temp_dir(const std::string& tag);
+
+// The bin directory (ending in '/') of PostgreSQL `major`'s initdb, pg_ctl and postgres: Debian's
+// for 15, tests/pgversions' npm packages for the others (scripts/install-deps installs them); ""
+// when not installed. Like this build's opendbs (wal-fetch), they must be reachable by the server user.
+std::string server_bin_dir(int major);
 
 }  // namespace opendbs::testing

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/base_backup_legacy.h"
 #include "engines/postgres/lz4_frame_reader.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/stream_closer.h"
@@ -12,7 +13,7 @@
 namespace opendbs::engines::postgres {
 namespace {
 
-constexpr int kMinVersion = 150000;  // the single-COPY BASE_BACKUP protocol
+constexpr int kMinVersion = 120000;  // recovery.signal; before 15 see base_backup_legacy.h
 constexpr uint64_t kProgressEvery = 4 << 20;
 
 uint64_t be64(std::string_view b) {
@@ -189,20 +190,27 @@ core::Result<std::pair<Lsn, int64_t>> stop_position(PgConnection& repl, TaskCont
 // Sends BASE_BACKUP and returns its first result (the start position). The server compresses the
 // archives with LZ4: a fraction of the bytes cross the network, which costs less than sending them
 // raw even on loopback (bench/postgres: 1.6 GB in 2.6 s instead of 6-23 s), for about one server core
-// while the backup runs. A server built without LZ4 refuses with "feature not supported": the backup
-// then runs uncompressed.
+// while the backup runs. A server built without LZ4 refuses the option ("feature not supported", or
+// since 15.x "invalid compression specification", a syntax error): the backup then runs uncompressed
+// (a real syntax error would repeat there).
 struct Started {
   PgResult first;
   std::string transfer_compression;  // "lz4" or "none", recorded in the manifest
 };
 
 core::Result<Started> start_base_backup(PgConnection& repl, const PlanSpec& plan, TaskControl& control) {
+  if (repl.server_version() < kSingleStreamBaseBackupVersion) {
+    OPENDBS_TRY(repl.send(legacy_base_backup_command("opendbs " + plan.plan_id, repl.server_version())));
+    OPENDBS_ASSIGN(auto first, repl.next_result(&control));
+    return Started{std::move(first), "none"};
+  }
   const std::string options = "LABEL " + quote_literal("opendbs " + plan.plan_id) +
                               ", PROGRESS true, CHECKPOINT 'fast', WAL true, WAIT false, MANIFEST 'yes'";
   OPENDBS_TRY(repl.send("BASE_BACKUP ( " + options + ", COMPRESSION 'lz4' )"));
   OPENDBS_ASSIGN(auto first, repl.next_result(&control));
   const char* state = first ? PQresultErrorField(first.get(), PG_DIAG_SQLSTATE) : nullptr;
-  if (state == nullptr || std::string_view(state) != "0A000") return Started{std::move(first), "lz4"};
+  if (state == nullptr || (std::string_view(state) != "0A000" && std::string_view(state) != "42601"))
+    return Started{std::move(first), "lz4"};
   for (;;) {  // drain the failed command before the next one
     OPENDBS_ASSIGN(auto rest, repl.next_result(&control));
     if (!rest) break;
@@ -217,7 +225,7 @@ core::Result<Started> start_base_backup(PgConnection& repl, const PlanSpec& plan
 core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
   OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
   if (sql->server_version() < kMinVersion)
-    return core::make_error("EngineUnavailable", "physical backups need PostgreSQL 15 or later; the source runs " +
+    return core::make_error("EngineUnavailable", "physical backups need PostgreSQL 12 or later; the source runs " +
                                                      std::to_string(sql->server_version()) +
                                                      ": use BackupMethod=logical or upgrade the source");
   OPENDBS_ASSIGN(auto repl, PgConnection::open(plan.source, ConnectionKind::replication));
@@ -231,10 +239,6 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
   uint64_t total = 0;
   for (int i = 0; i < PQntuples(spaces.get()); ++i)
     if (!PQgetisnull(spaces.get(), i, 2)) total += std::stoull(PQgetvalue(spaces.get(), i, 2)) * 1024;
-  OPENDBS_ASSIGN(auto copy, repl->next_result(&control));
-  if (!copy || PQresultStatus(copy.get()) != PGRES_COPY_OUT)
-    return source_error("BASE_BACKUP", copy ? PQresultErrorMessage(copy.get()) : "no COPY stream");
-
   // The backup is stopped before the server appends the WAL to the main archive: the first WAL
   // member marks the moment the set restores to.
   int64_t consistent_ms = 0;
@@ -242,7 +246,19 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
     OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
     return {};
   });
-  OPENDBS_TRY(receive_archives(*repl, sink, set, total, control));
+  if (facts.version < kSingleStreamBaseBackupVersion) {
+    const auto archive_for = [&](const std::string& prefix) -> TarSink& {
+      sink.set_prefix(prefix);
+      return sink;
+    };
+    OPENDBS_TRY(receive_legacy_archives(*repl, facts.version, *spaces, archive_for, set, total, control));
+    OPENDBS_TRY(sink.finish());
+  } else {
+    OPENDBS_ASSIGN(auto copy, repl->next_result(&control));
+    if (!copy || PQresultStatus(copy.get()) != PGRES_COPY_OUT)
+      return source_error("BASE_BACKUP", copy ? PQresultErrorMessage(copy.get()) : "no COPY stream");
+    OPENDBS_TRY(receive_archives(*repl, sink, set, total, control));
+  }
   if (!sink.wal_seen()) {
     OPENDBS_ASSIGN(consistent_ms, server_now_ms(*sql));
   }

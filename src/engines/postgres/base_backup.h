@@ -1,6 +1,7 @@
-// Physical full backup: BASE_BACKUP over a replication connection (PostgreSQL 15+ protocol), with
-// every file of the data directory stored as its own repository stream so that unchanged files
-// deduplicate across sets, and the WAL from start to stop included so that a set restores alone.
+// Physical full backup: BASE_BACKUP over a replication connection (PostgreSQL 15+ protocol here,
+// 12-14 in base_backup_legacy.h), with every file of the data directory stored as its own repository
+// stream so that unchanged files deduplicate across sets, and the WAL from start to stop included so
+// that a set restores alone.
 #pragma once
 
 #include "core/result.h"

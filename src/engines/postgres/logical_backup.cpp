@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "engines/postgres/backup_objects.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/pg_dump_version.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -256,6 +257,7 @@ std::vector<std::string> table_streams(const boost::json::object& table) {
 core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
   OPENDBS_ASSIGN(auto objects, BackupObjects::parse(plan.backup_objects));
   OPENDBS_ASSIGN(auto admin, PgConnection::open(plan.source, ConnectionKind::sql));
+  OPENDBS_TRY(check_pg_dump_for(admin->server_version()));  // before anything is stored
   OPENDBS_ASSIGN(auto dbs, admin->query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate"
                                         " ORDER BY datname"));
   OPENDBS_ASSIGN(auto size, admin->query("SELECT sum(pg_database_size(datname))::bigint AS b FROM pg_database"

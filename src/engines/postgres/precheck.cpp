@@ -1,6 +1,7 @@
 #include "engines/postgres/precheck.h"
 
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/pg_dump_version.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::engines::postgres {
@@ -12,12 +13,13 @@ PrecheckItem warn(const char* name, std::string message) { return {name, "warnin
 
 int64_t number(const Rows& rows, const char* column) { return std::stoll(rows.value(0, column).value_or("0")); }
 
+// Physical backups work on 12-17 (BASE_BACKUP's legacy syntax and result sets before 15);
+// logical ones also need a pg_dump on this node at least as new as the source.
 PrecheckItem check_version(int version, bool physical) {
   const std::string shown = std::to_string(version / 10000) + "." + std::to_string(version % 10000);
   if (version < 120000) return fail("CHECK_VERSION", "PostgreSQL " + shown + " is not supported: upgrade the source to 12 or later");
-  if (physical && version < 150000)
-    return fail("CHECK_VERSION", "physical backups need PostgreSQL 15 or later (the source runs " + shown +
-                                     "): upgrade the source or use BackupMethod=logical");
+  if (!physical)
+    if (auto dump = check_pg_dump_for(version); !dump.ok()) return fail("CHECK_VERSION", dump.error().message);
   if (version >= 180000) return warn("CHECK_VERSION", "PostgreSQL " + shown + " is newer than the versions opendbs is tested with (12-17)");
   return pass("CHECK_VERSION");
 }
@@ -81,10 +83,14 @@ PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
       " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
       " AND NOT has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT')");
   if (!r.ok()) return fail("CHECK_PRIVILEGES", "cannot check table privileges: " + r.error().message);
+  // pg_read_all_data came with PostgreSQL 14; before it, SELECT is granted schema by schema.
+  const std::string grant = sql.server_version() >= 140000
+                                ? "GRANT pg_read_all_data TO " + quote_ident(plan.source.user)
+                                : "GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO " + quote_ident(plan.source.user) +
+                                      " for each schema";
   if (number(*r, "unreadable") > 0)
     return fail("CHECK_PRIVILEGES", "the role " + plan.source.user + " cannot read " + r->value(0, "unreadable").value_or("") +
-                                        " tables (e.g. " + r->value(0, "example").value_or("") +
-                                        "): GRANT pg_read_all_data TO \"" + plan.source.user + "\"");
+                                        " tables (e.g. " + r->value(0, "example").value_or("") + "): " + grant);
   return pass("CHECK_PRIVILEGES");
 }
 

@@ -1,0 +1,185 @@
+// The engine against every PostgreSQL major version it supports (12-17): a real server of each
+// version (Debian's 15, the npm packages of tests/pgversions for the others) is backed up and
+// restored with the SAME version's binaries. A version whose binaries are not installed is skipped
+// with the command that installs them; scripts/install-deps installs all of them, so CI runs every one.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <regex>
+
+#include "engine_harness.h"
+
+namespace opendbs::testing {
+namespace {
+
+// The major version of the pg_dump the engine runs (the first on PATH), 0 when there is none.
+int pg_dump_major() {
+  FILE* pipe = ::popen("pg_dump --version 2>/dev/null", "r");
+  char line[256] = {0};
+  if (pipe == nullptr) return 0;
+  const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
+  ::pclose(pipe);
+  std::cmatch m;
+  return read && std::regex_search(line, m, std::regex(R"(\) (\d+))")) ? std::stoi(m[1]) : 0;
+}
+
+class PostgresVersions : public EngineTest, public ::testing::WithParamInterface<int> {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    server_bin_dir_ = server_bin_dir(GetParam());
+    if (server_bin_dir_.empty())
+      GTEST_SKIP() << "PostgreSQL " << GetParam() << " binaries are not installed: run scripts/install-deps "
+                   << "(npm ci in tests/pgversions)";
+    std::string error;
+    source_ = PgServer::create(&error, "", server_bin_dir_);
+    ASSERT_TRUE(source_) << error;
+    ASSERT_EQ(std::stoi(source_->query("SHOW server_version_num")) / 10000, GetParam());
+  }
+
+  engines::PlanSpec version_plan(const std::string& method) const {
+    engines::PlanSpec p;
+    p.plan_id = "v" + std::to_string(GetParam()) + method;
+    p.database_type = "PostgreSQL";
+    p.backup_method = method;
+    p.source = source_->endpoint();
+    return p;
+  }
+
+  std::vector<engines::PrecheckItem> failed_items(const engines::PlanSpec& p) {
+    std::vector<engines::PrecheckItem> failed;
+    for (auto& item : engine_.precheck(p))
+      if (item.state != "finish") failed.push_back(item);
+    return failed;
+  }
+
+  // Waits until the log backup stored the segment being written now.
+  void complete_current_segment(LogBackupRunner& runner) {
+    const std::string name = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+    source_->query("SELECT pg_switch_wal()");
+    ASSERT_TRUE(runner.completed(name, 30000)) << "segment " << name << " never completed";
+  }
+
+  std::unique_ptr<PgServer> source_;
+};
+
+TEST_P(PostgresVersions, PhysicalFullBackupStoresEveryTablespaceWithItsFiles) {
+  const auto p = version_plan("tablespace");
+  // A tablespace's files come as an archive of their own (a COPY of its own before 15).
+  ASSERT_EQ(run_as_server_user("mkdir " + dir_ + "/tablespace"), 0);
+  source_->query("CREATE TABLESPACE extra LOCATION '" + dir_ + "/tablespace'");
+  source_->query("CREATE TABLE archive (id int PRIMARY KEY, body text) TABLESPACE extra");
+  source_->query("INSERT INTO archive SELECT g, repeat('a', g % 100) FROM generate_series(1, 5000) g");
+  source_->query("CHECKPOINT");
+  const std::string file = source_->query("SELECT pg_relation_filepath('archive')");  // pg_tblspc/<oid>/...
+  const std::string bytes = source_->query("SELECT pg_relation_size('archive')");
+
+  Control control;
+  auto full = full_backup(p, "full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  auto manifest = repo_->load_manifest("full");
+  ASSERT_TRUE(manifest.ok());
+  const auto* stream = manifest->find_stream(file);
+  ASSERT_NE(stream, nullptr) << file;
+  EXPECT_EQ(std::to_string(stream->meta.size), bytes);
+  EXPECT_NE(manifest->find_stream("global/pg_control"), nullptr);  // the data directory's archive too
+  source_->query("DROP TABLE archive");
+  source_->query("DROP TABLESPACE extra");
+}
+
+TEST_P(PostgresVersions, PhysicalFullAndWalBackupRestoreToAMomentAndStartOnTheSameVersion) {
+  const auto p = version_plan("physical");
+  for (const auto& item : failed_items(p)) ADD_FAILURE() << item.name << " " << item.state << ": " << item.message;
+
+  source_->query("CREATE TABLE ledger (id int PRIMARY KEY, amount int, note text)");
+  source_->query("INSERT INTO ledger SELECT g, g, md5(g::text) FROM generate_series(1, 20000) g");
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 30000));
+
+  Control control;
+  auto full = full_backup(p, "full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(control.last_percent.load(), 100);
+  const auto& m = full->metadata;
+  EXPECT_EQ(m.at("server_version").as_int64() / 10000, GetParam());
+  EXPECT_NE(m.at("backup_label").as_string().find("START WAL LOCATION"), std::string::npos);
+  auto manifest = repo_->load_manifest("full");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_NE(manifest->find_stream("global/pg_control"), nullptr);
+  EXPECT_NE(manifest->find_stream("PG_VERSION"), nullptr);
+  // Backup manifests came with PostgreSQL 13.
+  EXPECT_EQ(manifest->find_stream("backup_manifest") != nullptr, GetParam() >= 13);
+
+  source_->query("UPDATE ledger SET amount = amount * 2 WHERE id % 7 = 0");
+  source_->query("DELETE FROM ledger WHERE id > 19000");
+  sleep_ms(50);
+  const int64_t moment = now_ms();
+  const std::string at_moment = source_->checksum("ledger");
+  sleep_ms(50);
+  source_->query("UPDATE ledger SET amount = 0");
+  ASSERT_NE(source_->checksum("ledger"), at_moment);
+  complete_current_segment(runner);
+  const auto stopped = runner.stop();
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.error().code, "Cancelled") << stopped.error().message;
+
+  auto restored = restore_and_start(p, "full", moment);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(std::stoi(restored->query("SHOW server_version_num")) / 10000, GetParam());
+  EXPECT_EQ(restored->checksum("ledger"), at_moment);
+}
+
+TEST_P(PostgresVersions, LogicalBackupRoundTripsWhenPgDumpIsRecentEnoughAndIsRefusedAtPrecheckOtherwise) {
+  source_->query("CREATE DATABASE shop");
+  PgServer::Query shop{*source_, "shop"};
+  shop("CREATE TABLE customers (id int PRIMARY KEY, name text, joined timestamptz DEFAULT now())");
+  shop("CREATE TABLE orders (id serial PRIMARY KEY, customer int REFERENCES customers, total numeric)");
+  shop("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 300) g");
+  shop("INSERT INTO orders (customer, total) SELECT 1 + g % 300, g * 1.25 FROM generate_series(1, 2000) g");
+  const std::string orders = shop("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o");
+  auto p = version_plan("logical");
+  p.backup_objects = R"([{"DBName":"shop"}])";
+
+  const auto failed = failed_items(p);
+  const int dump = pg_dump_major();
+  if (dump < GetParam()) {
+    // pg_dump refuses servers newer than itself: precheck says which pg_dump is needed, and a
+    // backup started anyway fails before storing anything.
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].name, "CHECK_VERSION");
+    EXPECT_NE(failed[0].message.find("pg_dump " + std::to_string(GetParam())), std::string::npos) << failed[0].message;
+    Control control;
+    auto full = full_backup(p, "logical", control);
+    ASSERT_FALSE(full.ok());
+    EXPECT_NE(full.error().message.find("pg_dump " + std::to_string(GetParam())), std::string::npos)
+        << full.error().message;
+    return;
+  }
+  for (const auto& item : failed) ADD_FAILURE() << item.name << " " << item.state << ": " << item.message;
+  Control control;
+  auto full = full_backup(p, "logical", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->metadata.at("server_version").as_int64() / 10000, GetParam());
+  shop("DELETE FROM orders WHERE id > 100");
+
+  std::string error;
+  auto dst = PgServer::create(&error, "", server_bin_dir_);
+  ASSERT_TRUE(dst) << error;
+  engines::RestoreRequest request;
+  request.set_id = "logical";
+  request.target_ms = full->consistent_ms;
+  request.destination = dst->endpoint();
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  PgServer::Query restored{*dst, "shop"};
+  EXPECT_EQ(restored("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders);
+  EXPECT_EQ(restored("SELECT count(*) FROM customers"), "300");
+  // The foreign key came back with the post-data section.
+  EXPECT_THROW(restored("INSERT INTO orders (customer, total) VALUES (100000, 1)"), std::runtime_error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Majors, PostgresVersions, ::testing::Values(12, 13, 14, 15, 16, 17),
+                         [](const ::testing::TestParamInfo<int>& info) { return "PG" + std::to_string(info.param); });
+
+}  // namespace
+}  // namespace opendbs::testing
