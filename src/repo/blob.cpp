@@ -5,25 +5,50 @@
 #include "repo/format.h"
 
 namespace opendbs::repo {
+namespace {
 
-std::string chunk_id(const MasterKey& key, std::string_view raw) { return core::hmac_sha256(key.chunk_key, raw); }
+std::string& payload_scratch() {
+  thread_local std::string scratch;  // every chunk a thread writes passes through it
+  return scratch;
+}
 
-std::string seal_blob(const MasterKey& key, std::string_view id, const CompressionSpec& spec, std::string_view raw) {
+std::string blob_aad(std::string_view id) {
   std::string aad(format::kBlobAad);
   aad.append(id);
-  thread_local std::string scratch;
-  return core::aes256gcm_seal(key.data_key, compress_chunk(spec, raw, scratch), aad);
+  return aad;
+}
+
+}  // namespace
+
+ChunkBlob::ChunkBlob(const MasterKey& key, const CompressionSpec& spec, std::string_view raw)
+    : key_(key), spec_(spec), raw_(raw) {
+  if (key_.chunk_ids == ChunkIds::kPlaintext) {
+    id_ = core::hmac_sha256(key_.chunk_key, raw_);
+    return;
+  }
+  // Hashing the payload rather than the plaintext reads a fraction of the bytes when chunks
+  // compress well (database pages: ~20×), and the compression is needed anyway for every new chunk.
+  payload_ = compress_chunk(spec_, raw_, payload_scratch());
+  id_ = core::hmac_sha256(key_.chunk_key, payload_);
+}
+
+std::string ChunkBlob::seal() {
+  if (payload_.empty()) payload_ = compress_chunk(spec_, raw_, payload_scratch());
+  return core::aes256gcm_seal(key_.data_key, payload_, blob_aad(id_));
 }
 
 core::Status open_blob_into(const MasterKey& key, std::string_view id, std::string_view sealed, size_t raw_len,
                             char* out) {
-  std::string aad(format::kBlobAad);
-  aad.append(id);
-  thread_local std::string plain;  // the compressed payload: reused, as every chunk passes through it
-  OPENDBS_TRY(core::aes256gcm_open_into(key.data_key, sealed, aad, plain));
-  OPENDBS_TRY(decompress_chunk_into(plain, raw_len, out));
-  if (!core::constant_time_equal(chunk_id(key, std::string_view(out, raw_len)), id))
-    return core::errors::corrupt("chunk content does not match its id");
+  thread_local std::string payload;  // reused, as every chunk read passes through it
+  OPENDBS_TRY(core::aes256gcm_open_into(key.data_key, sealed, blob_aad(id), payload));
+  const auto mismatch = [] { return core::errors::corrupt("chunk content does not match its id"); };
+  if (key.chunk_ids == ChunkIds::kPayload) {
+    if (!core::constant_time_equal(core::hmac_sha256(key.chunk_key, payload), id)) return mismatch();
+    return decompress_chunk_into(payload, raw_len, out);
+  }
+  OPENDBS_TRY(decompress_chunk_into(payload, raw_len, out));
+  if (!core::constant_time_equal(core::hmac_sha256(key.chunk_key, std::string_view(out, raw_len)), id))
+    return mismatch();
   return {};
 }
 

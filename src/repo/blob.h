@@ -1,5 +1,6 @@
-// Chunks as stored blobs (docs/REPOSITORY.md §4): id = HMAC of the plaintext, payload compressed and
-// sealed with the chunk id as AAD. Reading verifies tag, length and id before returning a byte.
+// Chunks as stored blobs (docs/REPOSITORY.md §4): payload = kind byte + compressed chunk, sealed with
+// the chunk id as AAD; the id is an HMAC of the payload (or, in older repositories, of the plaintext).
+// Reading verifies tag, id and length before returning a byte.
 #pragma once
 
 #include <string>
@@ -11,8 +12,23 @@
 
 namespace opendbs::repo {
 
-std::string chunk_id(const MasterKey& key, std::string_view raw);  // 32 raw bytes
-std::string seal_blob(const MasterKey& key, std::string_view id, const CompressionSpec& spec, std::string_view raw);
+// One chunk on its way into a pack: its id first (a writer skips chunks the repository already has),
+// then, if it is new, its sealed blob. With payload ids the chunk is compressed once, to know its id;
+// with plaintext ids only a new chunk is compressed. Uses a per-thread buffer: one at a time per thread.
+class ChunkBlob {
+ public:
+  ChunkBlob(const MasterKey& key, const CompressionSpec& spec, std::string_view raw);
+  const std::string& id() const { return id_; }  // 32 raw bytes
+  std::string seal();
+
+ private:
+  const MasterKey& key_;
+  const CompressionSpec& spec_;
+  std::string_view raw_;
+  std::string_view payload_;  // empty until compressed
+  std::string id_;
+};
+
 // The verified chunk; errors say what failed (callers add which pack and offset).
 core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,
                                     size_t raw_len);

@@ -1,6 +1,7 @@
-// tests/fixtures/repo is a repository written by format version 1. Reading it must keep working: a
-// failure here means the format changed — bump format::kVersion and keep a reader for version 1.
-// To regenerate (only for a deliberate format change):
+// tests/fixtures/repo and repo-payload-ids are repositories written by format version 1, with plaintext
+// and with payload chunk ids (docs/REPOSITORY.md §4). Reading them must keep working: a failure here
+// means the format changed — bump format::kVersion and keep a reader for version 1.
+// To regenerate (only for a deliberate format change; writes payload ids, as every new repository):
 //   OPENDBS_GOLDEN_OUT=/tmp/golden repo_test --gtest_also_run_disabled_tests --gtest_filter=*Golden*Write*
 #include <gtest/gtest.h>
 
@@ -25,10 +26,10 @@ RepoOptions golden_options() {
   return o;
 }
 
-class GoldenRepositoryTest : public testing::TempRepoTest {};
+class GoldenRepositoryTest : public testing::TempRepoTest, public ::testing::WithParamInterface<const char*> {};
 
-TEST_F(GoldenRepositoryTest, FixtureWrittenByVersion1StillReadsAndChecks) {
-  std::filesystem::copy(std::string(OPENDBS_SOURCE_DIR) + "/tests/fixtures/repo", repo_dir(),
+TEST_P(GoldenRepositoryTest, FixtureWrittenByVersion1StillReadsAndChecks) {
+  std::filesystem::copy(std::string(OPENDBS_SOURCE_DIR) + "/tests/fixtures/" + GetParam(), repo_dir(),
                         std::filesystem::copy_options::recursive);
   auto r = Repository::open(backend(), testing::passphrase(kGoldenPassphrase), golden_options());
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -45,7 +46,11 @@ TEST_F(GoldenRepositoryTest, FixtureWrittenByVersion1StillReadsAndChecks) {
   EXPECT_TRUE(report->clean() && report->warnings.empty());
 }
 
-TEST_F(GoldenRepositoryTest, DISABLED_WriteFixture) {
+INSTANTIATE_TEST_SUITE_P(ChunkIds, GoldenRepositoryTest, ::testing::Values("repo", "repo-payload-ids"));
+
+class GoldenFixtureWriter : public testing::TempRepoTest {};
+
+TEST_F(GoldenFixtureWriter, DISABLED_WriteFixture) {
   const char* out = std::getenv("OPENDBS_GOLDEN_OUT");
   ASSERT_NE(out, nullptr) << "set OPENDBS_GOLDEN_OUT to the directory to write";
   core::ManualClock clock(1700000000000);

@@ -55,7 +55,7 @@ std::string str_field(const json::object& o, const char* name) {
 
 MasterKey new_master_key(std::string repo_id, ChunkerParams chunker) {
   return MasterKey{std::move(repo_id), core::random_bytes(format::kKeySize), core::random_bytes(format::kKeySize),
-                   chunker};
+                   chunker, ChunkIds::kPayload};
 }
 
 std::string master_key_json(const MasterKey& key) {
@@ -68,6 +68,7 @@ std::string master_key_json(const MasterKey& key) {
                   {{"min_size", key.chunker.min_size},
                    {"avg_size", key.chunker.avg_size},
                    {"max_size", key.chunker.max_size}}}};
+  if (key.chunk_ids == ChunkIds::kPayload) o["chunk_ids"] = "payload";
   return json::serialize(o);
 }
 
@@ -85,6 +86,10 @@ core::Result<MasterKey> parse_master_key_json(std::string_view text) {
                  static_cast<uint32_t>(int_field(c->as_object(), "avg_size")),
                  static_cast<uint32_t>(int_field(c->as_object(), "max_size"))};
   OPENDBS_TRY(validate_chunker_params(key.chunker));
+  // Absent in keys written before payload ids existed: those repositories keep plaintext ids.
+  if (!o.contains("chunk_ids")) key.chunk_ids = ChunkIds::kPlaintext;
+  else if (str_field(o, "chunk_ids") != "payload")
+    return core::errors::corrupt("master key has an unknown chunk id scheme " + json::serialize(o.at("chunk_ids")));
   if (key.repo_id.size() != 64) return core::errors::corrupt("master key has a malformed repo_id");
   return key;
 }

@@ -17,11 +17,16 @@ struct KeySource {
   std::optional<std::string> key_file;  // a path
 };
 
+// What a chunk id covers (docs/REPOSITORY.md §4): the stored payload (kind byte and compressed bytes)
+// in every repository created now; the plaintext in repositories created before payload ids existed.
+enum class ChunkIds { kPlaintext, kPayload };
+
 struct MasterKey {
   std::string repo_id;    // 64 hex
   std::string data_key;   // 32 raw bytes, AES-256-GCM
   std::string chunk_key;  // 32 raw bytes, HMAC-SHA256 of chunk ids
   ChunkerParams chunker;
+  ChunkIds chunk_ids = ChunkIds::kPayload;
 };
 
 MasterKey new_master_key(std::string repo_id, ChunkerParams chunker);

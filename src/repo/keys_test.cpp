@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "repo/blob.h"
 #include "repo/test_support.h"
 
@@ -52,39 +54,80 @@ TEST(MasterKey, ExportRoundTrips) {
   EXPECT_EQ(parsed->chunker.avg_size, 4096u);
 }
 
-TEST(Blob, RoundTripsWithEveryCompression) {
-  const auto key = test_key();
-  const auto raw = testing::random_data(50000, 7);
-  const auto id = chunk_id(key, raw);
-  for (const char* c : {"zstd", "zstd:1", "zstd:19", "lz4", "none"}) {
-    auto spec = parse_compression(c);
-    ASSERT_TRUE(spec.ok());
-    auto sealed = seal_blob(key, id, *spec, raw);
-    auto back = open_blob(key, id, sealed, raw.size());
-    ASSERT_TRUE(back.ok()) << c << ": " << back.error().message;
-    EXPECT_EQ(*back, raw);
+MasterKey plaintext_id_key() {
+  auto key = test_key();
+  key.chunk_ids = ChunkIds::kPlaintext;
+  return key;
+}
+
+std::string id_of(const MasterKey& key, const std::string& compression, std::string_view raw) {
+  return ChunkBlob(key, *parse_compression(compression), raw).id();
+}
+
+TEST(MasterKey, NewKeysHavePayloadIdsAndKeysWithoutTheFieldHavePlaintextIds) {
+  auto parsed = parse_master_key_json(master_key_json(test_key()));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->chunk_ids, ChunkIds::kPayload);
+  auto old = boost::json::parse(master_key_json(test_key())).as_object();
+  old.erase("chunk_ids");
+  parsed = parse_master_key_json(boost::json::serialize(old));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->chunk_ids, ChunkIds::kPlaintext);
+  EXPECT_EQ(parse_master_key_json(master_key_json(*parsed))->chunk_ids, ChunkIds::kPlaintext);
+  old["chunk_ids"] = "sha3";
+  auto unknown = parse_master_key_json(boost::json::serialize(old));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("sha3"), std::string::npos);
+}
+
+TEST(Blob, RoundTripsWithEveryCompressionAndIdScheme) {
+  const auto raw = testing::random_data(25000, 7) + std::string(25000, 'x');
+  for (const auto& key : {test_key(), plaintext_id_key()}) {
+    for (const char* c : {"zstd", "zstd:1", "zstd:19", "lz4", "none"}) {
+      auto spec = parse_compression(c);
+      ASSERT_TRUE(spec.ok());
+      ChunkBlob blob(key, *spec, raw);
+      auto back = open_blob(key, blob.id(), blob.seal(), raw.size());
+      ASSERT_TRUE(back.ok()) << c << ": " << back.error().message;
+      EXPECT_EQ(*back, raw);
+    }
   }
 }
 
 TEST(Blob, ChunkIdIsKeyed) {
-  auto a = test_key(), b = test_key();
-  EXPECT_NE(chunk_id(a, "same bytes"), chunk_id(b, "same bytes"));
-  EXPECT_EQ(chunk_id(a, "same bytes"), chunk_id(a, "same bytes"));
+  for (const auto& make : {test_key, plaintext_id_key}) {
+    auto a = make(), b = make();
+    EXPECT_NE(id_of(a, "zstd", "same bytes"), id_of(b, "zstd", "same bytes"));
+    EXPECT_EQ(id_of(a, "zstd", "same bytes"), id_of(a, "zstd", "same bytes"));
+  }
+}
+
+// Payload ids deduplicate only chunks stored the same way; plaintext ids regardless of compression.
+TEST(Blob, PayloadIdsDependOnTheCompressionPlaintextIdsDoNot) {
+  const auto raw = std::string(20000, 'p') + testing::random_data(100, 3);
+  const auto key = test_key();
+  EXPECT_NE(id_of(key, "zstd:1", raw), id_of(key, "lz4", raw));
+  EXPECT_NE(id_of(key, "zstd:1", raw), id_of(key, "zstd:19", raw));
+  const auto old = plaintext_id_key();
+  EXPECT_EQ(id_of(old, "zstd:1", raw), id_of(old, "lz4", raw));
 }
 
 TEST(Blob, AnyFlippedByteIsDetected) {
-  const auto key = test_key();
-  const auto raw = testing::random_data(2000, 8);
-  const auto id = chunk_id(key, raw);
-  const auto sealed = seal_blob(key, id, {}, raw);
-  for (size_t i = 0; i < sealed.size(); i += 7) {
-    auto bad = sealed;
-    bad[i] ^= 0x01;
-    EXPECT_FALSE(open_blob(key, id, bad, raw.size()).ok()) << "flip at " << i;
+  const auto raw = testing::random_data(1000, 8) + std::string(1000, 'z');
+  for (const auto& key : {test_key(), plaintext_id_key()}) {
+    ChunkBlob blob(key, {}, raw);
+    const auto id = blob.id();
+    const auto sealed = blob.seal();
+    for (size_t i = 0; i < sealed.size(); i += 7) {
+      auto bad = sealed;
+      bad[i] ^= 0x01;
+      EXPECT_FALSE(open_blob(key, id, bad, raw.size()).ok()) << "flip at " << i;
+    }
+    auto other_id = id;
+    other_id[0] ^= 1;
+    EXPECT_FALSE(open_blob(key, other_id, sealed, raw.size()).ok()) << "blob must be bound to its id";
+    EXPECT_FALSE(open_blob(key, id, sealed, raw.size() + 1).ok()) << "and to its length";
   }
-  auto other_id = id;
-  other_id[0] ^= 1;
-  EXPECT_FALSE(open_blob(key, other_id, sealed, raw.size()).ok()) << "blob must be bound to its id";
 }
 
 TEST(Compression, ParsesSpecsAndRejectsNonsense) {

@@ -141,13 +141,14 @@ core::Status ChunkingSetWriter::submit_chunk(StreamState& stream, std::string&& 
 }
 
 void ChunkingSetWriter::store_chunk(StreamState&, ChunkRef& ref, const std::string& data) {
-  ref.id = chunk_id(state_.key, data);
+  ChunkBlob blob(state_.key, state_.options.compression, data);
+  ref.id = blob.id();
   ref.raw_len = static_cast<uint32_t>(data.size());
   {
     std::lock_guard lk(mutex_);
     if (error_ || index_->contains(ref.id) || !seen_.insert(ref.id).second) return;
   }
-  const std::string sealed = seal_blob(state_.key, ref.id, state_.options.compression, data);
+  const std::string sealed = blob.seal();
   ++chunks_new_;
   bytes_stored_ += sealed.size();
   std::unique_lock lk(mutex_);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -34,6 +35,17 @@ class Control : public engines::TaskControl {
   std::atomic<uint64_t> max_lag_bytes{0};
   std::atomic<double> last_lag_seconds{0};
   std::function<void(int, uint64_t)> on_progress;
+
+  // Cancels the task at its first progress report with bytes received, noting when.
+  void cancel_once_bytes_arrive() {
+    on_progress = [this](int, uint64_t bytes) {
+      if (bytes > 0 && !cancel) {
+        cancelled_at = std::chrono::steady_clock::now();
+        cancel = true;
+      }
+    };
+  }
+  std::chrono::steady_clock::time_point cancelled_at;
 };
 
 int64_t now_ms();

@@ -4,6 +4,7 @@
 // with the command that installs them; scripts/install-deps installs all of them, so CI runs every one.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <regex>
 
@@ -87,6 +88,22 @@ TEST_P(PostgresVersions, PhysicalFullBackupStoresEveryTablespaceWithItsFiles) {
   source_->query("DROP TABLESPACE extra");
 }
 
+TEST_P(PostgresVersions, CancellingTheBaseBackupStopsPromptlyAndTheNextOneSucceeds) {
+  source_->query("CREATE TABLE bulk (id int, pad text)");
+  source_->query("INSERT INTO bulk SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 100000) g");
+  const auto p = version_plan("cancel");
+  Control control;
+  control.cancel_once_bytes_arrive();
+  auto cancelled = full_backup(p, "cancelled", control);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.error().code, "Cancelled") << cancelled.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - control.cancelled_at, std::chrono::seconds(2));
+  // The server ended its side of the backup with the connection: another one may start.
+  Control fresh;
+  auto after = full_backup(p, "after", fresh);
+  EXPECT_TRUE(after.ok()) << after.error().message;
+}
+
 TEST_P(PostgresVersions, PhysicalFullAndWalBackupRestoreToAMomentAndStartOnTheSameVersion) {
   const auto p = version_plan("physical");
   for (const auto& item : failed_items(p)) ADD_FAILURE() << item.name << " " << item.state << ": " << item.message;
@@ -119,9 +136,17 @@ TEST_P(PostgresVersions, PhysicalFullAndWalBackupRestoreToAMomentAndStartOnTheSa
   source_->query("UPDATE ledger SET amount = 0");
   ASSERT_NE(source_->checksum("ledger"), at_moment);
   complete_current_segment(runner);
+  // The slot holds the WAL for the plan (wal_status and safe_wal_size exist from 13 on only).
+  auto retention = engine_.log_retention(p);
+  ASSERT_TRUE(retention.ok()) << retention.error().message;
+  EXPECT_TRUE(retention->held);
+  EXPECT_FALSE(retention->lost);
+  EXPECT_FALSE(retention->safe_bytes.has_value());  // no max_slot_wal_keep_size
   const auto stopped = runner.stop();
   ASSERT_FALSE(stopped.ok());
   EXPECT_EQ(stopped.error().code, "Cancelled") << stopped.error().message;
+  ASSERT_TRUE(engine_.release_log(p).ok());
+  EXPECT_EQ(source_->query("SELECT count(*) FROM pg_replication_slots"), "0");
 
   auto restored = restore_and_start(p, "full", moment);
   ASSERT_TRUE(restored);

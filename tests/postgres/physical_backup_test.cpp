@@ -61,17 +61,11 @@ TEST_F(PostgresPhysicalBackup, CancellingDuringTheBaseBackupStopsPromptlyAndLeav
   src.query("INSERT INTO bulk SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 200000) g");
   const auto p = plan("cancel1");
   Control control;
-  std::chrono::steady_clock::time_point cancelled_at;
-  control.on_progress = [&](int, uint64_t bytes) {
-    if (bytes > 0 && !control.cancel) {
-      cancelled_at = std::chrono::steady_clock::now();
-      control.cancel = true;
-    }
-  };
+  control.cancel_once_bytes_arrive();
   auto result = full_backup(p, "cancelled", control);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, "Cancelled");
-  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - control.cancelled_at, std::chrono::seconds(2));
 
   Control fresh;
   auto after = full_backup(p, "after-cancel", fresh);
