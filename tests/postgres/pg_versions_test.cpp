@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "engine_harness.h"
@@ -71,7 +72,7 @@ class PostgresVersions : public EngineTest, public ::testing::WithParamInterface
   struct TablespaceHistory {
     std::string oid, location, relation_file;  // relation_file: pg_tblspc/<oid>/... of `archive`
     int64_t first = 0, second = 0;
-    std::string at_first, at_second;
+    std::string at_backup, at_first, at_second;
   };
   void back_up_a_tablespace(const engines::PlanSpec& p, TablespaceHistory& h) {
     h.location = dir_ + "/tablespace";
@@ -84,6 +85,7 @@ class PostgresVersions : public EngineTest, public ::testing::WithParamInterface
     h.relation_file = source_->query("SELECT pg_relation_filepath('archive')");
     ASSERT_EQ(h.relation_file.rfind("pg_tblspc/" + h.oid + "/", 0), 0u) << h.relation_file;
     const std::string bytes = source_->query("SELECT pg_relation_size('archive')");
+    h.at_backup = source_->checksum("archive");
     LogBackupRunner runner(engine_, p, *repo_);
     ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 30000));
 
@@ -222,6 +224,35 @@ TEST_P(PostgresVersions, DeltaRestoreOfATablespaceInPlaceOrMovedToItsOwnDiskRemo
   EXPECT_EQ(restored->query("SELECT count(*) FROM pg_class WHERE relname = 'scratch'"), "0");
   restored->query("INSERT INTO archive VALUES (0, 'written after the delta restore')");
   EXPECT_EQ(restored->query("SELECT body FROM archive WHERE id = 0"), "written after the delta restore");
+}
+
+// A Native download is the set's files and nothing else: PostgreSQL started on the extracted tar
+// recovers from backup_label and, like a restore, refuses the in-place tablespace directory until
+// allow_in_place_tablespaces is on (docs/POSTGRES.md, "Downloads").
+TEST_P(PostgresVersions, NativeDownloadOfATablespaceSetStartsOnceInPlaceTablespacesAreAllowed) {
+  const auto p = version_plan("tablespacetar");
+  TablespaceHistory h;
+  ASSERT_NO_FATAL_FAILURE(back_up_a_tablespace(p, h));
+  engines::DownloadRequest request;
+  request.set_id = "full";
+  request.format = "Native";
+  request.out_path = dir_ + "/data.tar";
+  Control control;
+  auto downloaded = engine_.download(p, *repo_, request, control);
+  ASSERT_TRUE(downloaded.ok()) << downloaded.error().message;
+  const std::string data = dir_ + "/extracted";
+  ASSERT_EQ(std::system(("mkdir -m 700 " + data + " && tar -xf " + request.out_path + " -C " + data).c_str()), 0);
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(data + "/pg_tblspc/" + h.oid)));
+
+  std::string error;
+  EXPECT_FALSE(PgServer::open(data, &error, server_bin_dir_));
+  EXPECT_NE(error.find("unexpected directory entry"), std::string::npos) << error;
+  std::ofstream(data + "/postgresql.auto.conf", std::ios::app) << "allow_in_place_tablespaces = on\n";
+  auto server = PgServer::open(data, &error, server_bin_dir_);
+  ASSERT_TRUE(server) << error;
+  EXPECT_EQ(server->checksum("archive"), h.at_backup);
+  server->query("INSERT INTO archive VALUES (0, 'written after the download')");
+  EXPECT_EQ(server->query("SELECT count(*) FROM archive"), "5001");
 }
 
 TEST_P(PostgresVersions, CancellingTheBaseBackupStopsPromptlyAndTheNextOneSucceeds) {
