@@ -112,12 +112,13 @@ bool has_tablespaces(const repo::Manifest& manifest) {
 // The backup's own timeline is 'current', which needs no history file (PostgreSQL refuses a numeric
 // timeline above 1 whose history it cannot fetch, and a plan may store none: no log backup, or one
 // that began on that timeline before history files were stored).
-// allow_in_place_tablespaces: PostgreSQL (current minor releases of 12-17) ends every recovery with a
-// PANIC when pg_tblspc/ holds a directory rather than a symlink, unless the setting is on. It stays
-// on after the restore, since any later crash recovery checks again. It is written only for a set
-// with tablespaces: the setting came to 12-14 with the check, in the minor releases of August 2022
-// (12.12, 13.8, 14.5), and an older server refuses to start on a parameter it does not know, which
-// the restore of a set without tablespaces must not risk for nothing.
+// allow_in_place_tablespaces: PostgreSQL (current minor releases of 12-17) ends archive recovery with
+// a PANIC when pg_tblspc/ holds a directory rather than a symlink, unless the setting is on. It stays
+// on after the restore: a recovery interrupted and started again checks again, and so does one of a
+// standby or a backup made of the restored cluster, which copy postgresql.auto.conf. It is written
+// only for a set with tablespaces: the setting came to 12-14 with the check, in the minor releases
+// of August 2022 (12.12, 13.8, 14.5), and an older server refuses to start on a parameter it does
+// not know, which the restore of a set without tablespaces must not risk for nothing.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
                                    uint32_t backup_timeline, bool in_place_tablespaces) {
