@@ -12,35 +12,16 @@
 #include <cstdlib>
 #include <map>
 
-#include "engine_harness.h"
+#include "own_source.h"
 
 namespace opendbs::testing {
 namespace {
 
-class PostgresWalFork : public EngineTest {
+class PostgresWalFork : public OwnSourceTest {
  protected:
   void SetUp() override {
-    EngineTest::SetUp();
-    std::string error;
-    source_ = PgServer::create(&error);
-    ASSERT_TRUE(source_) << error;
-  }
-  void TearDown() override {
-    source_.reset();
-    EngineTest::TearDown();
-  }
-  engines::PlanSpec source_plan(const std::string& id) const {
-    auto p = plan(id);
-    p.source = source_->endpoint();
-    return p;
-  }
-  static std::string timeline_of(const PgServer& server) {
-    return server.query("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
-  }
-  std::string switch_wal() {
-    const std::string name = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-    source_->query("SELECT pg_switch_wal()");
-    return name;
+    OwnSourceTest::SetUp();
+    if (source_) source_->query("CREATE TABLE marks (at timestamptz)");  // written to close segments
   }
   // Runs `sql` and records the moment after it, with the table's checksum then.
   void change(const std::string& sql, const std::string& moment) {
@@ -73,27 +54,9 @@ class PostgresWalFork : public EngineTest {
     for (int i = 0; i < 400 && source_->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
     ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f") << source_->log_tail();
   }
-  // Restarts the source as a standby and, once the log backup streams from it, promotes it: a new
-  // timeline from the end of the old one, which the stream sees end live.
-  void promote_source() {
-    source_->stop();
-    ASSERT_EQ(run_as_server_user("touch " + source_->data_dir() + "/standby.signal"), 0);
-    std::string error;
-    ASSERT_TRUE(source_->start(&error)) << error;
-    bool streaming = false;
-    for (int i = 0; i < 600 && !streaming; ++i) {
-      streaming = source_->query("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1";
-      if (!streaming) sleep_ms(50);
-    }
-    ASSERT_TRUE(streaming) << "the log backup did not stream from the standby";
-    ASSERT_EQ(run_as_server_user("/usr/lib/postgresql/15/bin/pg_ctl promote -w -t 60 -D " + source_->data_dir() +
-                                 " > /dev/null"),
-              0);
-  }
   // Closes the segment being written (after writing something, so that there is one) and waits
   // until the log backup stored it whole.
   void store_segment(LogBackupRunner& runner) {
-    source_->query("CREATE TABLE IF NOT EXISTS marks (at timestamptz)");
     source_->query("INSERT INTO marks VALUES (now())");
     const std::string name = switch_wal();
     ASSERT_TRUE(runner.completed(name, 60000)) << name << " never completed";
@@ -107,16 +70,6 @@ class PostgresWalFork : public EngineTest {
       EXPECT_EQ(restored->checksum("accounts"), moments_.at(name).second);
     }
   }
-  std::string stored_text(const std::string& set_id) {
-    std::string out;
-    EXPECT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
-      out.append(b);
-      return core::Status{};
-    }).ok()) << set_id;
-    return out;
-  }
-
-  std::unique_ptr<PgServer> source_;
   std::map<std::string, std::pair<int64_t, std::string>> moments_;  // name → (unix ms, checksum)
 };
 
@@ -163,7 +116,7 @@ TEST_F(PostgresWalFork, ASourceRestoredToAnEarlierMomentForksAndEveryMomentResto
 
   // The stream followed the fork: the history file as the source has it, timeline 2 from the fork
   // point's segment, and timeline 1's WAL past the fork is still stored.
-  EXPECT_EQ(stored_text("log-fork1-00000002.history"), source_->query("SELECT pg_read_file('pg_wal/00000002.history')"));
+  EXPECT_EQ(stored("log-fork1-00000002.history"), source_->query("SELECT pg_read_file('pg_wal/00000002.history')"));
   const std::string tl2_first = "00000002" + fork_segment.substr(8);
   EXPECT_TRUE(repo_->load_manifest("log-fork1-" + tl2_first).ok()) << tl2_first;
   EXPECT_TRUE(repo_->load_manifest("log-fork1-" + fork_segment).ok()) << fork_segment;
@@ -223,7 +176,7 @@ TEST_F(PostgresWalFork, ForksOfForksEachGetANewTimelineAndEveryBranchStaysRestor
   ASSERT_EQ(runner.stop().error().code, "Cancelled");
 
   for (const auto& [name, text] : histories)
-    EXPECT_EQ(stored_text("log-fork2-" + name), text) << name;
+    EXPECT_EQ(stored("log-fork2-" + name), text) << name;
   const std::string tl3 = histories["00000003.history"], tl4 = histories["00000004.history"];
   EXPECT_NE(tl3.find("\n2\t"), std::string::npos) << "timeline 3 branches off timeline 2: " << tl3;
   EXPECT_EQ(tl4.rfind("1\t", 0), 0u) << "timeline 4 branches off timeline 1: " << tl4;
@@ -250,7 +203,7 @@ TEST_F(PostgresWalFork, AForkFromBeforeAnOldTimelinesEndReadsItsPartialSegmentAn
   const std::string end_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
   change("UPDATE accounts SET balance = 2 WHERE id <= 200", "t1-fork");
   change("DELETE FROM accounts WHERE id % 4 = 0", "t1-last");
-  ASSERT_NO_FATAL_FAILURE(promote_source());
+  ASSERT_NO_FATAL_FAILURE(promote_source(true));
   ASSERT_EQ(timeline_of(*source_), "00000002");
   ASSERT_TRUE(runner.completed(end_segment + ".partial", 30000)) << "timeline 1's end was not stored";
   sleep_ms(1100);
@@ -269,7 +222,7 @@ TEST_F(PostgresWalFork, AForkFromBeforeAnOldTimelinesEndReadsItsPartialSegmentAn
   ASSERT_NO_FATAL_FAILURE(store_segment(runner));
   ASSERT_EQ(runner.stop().error().code, "Cancelled");
 
-  EXPECT_EQ(stored_text("log-fork3-00000003.history"), history);
+  EXPECT_EQ(stored("log-fork3-00000003.history"), history);
   EXPECT_TRUE(repo_->load_manifest("log-fork3-00000003" + end_segment.substr(8)).ok()) << "timeline 3's first segment";
   expect_restores(p, "fork3-full", {"t1", "t1-fork", "t1-last", "t2", "t2-down", "t3"});
 }

@@ -11,66 +11,16 @@
 #include <iterator>
 #include <set>
 
-#include "engine_harness.h"
+#include "own_source.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::testing {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kPgCtl = "/usr/lib/postgresql/15/bin/pg_ctl";
 
-class PostgresWalTimelines : public EngineTest {
+class PostgresWalTimelines : public OwnSourceTest {
  protected:
-  void SetUp() override {
-    EngineTest::SetUp();
-    std::string error;
-    source_ = PgServer::create(&error);
-    ASSERT_TRUE(source_) << error;
-  }
-  void TearDown() override {
-    source_.reset();
-    EngineTest::TearDown();
-  }
-  engines::PlanSpec source_plan(const std::string& id) const {
-    auto p = plan(id);
-    p.source = source_->endpoint();
-    return p;
-  }
-  // The timeline of the WAL the server writes now.
-  static std::string timeline_of(const PgServer& server) {
-    return server.query("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
-  }
-  // Restarts the source as a standby and promotes it; `streamed`: once the log backup streams from it.
-  void promote_source(bool streamed) {
-    source_->stop();
-    ASSERT_EQ(run_as_server_user("touch " + source_->data_dir() + "/standby.signal"), 0);
-    std::string error;
-    ASSERT_TRUE(source_->start(&error)) << error;
-    ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "t");
-    bool streaming = !streamed;
-    for (int i = 0; i < 600 && !streaming; ++i) {
-      streaming = source_->query("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1";
-      if (!streaming) sleep_ms(50);
-    }
-    ASSERT_TRUE(streaming) << "the log backup did not stream from the standby";
-    ASSERT_EQ(run_as_server_user(kPgCtl + " promote -w -t 60 -D " + source_->data_dir() + " > /dev/null"), 0);
-    ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f");
-  }
-  std::string switch_wal() {
-    const std::string name = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-    source_->query("SELECT pg_switch_wal()");
-    return name;
-  }
-  std::string stored(const std::string& set_id) {
-    std::string out;
-    EXPECT_TRUE(repo_->read_stream(set_id, "segment", [&](std::string_view b) {
-      out.append(b);
-      return core::Status{};
-    }).ok()) << set_id;
-    return out;
-  }
-
   // Downloads the plan's log file `name` (as CreateIncrementBackupSetDownload does): its bytes and the
   // extension the published file name gets.
   std::pair<std::string, std::string> download(const engines::PlanSpec& p, const std::string& name) {
@@ -94,8 +44,6 @@ class PostgresWalTimelines : public EngineTest {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-
-  std::unique_ptr<PgServer> source_;
 };
 
 TEST_F(PostgresWalTimelines, AStreamFollowsAPromotionAndRestoresStopOnEitherSideOfTheSwitch) {

@@ -74,25 +74,30 @@ std::optional<size_t> main_data(const std::string& record) {
 }
 
 // The time a record of timeline `timeline` carries: an end-of-recovery record (microseconds), a
-// checkpoint (whole seconds) or a transaction's end; -1 for any other record.
-int64_t record_time(const std::string& r, uint32_t timeline) {
+// checkpoint (whole seconds) or a transaction's end; ms -1 for any other record.
+struct RecordTime {
+  int64_t ms = -1;
+  bool whole_seconds = false;
+};
+
+RecordTime record_time(const std::string& r, uint32_t timeline) {
   const auto data = main_data(r);
-  if (!data) return -1;
+  if (!data) return {};
   const auto info = static_cast<uint8_t>(r[16]), rmid = static_cast<uint8_t>(r[17]);
   const size_t d = *data;
   if (rmid == 0 && (info & 0xF0) == 0x90 && d + 16 <= r.size() && load_le<uint32_t>(r.data() + d + 8) == timeline)
-    return pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d));  // XLOG_END_OF_RECOVERY: end_time, ThisTimeLineID
+    return {pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d))};  // XLOG_END_OF_RECOVERY: end_time, ThisTimeLineID
   if (rmid == 0 && (info & 0xF0) <= 0x10 && d + 72 <= r.size() && load_le<uint32_t>(r.data() + d + 8) == timeline)
-    return load_le<int64_t>(r.data() + d + 64) * 1000;  // XLOG_CHECKPOINT_*: CheckPoint.time
+    return {load_le<int64_t>(r.data() + d + 64) * 1000, true};  // XLOG_CHECKPOINT_*: CheckPoint.time
   const uint8_t op = info & 0x70;
   if (rmid == 1 && (op == 0x00 || op == 0x20 || op == 0x30 || op == 0x40) && d + 8 <= r.size())
-    return pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d));  // a commit or abort: xact_time
-  return -1;
+    return {pg_micros_to_unix_ms(load_le<int64_t>(r.data() + d))};  // a commit or abort: xact_time
+  return {};
 }
 
 // When the source began timeline `timeline` at `begin`: the time of the first record there that
-// carries one (its promotion's), from `set` (the stored segment holding `begin`); -1 when not found.
-core::Result<int64_t> promotion_ms(repo::Repository& repository, const WalSet& set, uint32_t timeline, Lsn begin,
+// carries one (its promotion's), from `set` (the stored segment holding `begin`); ms -1 when not found.
+core::Result<RecordTime> promotion_time(repo::Repository& repository, const WalSet& set, uint32_t timeline, Lsn begin,
                                    uint64_t segment_size) {
   SegmentWindow w;
   w.from = begin % segment_size / kWalPage * kWalPage;
@@ -109,10 +114,10 @@ core::Result<int64_t> promotion_ms(repo::Repository& repository, const WalSet& s
   for (int i = 0; i < kRecordsToRead && at; ++i) {
     const auto next = read_record(w, *at, record);
     if (!next) break;
-    if (const int64_t ms = record_time(record, timeline); ms >= 0) return ms;
+    if (const auto time = record_time(record, timeline); time.ms >= 0) return time;
     at = next;
   }
-  return -1;
+  return RecordTime{};
 }
 
 // A timeline the repository holds a history file of, and when the source began it: its promotion,
@@ -122,8 +127,14 @@ struct StoredTimeline {
   int64_t begin_ms = -1;
 };
 
+// When the source began the stored timeline `history.timeline`: its promotion, read at its switch
+// point. A checkpoint gives whole seconds, so the promotion lies in the second after; within it, not
+// before the stream's last stored WAL from before the timeline (the history set's end_ms: the source
+// had left its previous timeline by then) nor after the timeline's first transaction. Without a
+// promotion record, its first transaction; -1 while nothing of the timeline is stored.
 core::Result<int64_t> timeline_begin_ms(repo::Repository& repository, const std::vector<WalSet>& sets,
-                                        const TimelineHistory& history, uint64_t segment_size) {
+                                        const WalSet& history_set, const TimelineHistory& history,
+                                        uint64_t segment_size) {
   const Lsn begin = history.ancestors.back().end;
   std::map<uint64_t, const WalSet*> by_segno;  // a complete segment, else its newest partial set
   for (const auto& s : sets) {
@@ -132,20 +143,24 @@ core::Result<int64_t> timeline_begin_ms(repo::Repository& repository, const std:
     if (!slot || (slot->kind != WalSetKind::segment && (s.kind == WalSetKind::segment || s.bytes > slot->bytes)))
       slot = &s;
   }
-  if (by_segno.empty()) return -1;
-  if (by_segno.begin()->first == begin / segment_size) {
-    OPENDBS_ASSIGN(const int64_t ms, promotion_ms(repository, *by_segno.begin()->second, history.timeline, begin,
-                                                  segment_size));
-    if (ms >= 0) return ms;
-  }
-  for (const auto& [segno, set] : by_segno) {  // no promotion record readable: the first transaction
+  int64_t first_xact_ms = -1;
+  for (const auto& [segno, set] : by_segno) {
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set->id));
     const auto& m = manifest.engine_metadata;
     const bool first = segno == begin / segment_size && m.contains(segment_meta::kTimelineFirstXactMs);
-    const int64_t ms = meta_int(m, first ? segment_meta::kTimelineFirstXactMs : segment_meta::kFirstXactMs, -1);
-    if (ms >= 0) return ms;
+    first_xact_ms = meta_int(m, first ? segment_meta::kTimelineFirstXactMs : segment_meta::kFirstXactMs, -1);
+    if (first_xact_ms >= 0) break;
   }
-  return -1;
+  if (by_segno.empty() || by_segno.begin()->first != begin / segment_size) return first_xact_ms;
+  OPENDBS_ASSIGN(const auto promotion,
+                 promotion_time(repository, *by_segno.begin()->second, history.timeline, begin, segment_size));
+  if (promotion.ms < 0) return first_xact_ms;
+  int64_t ms = promotion.ms;
+  if (promotion.whole_seconds) {
+    OPENDBS_ASSIGN(auto manifest, repository.load_manifest(history_set.id));
+    ms = std::clamp(meta_int(manifest.engine_metadata, segment_meta::kEndMs, ms), ms, ms + 999);
+  }
+  return first_xact_ms >= 0 ? std::min(ms, first_xact_ms) : ms;
 }
 
 // The recovery target timeline is the one the source was on at the target: of the backup's own and
@@ -171,7 +186,7 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
     if (s.kind != WalSetKind::history || s.timeline == base) continue;
     OPENDBS_ASSIGN(auto history, load_timeline_history(repository, plan_id, s.timeline));
     if (!history) continue;
-    OPENDBS_ASSIGN(const int64_t begin_ms, timeline_begin_ms(repository, sets, *history, segment_size));
+    OPENDBS_ASSIGN(const int64_t begin_ms, timeline_begin_ms(repository, sets, s, *history, segment_size));
     if (begin_ms < 0) continue;
     if (begin_ms > target_ms) {
       if (!out.next || begin_ms < out.next->begin_ms) out.next = StoredTimeline{std::move(*history), begin_ms};

@@ -158,6 +158,19 @@ class RestoreWalPlanForkTest : public RestoreWalPlanTest {
     std::memcpy(record.data() + 38, &prev, 4);
     return std::string(offset, '\0') + record + std::string(64, '\0');
   }
+  // Segment bytes with the end-of-recovery checkpoint of `timeline` at `offset`: CheckPoint.time holds
+  // whole seconds.
+  static std::string checkpoint_at(size_t offset, int64_t unix_seconds, uint32_t timeline) {
+    std::string record(24 + 2 + 88, '\0');
+    const auto total = static_cast<uint32_t>(record.size());
+    std::memcpy(record.data(), &total, 4);
+    record[16] = 0x00;  // XLOG_CHECKPOINT_SHUTDOWN
+    record[24] = static_cast<char>(255);
+    record[25] = 88;
+    std::memcpy(record.data() + 26 + 8, &timeline, 4);    // ThisTimeLineID
+    std::memcpy(record.data() + 26 + 64, &unix_seconds, 8);  // time
+    return std::string(offset, '\0') + record + std::string(64, '\0');
+  }
 };
 
 TEST_F(RestoreWalPlanForkTest, OnTheAbandonedWalPastTheForkTheRestoreStaysOnTheOldTimelineToItsLastPartialSet) {
@@ -206,6 +219,27 @@ TEST_F(RestoreWalPlanForkTest, ABackupOfTheAbandonedWalCannotRestoreAMomentOfThe
   auto before = plan_restore_wal(*repo_, "p", backup, 2500);
   ASSERT_TRUE(before.ok()) << before.error().message;
   EXPECT_EQ(before->timeline, 1u);
+}
+
+// Timeline 3 branches off timeline 1's abandoned WAL; its promotion wrote a checkpoint saying 4 s (whole
+// seconds). The stream had stored timeline 2 up to 4100 ms before timeline 3 appeared, so timeline 3
+// began within that second, not before 4100 ms.
+TEST_F(RestoreWalPlanForkTest, APromotionInWholeSecondsBeginsNoEarlierThanTheWalStoredBeforeIt) {
+  put("00000003.history", {{"kind", "timeline_history"}, {"switch_lsn", "0/5000080"}, {"end_ms", 4100}},
+      "1\t0/5000080\tbefore 2026-11-28 07:00:00+00\n");
+  put("000000030000000000000005", {{"kind", "wal_segment"}, {"end_ms", 5000}, {"first_xact_ms", 1150},
+                                   {"timeline_first_xact_ms", 4800}, {"last_xact_ms", 5000}},
+      checkpoint_at(0x80, 4, 3));
+  auto on_two = plan(4050);
+  ASSERT_TRUE(on_two.ok()) << on_two.error().message;
+  EXPECT_EQ(on_two->timeline, 2u);
+  EXPECT_FALSE(on_two->stop_at_time);
+  auto on_three = plan(4150);
+  ASSERT_TRUE(on_three.ok()) << on_three.error().message;
+  EXPECT_EQ(on_three->timeline, 3u);
+  EXPECT_EQ(files(*on_three), (std::vector<std::string>{"000000010000000000000003", "000000010000000000000004",
+                                                        "000000030000000000000005"}));
+  EXPECT_TRUE(on_three->stop_at_time);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ class WalStreamer {
   core::Status start_at(PgConnection& repl, uint32_t server_timeline, Lsn position);
   core::Status resume_after(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart, const WalSet& newest,
                             const std::vector<WalSet>& sets);
+  core::Status continue_at_slot(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart, const std::string& why);
+  core::Status follow_server_history(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart,
+                                     const std::vector<WalSet>& sets, const std::string& where);
   struct StoredEnd {
     Lsn lsn = 0;
     bool final = false;   // the timeline's end is stored: the source left it there

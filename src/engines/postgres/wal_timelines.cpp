@@ -67,13 +67,6 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
   // child's first segment begins.
   const bool ended = newest.kind == WalSetKind::timeline_end;
   const uint32_t stored = newest.timeline;
-  auto diverged = [&](const std::string& why) {
-    core::log_event(core::LogLevel::warn, "postgres_wal_gap",
-                    {{"plan", plan_.plan_id}, {"error", why},
-                     {"effect", "continuing at the slot's position; restores need a newer full backup"}});
-    restart_at_slot_ = true;
-    return start_at(repl, server_timeline, slot_restart);
-  };
   if (stored == server_timeline && !ended) {
     OPENDBS_TRY(check_same_timeline(repl, stored));
     timeline_ = stored;
@@ -83,7 +76,25 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
   }
   const std::string where = "the stored WAL reaches " + format_lsn(next) + " on timeline " + std::to_string(stored);
   if (stored >= server_timeline)
-    return diverged("the source is on timeline " + std::to_string(server_timeline) + ", " + where);
+    return continue_at_slot(repl, server_timeline, slot_restart,
+                            "the source is on timeline " + std::to_string(server_timeline) + ", " + where);
+  return follow_server_history(repl, server_timeline, slot_restart, sets, where);
+}
+
+core::Status WalStreamer::continue_at_slot(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart,
+                                           const std::string& why) {
+  core::log_event(core::LogLevel::warn, "postgres_wal_gap",
+                  {{"plan", plan_.plan_id}, {"error", why},
+                   {"effect", "continuing at the slot's position; restores need a newer full backup"}});
+  restart_at_slot_ = true;
+  return start_at(repl, server_timeline, slot_restart);
+}
+
+// The source is on a later timeline than the stored WAL: follows its history from the first of its
+// timelines the repository does not hold (`where`: how far the stored WAL goes, for the log).
+core::Status WalStreamer::follow_server_history(PgConnection& repl, uint32_t server_timeline, Lsn slot_restart,
+                                                const std::vector<WalSet>& sets, const std::string& where) {
+  auto diverged = [&](const std::string& why) { return continue_at_slot(repl, server_timeline, slot_restart, why); };
   OPENDBS_ASSIGN(auto server, fetch_history(repl, server_timeline));
   // The server's timelines, oldest first, each with where it ends; the first one not stored is the
   // one to follow, from where its parent ends.
