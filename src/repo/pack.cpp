@@ -8,6 +8,7 @@
 namespace opendbs::repo {
 
 void PackBuilder::add(std::string id, std::string_view sealed_blob, uint32_t raw_len) {
+  if (entries_.empty()) bytes_.reserve(expected_bytes_);
   entries_.push_back(PackEntry{std::move(id), static_cast<uint32_t>(bytes_.size()),
                                static_cast<uint32_t>(sealed_blob.size()), raw_len});
   bytes_.append(sealed_blob);

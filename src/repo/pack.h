@@ -20,6 +20,9 @@ struct PackEntry {
 
 class PackBuilder {
  public:
+  // `expected_bytes`: what a pack usually grows to, reserved at its first blob (a 16 MiB string that
+  // grows by doubling copies and page-faults its bytes over again).
+  explicit PackBuilder(size_t expected_bytes = 0) : expected_bytes_(expected_bytes) {}
   void add(std::string id, std::string_view sealed_blob, uint32_t raw_len);
   size_t size() const { return bytes_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -28,6 +31,7 @@ class PackBuilder {
   std::string finish(const MasterKey& key);
 
  private:
+  size_t expected_bytes_;
   std::string bytes_;
   std::vector<PackEntry> entries_;
 };

@@ -76,7 +76,7 @@ core::Error stopped() { return core::make_error("Cancelled", "prune stopped befo
 core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::vector<IndexPack>& repack,
                                                   const std::function<bool()>& stop) {
   std::vector<IndexPack> written;
-  PackBuilder builder;
+  PackBuilder builder(state.pack_bytes_expected());
   auto flush = [&]() -> core::Status {
     if (builder.empty()) return {};
     IndexPack pack{core::to_hex(core::random_bytes(format::kIdSize)), builder.entries()};

@@ -28,6 +28,8 @@ struct RepoState {
   std::mutex index_mutex;                // guards `index` and `index_files`
 
   unsigned workers() const;
+  // What a pack grows to: sealed once it reaches its target, it is that plus at most one chunk.
+  size_t pack_bytes_expected() const { return options.pack_target_size + key.chunker.max_size + 65536; }
 };
 
 // Loads and merges every readable index file. Unreadable ones are skipped (their chunks read as missing,

@@ -36,6 +36,7 @@ class ChunkingSetWriter final : public SetWriter {
         lock_(std::move(lock)),
         index_(std::move(index)),
         chunker_(state.key.chunker),
+        open_pack_(state.pack_bytes_expected()),
         pool_(state.workers(), 2 * state.workers()) {}
   ~ChunkingSetWriter() override {
     if (!finished_) abort();

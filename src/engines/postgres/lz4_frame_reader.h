@@ -26,7 +26,8 @@ class Lz4FrameReader {
 
  private:
   LZ4F_dctx_s* context_ = nullptr;
-  std::string out_;
+  std::string out_;  // a ring the plain bytes are decoded into
+  size_t at_ = 0;     // where the next piece goes
   bool between_frames_ = true;
 };
 
