@@ -99,20 +99,36 @@ core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& p
   return command + " \"%f\" \"%p\"";
 }
 
+// Whether the set restores tablespace directories: each tablespace comes back under pg_tblspc/<oid>/
+// as an in-place tablespace (a directory, not the source's symlink to a location elsewhere).
+bool has_tablespaces(const repo::Manifest& manifest) {
+  for (const auto& s : manifest.streams)
+    if (s.name.rfind("pg_tblspc/", 0) == 0) return true;
+  return false;
+}
+
 // recovery_target_timeline names the planned timeline: the one the source was on at the target (a
 // restore to before a switch stays on the old timeline, one after it follows the history there).
 // The backup's own timeline is 'current', which needs no history file (PostgreSQL refuses a numeric
 // timeline above 1 whose history it cannot fetch, and a plan may store none: no log backup, or one
 // that began on that timeline before history files were stored).
+// allow_in_place_tablespaces: PostgreSQL (current minor releases of 12-17) ends archive recovery with
+// a PANIC when pg_tblspc/ holds a directory rather than a symlink, unless the setting is on. It stays
+// on after the restore: a recovery interrupted and started again checks again, and so does one of a
+// standby or a backup made of the restored cluster, which copy postgresql.auto.conf. It is written
+// only for a set with tablespaces: the setting came to 12-14 with the check, in the minor releases
+// of August 2022 (12.12, 13.8, 14.5), and an older server refuses to start on a parameter it does
+// not know, which the restore of a set without tablespaces must not risk for nothing.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
-                                   uint32_t backup_timeline) {
+                                   uint32_t backup_timeline, bool in_place_tablespaces) {
   const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
   std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
   conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
        << "restore_command = " << conf_quoted(command) << "\n"
        << "recovery_target_timeline = '" << timeline << "'\n"
        << "recovery_target_action = 'promote'\n";
+  if (in_place_tablespaces) conf << "allow_in_place_tablespaces = on\n";
   if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
   else if (wal.stop_at_time) conf << "recovery_target_time = " << conf_quoted(pg_timestamp_literal(target_ms)) << "\n";
   conf.close();
@@ -174,7 +190,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   if (to_end_of_backup) wal.timeline = backup_timeline;
   OPENDBS_ASSIGN(auto command, restore_command(dir, plan, request, wal));
   OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal,
-                                    backup_timeline));
+                                    backup_timeline, has_tablespaces(manifest)));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},
