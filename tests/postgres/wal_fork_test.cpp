@@ -35,8 +35,16 @@ class PostgresWalFork : public OwnSourceTest {
   // What an operator does to take the source back to `target_ms`: stop it, restore the plan's full
   // set into its own data directory (a delta restore) and start it there. Recovery promotes it to a
   // new timeline; it keeps its port, system identifier and the plan.
-  void restore_source_to(const engines::PlanSpec& p, const std::string& set_id, int64_t target_ms) {
+  // `down`: a moment to remember while the source is stopped, holding what it held last.
+  void restore_source_to(const engines::PlanSpec& p, const std::string& set_id, int64_t target_ms,
+                         const std::string& down = "") {
+    const std::string last_state = source_->checksum("accounts");
     source_->stop();
+    if (!down.empty()) {
+      sleep_ms(500);
+      moments_[down] = {now_ms(), last_state};
+      sleep_ms(1000);
+    }
     engines::RestoreRequest request;
     request.set_id = set_id;
     request.target_ms = target_ms;
@@ -97,10 +105,9 @@ TEST_F(PostgresWalFork, ASourceRestoredToAnEarlierMomentForksAndEveryMomentResto
   change("INSERT INTO accounts SELECT g, 5 FROM generate_series(1001, 1100) g", "abandoned-end");
   const std::string abandoned_end = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
   sleep_ms(1000);
+  remember("idle");  // timeline 1's last state, while the source still runs
 
-  remember("down");  // the source is stopped from here until its promotion
-  sleep_ms(1000);
-  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork1-full", moments_.at("fork").first));
+  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork1-full", moments_.at("fork").first, "down"));
   ASSERT_EQ(timeline_of(*source_), "00000002");
   ASSERT_EQ(source_->checksum("accounts"), moments_.at("fork").second);
   sleep_ms(1100);  // the promotion's own record may carry whole seconds
@@ -122,7 +129,7 @@ TEST_F(PostgresWalFork, ASourceRestoredToAnEarlierMomentForksAndEveryMomentResto
   EXPECT_TRUE(repo_->load_manifest("log-fork1-" + fork_segment).ok()) << fork_segment;
 
   expect_restores(p, "fork1-full",
-                  {"before-fork", "fork", "abandoned-1", "abandoned-2", "abandoned-end", "down", "promoted",
+                  {"before-fork", "fork", "abandoned-1", "abandoned-2", "abandoned-end", "idle", "down", "promoted",
                    "timeline-2", "timeline-2-later"});
 }
 
@@ -210,9 +217,7 @@ TEST_F(PostgresWalFork, AForkFromBeforeAnOldTimelinesEndReadsItsPartialSegmentAn
   change("UPDATE accounts SET balance = 20 WHERE id > 900", "t2");
   ASSERT_NO_FATAL_FAILURE(store_segment(runner));
 
-  remember("t2-down");
-  sleep_ms(1000);
-  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork3-full", moments_.at("t1-fork").first));
+  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork3-full", moments_.at("t1-fork").first, "t2-down"));
   ASSERT_EQ(timeline_of(*source_), "00000003");
   ASSERT_EQ(source_->checksum("accounts"), moments_.at("t1-fork").second);
   const std::string history = source_->query("SELECT pg_read_file('pg_wal/00000003.history')");
