@@ -142,6 +142,29 @@ TEST_P(PostgresVersions, PhysicalBackupOfATablespaceRestoresToAMomentAsAnInPlace
   restored->query("INSERT INTO archive VALUES (0, 'written after the restore')");
   restored->query("CHECKPOINT");
   EXPECT_EQ(restored->query("SELECT count(*) FROM archive"), "6001");
+  // The restored cluster backed up in its turn: its in-place tablespace comes in the data directory's
+  // archive, and the set restores — with the first restore's recovery settings, which the set carries
+  // in postgresql.auto.conf, disabled (a recovery_target_time beside the new recovery_target would
+  // make PostgreSQL refuse to start).
+  auto again = version_plan("again");
+  again.source = restored->endpoint();
+  Control control;
+  auto full = full_backup(again, "again", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_TRUE(full->metadata.at("tablespace_links").as_object().empty());
+  auto manifest = repo_->load_manifest("again");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_NE(manifest->find_stream(h.relation_file), nullptr);
+  {
+    auto second = restore_and_start(again, "again", full->consistent_ms, dir_ + "/again");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->query("SELECT count(*) FROM archive"), "6001");
+    EXPECT_EQ(second->query("SHOW recovery_target_time"), "");
+    std::ifstream conf(dir_ + "/again/postgresql.auto.conf");
+    int targets = 0;
+    for (std::string line; std::getline(conf, line);) targets += line.rfind("recovery_target", 0) == 0;
+    EXPECT_EQ(targets, 3);  // recovery_target_timeline, recovery_target_action, recovery_target
+  }
 
   // Moving the tablespace to a disk of its own, as docs/POSTGRES.md says: a new tablespace there, the
   // tables and indexes moved into it, the in-place one dropped.

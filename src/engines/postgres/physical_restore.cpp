@@ -1,7 +1,9 @@
 #include "engines/postgres/physical_restore.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/errors.h"
 #include "core/file.h"
@@ -99,6 +101,44 @@ core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& p
   return command + " \"%f\" \"%p\"";
 }
 
+// Settings of an earlier recovery, which a set carries in postgresql.auto.conf when its source was
+// itself restored (PostgreSQL leaves them there after promoting). Left active, a target of another
+// kind than the new one makes PostgreSQL refuse to start ("multiple recovery targets specified"),
+// and one the new restore does not set (it sets none when the planned WAL is all to replay) would
+// stop recovery at the old moment.
+bool earlier_recovery_setting(std::string_view line) {
+  static const std::set<std::string, std::less<>> names = {
+      "restore_command",           "recovery_end_command", "recovery_target",      "recovery_target_inclusive",
+      "recovery_target_lsn",       "recovery_target_name", "recovery_target_time", "recovery_target_xid",
+      "recovery_target_action",    "recovery_target_timeline"};
+  const size_t begin = line.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return false;
+  size_t end = begin;
+  while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
+  std::string name(line.substr(begin, end - begin));
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return names.count(name) > 0;
+}
+
+// postgresql.auto.conf with the earlier recovery settings commented out (marked as such).
+core::Result<std::string> conf_without_earlier_recovery(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::string();
+  OPENDBS_ASSIGN(auto text, core::read_file(file.string()));
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string_view line(text.data() + at, nl - at);
+    if (earlier_recovery_setting(line)) out += "# opendbs: an earlier recovery's, disabled: ";
+    out.append(line);
+    out += '\n';
+    at = nl + 1;
+  }
+  return out;
+}
+
 // Whether the set restores tablespace directories: each tablespace comes back under pg_tblspc/<oid>/
 // as an in-place tablespace (a directory, not the source's symlink to a location elsewhere).
 bool has_tablespaces(const repo::Manifest& manifest) {
@@ -123,18 +163,17 @@ core::Status write_recovery_config(const fs::path& dir, const std::string& set_i
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
                                    uint32_t backup_timeline, bool in_place_tablespaces) {
   const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
-  std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
-  conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
-       << "restore_command = " << conf_quoted(command) << "\n"
-       << "recovery_target_timeline = '" << timeline << "'\n"
-       << "recovery_target_action = 'promote'\n";
-  if (in_place_tablespaces) conf << "allow_in_place_tablespaces = on\n";
-  if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
-  else if (wal.stop_at_time) conf << "recovery_target_time = " << conf_quoted(pg_timestamp_literal(target_ms)) << "\n";
-  conf.close();
+  OPENDBS_ASSIGN(auto conf, conf_without_earlier_recovery(dir / "postgresql.auto.conf"));
+  conf += "\n# opendbs: restore of backup set " + set_id + " to " + pg_timestamp_literal(target_ms) + "\n" +
+          "restore_command = " + conf_quoted(command) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
+          "recovery_target_action = 'promote'\n";
+  if (in_place_tablespaces) conf += "allow_in_place_tablespaces = on\n";
+  if (to_end_of_backup) conf += "recovery_target = 'immediate'\n";
+  else if (wal.stop_at_time) conf += "recovery_target_time = " + conf_quoted(pg_timestamp_literal(target_ms)) + "\n";
+  OPENDBS_TRY(core::write_file_durable((dir / "postgresql.auto.conf").string(), conf, 0600));
   std::ofstream signal(dir / "recovery.signal", std::ios::trunc);
   signal.close();
-  if (!conf || !signal) return core::errors::io("cannot write the recovery settings into " + dir.string());
+  if (!signal) return core::errors::io("cannot write " + (dir / "recovery.signal").string());
   std::error_code ec;
   fs::remove(dir / "standby.signal", ec);
   return {};
