@@ -4,14 +4,20 @@
 // with the command that installs them; scripts/install-deps installs all of them, so CI runs every one.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "engine_harness.h"
 
 namespace opendbs::testing {
 namespace {
+namespace fs = std::filesystem;
 
 // The major version of the pg_dump the engine runs (the first on PATH), 0 when there is none.
 int pg_dump_major() {
@@ -61,31 +67,211 @@ class PostgresVersions : public EngineTest, public ::testing::WithParamInterface
     ASSERT_TRUE(runner.completed(name, 30000)) << "segment " << name << " never completed";
   }
 
+  // A tablespace `extra` on the source holding the table `archive`, a full backup "full" with the WAL
+  // after it, and two moments after the backup with the table's content at each.
+  struct TablespaceHistory {
+    std::string oid, location, relation_file;  // relation_file: pg_tblspc/<oid>/... of `archive`
+    int64_t first = 0, second = 0;
+    std::string at_backup, at_first, at_second;
+  };
+  void back_up_a_tablespace(const engines::PlanSpec& p, TablespaceHistory& h) {
+    h.location = dir_ + "/tablespace";
+    ASSERT_EQ(run_as_server_user("mkdir " + h.location), 0);
+    source_->query("CREATE TABLESPACE extra LOCATION '" + h.location + "'");
+    source_->query("CREATE TABLE archive (id int PRIMARY KEY, body text) TABLESPACE extra");
+    source_->query("INSERT INTO archive SELECT g, repeat('a', g % 100) FROM generate_series(1, 5000) g");
+    source_->query("CHECKPOINT");
+    h.oid = source_->query("SELECT oid FROM pg_tablespace WHERE spcname = 'extra'");
+    h.relation_file = source_->query("SELECT pg_relation_filepath('archive')");
+    ASSERT_EQ(h.relation_file.rfind("pg_tblspc/" + h.oid + "/", 0), 0u) << h.relation_file;
+    const std::string bytes = source_->query("SELECT pg_relation_size('archive')");
+    h.at_backup = source_->checksum("archive");
+    LogBackupRunner runner(engine_, p, *repo_);
+    ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 30000));
+
+    // A tablespace's files come as an archive of their own (a COPY of its own before 15).
+    Control control;
+    auto full = full_backup(p, "full", control);
+    ASSERT_TRUE(full.ok()) << full.error().message;
+    auto manifest = repo_->load_manifest("full");
+    ASSERT_TRUE(manifest.ok());
+    const auto* stream = manifest->find_stream(h.relation_file);
+    ASSERT_NE(stream, nullptr) << h.relation_file;
+    EXPECT_EQ(std::to_string(stream->meta.size), bytes);
+    EXPECT_NE(manifest->find_stream("global/pg_control"), nullptr);  // the data directory's archive too
+    EXPECT_EQ(manifest->engine_metadata.at("tablespace_links").as_object().at("pg_tblspc/" + h.oid).as_string(),
+              h.location);
+
+    source_->query("INSERT INTO archive SELECT g, 'after the backup' FROM generate_series(5001, 6000) g");
+    sleep_ms(50);
+    h.first = now_ms();
+    h.at_first = source_->checksum("archive");
+    sleep_ms(50);
+    source_->query("DELETE FROM archive WHERE id <= 1000");
+    sleep_ms(50);
+    h.second = now_ms();
+    h.at_second = source_->checksum("archive");
+    sleep_ms(50);
+    source_->query("UPDATE archive SET body = 'too late'");
+    complete_current_segment(runner);
+    const auto stopped = runner.stop();
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().code, "Cancelled") << stopped.error().message;
+    ASSERT_TRUE(engine_.release_log(p).ok());
+  }
+
   std::unique_ptr<PgServer> source_;
 };
 
-TEST_P(PostgresVersions, PhysicalFullBackupStoresEveryTablespaceWithItsFiles) {
+TEST_P(PostgresVersions, PhysicalBackupOfATablespaceRestoresToAMomentAsAnInPlaceTablespaceThatTakesWrites) {
   const auto p = version_plan("tablespace");
-  // A tablespace's files come as an archive of their own (a COPY of its own before 15).
-  ASSERT_EQ(run_as_server_user("mkdir " + dir_ + "/tablespace"), 0);
-  source_->query("CREATE TABLESPACE extra LOCATION '" + dir_ + "/tablespace'");
-  source_->query("CREATE TABLE archive (id int PRIMARY KEY, body text) TABLESPACE extra");
-  source_->query("INSERT INTO archive SELECT g, repeat('a', g % 100) FROM generate_series(1, 5000) g");
-  source_->query("CHECKPOINT");
-  const std::string file = source_->query("SELECT pg_relation_filepath('archive')");  // pg_tblspc/<oid>/...
-  const std::string bytes = source_->query("SELECT pg_relation_size('archive')");
+  TablespaceHistory h;
+  ASSERT_NO_FATAL_FAILURE(back_up_a_tablespace(p, h));
 
+  const std::string restored_dir = dir_ + "/restored";
+  auto restored = restore_and_start(p, "full", h.first, restored_dir);
+  ASSERT_TRUE(restored);
+  // The tablespace is a directory inside the restored data directory, not a link to the source's location.
+  const fs::path in_place = restored_dir + "/pg_tblspc/" + h.oid;
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(in_place))) << in_place;
+  EXPECT_TRUE(fs::exists(restored_dir + "/" + h.relation_file)) << h.relation_file;
+  EXPECT_EQ(restored->checksum("archive"), h.at_first);
+  EXPECT_EQ(restored->query("SELECT t.spcname FROM pg_class c JOIN pg_tablespace t ON t.oid = c.reltablespace "
+                            "WHERE c.relname = 'archive'"),
+            "extra");
+  restored->query("INSERT INTO archive VALUES (0, 'written after the restore')");
+  restored->query("CHECKPOINT");
+  EXPECT_EQ(restored->query("SELECT count(*) FROM archive"), "6001");
+  // The restored cluster backed up in its turn: its in-place tablespace comes in the data directory's
+  // archive, and the set restores — with the first restore's recovery settings, which the set carries
+  // in postgresql.auto.conf, disabled (a recovery_target_time beside the new recovery_target would
+  // make PostgreSQL refuse to start).
+  auto again = version_plan("again");
+  again.source = restored->endpoint();
   Control control;
-  auto full = full_backup(p, "full", control);
+  auto full = full_backup(again, "again", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
-  auto manifest = repo_->load_manifest("full");
+  EXPECT_TRUE(full->metadata.at("tablespace_links").as_object().empty());
+  auto manifest = repo_->load_manifest("again");
   ASSERT_TRUE(manifest.ok());
-  const auto* stream = manifest->find_stream(file);
-  ASSERT_NE(stream, nullptr) << file;
-  EXPECT_EQ(std::to_string(stream->meta.size), bytes);
-  EXPECT_NE(manifest->find_stream("global/pg_control"), nullptr);  // the data directory's archive too
-  source_->query("DROP TABLE archive");
-  source_->query("DROP TABLESPACE extra");
+  EXPECT_NE(manifest->find_stream(h.relation_file), nullptr);
+  {
+    auto second = restore_and_start(again, "again", full->consistent_ms, dir_ + "/again");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->query("SELECT count(*) FROM archive"), "6001");
+    EXPECT_EQ(second->query("SHOW recovery_target_time"), "");
+    std::ifstream conf(dir_ + "/again/postgresql.auto.conf");
+    int targets = 0;
+    for (std::string line; std::getline(conf, line);) targets += line.rfind("recovery_target", 0) == 0;
+    EXPECT_EQ(targets, 3);  // recovery_target_timeline, recovery_target_action, recovery_target
+  }
+
+  // Moving the tablespace to a disk of its own, as docs/POSTGRES.md says: a new tablespace there, the
+  // tables and indexes moved into it, the in-place one dropped.
+  ASSERT_EQ(run_as_server_user("mkdir " + dir_ + "/own-disk"), 0);
+  restored->query("CREATE TABLESPACE own LOCATION '" + dir_ + "/own-disk'");
+  restored->query("ALTER TABLE ALL IN TABLESPACE extra SET TABLESPACE own");
+  restored->query("ALTER INDEX ALL IN TABLESPACE extra SET TABLESPACE own");
+  restored->query("DROP TABLESPACE extra");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(in_place)));
+  EXPECT_EQ(restored->query("SELECT count(*) FROM archive WHERE id > 0"), "6000");
+  EXPECT_EQ(restored->query("SELECT pg_relation_filepath('archive')").rfind("pg_tblspc/", 0), 0u);
+  EXPECT_EQ(restored->query("SELECT count(*) FROM archive"), "6001");
+}
+
+// Delta restores into a directory restored before, whose server took a new table in the tablespace:
+// first with the tablespace in place, then after it was moved to a disk of its own (server stopped,
+// its directory moved, a symlink left in pg_tblspc/). The set's files come back where the tablespace
+// is, the new table's files go, and the server starts at the moment asked for and takes writes.
+TEST_P(PostgresVersions, DeltaRestoreOfATablespaceInPlaceOrMovedToItsOwnDiskRemovesWhatTheSetLacks) {
+  const auto p = version_plan("tablespacedelta");
+  TablespaceHistory h;
+  ASSERT_NO_FATAL_FAILURE(back_up_a_tablespace(p, h));
+  const std::string restored_dir = dir_ + "/restored";
+  const std::string tablespace = restored_dir + "/pg_tblspc/" + h.oid;
+  auto restored = restore_and_start(p, "full", h.first, restored_dir);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->checksum("archive"), h.at_first);
+  // A table the set does not have, in the tablespace.
+  const auto add_scratch = [&] {
+    restored->query("CREATE TABLE scratch TABLESPACE extra AS SELECT g FROM generate_series(1, 1000) g");
+    restored->query("CHECKPOINT");
+    return restored->query("SELECT pg_relation_filepath('scratch')");
+  };
+  std::string scratch = add_scratch();
+  ASSERT_TRUE(fs::exists(restored_dir + "/" + scratch)) << scratch;
+  restored.reset();  // stops it
+
+  restored = restore_and_start(p, "full", h.second, restored_dir);
+  ASSERT_TRUE(restored);
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(tablespace)));
+  EXPECT_FALSE(fs::exists(restored_dir + "/" + scratch));
+  EXPECT_EQ(restored->checksum("archive"), h.at_second);
+  EXPECT_EQ(restored->query("SELECT count(*) FROM pg_class WHERE relname = 'scratch'"), "0");
+  restored->stop();
+
+  const std::string own_disk = dir_ + "/own-disk";
+  ASSERT_EQ(run_as_server_user("mv " + tablespace + " " + own_disk + " && ln -s " + own_disk + " " + tablespace), 0);
+  std::string error;
+  ASSERT_TRUE(restored->start(&error)) << error;
+  scratch = add_scratch();
+  ASSERT_TRUE(fs::exists(own_disk + "/" + scratch.substr(tablespace.size() - restored_dir.size()))) << scratch;
+  restored.reset();
+
+  engines::RestoreRequest request;
+  request.set_id = "full";
+  request.target_ms = h.first;
+  request.target_dir = restored_dir;
+  request.log_fetch = log_fetch();
+  Control control;
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_TRUE(fs::is_symlink(tablespace));
+  EXPECT_TRUE(fs::exists(own_disk + "/" + h.relation_file.substr(("pg_tblspc/" + h.oid + "/").size())));
+  EXPECT_FALSE(fs::exists(own_disk + "/" + scratch.substr(tablespace.size() - restored_dir.size())));
+  // Files the restore rewrote on that disk are the restoring user's; the server's user needs them
+  // (PgServer::open gives it the data directory, whose chown does not follow the link).
+  if (::geteuid() == 0) {
+    ASSERT_EQ(std::system(("chown -R postgres: " + own_disk).c_str()), 0);
+  }
+  share_repository_with_server();
+  restored = PgServer::open(restored_dir, &error, server_bin_dir_);
+  ASSERT_TRUE(restored) << error;
+  for (int i = 0; i < 200 && restored->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
+  ASSERT_EQ(restored->query("SELECT pg_is_in_recovery()"), "f") << restored->log_tail();
+  EXPECT_EQ(restored->checksum("archive"), h.at_first);
+  EXPECT_EQ(restored->query("SELECT count(*) FROM pg_class WHERE relname = 'scratch'"), "0");
+  restored->query("INSERT INTO archive VALUES (0, 'written after the delta restore')");
+  EXPECT_EQ(restored->query("SELECT body FROM archive WHERE id = 0"), "written after the delta restore");
+}
+
+// A Native download is the set's files and nothing else: PostgreSQL started on the extracted tar
+// recovers from backup_label and, like a restore, refuses the in-place tablespace directory until
+// allow_in_place_tablespaces is on (docs/POSTGRES.md, "Downloads").
+TEST_P(PostgresVersions, NativeDownloadOfATablespaceSetStartsOnceInPlaceTablespacesAreAllowed) {
+  const auto p = version_plan("tablespacetar");
+  TablespaceHistory h;
+  ASSERT_NO_FATAL_FAILURE(back_up_a_tablespace(p, h));
+  engines::DownloadRequest request;
+  request.set_id = "full";
+  request.format = "Native";
+  request.out_path = dir_ + "/data.tar";
+  Control control;
+  auto downloaded = engine_.download(p, *repo_, request, control);
+  ASSERT_TRUE(downloaded.ok()) << downloaded.error().message;
+  const std::string data = dir_ + "/extracted";
+  ASSERT_EQ(std::system(("mkdir -m 700 " + data + " && tar -xf " + request.out_path + " -C " + data).c_str()), 0);
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(data + "/pg_tblspc/" + h.oid)));
+
+  std::string error;
+  EXPECT_FALSE(PgServer::open(data, &error, server_bin_dir_));
+  EXPECT_NE(error.find("unexpected directory entry"), std::string::npos) << error;
+  std::ofstream(data + "/postgresql.auto.conf", std::ios::app) << "allow_in_place_tablespaces = on\n";
+  auto server = PgServer::open(data, &error, server_bin_dir_);
+  ASSERT_TRUE(server) << error;
+  EXPECT_EQ(server->checksum("archive"), h.at_backup);
+  server->query("INSERT INTO archive VALUES (0, 'written after the download')");
+  EXPECT_EQ(server->query("SELECT count(*) FROM archive"), "5001");
 }
 
 TEST_P(PostgresVersions, CancellingTheBaseBackupStopsPromptlyAndTheNextOneSucceeds) {

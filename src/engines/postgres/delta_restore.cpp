@@ -59,11 +59,15 @@ core::Status rewrite(repo::Repository& repository, const std::string& set_id, co
 }
 
 // Removes every path under `dir` that the set does not name (nor contains below a directory it names).
+// A directory the set names may be a symlink to another disk — a tablespace moved out of
+// pg_tblspc/<oid>/, or pg_wal — : it is kept and followed (its files were compared through it), and
+// names are taken relative to `dir` as written, never resolved through such a link.
 uint64_t remove_extra(const fs::path& dir, const std::set<std::string>& wanted) {
   std::vector<fs::path> extra;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string rel = fs::relative(it->path(), dir, ec).string();
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string rel = it->path().lexically_relative(dir).string();
     if (wanted.count(rel)) continue;
     extra.push_back(it->path());
     it.disable_recursion_pending();

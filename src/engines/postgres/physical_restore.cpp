@@ -1,7 +1,9 @@
 #include "engines/postgres/physical_restore.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/errors.h"
 #include "core/file.h"
@@ -99,26 +101,79 @@ core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& p
   return command + " \"%f\" \"%p\"";
 }
 
+// Settings of an earlier recovery, which a set carries in postgresql.auto.conf when its source was
+// itself restored (PostgreSQL leaves them there after promoting). Left active, a target of another
+// kind than the new one makes PostgreSQL refuse to start ("multiple recovery targets specified"),
+// and one the new restore does not set (it sets none when the planned WAL is all to replay) would
+// stop recovery at the old moment.
+bool earlier_recovery_setting(std::string_view line) {
+  static const std::set<std::string, std::less<>> names = {
+      "restore_command",           "recovery_end_command", "recovery_target",      "recovery_target_inclusive",
+      "recovery_target_lsn",       "recovery_target_name", "recovery_target_time", "recovery_target_xid",
+      "recovery_target_action",    "recovery_target_timeline"};
+  const size_t begin = line.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return false;
+  size_t end = begin;
+  while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
+  std::string name(line.substr(begin, end - begin));
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return names.count(name) > 0;
+}
+
+// postgresql.auto.conf with the earlier recovery settings commented out (marked as such).
+core::Result<std::string> conf_without_earlier_recovery(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::string();
+  OPENDBS_ASSIGN(auto text, core::read_file(file.string()));
+  std::string out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    const std::string_view line(text.data() + at, nl - at);
+    if (earlier_recovery_setting(line)) out += "# opendbs: an earlier recovery's, disabled: ";
+    out.append(line);
+    out += '\n';
+    at = nl + 1;
+  }
+  return out;
+}
+
+// Whether the set restores tablespace directories: each tablespace comes back under pg_tblspc/<oid>/
+// as an in-place tablespace (a directory, not the source's symlink to a location elsewhere).
+bool has_tablespaces(const repo::Manifest& manifest) {
+  for (const auto& s : manifest.streams)
+    if (s.name.rfind("pg_tblspc/", 0) == 0) return true;
+  return false;
+}
+
 // recovery_target_timeline names the planned timeline: the one the source was on at the target (a
 // restore to before a switch stays on the old timeline, one after it follows the history there).
 // The backup's own timeline is 'current', which needs no history file (PostgreSQL refuses a numeric
 // timeline above 1 whose history it cannot fetch, and a plan may store none: no log backup, or one
 // that began on that timeline before history files were stored).
+// allow_in_place_tablespaces: PostgreSQL (current minor releases of 12-17) ends archive recovery with
+// a PANIC when pg_tblspc/ holds a directory rather than a symlink, unless the setting is on. It stays
+// on after the restore: a recovery interrupted and started again checks again, and so does one of a
+// standby or a backup made of the restored cluster, which copy postgresql.auto.conf. It is written
+// only for a set with tablespaces: the setting came to 12-14 with the check, in the minor releases
+// of August 2022 (12.12, 13.8, 14.5), and an older server refuses to start on a parameter it does
+// not know, which the restore of a set without tablespaces must not risk for nothing.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
-                                   uint32_t backup_timeline) {
+                                   uint32_t backup_timeline, bool in_place_tablespaces) {
   const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
-  std::ofstream conf(dir / "postgresql.auto.conf", std::ios::app);
-  conf << "\n# opendbs: restore of backup set " << set_id << " to " << pg_timestamp_literal(target_ms) << "\n"
-       << "restore_command = " << conf_quoted(command) << "\n"
-       << "recovery_target_timeline = '" << timeline << "'\n"
-       << "recovery_target_action = 'promote'\n";
-  if (to_end_of_backup) conf << "recovery_target = 'immediate'\n";
-  else if (wal.stop_at_time) conf << "recovery_target_time = " << conf_quoted(pg_timestamp_literal(target_ms)) << "\n";
-  conf.close();
+  OPENDBS_ASSIGN(auto conf, conf_without_earlier_recovery(dir / "postgresql.auto.conf"));
+  conf += "\n# opendbs: restore of backup set " + set_id + " to " + pg_timestamp_literal(target_ms) + "\n" +
+          "restore_command = " + conf_quoted(command) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
+          "recovery_target_action = 'promote'\n";
+  if (in_place_tablespaces) conf += "allow_in_place_tablespaces = on\n";
+  if (to_end_of_backup) conf += "recovery_target = 'immediate'\n";
+  else if (wal.stop_at_time) conf += "recovery_target_time = " + conf_quoted(pg_timestamp_literal(target_ms)) + "\n";
+  OPENDBS_TRY(core::write_file_durable((dir / "postgresql.auto.conf").string(), conf, 0600));
   std::ofstream signal(dir / "recovery.signal", std::ios::trunc);
   signal.close();
-  if (!conf || !signal) return core::errors::io("cannot write the recovery settings into " + dir.string());
+  if (!signal) return core::errors::io("cannot write " + (dir / "recovery.signal").string());
   std::error_code ec;
   fs::remove(dir / "standby.signal", ec);
   return {};
@@ -174,7 +229,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   if (to_end_of_backup) wal.timeline = backup_timeline;
   OPENDBS_ASSIGN(auto command, restore_command(dir, plan, request, wal));
   OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal,
-                                    backup_timeline));
+                                    backup_timeline, has_tablespaces(manifest)));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},

@@ -120,11 +120,13 @@ core::Result<RecordTime> promotion_time(repo::Repository& repository, const WalS
   return RecordTime{};
 }
 
-// A timeline the repository holds a history file of, and when the source began it: its promotion,
-// else its first transaction after the switch point; -1 while nothing of it tells (none stored yet).
+// A timeline the repository holds a history file of; when the source began it: its promotion, else
+// its first transaction after the switch point (-1 while nothing of it tells: none stored yet); and
+// until when the stream held the source's WAL from before it (its history set's end_ms).
 struct StoredTimeline {
   TimelineHistory history;
   int64_t begin_ms = -1;
+  int64_t stored_before_ms = 0;
 };
 
 // When the source began the stored timeline `history.timeline`: its promotion, read at its switch
@@ -133,7 +135,7 @@ struct StoredTimeline {
 // had left its previous timeline by then) nor after the timeline's first transaction. Without a
 // promotion record, its first transaction; -1 while nothing of the timeline is stored.
 core::Result<int64_t> timeline_begin_ms(repo::Repository& repository, const std::vector<WalSet>& sets,
-                                        const WalSet& history_set, const TimelineHistory& history,
+                                        const TimelineHistory& history, int64_t stored_before_ms,
                                         uint64_t segment_size) {
   const Lsn begin = history.ancestors.back().end;
   std::map<uint64_t, const WalSet*> by_segno;  // a complete segment, else its newest partial set
@@ -156,10 +158,7 @@ core::Result<int64_t> timeline_begin_ms(repo::Repository& repository, const std:
                  promotion_time(repository, *by_segno.begin()->second, history.timeline, begin, segment_size));
   if (promotion.ms < 0) return first_xact_ms;
   int64_t ms = promotion.ms;
-  if (promotion.whole_seconds) {
-    OPENDBS_ASSIGN(auto manifest, repository.load_manifest(history_set.id));
-    ms = std::clamp(meta_int(manifest.engine_metadata, segment_meta::kEndMs, ms), ms, ms + 999);
-  }
+  if (promotion.whole_seconds) ms = std::clamp(stored_before_ms, ms, ms + 999);
   return first_xact_ms >= 0 ? std::min(ms, first_xact_ms) : ms;
 }
 
@@ -186,10 +185,14 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
     if (s.kind != WalSetKind::history || s.timeline == base) continue;
     OPENDBS_ASSIGN(auto history, load_timeline_history(repository, plan_id, s.timeline));
     if (!history) continue;
-    OPENDBS_ASSIGN(const int64_t begin_ms, timeline_begin_ms(repository, sets, s, *history, segment_size));
+    OPENDBS_ASSIGN(auto history_set, repository.load_manifest(s.id));
+    const int64_t stored_before_ms = meta_int(history_set.engine_metadata, segment_meta::kEndMs, 0);
+    OPENDBS_ASSIGN(const int64_t begin_ms,
+                   timeline_begin_ms(repository, sets, *history, stored_before_ms, segment_size));
     if (begin_ms < 0) continue;
     if (begin_ms > target_ms) {
-      if (!out.next || begin_ms < out.next->begin_ms) out.next = StoredTimeline{std::move(*history), begin_ms};
+      if (!out.next || begin_ms < out.next->begin_ms)
+        out.next = StoredTimeline{std::move(*history), begin_ms, stored_before_ms};
     } else if (begin_ms >= chosen_begin) {
       chosen_begin = begin_ms;
       out.history = std::move(*history);
@@ -256,11 +259,12 @@ core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, cons
     plan.stop_at_time = meta_int(m, segment_meta::kLastXactMs, -1) > target_ms;
   }
   // The source moved to another timeline after the target: until it began there, the source held
-  // what the target timeline's stored WAL ends with — unless that timeline goes on from a point
-  // beyond the planned WAL (a switch the stream has not stored up to yet). When the new timeline
-  // forks from an earlier point (a point-in-time recovery of the source), the WAL past the fork is
-  // what the source held until then, and the time between is when it was down.
-  if (target.next && !plan.stop_at_time) {
+  // what the target timeline's stored WAL ends with — provided the planned WAL reaches as far as the
+  // stream had stored when the next timeline appeared, and that one does not go on from a point
+  // beyond it (a switch the stream has not stored up to yet). When the new timeline forks from an
+  // earlier point (a point-in-time recovery of the source), the WAL past the fork is what the source
+  // held until it stopped, and the time between is when it was down.
+  if (target.next && !plan.stop_at_time && plan.chain_end_ms >= target.next->stored_before_ms) {
     const auto span = target.next->history.span_of(history.timeline);
     if (!span || !span->end || *span->end <= planned_end)
       plan.chain_end_ms = std::max(plan.chain_end_ms, target.next->begin_ms - 1);

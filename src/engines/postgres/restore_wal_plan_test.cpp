@@ -225,6 +225,9 @@ TEST_F(RestoreWalPlanForkTest, ABackupOfTheAbandonedWalCannotRestoreAMomentOfThe
 // seconds). The stream had stored timeline 2 up to 4100 ms before timeline 3 appeared, so timeline 3
 // began within that second, not before 4100 ms.
 TEST_F(RestoreWalPlanForkTest, APromotionInWholeSecondsBeginsNoEarlierThanTheWalStoredBeforeIt) {
+  // Timeline 2's last WAL, in a partial set: 4100 ms.
+  put("000000020000000000000006.partial-256", {{"kind", "wal_segment_partial"}, {"end_lsn", "0/6000100"},
+                                               {"end_ms", 4100}, {"first_xact_ms", -1}, {"last_xact_ms", -1}});
   put("00000003.history", {{"kind", "timeline_history"}, {"switch_lsn", "0/5000080"}, {"end_ms", 4100}},
       "1\t0/5000080\tbefore 2026-11-28 07:00:00+00\n");
   put("000000030000000000000005", {{"kind", "wal_segment"}, {"end_ms", 5000}, {"first_xact_ms", 1150},
@@ -240,6 +243,19 @@ TEST_F(RestoreWalPlanForkTest, APromotionInWholeSecondsBeginsNoEarlierThanTheWal
   EXPECT_EQ(files(*on_three), (std::vector<std::string>{"000000010000000000000003", "000000010000000000000004",
                                                         "000000030000000000000005"}));
   EXPECT_TRUE(on_three->stop_at_time);
+}
+
+// The stream had stored timeline 1 up to 1500 ms (its partial set) when timeline 2 appeared; without
+// that partial set the old timeline's WAL ends at 1400 ms, and its last state does not stand for the
+// time after it: a restore there is refused rather than missing what the lost WAL held.
+TEST_F(RestoreWalPlanForkTest, WithoutTheOldTimelinesLastWalTheTimeUntilThePromotionIsNotCovered) {
+  ASSERT_TRUE(repo_->forget_set("log-p-000000010000000000000006.partial-512").ok());
+  auto p = plan(2500);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, "InvalidParameter");
+  auto before = plan(1350);
+  ASSERT_TRUE(before.ok()) << before.error().message;
+  EXPECT_EQ(before->timeline, 1u);
 }
 
 }  // namespace

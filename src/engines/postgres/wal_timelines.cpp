@@ -123,6 +123,13 @@ core::Status WalStreamer::follow_server_history(PgConnection& repl, uint32_t ser
   // earlier point of it (a point-in-time recovery of the source) and branched off there. The WAL
   // stored past that point stays: restores to moments before the new timeline began read it.
   const uint32_t child = chain[first_new].timeline;
+  // The history set's end_ms says until when the repository holds the source's WAL from before the
+  // new timeline (restores check that they reach it): that includes the partial set of the segment
+  // that was filling when the source stopped.
+  for (const auto& p : partials_) {
+    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(p.id));
+    prev_end_ms_ = std::max(prev_end_ms_, meta_int(manifest.engine_metadata, segment_meta::kEndMs, -1));
+  }
   if (stored_end.lsn > parent.end)
     core::log_event(core::LogLevel::info, "postgres_timeline_fork",
                     {{"plan", plan_.plan_id}, {"timeline", child}, {"parent", parent.timeline},
