@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "core/errors.h"
@@ -219,8 +220,51 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
 
 namespace {
 
+// The files still open (FILLING, UNCOMPLETED) that a report of `f` passes: earlier or the same
+// segment, another file, holding something, not found holding data at this segment before. Each was not resumed: the stream continued further on
+// (a gap in the source's WAL), on a new timeline (the old timeline's end is a file of its own), or on
+// a timeline forked off before it (the source taken back to an earlier moment).
+core::Result<std::vector<Record>> passed_open_files(catalog::Tx& tx, const std::string& plan_id,
+                                                    const engines::LogFile& f) {
+  catalog::Query open_files{Kind::log_file};
+  open_files.parent_id = plan_id;
+  open_files.states = {"FILLING", "UNCOMPLETED"};
+  OPENDBS_ASSIGN(auto files, tx.list(open_files));
+  std::vector<Record> passed;
+  for (auto& file : files)
+    if (file.id != plan_id + "-" + f.name && file.doc.at("_Seq").as_int64() <= f.seq &&
+        file.doc.at("BackupSize").as_int64() != 0 &&
+        (!file.doc.contains("_PassedAt") || file.doc.at("_PassedAt").as_int64() < f.seq))
+      passed.push_back(std::move(file));
+  return passed;
+}
+
+// Of the files a report of `f` passes, those whose partial sets the repository still holds (the engine
+// forgets a file's partial sets once the stream has stored more of the same timeline, and keeps those
+// of a timeline a fork left). Lists the repository only when a file is passed.
+core::Result<std::set<std::string>> passed_files_holding_data(TaskEnv& env, const Record& plan,
+                                                              const engines::LogFile& f) {
+  std::vector<Record> passed;
+  OPENDBS_TRY(env.store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(passed, passed_open_files(tx, plan.id, f));
+    return {};
+  }));
+  std::set<std::string> holding;
+  if (passed.empty()) return holding;
+  OPENDBS_ASSIGN(const auto sets, env.repository.list_sets());
+  for (const auto& file : passed) {
+    const std::string name(file.doc.at("BackupSetId").as_string());
+    const std::string prefix = engines::log_partial_prefix(plan.id, name);
+    if (std::any_of(sets.begin(), sets.end(), [&](const std::string& id) { return id.starts_with(prefix); }))
+      holding.insert(name);
+  }
+  return holding;
+}
+
 // Records a log file as the engine reports it (DescribeIncrementBackupList shows the record).
-core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::string& task_id, const engines::LogFile& f) {
+// `holding_data`: the files it passes whose partial sets are still stored.
+core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::string& task_id, const engines::LogFile& f,
+                             const std::set<std::string>& holding_data) {
   const std::string id = plan.id + "-" + f.name;
   int64_t end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
   // A resumed log backup reopens the segment an earlier one left UNCOMPLETED (or FILLING, after a crash)
@@ -240,22 +284,22 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
                                                                              : boost::json::value("")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
   OPENDBS_TRY(tx.put(Kind::log_file, r));
-  // A segment still open (FILLING, UNCOMPLETED) when a later one, or another file of the same segment,
-  // is reported was not resumed: the stream continued further on (a gap in the source's WAL) or on a
-  // new timeline (the old timeline's end is a file of its own), and the engine forgets that segment's
-  // partial set. It ends UNCOMPLETED holding nothing: no bytes, and EndTime 0 as the engine reports a
-  // segment just opened (restore ranges then take nothing from it).
-  catalog::Query open_files{Kind::log_file};
-  open_files.parent_id = plan.id;
-  open_files.states = {"FILLING", "UNCOMPLETED"};
-  OPENDBS_ASSIGN(auto files, tx.list(open_files));
-  for (auto& file : files) {
-    const int64_t seq = file.doc.at("_Seq").as_int64();
-    if (file.id == id || seq > f.seq || file.doc.at("BackupSize").as_int64() == 0) continue;
+  // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
+  // and EndTime 0 as the engine reports a segment just opened (restore ranges then take nothing from
+  // it). One whose newest partial set is kept (a fork's abandoned timeline) keeps claiming what that
+  // set holds, as its last report said.
+  OPENDBS_ASSIGN(auto passed, passed_open_files(tx, plan.id, f));
+  for (auto& file : passed) {
     file.state = "UNCOMPLETED";
     file.doc["BackupStatus"] = "UNCOMPLETED";
-    file.doc["EndTime"] = 0;
-    file.doc["BackupSize"] = 0;
+    if (!holding_data.contains(std::string(file.doc.at("BackupSetId").as_string()))) {
+      file.doc["EndTime"] = 0;
+      file.doc["BackupSize"] = 0;
+    } else {
+      // Looked at again once the stream reports a later segment: by then it has completed this one and
+      // forgotten what it supersedes (a gap's skipped segment); a fork's abandoned timeline stays.
+      file.doc["_PassedAt"] = f.seq;
+    }
     OPENDBS_TRY(tx.put(Kind::log_file, file));
   }
   return {};
@@ -283,7 +327,8 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     return failed(engine.error());
   }
   auto on_file = [&](const engines::LogFile& f) -> core::Status {
-    return env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f); });
+    OPENDBS_ASSIGN(const auto holding_data, passed_files_holding_data(env, *plan, f));
+    return env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data); });
   };
   auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
   // A file still open when the task ends gets its final status: UNCOMPLETED, with the EndTime and

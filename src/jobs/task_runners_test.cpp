@@ -1,6 +1,7 @@
 // run_log_backup's records of log files (what DescribeIncrementBackupList shows) against a real SQLite
 // catalog, with an engine that reports a scripted sequence of files per session: the file filling when
-// a session ends, a resumed session reopening it, and a segment a session skipped over; and
+// a session ends, a resumed session reopening it, a segment a session skipped over and one a timeline
+// fork left (its partial set kept); and
 // run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
 
@@ -25,6 +26,7 @@ constexpr int64_t kSegment = 16 << 20;
 class ScriptedLogEngine final : public engines::Engine {
  public:
   std::vector<std::vector<engines::LogFile>> sessions;
+  std::function<void(const engines::LogFile&)> before_report = [](const engines::LogFile&) {};
 
   std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
   core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
@@ -34,7 +36,10 @@ class ScriptedLogEngine final : public engines::Engine {
   core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
                           const std::function<core::Status(const engines::LogFile&)>& on_file) override {
     const auto files = sessions.at(next_++);
-    for (const auto& f : files) OPENDBS_TRY(on_file(f));
+    for (const auto& f : files) {
+      before_report(f);
+      OPENDBS_TRY(on_file(f));
+    }
     return {};
   }
   core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
@@ -89,6 +94,17 @@ class LogFileRecords : public ::testing::Test {
       return {};
     }).ok());
     return out;
+  }
+
+  // A partial set of segment `seq` (timeline 1) holding `bytes`, as the engine stores one; returns its id.
+  std::string store_partial(int64_t seq, int bytes) {
+    const std::string id = engines::log_partial_prefix(plan_.id, segment(seq, "", 0, 0, 0).name) + std::to_string(bytes);
+    auto set = repository_->begin_set(id).value();
+    auto stream = set->add_stream("segment", repo::FileMeta{static_cast<uint64_t>(bytes), 0600, 0}).value();
+    EXPECT_TRUE(stream->write(std::string(bytes, 'w')).ok());
+    EXPECT_TRUE(stream->close().ok());
+    EXPECT_TRUE(set->commit({{"engine", "scripted"}}).ok());
+    return id;
   }
 
   fs::path dir_;
@@ -167,6 +183,46 @@ TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {
   const auto new_open = file(11, 2);
   EXPECT_EQ(new_open.at("BackupStatus"), "UNCOMPLETED");  // the session ended while it filled
   EXPECT_EQ(new_open.at("EndTime").as_int64(), 2000);
+}
+
+TEST_F(LogFileRecords, ASkippedSegmentWhosePartialSetIsForgottenLaterEndsHoldingNothing) {
+  // The second session continues at segment 15 on the same timeline; the engine forgets segment 11's
+  // partial set only once it has stored some of segment 15, after reporting segment 15 opened.
+  const std::string partial = store_partial(11, 200);
+  engine_->before_report = [&](const engines::LogFile& f) {
+    if (f.seq == 15 && f.size > 0 && f.status == "FILLING") {
+      EXPECT_TRUE(repository_->forget_set(partial).ok());
+    }
+  };
+  engine_->sessions = {kFirstSession,
+                       {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50),
+                        segment(15, "COMPLETED", 9000, 9500, kSegment), segment(16, "FILLING", 9500, 9500, 0)}};
+  run_session("task1");
+  run_session("task2");
+  const auto skipped = file(11);
+  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
+  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+}
+
+TEST_F(LogFileRecords, ASegmentAForkLeftKeepsWhatItsStoredPartialSetHolds) {
+  // The first session stores segment 11 of timeline 1 up to 200 bytes; its partial set stays in the
+  // repository. The source is then taken back and promoted: timeline 2 forks off at segment 9 and
+  // reaches segment 11 and beyond, while the engine keeps timeline 1's partial set.
+  store_partial(11, 200);
+  engine_->sessions = {kFirstSession,
+                       {segment(9, "FILLING", 900, 900, 0, 2), segment(9, "COMPLETED", 900, 5000, kSegment, 2),
+                        segment(10, "COMPLETED", 5000, 5100, kSegment, 2), segment(11, "FILLING", 5100, 5100, 0, 2),
+                        segment(11, "COMPLETED", 5100, 5200, kSegment, 2), segment(12, "FILLING", 5200, 5300, 10, 2)}};
+  run_session("task1");
+  run_session("task2");
+  const auto left = file(11);
+  EXPECT_EQ(left.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(left.at("EndTime").as_int64(), 1800);
+  EXPECT_EQ(left.at("BackupSize").as_int64(), 200);
+  EXPECT_EQ(left.at("BackupSetJobId"), "task1");
+  EXPECT_EQ(file(11, 2).at("BackupStatus"), "COMPLETED");
+  EXPECT_EQ(file(12, 2).at("EndTime").as_int64(), 5300);
 }
 
 }  // namespace

@@ -3,14 +3,16 @@
 // and its FILLING entry in DescribeIncrementBackupList moves EndTime up; DisableBackupLog keeps the
 // last partial set and gives the entry its final status UNCOMPLETED, with that set's EndTime and size.
 // That WAL stays restorable: the restorable range reaches it and a restore to its EndTime has a
-// commit only the partial set holds. EnableBackupLog resumes the segment without the file claiming less.
+// commit only the partial set holds; CreateIncrementBackupSetDownload, refused while the file fills,
+// then serves that set as `<WAL file>.partial`, zero-padded to a whole segment. EnableBackupLog resumes
+// the segment without the file claiming less.
 'use strict';
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const { TestNode, waitFor, sleep } = require('./lib/node_process');
-const { makeClient } = require('./lib/clients');
+const { makeClient, errorCode } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const { PgSource } = require('./lib/pg_source');
 const P = require('./lib/plans');
@@ -42,6 +44,14 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
     return f && f.BackupStatus === 'FILLING' && f.EndTime >= visible && f;
   }, { timeoutMs: 30000, intervalMs: 100 });
   assert.ok(filling.BackupSize > 0 && filling.BackupSize < SEGMENT_BYTES, `partial size ${filling.BackupSize}`);
+  let refused;
+  try {
+    await makeClient(node, 'pop-post').call('CreateIncrementBackupSetDownload',
+      { BackupSetId: filling.BackupSetJobId, BackupSetName: segment });
+  } catch (err) {
+    refused = err;
+  }
+  assert.equal(refused && errorCode(refused), 'OperationDenied.PlanStatus');
 
   await api.call('DisableBackupLog', { BackupPlanId: planId });
   const ended = await waitFor(`${segment} to leave FILLING`, async () => {
@@ -59,6 +69,23 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
   const later = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
   assert.deepEqual(later, ended);
   assert.ok((await P.logFiles(api, planId)).every((f) => f.BackupStatus !== 'FILLING'));
+
+  const { BackupSetDownloadTaskId: dl } = await api.call('CreateIncrementBackupSetDownload',
+    { BackupSetId: ended.BackupSetJobId, BackupSetName: segment });
+  const done = await waitFor(`download ${dl}`, async () => {
+    const d = (await api.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: dl }))
+      .Items.BackupSetDownloadTaskDetail[0];
+    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
+    return d.BackupSetDownloadStatus === 'finish' && d;
+  }, { timeoutMs: 60000, intervalMs: 200 });
+  assert.equal(done.BackupSetDataSize, SEGMENT_BYTES);
+  const res = await fetch(done.BackupSetDownloadIntranetUrl);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-disposition'), `attachment; filename="${segment}.partial"`);
+  const wal = Buffer.from(await res.arrayBuffer());
+  assert.equal(wal.length, SEGMENT_BYTES);
+  assert.notEqual(wal.readUInt16LE(0), 0, 'the first page header (xlp_magic)');
+  assert.ok(wal.subarray(ended.BackupSize).every((b) => b === 0), 'zeros after the stored part');
 
   const ranges = (await api.call('DescribeRestoreRangeInfo', {
     BackupPlanId: planId, BeginTimestampForRestore: 0, EndTimestampForRestore: Date.now() + 60000,

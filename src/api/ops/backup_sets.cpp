@@ -79,9 +79,16 @@ core::Result<DownloadSource> log_file_source(catalog::Tx& tx, Context& ctx, cons
   OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, job->parent_id));
   OPENDBS_ASSIGN(auto file, tx.get(Kind::log_file, plan.id + "-" + name));
   if (!file) return core::errors::invalid_job_id(name);
-  if (file->state != "COMPLETED")
+  // An UNCOMPLETED file (the segment that was filling when its log backup ended, or a timeline's
+  // segment a fork left) downloads as its newest partial set; one holding nothing has no such set.
+  // A FILLING file is still being written: it is downloadable once it ends.
+  const bool stored = file->state == "COMPLETED" ||
+                      (file->state == "UNCOMPLETED" && file->doc.at("BackupSize").to_number<int64_t>() > 0);
+  if (!stored)
     return core::make_error("OperationDenied.PlanStatus",
-                            "log file " + name + " is " + file->state + ", only COMPLETED files can be downloaded");
+                            "log file " + name + " is " + file->state +
+                                (file->state == "UNCOMPLETED" ? " with nothing stored" : "") +
+                                ", only COMPLETED files and UNCOMPLETED files holding data can be downloaded");
   std::string repo_set_id = engines::log_set_id(plan.id, name);
   return DownloadSource{std::move(*file), std::move(plan), std::move(repo_set_id), name};
 }
@@ -202,7 +209,8 @@ std::vector<OperationSpec> backup_set_operations() {
                common_params()}),
        create_full_download},
       {"CreateIncrementBackupSetDownload", Support::implemented,
-       "Makes a COMPLETED log backup file (a WAL segment) downloadable as it was written (Native).", false,
+       "Makes a COMPLETED log backup file (a WAL segment) downloadable as it was written (Native); an "
+       "UNCOMPLETED one holding data as what is stored of it (PostgreSQL: `<WAL file>.partial`, zero-padded).", false,
        concat({{str_param("BackupSetId", true, "The BackupSetJobId of the increment"),
                 str_param("BackupSetName", true, "The increment's BackupSetId (its file name)"),
                 str_param("BackupSetDataFormat", false, "Native", kFormats)},
