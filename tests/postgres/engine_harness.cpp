@@ -101,6 +101,22 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
   return server;
 }
 
+std::unique_ptr<PgServer> EngineTest::restore_logically(const engines::PlanSpec& plan, const std::string& set_id,
+                                                        int64_t target_ms) {
+  std::string error;
+  auto server = PgServer::create(&error, "", server_bin_dir_);
+  EXPECT_TRUE(server) << error;
+  if (!server) return nullptr;
+  engines::RestoreRequest request;
+  request.set_id = set_id;
+  request.target_ms = target_ms;
+  request.destination = server->endpoint();
+  Control control;
+  auto st = engine_.restore(plan, *repo_, request, control);
+  EXPECT_TRUE(st.ok()) << st.error().message;
+  return st.ok() ? std::move(server) : nullptr;
+}
+
 LogBackupRunner::LogBackupRunner(engines::Engine& engine, engines::PlanSpec plan, repo::Repository& repository) {
   thread_ = std::thread([this, &engine, plan, &repository] {
     auto st = engine.log_backup(plan, repository, control_, [this](const engines::LogFile& f) {

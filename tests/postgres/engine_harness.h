@@ -72,6 +72,10 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<PgServer> restore_and_start(const engines::PlanSpec& plan, const std::string& set_id,
                                               int64_t target_ms, const std::string& dir = "");
 
+  // Restores the logical set `set_id` to `target_ms` into a new server (of server_bin_dir_) and returns it.
+  std::unique_ptr<PgServer> restore_logically(const engines::PlanSpec& plan, const std::string& set_id,
+                                              int64_t target_ms);
+
   std::string dir_;
   std::string key_file_;
   std::string server_bin_dir_ = debian_bin_dir();  // the binaries restore_and_start runs

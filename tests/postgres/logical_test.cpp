@@ -56,15 +56,8 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   EXPECT_EQ(full->metadata.at("method"), "logical");
   shop("INSERT INTO kinds (t) VALUES ('after the backup')");
 
-  std::string error;
-  auto dst = PgServer::create(&error);
-  ASSERT_TRUE(dst) << error;
-  engines::RestoreRequest request;
-  request.set_id = "logical-full";
-  request.target_ms = full->consistent_ms;
-  request.destination = dst->endpoint();
-  auto st = engine_.restore(p, *repo_, request, control);
-  ASSERT_TRUE(st.ok()) << st.error().message;
+  auto dst = restore_logically(p, "logical-full", full->consistent_ms);
+  ASSERT_TRUE(dst);
 
   PgServer::Query restored{*dst, "shop"};
   EXPECT_EQ(restored("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k"), kinds);
@@ -77,7 +70,11 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   EXPECT_EQ(restored("INSERT INTO kinds (t) VALUES ('new') RETURNING id"), "5");
 
   // A second restore into the same server finds the tables there and refuses.
-  st = engine_.restore(p, *repo_, request, control);
+  engines::RestoreRequest again;
+  again.set_id = "logical-full";
+  again.target_ms = full->consistent_ms;
+  again.destination = dst->endpoint();
+  auto st = engine_.restore(p, *repo_, again, control);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("already has tables"), std::string::npos) << st.error().message;
 }

@@ -373,15 +373,8 @@ TEST_P(PostgresVersions, LogicalBackupRoundTripsWhenPgDumpIsRecentEnoughAndIsRef
   EXPECT_EQ(full->metadata.at("server_version").as_int64() / 10000, GetParam());
   shop("DELETE FROM orders WHERE id > 100");
 
-  std::string error;
-  auto dst = PgServer::create(&error, "", server_bin_dir_);
-  ASSERT_TRUE(dst) << error;
-  engines::RestoreRequest request;
-  request.set_id = "logical";
-  request.target_ms = full->consistent_ms;
-  request.destination = dst->endpoint();
-  auto st = engine_.restore(p, *repo_, request, control);
-  ASSERT_TRUE(st.ok()) << st.error().message;
+  auto dst = restore_logically(p, "logical", full->consistent_ms);
+  ASSERT_TRUE(dst);
   PgServer::Query restored{*dst, "shop"};
   EXPECT_EQ(restored("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders);
   EXPECT_EQ(restored("SELECT count(*) FROM customers"), "300");
