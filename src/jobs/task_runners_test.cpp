@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/errors.h"
 #include "core/ids.h"
@@ -42,10 +43,21 @@ class ScriptedLogEngine final : public engines::Engine {
     }
     return {};
   }
-  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+  // Refuses the sets in `unreachable` as the PostgreSQL engine refuses a set a fork abandoned.
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest& request,
                        engines::TaskControl&) override {
+    restored_from.push_back(request.set_id);
+    if (unreachable.contains(request.set_id))
+      return core::make_error("InvalidParameter",
+                              "at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3, which does not "
+                              "continue this backup set's timeline 2 after the set's end: restore from a full backup "
+                              "set taken on timeline 3 or before it branched off");
+    if (request.set_id == failing) return core::errors::io("disk full");
     return {};
   }
+  std::set<std::string> unreachable;
+  std::string failing;
+  std::vector<std::string> restored_from;
   core::Status release_log(const engines::PlanSpec&) override {
     ++releases;
     return {};
@@ -230,6 +242,56 @@ TEST_F(LogFileRecords, ASegmentAForkLeftKeepsWhatItsStoredPartialSetHolds) {
 
 namespace opendbs::jobs {
 namespace {
+
+// A restore to a RestoreTime whose newest base set a fork of the source abandoned: the engine refuses
+// that set before writing anything, and the task starts from the next older one the API listed.
+class RestoreBaseSets : public LogFileRecords {
+ protected:
+  // Runs a restore task whose record names `base` and the older sets; returns the record afterwards.
+  boost::json::object run_restore_of(const std::string& base, boost::json::array older) {
+    catalog::Record restore{"restore1", "A", plan_.id, "running", 1, {}};
+    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", "/tmp/nowhere"},
+                   {"_OlderBaseSetIds", std::move(older)}};
+    EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, restore); }).ok());
+    TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+    LocalTask control("restore1", "restore", plan_.id);
+    outcome_ = run_restore(env, catalog::Record{"restore1", "A", plan_.id, "running", 1, {}}, control).outcome;
+    boost::json::object out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto r, tx.get(Kind::restore_task, "restore1"));
+      out = r->doc;
+      return {};
+    }).ok());
+    return out;
+  }
+  Outcome outcome_ = Outcome::failed;
+};
+
+TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {
+  engine_->unreachable = {"full3", "full2"};
+  const auto record = run_restore_of("full3", {"full2", "full1", "full0"});
+  EXPECT_EQ(outcome_, Outcome::succeeded);
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2", "full1"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "finish");
+  EXPECT_EQ(record.at("BackupSetId"), "full1");  // DescribeRestoreTaskList names the set used
+}
+
+TEST_F(RestoreBaseSets, AnyOtherFailureIsTheRestoresOwn) {
+  engine_->failing = "full3";
+  const auto record = run_restore_of("full3", {"full2"});
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_EQ(record.at("ErrMessage"), "disk full");
+  EXPECT_EQ(record.at("BackupSetId"), "full3");
+}
+
+TEST_F(RestoreBaseSets, WhenNoSetReachesTheMomentTheRefusalIsReported) {
+  engine_->unreachable = {"full3", "full2"};
+  const auto record = run_restore_of("full3", {"full2"});
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("timeline 3"), std::string::npos);
+}
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means
 // the new log backup needs the slot, so the release does nothing.
