@@ -2,7 +2,10 @@
 // node). Full set A, then WAL and full set B on timeline 1; the source is restored into its own data
 // directory to a moment between A and B and carries on as the plan's source on timeline 2. The
 // restorable range counts log positions, so a moment on timeline 2 lies in the range that B starts;
-// B cannot reach it (its WAL was abandoned by the fork), so the restore starts from A and says so.
+// B cannot reach it (its WAL was abandoned by the fork), so the restore starts from A and says so. The
+// segment timeline 1 was filling when the source stopped keeps its size and EndTime in
+// DescribeIncrementBackupList once timeline 2 passes its position (its partial set stays), and
+// CreateIncrementBackupSetDownload serves that set as `<WAL file>.partial`.
 'use strict';
 
 const { test } = require('node:test');
@@ -57,6 +60,12 @@ test('a restore to a moment after a fork starts from the older full set the fork
 
   // The operator takes the source back to forkMoment: stopped, restored into its own directory, started.
   source.stop();
+  // The segment filling when the source stopped holds its shutdown checkpoint: a partial set is stored.
+  const leftOpen = await waitFor('the filling segment of timeline 1 stored in part', async () => {
+    const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId.startsWith('00000001') &&
+      position(x.BackupSetId) > position(lastOfTimeline1));
+    return f && f.BackupSize > 0 && f;
+  }, { timeoutMs: 30000, intervalMs: 200 });
   const back = await api.call('CreateRestoreTask', {
     BackupPlanId: planId, RestoreTaskName: 'back', DestinationEndpointInstanceType: 'Agent',
     RestoreDir: source.dataDir, RestoreTime: forkMoment,
@@ -84,6 +93,23 @@ test('a restore to a moment after a fork starts from the older full set the fork
     source.query('INSERT INTO notes SELECT max(id) + 1, \'more\' FROM notes');
     name = await storeSegment();
   } while (!(name.startsWith('00000002') && position(name) > position(lastOfTimeline1)));
+
+  // Timeline 2 has passed that segment's position; the fork keeps its partial set, and so does its entry.
+  const left = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === leftOpen.BackupSetId);
+  assert.equal(left.BackupStatus, 'UNCOMPLETED');
+  assert.ok(left.BackupSize >= leftOpen.BackupSize, `BackupSize ${left.BackupSize} < ${leftOpen.BackupSize}`);
+  assert.ok(left.EndTime >= leftOpen.EndTime && left.EndTime > 0, `EndTime ${left.EndTime}`);
+  // ... and downloads as that partial set, zero-padded to a whole segment.
+  const { BackupSetDownloadTaskId: dl } = await api.call('CreateIncrementBackupSetDownload',
+    { BackupSetId: left.BackupSetJobId, BackupSetName: left.BackupSetId });
+  const done = await waitFor(`download ${dl}`, async () => {
+    const d = (await api.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: dl }))
+      .Items.BackupSetDownloadTaskDetail[0];
+    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
+    return d.BackupSetDownloadStatus === 'finish' && d;
+  }, { timeoutMs: 60000, intervalMs: 200 });
+  assert.equal(done.BackupSetDataSize, 16 * 1024 * 1024);
+  assert.ok(done.BackupSetDownloadIntranetUrl.includes(`/${left.BackupSetId}.partial?`), done.BackupSetDownloadIntranetUrl);
 
   const ranges = (await api.call('DescribeRestoreRangeInfo', {
     BackupPlanId: planId, BeginTimestampForRestore: 0, EndTimestampForRestore: Date.now() + 60000,
