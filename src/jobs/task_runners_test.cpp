@@ -108,6 +108,14 @@ class LogFileRecords : public ::testing::Test {
     return out;
   }
 
+  // The file of segment `seq` ended UNCOMPLETED claiming nothing: no bytes, EndTime 0.
+  void expect_holds_nothing(int64_t seq, int timeline = 1) {
+    const auto f = file(seq, timeline);
+    EXPECT_EQ(f.at("BackupStatus"), "UNCOMPLETED");
+    EXPECT_EQ(f.at("EndTime").as_int64(), 0);
+    EXPECT_EQ(f.at("BackupSize").as_int64(), 0);
+  }
+
   // A partial set of segment `seq` (timeline 1) holding `bytes`, as the engine stores one; returns its id.
   std::string store_partial(int64_t seq, int bytes) {
     const std::string id = engines::log_partial_prefix(plan_.id, segment(seq, "", 0, 0, 0).name) + std::to_string(bytes);
@@ -172,10 +180,7 @@ TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
   engine_->sessions = {kFirstSession, {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50)}};
   run_session("task1");
   run_session("task2");
-  const auto skipped = file(11);
-  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
-  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+  expect_holds_nothing(11);
   EXPECT_EQ(file(10).at("EndTime").as_int64(), 1000);  // completed segments are kept as they are
   EXPECT_EQ(file(15).at("EndTime").as_int64(), 9400);
 }
@@ -187,10 +192,7 @@ TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {
                         segment(11, "COMPLETED", 1000, 1700, 150, 1, ".partial"), segment(11, "FILLING", 1700, 1700, 0, 2),
                         segment(11, "FILLING", 1700, 2000, 400, 2)}};
   run_session("task1");
-  const auto old_open = file(11);
-  EXPECT_EQ(old_open.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(old_open.at("BackupSize").as_int64(), 0);
-  EXPECT_EQ(old_open.at("EndTime").as_int64(), 0);
+  expect_holds_nothing(11);
   EXPECT_EQ(file(11, 1, ".partial").at("BackupStatus"), "COMPLETED");
   const auto new_open = file(11, 2);
   EXPECT_EQ(new_open.at("BackupStatus"), "UNCOMPLETED");  // the session ended while it filled
@@ -211,10 +213,7 @@ TEST_F(LogFileRecords, ASkippedSegmentWhosePartialSetIsForgottenLaterEndsHolding
                         segment(15, "COMPLETED", 9000, 9500, kSegment), segment(16, "FILLING", 9500, 9500, 0)}};
   run_session("task1");
   run_session("task2");
-  const auto skipped = file(11);
-  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
-  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+  expect_holds_nothing(11);
 }
 
 TEST_F(LogFileRecords, ASegmentAForkLeftKeepsWhatItsStoredPartialSetHolds) {

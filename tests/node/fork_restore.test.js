@@ -102,12 +102,7 @@ test('a restore to a moment after a fork starts from the older full set the fork
   // ... and downloads as that partial set, zero-padded to a whole segment.
   const { BackupSetDownloadTaskId: dl } = await api.call('CreateIncrementBackupSetDownload',
     { BackupSetId: left.BackupSetJobId, BackupSetName: left.BackupSetId });
-  const done = await waitFor(`download ${dl}`, async () => {
-    const d = (await api.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: dl }))
-      .Items.BackupSetDownloadTaskDetail[0];
-    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
-    return d.BackupSetDownloadStatus === 'finish' && d;
-  }, { timeoutMs: 60000, intervalMs: 200 });
+  const done = await P.waitDownloadFinished(api, dl);
   assert.equal(done.BackupSetDataSize, 16 * 1024 * 1024);
   assert.ok(done.BackupSetDownloadIntranetUrl.includes(`/${left.BackupSetId}.partial?`), done.BackupSetDownloadIntranetUrl);
 
