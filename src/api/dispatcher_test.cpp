@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "api/dispatcher.h"
 #include "api/signature.h"
@@ -233,6 +234,35 @@ TEST_F(DispatcherTest, RestoreTimeOutsideEveryRangeIsRejectedWithTheNearestRange
                                       {"DestinationEndpointInstanceType", "Agent"}, {"RestoreDir", "/tmp/x"}});
   EXPECT_EQ(a.status, 400);
   EXPECT_NE(std::string(a.body.at("Message").as_string()).find("no finished backup set"), std::string::npos);
+}
+
+// A log file is downloadable when something of it is stored: COMPLETED, or UNCOMPLETED with bytes
+// (the engine serves its newest partial set). A FILLING file is still being written; an UNCOMPLETED
+// one with no bytes has no partial set to serve.
+TEST_F(DispatcherTest, IncrementDownloadsTakeCompletedFilesAndUncompletedOnesHoldingData) {
+  const std::string plan = create_configured_plan();
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto p, tx.get(catalog::Kind::plan, plan));
+    OPENDBS_TRY(tx.put(catalog::Kind::task, catalog::Record{"job1", p->account_id, plan, "running", 1, {}}));
+    const std::vector<std::tuple<std::string, std::string, int64_t>> files = {
+        {"whole", "COMPLETED", 16 << 20}, {"partial", "UNCOMPLETED", 8192},
+        {"filling", "FILLING", 8192}, {"empty", "UNCOMPLETED", 0}};
+    for (const auto& [name, state, size] : files)
+      OPENDBS_TRY(tx.put(catalog::Kind::log_file,
+                         catalog::Record{plan + "-" + name, p->account_id, plan, state, 1,
+                                         {{"BackupSetId", name}, {"BackupStatus", state}, {"BackupSize", size}}}));
+    return {};
+  }).ok());
+  auto download = [&](const std::string& name) {
+    return call("CreateIncrementBackupSetDownload", {{"BackupSetId", "job1"}, {"BackupSetName", name}});
+  };
+  EXPECT_EQ(download("whole").status, 200);
+  EXPECT_EQ(download("partial").status, 200);
+  for (const std::string name : {"filling", "empty"}) {
+    const auto refused = download(name);
+    EXPECT_EQ(refused.status, 409) << name;
+    EXPECT_EQ(refused.body.at("Code"), "OperationDenied.PlanStatus") << name;
+  }
 }
 
 TEST_F(DispatcherTest, EveryOperationOfTheReferenceIsRegistered) {

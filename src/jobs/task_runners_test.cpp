@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 #include "core/errors.h"
 #include "core/ids.h"
@@ -42,10 +43,21 @@ class ScriptedLogEngine final : public engines::Engine {
     }
     return {};
   }
-  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+  // Refuses the sets in `unreachable` as the PostgreSQL engine refuses a set a fork abandoned.
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest& request,
                        engines::TaskControl&) override {
+    restored_from.push_back(request.set_id);
+    if (unreachable.contains(request.set_id))
+      return core::make_error("InvalidParameter",
+                              "at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3, which does not "
+                              "continue this backup set's timeline 2 after the set's end: restore from a full backup "
+                              "set taken on timeline 3 or before it branched off");
+    if (request.set_id == failing) return core::errors::io("disk full");
     return {};
   }
+  std::set<std::string> unreachable;
+  std::string failing;
+  std::vector<std::string> restored_from;
   core::Status release_log(const engines::PlanSpec&) override {
     ++releases;
     return {};
@@ -94,6 +106,14 @@ class LogFileRecords : public ::testing::Test {
       return {};
     }).ok());
     return out;
+  }
+
+  // The file of segment `seq` ended UNCOMPLETED claiming nothing: no bytes, EndTime 0.
+  void expect_holds_nothing(int64_t seq, int timeline = 1) {
+    const auto f = file(seq, timeline);
+    EXPECT_EQ(f.at("BackupStatus"), "UNCOMPLETED");
+    EXPECT_EQ(f.at("EndTime").as_int64(), 0);
+    EXPECT_EQ(f.at("BackupSize").as_int64(), 0);
   }
 
   // A partial set of segment `seq` (timeline 1) holding `bytes`, as the engine stores one; returns its id.
@@ -160,10 +180,7 @@ TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
   engine_->sessions = {kFirstSession, {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50)}};
   run_session("task1");
   run_session("task2");
-  const auto skipped = file(11);
-  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
-  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+  expect_holds_nothing(11);
   EXPECT_EQ(file(10).at("EndTime").as_int64(), 1000);  // completed segments are kept as they are
   EXPECT_EQ(file(15).at("EndTime").as_int64(), 9400);
 }
@@ -175,10 +192,7 @@ TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {
                         segment(11, "COMPLETED", 1000, 1700, 150, 1, ".partial"), segment(11, "FILLING", 1700, 1700, 0, 2),
                         segment(11, "FILLING", 1700, 2000, 400, 2)}};
   run_session("task1");
-  const auto old_open = file(11);
-  EXPECT_EQ(old_open.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(old_open.at("BackupSize").as_int64(), 0);
-  EXPECT_EQ(old_open.at("EndTime").as_int64(), 0);
+  expect_holds_nothing(11);
   EXPECT_EQ(file(11, 1, ".partial").at("BackupStatus"), "COMPLETED");
   const auto new_open = file(11, 2);
   EXPECT_EQ(new_open.at("BackupStatus"), "UNCOMPLETED");  // the session ended while it filled
@@ -199,10 +213,7 @@ TEST_F(LogFileRecords, ASkippedSegmentWhosePartialSetIsForgottenLaterEndsHolding
                         segment(15, "COMPLETED", 9000, 9500, kSegment), segment(16, "FILLING", 9500, 9500, 0)}};
   run_session("task1");
   run_session("task2");
-  const auto skipped = file(11);
-  EXPECT_EQ(skipped.at("BackupStatus"), "UNCOMPLETED");
-  EXPECT_EQ(skipped.at("EndTime").as_int64(), 0);
-  EXPECT_EQ(skipped.at("BackupSize").as_int64(), 0);
+  expect_holds_nothing(11);
 }
 
 TEST_F(LogFileRecords, ASegmentAForkLeftKeepsWhatItsStoredPartialSetHolds) {
@@ -230,6 +241,56 @@ TEST_F(LogFileRecords, ASegmentAForkLeftKeepsWhatItsStoredPartialSetHolds) {
 
 namespace opendbs::jobs {
 namespace {
+
+// A restore to a RestoreTime whose newest base set a fork of the source abandoned: the engine refuses
+// that set before writing anything, and the task starts from the next older one the API listed.
+class RestoreBaseSets : public LogFileRecords {
+ protected:
+  // Runs a restore task whose record names `base` and the older sets; returns the record afterwards.
+  boost::json::object run_restore_of(const std::string& base, boost::json::array older) {
+    catalog::Record restore{"restore1", "A", plan_.id, "running", 1, {}};
+    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", "/tmp/nowhere"},
+                   {"_OlderBaseSetIds", std::move(older)}};
+    EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, restore); }).ok());
+    TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+    LocalTask control("restore1", "restore", plan_.id);
+    outcome_ = run_restore(env, catalog::Record{"restore1", "A", plan_.id, "running", 1, {}}, control).outcome;
+    boost::json::object out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto r, tx.get(Kind::restore_task, "restore1"));
+      out = r->doc;
+      return {};
+    }).ok());
+    return out;
+  }
+  Outcome outcome_ = Outcome::failed;
+};
+
+TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {
+  engine_->unreachable = {"full3", "full2"};
+  const auto record = run_restore_of("full3", {"full2", "full1", "full0"});
+  EXPECT_EQ(outcome_, Outcome::succeeded);
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2", "full1"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "finish");
+  EXPECT_EQ(record.at("BackupSetId"), "full1");  // DescribeRestoreTaskList names the set used
+}
+
+TEST_F(RestoreBaseSets, AnyOtherFailureIsTheRestoresOwn) {
+  engine_->failing = "full3";
+  const auto record = run_restore_of("full3", {"full2"});
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_EQ(record.at("ErrMessage"), "disk full");
+  EXPECT_EQ(record.at("BackupSetId"), "full3");
+}
+
+TEST_F(RestoreBaseSets, WhenNoSetReachesTheMomentTheRefusalIsReported) {
+  engine_->unreachable = {"full3", "full2"};
+  const auto record = run_restore_of("full3", {"full2"});
+  EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2"}));
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("timeline 3"), std::string::npos);
+}
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means
 // the new log backup needs the slot, so the release does nothing.

@@ -72,12 +72,7 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
 
   const { BackupSetDownloadTaskId: dl } = await api.call('CreateIncrementBackupSetDownload',
     { BackupSetId: ended.BackupSetJobId, BackupSetName: segment });
-  const done = await waitFor(`download ${dl}`, async () => {
-    const d = (await api.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: dl }))
-      .Items.BackupSetDownloadTaskDetail[0];
-    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
-    return d.BackupSetDownloadStatus === 'finish' && d;
-  }, { timeoutMs: 60000, intervalMs: 200 });
+  const done = await P.waitDownloadFinished(api, dl);
   assert.equal(done.BackupSetDataSize, SEGMENT_BYTES);
   const res = await fetch(done.BackupSetDownloadIntranetUrl);
   assert.equal(res.status, 200);

@@ -92,6 +92,7 @@ core::Result<object> create_restore_task(Context& ctx) {
   OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
     std::string base;
+    boost::json::array older_bases;
     int64_t time = 0;
     if (ctx.has("BackupSetId")) {
       OPENDBS_ASSIGN(auto set, tx.get(Kind::backup_set, ctx.str("BackupSetId")));
@@ -105,13 +106,19 @@ core::Result<object> create_restore_task(Context& ctx) {
     if (ctx.has("RestoreTime")) {
       time = to_ms(*ctx.opt_int("RestoreTime"));
       OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan.id));
-      auto found = base_set_for(ranges, time);
-      if (!found)
+      const auto found = base_sets_for(ranges, time);
+      if (found.empty())
         return core::errors::invalid_parameter("RestoreTime", ctx.str("RestoreTime"),
                                                "a time inside a restorable range: " + describe_ranges(ranges, time));
-      if (base.empty()) base = *found;
+      if (base.empty()) {
+        base = found.front();
+        older_bases.insert(older_bases.end(), found.begin() + 1, found.end());
+      }
     }
     fill_restore_record(ctx, restore, base, time);
+    // Tried in turn by the restore task when the engine refuses the newer set as unable to reach the
+    // moment (a set on WAL that a fork of the source abandoned).
+    if (!older_bases.empty()) restore.doc["_OlderBaseSetIds"] = older_bases;
     return tx.put(Kind::restore_task, restore);
   }));
   return object{{"RestoreTaskId", restore.id}};

@@ -41,12 +41,13 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
     int64_t chain_end = end;
     for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count(seq); ++seq)
       chain_end = std::max(chain_end, end_by_seq[seq]);
-    RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}};
+    RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}, {chain_end}};
     // A range that starts inside the previous one extends it (both restore from their own base set).
     if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {
       out.back().end_ms = std::max(out.back().end_ms, r.end_ms);
       out.back().full_set_ids.push_back(s.id);
       out.back().full_set_end_ms.push_back(end);
+      out.back().full_set_reach_ms.push_back(chain_end);
       continue;
     }
     out.push_back(std::move(r));
@@ -54,14 +55,19 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   return out;
 }
 
-std::optional<std::string> base_set_for(const std::vector<RestoreRange>& ranges, int64_t time_ms) {
-  std::optional<std::string> best;
+std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, int64_t time_ms) {
+  std::vector<std::pair<std::string, int64_t>> found;  // set and how far its own chain reaches, oldest first
   for (const auto& r : ranges) {
     if (time_ms < r.begin_ms || time_ms > r.end_ms) continue;
     for (size_t i = 0; i < r.full_set_ids.size(); ++i)
-      if (r.full_set_end_ms[i] <= time_ms) best = r.full_set_ids[i];
+      if (r.full_set_end_ms[i] <= time_ms) found.emplace_back(r.full_set_ids[i], r.full_set_reach_ms[i]);
   }
-  return best;
+  // The newest comes first as the range promises it (a merged range reaches the moment from it); an
+  // older one only if its own chain gets there.
+  std::vector<std::string> out;
+  for (auto it = found.rbegin(); it != found.rend(); ++it)
+    if (out.empty() || it->second >= time_ms) out.push_back(it->first);
+  return out;
 }
 
 }  // namespace opendbs::api::ops

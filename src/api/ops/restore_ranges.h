@@ -16,11 +16,16 @@ struct RestoreRange {
   int64_t begin_ms = 0, end_ms = 0;
   std::vector<std::string> full_set_ids;  // the sets the range or point starts from, oldest first
   std::vector<int64_t> full_set_end_ms;   // their consistent points, same order
+  std::vector<int64_t> full_set_reach_ms; // how far each one's own log chain reaches, same order
 };
 
 core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id);
 
-// The newest finished full set a restore to `time_ms` starts from, if any range or point covers it.
-std::optional<std::string> base_set_for(const std::vector<RestoreRange>& ranges, int64_t time_ms);
+// Every finished full set a restore to `time_ms` may start from, newest first; none if no range or
+// point covers it. The first is the one to start from; an older one follows only if its own log
+// chain reaches `time_ms`. The ranges count log positions, not timelines: the newest set may have been taken
+// on WAL that a later fork of the source abandoned, which cannot reach moments after the fork; the
+// restore task then starts from the next of these.
+std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, int64_t time_ms);
 
 }  // namespace opendbs::api::ops

@@ -64,5 +64,33 @@ TEST_F(RestoreRangesTest, AGapInTheChainEndsTheRange) {
   EXPECT_EQ(r[0].end_ms, 2000);
 }
 
+// The newest set ending before the moment comes first; an older one follows when its own chain
+// reaches the moment (the restore task tries it if the engine refuses the newer one).
+TEST_F(RestoreRangesTest, ARestoreMayStartFromOlderSetsWhoseChainsReachTheMoment) {
+  put(Kind::backup_set, "full0", "finish", {{"EndTime", 500}, {"_LogStartSeq", 3}});  // chain ends at seq 3
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});
+  put(Kind::backup_set, "full2", "finish", {{"EndTime", 3000}, {"_LogStartSeq", 7}});
+  put(Kind::backup_set, "full3", "finish", {{"EndTime", 9000}, {"_LogStartSeq", 9}});
+  put(Kind::log_file, "plan1-3", "COMPLETED", {{"_Seq", 3}, {"EndTime", 900}});
+  for (int seq = 5; seq <= 8; ++seq)
+    put(Kind::log_file, "plan1-" + std::to_string(seq), "COMPLETED", {{"_Seq", seq}, {"EndTime", seq * 1000}});
+  const auto r = ranges();
+  EXPECT_EQ(base_sets_for(r, 3500), (std::vector<std::string>{"full2", "full1"}));
+  EXPECT_EQ(base_sets_for(r, 2000), (std::vector<std::string>{"full1"}));
+  EXPECT_EQ(base_sets_for(r, 9000), (std::vector<std::string>{"full3"}));
+  EXPECT_TRUE(base_sets_for(r, 8500).empty());
+}
+
+TEST_F(RestoreRangesTest, AnOlderSetWhoseChainEndsBeforeTheMomentIsNoAlternative) {
+  put(Kind::backup_set, "fullA", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});  // reaches 2000
+  put(Kind::backup_set, "fullB", "finish", {{"EndTime", 1500}, {"_LogStartSeq", 7}});  // reaches 4000
+  put(Kind::log_file, "plan1-5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});
+  put(Kind::log_file, "plan1-7", "COMPLETED", {{"_Seq", 7}, {"EndTime", 4000}});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 1u);  // one range, 1000 to 4000
+  EXPECT_EQ(base_sets_for(r, 3000), (std::vector<std::string>{"fullB"}));
+  EXPECT_EQ(base_sets_for(r, 1800), (std::vector<std::string>{"fullB", "fullA"}));
+}
+
 }  // namespace
 }  // namespace opendbs::api::ops

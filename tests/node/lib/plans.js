@@ -97,7 +97,18 @@ async function restoreTask(client, restoreId) {
   return r.Items.RestoreTaskDetail[0];
 }
 
+// Waits until the download task finished (throws if it stopped); resolves to its
+// DescribeBackupSetDownloadTaskList entry.
+async function waitDownloadFinished(client, taskId, timeoutMs = 60000) {
+  return waitFor(`download ${taskId}`, async () => {
+    const d = (await client.call('DescribeBackupSetDownloadTaskList', { BackupSetDownloadTaskId: taskId }))
+      .Items.BackupSetDownloadTaskDetail[0];
+    if (d.BackupSetDownloadStatus === 'stop') throw new Error(`download stopped: ${d.ErrMessage}`);
+    return d.BackupSetDownloadStatus === 'finish' && d;
+  }, { timeoutMs, intervalMs: 200 });
+}
+
 module.exports = {
   engineConfig, createParams, configureParams, createConfiguredPlan, waitPrecheckFinished, describePlan,
-  fullSets, fullSet, waitSetStatus, logFiles, task, waitTaskState, restoreTask,
+  fullSets, fullSet, waitSetStatus, logFiles, task, waitTaskState, restoreTask, waitDownloadFinished,
 };
