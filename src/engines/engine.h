@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/result.h"
 #include "repo/repository.h"
 
@@ -186,5 +187,16 @@ class EngineRegistry {
  private:
   std::map<std::string, std::shared_ptr<Engine>> engines_;
 };
+
+// The refusal of a restore's base set that cannot reach the restore moment (PostgreSQL: the set was
+// taken on WAL that a later fork of the source abandoned). Engines refuse with it before writing
+// anything, so the caller may try an older set in the same place; `why` says what the moment lies on.
+inline constexpr std::string_view kBaseSetCannotReach = "this backup set cannot reach that moment";
+inline core::Error base_set_cannot_reach(const std::string& why) {
+  return core::make_error("InvalidParameter", why + ": " + std::string(kBaseSetCannotReach));
+}
+inline bool is_base_set_cannot_reach(const core::Error& e) {
+  return e.code == "InvalidParameter" && e.message.find(kBaseSetCannotReach) != std::string::npos;
+}
 
 }  // namespace opendbs::engines

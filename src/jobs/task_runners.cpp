@@ -412,15 +412,6 @@ std::string restore_objects_done(const std::string& asked, const std::vector<std
   return boost::json::serialize(list);
 }
 
-// The engine's refusal of a base set that cannot reach the restore moment (PostgreSQL: the set was
-// taken on WAL that a later fork of the source abandoned, so the timeline the source was on at the
-// moment does not continue the set's timeline after its end; see target_timeline in
-// engines/postgres/restore_wal_plan.cpp). It comes before anything is written, so an older set may
-// be tried in the same place.
-bool base_set_cannot_reach(const core::Error& e) {
-  return e.code == "InvalidParameter" && e.message.find("does not continue this backup set's timeline") != std::string::npos;
-}
-
 // The sets a restore may start from, in order: its BackupSetId, then (when the API chose it for a
 // RestoreTime) the older sets of the range, newest first.
 std::vector<std::string> restore_base_sets(const Record& restore) {
@@ -482,7 +473,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   for (const auto& base : restore_base_sets(*restore)) {
     request.set_id = base;
     st = waiting_out_prune(control, [&] { return (*engine)->restore(*spec, env.repository, request, control); });
-    if (st.ok() || control.cancelled() || !base_set_cannot_reach(st.error())) break;
+    if (st.ok() || control.cancelled() || !engines::is_base_set_cannot_reach(st.error())) break;
     core::log_event(core::LogLevel::info, "restore_base_set_unreachable",
                     {{"restore", restore_id}, {"set", base}, {"error", st.error().message}});
   }

@@ -48,10 +48,7 @@ class ScriptedLogEngine final : public engines::Engine {
                        engines::TaskControl&) override {
     restored_from.push_back(request.set_id);
     if (unreachable.contains(request.set_id))
-      return core::make_error("InvalidParameter",
-                              "at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3, which does not "
-                              "continue this backup set's timeline 2 after the set's end: restore from a full backup "
-                              "set taken on timeline 3 or before it branched off");
+      return engines::base_set_cannot_reach("at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3");
     if (request.set_id == failing) return core::errors::io("disk full");
     return {};
   }

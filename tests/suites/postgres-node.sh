@@ -2,7 +2,9 @@
 # A real PostgreSQL 15 behind a real node: kill -9 during a physical full backup and during log backup,
 # and the retained-WAL warning of a stopped plan (postgres_crash.test.js); logical restores into a
 # server with RestoreObjects and DuplicateConflict (logical_restore.test.js); the segment filling when log
-# backup is disabled ends UNCOMPLETED and its last partial set restores (log_backup_end.test.js).
+# backup is disabled ends UNCOMPLETED and its last partial set restores (log_backup_end.test.js); a source
+taken back to an earlier moment forks, and a restore after the fork starts from an older full set
+(fork_restore.test.js).
 # Usage: tests/suites/postgres-node.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
@@ -21,4 +23,5 @@ if [ ! -d "$root/tests/node/node_modules/@alicloud/pop-core" ]; then
   (cd "$root/tests/node" && npm ci --no-audit --no-fund)
 fi
 cd "$root/tests/node"
-exec node --test --test-reporter=spec postgres_crash.test.js logical_restore.test.js log_backup_end.test.js
+exec node --test --test-reporter=spec postgres_crash.test.js logical_restore.test.js log_backup_end.test.js \
+  fork_restore.test.js

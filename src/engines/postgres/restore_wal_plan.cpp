@@ -201,12 +201,11 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
   if (out.history.timeline == base) return out;
   const auto span = out.history.span_of(base);
   if (!span || !span->end || *span->end < stop)
-    return core::make_error("InvalidParameter",
-                            "at RestoreTime " + pg_timestamp_literal(target_ms) + " the source was on timeline " +
-                                std::to_string(out.history.timeline) + ", which does not continue this backup set's " +
-                                "timeline " + std::to_string(base) + " after the set's end: restore from a full " +
-                                "backup set taken on timeline " + std::to_string(out.history.timeline) +
-                                " or before it branched off");
+    return base_set_cannot_reach("at RestoreTime " + pg_timestamp_literal(target_ms) + " the source was on timeline " +
+                                 std::to_string(out.history.timeline) + ", which does not continue this backup set's " +
+                                 "timeline " + std::to_string(base) + " after the set's end: restore from a full " +
+                                 "backup set taken on timeline " + std::to_string(out.history.timeline) +
+                                 " or before it branched off");
   return out;
 }
 

@@ -216,6 +216,7 @@ TEST_F(RestoreWalPlanForkTest, ABackupOfTheAbandonedWalCannotRestoreAMomentOfThe
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, "InvalidParameter");
   EXPECT_NE(p.error().message.find("timeline 2"), std::string::npos) << p.error().message;
+  EXPECT_TRUE(is_base_set_cannot_reach(p.error())) << "the node then tries an older set: " << p.error().message;
   auto before = plan_restore_wal(*repo_, "p", backup, 2500);
   ASSERT_TRUE(before.ok()) << before.error().message;
   EXPECT_EQ(before->timeline, 1u);
