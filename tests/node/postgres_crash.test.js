@@ -49,7 +49,10 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
     const source = await PgSource.create();
     const node = await TestNode.start({ workers: 2 });
     try {
-      source.pgbenchInit(40);  // ~600 MiB of data directory: seconds of base backup
+      // ~1.2 GB of data directory: a base backup of over a second even on an idle machine, so that the
+      // node's progress (recorded at each heartbeat) shows it under way before it ends (the checksums
+      // below hold a table in one string, which must stay under 1 GB).
+      source.pgbenchInit(80);
       const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
       let api = checked(makeClient(node, 'pop-post'));
       const planId = await createPgPlan(api, source, { EnableBackupLog: false });
@@ -57,7 +60,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       const midway = await waitFor('the base backup under way', async () => {
         const s = await P.fullSet(api, planId, setId);
         if (s.BackupStatus === 'finish') throw new Error('the backup finished before the kill: make the source bigger');
-        return s.BackupStatus === 'running' && s.Progress >= 5 && s;
+        return s.BackupStatus === 'running' && s.Progress >= 2 && s;
       }, { timeoutMs: 60000, intervalMs: 50 });
       t.diagnostic(`killed at ${midway.Progress}% of the base backup`);
 

@@ -3,8 +3,8 @@
 # and the retained-WAL warning of a stopped plan (postgres_crash.test.js); logical restores into a
 # server with RestoreObjects and DuplicateConflict (logical_restore.test.js); the segment filling when log
 # backup is disabled ends UNCOMPLETED and its last partial set restores (log_backup_end.test.js); a source
-taken back to an earlier moment forks, and a restore after the fork starts from an older full set
-(fork_restore.test.js).
+# taken back to an earlier moment forks, and a restore after the fork starts from an older full set
+# (fork_restore.test.js).
 # Usage: tests/suites/postgres-node.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
