@@ -12,24 +12,15 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
-const { TestNode, waitFor, sleep } = require('./lib/node_process');
-const { makeClient } = require('./lib/clients');
-const { checked } = require('./lib/envelope');
-const { PgSource } = require('./lib/pg_source');
+const { waitFor, sleep } = require('./lib/node_process');
 const P = require('./lib/plans');
-const { createPgPlan, restoreAndOpen } = require('./lib/pg_plans');
+const { startSourceAndNode, createPgPlan, restoreAndOpen } = require('./lib/pg_plans');
 
 // The segment position of a WAL file name (timeline left out); equal-length hex compares as text.
 const position = (name) => name.slice(8, 24);
 
 test('a restore to a moment after a fork starts from the older full set the fork did not abandon', async (t) => {
-  const source = await PgSource.create();
-  const node = await TestNode.start({ workers: 2 });
-  t.after(async () => {
-    await node.dispose();
-    source.dispose();
-  });
-  const api = checked(makeClient(node, 'pop-post'));
+  const { source, node, api } = await startSourceAndNode(t);
   source.query('CREATE TABLE notes (id int PRIMARY KEY, note text)');
   const planId = await createPgPlan(api, source, { EnableBackupLog: true });
   const fullBackup = async () => {

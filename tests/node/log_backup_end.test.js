@@ -11,23 +11,15 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
-const { TestNode, waitFor, sleep } = require('./lib/node_process');
+const { waitFor, sleep } = require('./lib/node_process');
 const { makeClient, errorCode } = require('./lib/clients');
-const { checked } = require('./lib/envelope');
-const { PgSource } = require('./lib/pg_source');
 const P = require('./lib/plans');
-const { createPgPlan, restoreAndOpen } = require('./lib/pg_plans');
+const { startSourceAndNode, createPgPlan, restoreAndOpen } = require('./lib/pg_plans');
 
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 
 test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last partial set, which restores', async (t) => {
-  const source = await PgSource.create();
-  const node = await TestNode.start({ workers: 2 });
-  t.after(async () => {
-    await node.dispose();
-    source.dispose();
-  });
-  const api = checked(makeClient(node, 'pop-post'));
+  const { source, node, api } = await startSourceAndNode(t);
   source.query('CREATE TABLE recent (id int PRIMARY KEY, note text); CREATE TABLE tick (at timestamptz DEFAULT now())');
   const planId = await createPgPlan(api, source, { EnableBackupLog: true });
   const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;

@@ -3,9 +3,23 @@
 // a moment) into a new directory that a server is then started on.
 'use strict';
 
-const { waitFor } = require('./node_process');
+const { TestNode, waitFor } = require('./node_process');
+const { makeClient } = require('./clients');
+const { checked } = require('./envelope');
 const { PgSource } = require('./pg_source');
 const P = require('./plans');
+
+// A new PostgreSQL source and a node with two workers, both disposed of when test `t` ends, and a
+// client of the node whose calls fail on an error envelope.
+async function startSourceAndNode(t) {
+  const source = await PgSource.create();
+  const node = await TestNode.start({ workers: 2 });
+  t.after(async () => {
+    await node.dispose();
+    source.dispose();
+  });
+  return { source, node, api: checked(makeClient(node, 'pop-post')) };
+}
 
 async function createPgPlan(api, source, { EnableBackupLog }) {
   return P.createConfiguredPlan(api, {
@@ -49,4 +63,4 @@ async function restoreAndOpen(api, planId, { setId, restoreTime }) {
   return PgSource.open(dir);
 }
 
-module.exports = { createPgPlan, backUpLogically, restoreAndOpen };
+module.exports = { startSourceAndNode, createPgPlan, backUpLogically, restoreAndOpen };
