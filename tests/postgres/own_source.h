@@ -1,5 +1,6 @@
 // Tests whose source server is their own (they restart, promote or restore it): a new PostgreSQL
-// per test, and what the timeline tests do to it.
+// per test, of server_bin_dir_ (Debian's 15 unless a subclass sets it before SetUp), and what the
+// timeline tests do to it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@ class OwnSourceTest : public EngineTest {
   void SetUp() override {
     EngineTest::SetUp();
     std::string error;
-    source_ = PgServer::create(&error);
+    source_ = PgServer::create(&error, "", server_bin_dir_);
     ASSERT_TRUE(source_) << error;
   }
   void TearDown() override {
@@ -53,7 +54,7 @@ class OwnSourceTest : public EngineTest {
       if (!streaming) sleep_ms(50);
     }
     ASSERT_TRUE(streaming) << "the log backup did not stream from the standby";
-    ASSERT_EQ(run_as_server_user("/usr/lib/postgresql/15/bin/pg_ctl promote -w -t 60 -D " + source_->data_dir() +
+    ASSERT_EQ(run_as_server_user(server_bin_dir_ + "pg_ctl promote -w -t 60 -D " + source_->data_dir() +
                                  " > /dev/null"),
               0);
     ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f");

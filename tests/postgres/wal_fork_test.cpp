@@ -5,139 +5,20 @@
 // what the source held then.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
 #include <map>
 
-#include "own_source.h"
+#include "fork_scenario.h"
 
 namespace opendbs::testing {
 namespace {
 
-class PostgresWalFork : public OwnSourceTest {
- protected:
-  void SetUp() override {
-    OwnSourceTest::SetUp();
-    if (source_) source_->query("CREATE TABLE marks (at timestamptz)");  // written to close segments
-  }
-  void TearDown() override {
-    runner_.reset();  // stops a log backup a failed test left running, before its repository goes
-    OwnSourceTest::TearDown();
-  }
-  // The accounts table, a log backup streaming from the source (runner_) and the full set
-  // "<plan>-full" taken while it runs.
-  void begin_backups(const engines::PlanSpec& p) {
-    source_->query("CREATE TABLE accounts (id int PRIMARY KEY, balance int)");
-    source_->query("INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 1000) g");
-    runner_ = std::make_unique<LogBackupRunner>(engine_, p, *repo_);
-    ASSERT_TRUE(runner_->wait_for([](const auto& files) { return !files.empty(); }, 20000));
-    Control control;
-    auto full = full_backup(p, p.plan_id + "-full", control);
-    ASSERT_TRUE(full.ok()) << full.error().message;
-  }
-  // Runs `sql` and records the moment after it, with the table's checksum then.
-  void change(const std::string& sql, const std::string& moment) {
-    source_->query(sql);
-    sleep_ms(50);
-    moments_[moment] = {now_ms(), source_->checksum("accounts")};
-    sleep_ms(50);
-  }
-  void remember(const std::string& moment) { moments_[moment] = {now_ms(), source_->checksum("accounts")}; }
+using PostgresWalFork = SourceForkTest;
 
-  // What an operator does to take the source back to `target_ms`: stop it, restore the plan's full
-  // set into its own data directory (a delta restore) and start it there. Recovery promotes it to a
-  // new timeline; it keeps its port, system identifier and the plan.
-  // `down`: a moment to remember while the source is stopped, holding what it held last.
-  void restore_source_to(const engines::PlanSpec& p, const std::string& set_id, int64_t target_ms,
-                         const std::string& down = "") {
-    const std::string last_state = source_->checksum("accounts");
-    source_->stop();
-    if (!down.empty()) {
-      sleep_ms(500);
-      moments_[down] = {now_ms(), last_state};
-      sleep_ms(1000);
-    }
-    engines::RestoreRequest request;
-    request.set_id = set_id;
-    request.target_ms = target_ms;
-    request.target_dir = source_->data_dir();
-    request.log_fetch = log_fetch();
-    Control control;
-    auto st = engine_.restore(p, *repo_, request, control);
-    ASSERT_TRUE(st.ok()) << st.error().message;
-    share_repository_with_server();
-    if (::geteuid() == 0) {
-      ASSERT_EQ(std::system(("chown -R postgres: " + source_->data_dir()).c_str()), 0);
-    }
-    std::string error;
-    ASSERT_TRUE(source_->start(&error)) << error;
-    for (int i = 0; i < 400 && source_->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
-    ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f") << source_->log_tail();
-  }
-  // Closes the segment being written (after writing something, so that there is one) and waits
-  // until the log backup stored it whole.
-  void store_segment() {
-    source_->query("INSERT INTO marks VALUES (now())");
-    const std::string name = switch_wal();
-    ASSERT_TRUE(runner_->completed(name, 60000)) << name << " never completed";
-  }
-  // Restores `set_id` to each moment and compares the table with the source's checksum then.
-  void expect_restores(const engines::PlanSpec& p, const std::string& set_id, const std::vector<std::string>& names) {
-    for (const auto& name : names) {
-      SCOPED_TRACE("restore to moment " + name);
-      auto restored = restore_and_start(p, set_id, moments_.at(name).first);
-      ASSERT_TRUE(restored);
-      EXPECT_EQ(restored->checksum("accounts"), moments_.at(name).second);
-    }
-  }
-  std::unique_ptr<LogBackupRunner> runner_;
-  std::map<std::string, std::pair<int64_t, std::string>> moments_;  // name → (unix ms, checksum)
-};
-
-// Timeline 1 goes on for two more segments after the moment the source is taken back to; timeline 2
-// forks there. Every moment: before the fork, on the abandoned branch of timeline 1, while the source
+// Every moment restores: before the fork, on the abandoned branch of timeline 1, while the source
 // was down, after the promotion (before and after timeline 2's first transaction).
 TEST_F(PostgresWalFork, ASourceRestoredToAnEarlierMomentForksAndEveryMomentRestoresWhatTheSourceHeld) {
   const auto p = source_plan("fork1");
-  ASSERT_NO_FATAL_FAILURE(begin_backups(p));
-
-  change("UPDATE accounts SET balance = balance + 1 WHERE id <= 100", "before-fork");
-  change("UPDATE accounts SET balance = balance + 2 WHERE id <= 200", "fork");  // the source returns here
-  change("UPDATE accounts SET balance = 0 WHERE id > 900", "abandoned-1");
-  const std::string fork_segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-  ASSERT_NO_FATAL_FAILURE(store_segment());
-  change("DELETE FROM accounts WHERE id % 3 = 0", "abandoned-2");
-  ASSERT_NO_FATAL_FAILURE(store_segment());
-  // Timeline 1's last change is durable only in a partial set of the segment still filling.
-  change("INSERT INTO accounts SELECT g, 5 FROM generate_series(1001, 1100) g", "abandoned-end");
-  const std::string abandoned_end = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-  sleep_ms(1000);
-  remember("idle");  // timeline 1's last state, while the source still runs
-
-  ASSERT_NO_FATAL_FAILURE(restore_source_to(p, "fork1-full", moments_.at("fork").first, "down"));
-  ASSERT_EQ(timeline_of(*source_), "00000002");
-  ASSERT_EQ(source_->checksum("accounts"), moments_.at("fork").second);
-  sleep_ms(1100);  // the promotion's own record may carry whole seconds
-  remember("promoted");
-  change("UPDATE accounts SET balance = balance * 10 WHERE id <= 50", "timeline-2");
-  ASSERT_NO_FATAL_FAILURE(store_segment());
-  change("DELETE FROM accounts WHERE id > 800", "timeline-2-later");
-  // Timeline 2 reaches and passes the segment number of timeline 1's last, partial, segment.
-  while (source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())").substr(8) <= abandoned_end.substr(8))
-    ASSERT_NO_FATAL_FAILURE(store_segment());
-  ASSERT_NO_FATAL_FAILURE(store_segment());
-  ASSERT_EQ(runner_->stop().error().code, "Cancelled");
-
-  // The stream followed the fork: the history file as the source has it, timeline 2 from the fork
-  // point's segment, and timeline 1's WAL past the fork is still stored.
-  EXPECT_EQ(stored("log-fork1-00000002.history"), source_->query("SELECT pg_read_file('pg_wal/00000002.history')"));
-  const std::string tl2_first = "00000002" + fork_segment.substr(8);
-  EXPECT_TRUE(repo_->load_manifest("log-fork1-" + tl2_first).ok()) << tl2_first;
-  EXPECT_TRUE(repo_->load_manifest("log-fork1-" + fork_segment).ok()) << fork_segment;
-
+  ASSERT_NO_FATAL_FAILURE(fork_and_carry_on(p));
   expect_restores(p, "fork1-full",
                   {"before-fork", "fork", "abandoned-1", "abandoned-2", "abandoned-end", "idle", "down", "promoted",
                    "timeline-2", "timeline-2-later"});
