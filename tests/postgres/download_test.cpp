@@ -162,6 +162,12 @@ TEST_F(PostgresDownload, PhysicalSetAsNativeTarExtractsToADataDirectoryPostgresS
   ASSERT_EQ(std::system(("tar -xf " + dir_ + "/data.tar -C " + data).c_str()), 0);
   EXPECT_TRUE(fs::exists(data + "/backup_label"));
   EXPECT_TRUE(fs::exists(data + "/PG_VERSION"));
+  // The server's backup manifest holds the CRC-32C of every file as the server read it: pg_verifybackup
+  // checks the whole way — LZ4 transfer, tar parsing, chunks, repository, download — and the WAL,
+  // independently of opendbs's own hashes.
+  const std::string verify_log = dir_ + "/verifybackup.log";
+  EXPECT_EQ(std::system((debian_bin_dir() + "pg_verifybackup " + data + " > " + verify_log + " 2>&1").c_str()), 0)
+      << slurp(verify_log);
   std::string error;
   auto server = PgServer::open(data, &error);
   ASSERT_TRUE(server) << error;

@@ -89,6 +89,16 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
   EXPECT_TRUE(st.ok()) << st.error().message;
   if (!st.ok()) return nullptr;
   EXPECT_EQ(control.last_percent.load(), 100);
+  if (server_bin_dir_ == debian_bin_dir()) {
+    // Before recovery touches it, the directory must be the set's files exactly as the server sent
+    // them: pg_verifybackup checks each against the server's backup manifest (sizes and CRC-32C),
+    // and that no file is missing or left over (after a delta restore too). -n: the WAL comes later.
+    const std::string log = request.target_dir + ".verifybackup.log";
+    const int verified =
+        std::system((debian_bin_dir() + "pg_verifybackup -n " + request.target_dir + " > " + log + " 2>&1").c_str());
+    auto report = core::read_file(log);
+    EXPECT_EQ(verified, 0) << (report.ok() ? *report : log);
+  }
   share_repository_with_server();
   std::string error;
   auto server = PgServer::open(request.target_dir, &error, server_bin_dir_);
