@@ -355,42 +355,6 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
   return {};
 }
 
-// After DisableBackupLog or ReleaseBackupPlan: waits for the plan's log backup task to end, then lets the
-// engine drop what it keeps on the source (a PostgreSQL slot would otherwise retain WAL for ever).
-TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control) {
-  auto plan = load(env, Kind::plan, task.parent_id);
-  if (!plan.ok()) return failed(plan.error());
-  for (int i = 0; i < 300; ++i) {  // up to a minute: a cancelled log backup stops within about a second
-    bool log_running = false;
-    auto st = env.store.read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan->id, {task_kind::log_backup}));
-      log_running = !tasks.empty();
-      return {};
-    });
-    if (!st.ok()) return failed(st.error());
-    if (!log_running || control.cancelled()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  if (control.is_shutdown()) return {Outcome::requeue, "", ""};
-  // EnableBackupLog again before this task ran: the new log backup needs what it would release (a
-  // slot dropped under a reconnecting stream would leave a gap in the chain).
-  auto now_plan = load(env, Kind::plan, task.parent_id);
-  if (!now_plan.ok()) return failed(now_plan.error());
-  const auto* wants = now_plan->doc.if_contains("EnableBackupLog");
-  if (now_plan->state != "released" && wants && wants->is_bool() && wants->as_bool()) {
-    core::log_event(core::LogLevel::info, "release_log_skipped",
-                    {{"plan", plan->id}, {"reason", "log backup enabled again"}});
-    return {};
-  }
-  auto spec = plan_spec(env, *now_plan);
-  if (!spec.ok()) return failed(spec.error());
-  auto engine = engine_for(env, *spec);
-  if (!engine.ok()) return {};  // no engine, nothing kept on the source
-  auto st = (*engine)->release_log(*spec);
-  if (!st.ok()) return failed(st.error());
-  return {};
-}
-
 namespace {
 
 // RestoreObjects as the restore carried it out: the list asked for, with NewDBName set (or an entry

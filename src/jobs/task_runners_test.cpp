@@ -4,6 +4,7 @@
 // fork left (its partial set kept); and
 // run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
+#include "jobs/slot_release.h"
 
 #include <gtest/gtest.h>
 
