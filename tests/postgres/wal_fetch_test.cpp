@@ -174,15 +174,41 @@ TEST_F(PostgresWalFetch, WithoutARepositoryLocationTheWalIsCopiedAndTheDirectory
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_TRUE(fs::exists(dir + "/opendbs_wal/" + chain.after_backup));
   EXPECT_TRUE(fs::exists(dir + "/opendbs_wal/" + chain.last));
-  // The repository goes away: the directory has what recovery needs.
+  // The repository goes away and the directory moves: it has what recovery needs.
   repo_.reset();
   fs::remove_all(dir_ + "/repo");
+  const std::string moved = dir_ + "/moved elsewhere";
+  fs::rename(dir, moved);
   std::string error;
-  auto server = PgServer::open(dir, &error);
+  auto server = PgServer::open(moved, &error);
   ASSERT_TRUE(server) << error;
   for (int i = 0; i < 200 && server->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
   ASSERT_EQ(server->query("SELECT pg_is_in_recovery()"), "f") << server->log_tail();
   EXPECT_EQ(server->checksum("copied"), chain.checksum_at_target) << server->log_tail();
+}
+
+TEST_F(PostgresWalFetch, ACopiedSegmentMissingStopsRecoveryInsteadOfPromotingEarly) {
+  const Chain chain = build_chain("copy2", "copygap");
+  const std::string dir = dir_ + "/copies";
+  engines::RestoreRequest request;
+  request.set_id = "copy2-full";
+  request.target_ms = chain.target_ms;
+  request.target_dir = dir;
+  Control control;
+  ASSERT_TRUE(engine_.restore(plan_, *repo_, request, control).ok());
+  ASSERT_TRUE(fs::remove(dir + "/opendbs_wal/" + chain.after_backup));
+  std::string error;
+  auto server = PgServer::open(dir, &error);
+  std::string log = server ? server->log() : error;
+  const std::string fatal = "FATAL:  could not restore file \"" + chain.after_backup + "\" from archive";
+  for (int i = 0; server && i < 100 && log.find(fatal) == std::string::npos; ++i) {
+    sleep_ms(100);
+    log = server->log();
+  }
+  EXPECT_NE(log.find("WAL file " + chain.after_backup + ", which this restore replays, is missing"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find(fatal), std::string::npos) << log;
+  EXPECT_EQ(log.find("archive recovery complete"), std::string::npos) << "promoted without the WAL to its target";
 }
 
 TEST_F(PostgresWalFetch, WalFetchExitsWithTheCodesPostgresqlReadsAsFetchedAbsentAndFatal) {

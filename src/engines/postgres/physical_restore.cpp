@@ -37,15 +37,20 @@ core::Status restore_partial(repo::Repository& repository, const RestoreWalPlan&
   return write_wal_segment(repository, set_id, *segno, segment_size, name, (dir / "pg_wal" / name).string(), true);
 }
 
-// The planned segments and history files into `to` (opendbs_wal/), each verified and written durably.
+// The planned segments and history files into `to` (opendbs_wal/), each verified and written durably,
+// and last their names (kPlannedWalList), the only files restore_command serves. What an earlier
+// restore into the directory copied is removed first: none of it may be replayed past this target.
 core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, uint64_t segment_size, const fs::path& to,
                       TaskControl& control) {
   std::error_code ec;
-  fs::create_directories(to, ec);
-  if (ec) return core::errors::io("cannot create " + to.string() + ": " + ec.message());
+  fs::remove_all(to, ec);
+  if (!ec) fs::create_directories(to, ec);
+  if (ec) return core::errors::io("cannot empty " + to.string() + ": " + ec.message());
+  std::string planned;
   for (const auto& [set_id, name] : wal.histories) {
     OPENDBS_ASSIGN(auto text, read_wal_set(repository, set_id));
     OPENDBS_TRY(core::write_file_durable((to / name).string(), text, 0600));
+    planned += name + "\n";
   }
   for (size_t i = 0; i < wal.segments.size(); ++i) {
     if (control.cancelled()) return cancelled_error();
@@ -53,9 +58,10 @@ core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, u
     const auto segno = wal_file_segno(name, segment_size);
     if (!segno) return core::errors::corrupt("set " + set_id + " does not name a WAL segment");
     OPENDBS_TRY(write_wal_segment(repository, set_id, *segno, segment_size, name, (to / name).string(), false));
+    planned += name + "\n";
     control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
   }
-  return {};
+  return core::write_file_durable((to / kPlannedWalList).string(), planned, 0600);
 }
 
 // A value in postgresql.conf syntax: single quotes, a quote doubled, a backslash escaped.
@@ -74,11 +80,19 @@ std::string command_argument(const std::string& s) {
 
 // The restore_command that serves recovery the planned segments and nothing after them: from the
 // repository through `opendbs wal-fetch`, or from the copies in opendbs_wal/.
-core::Result<std::string> restore_command(const fs::path& dir, const PlanSpec& plan, const RestoreRequest& request,
+core::Result<std::string> restore_command(const PlanSpec& plan, const RestoreRequest& request,
                                           const RestoreWalPlan& wal) {
   const auto& fetch = request.log_fetch;
-  if (fetch.repository_url.empty())
-    return "cp " + command_argument((dir / kRestoredWalDir).string()) + "/\"%f\" \"%p\"";
+  if (fetch.repository_url.empty()) {
+    // PostgreSQL runs the command in the data directory: relative paths keep working when the
+    // directory is moved, to another machine too. As wal-fetch does, a planned file that is missing
+    // or cannot be copied ends recovery with FATAL (an exit status over 125, which PostgreSQL takes
+    // for the shell's error), where "not found" would let it promote before the target.
+    const std::string wal_dir = kRestoredWalDir, list = wal_dir + "/" + kPlannedWalList;
+    return "test -f " + list + " || exit 127; if grep -qxF \"%f\" " + list + "; then cp " + wal_dir +
+           "/\"%f\" \"%p\" || { echo \"opendbs: WAL file %f, which this restore replays, is missing from " + wal_dir +
+           "\" >&2; exit 127; }; else exit 1; fi";
+  }
   std::string program = fetch.program;
   if (program.empty()) {
     std::error_code ec;
@@ -227,7 +241,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   }
   const auto backup_timeline = static_cast<uint32_t>(meta_int(m, meta::kTimeline, 1));
   if (to_end_of_backup) wal.timeline = backup_timeline;
-  OPENDBS_ASSIGN(auto command, restore_command(dir, plan, request, wal));
+  OPENDBS_ASSIGN(auto command, restore_command(plan, request, wal));
   OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal,
                                     backup_timeline, has_tablespaces(manifest)));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",

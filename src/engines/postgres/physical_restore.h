@@ -14,6 +14,7 @@
 namespace opendbs::engines::postgres {
 
 inline constexpr const char* kRestoredWalDir = "opendbs_wal";
+inline constexpr const char* kPlannedWalList = "planned";  // in kRestoredWalDir: the files recovery may read
 
 core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                               TaskControl& control);
