@@ -86,11 +86,43 @@ void fill_restore_record(const Context& ctx, catalog::Record& r, const std::stri
   d["ErrMessage"] = "";
 }
 
+std::string moment(int64_t ms) { return std::to_string(ms) + " (" + core::format_iso8601(ms) + ")"; }
+
+// A RestoreTime given with BackupSetId must be a moment that set restores to: not before its EndTime
+// (the set holds nothing older; PostgreSQL could only stop at its end) and not past its own log chain.
+core::Status check_time_for_set(const Context& ctx, const std::string& set_id, const std::optional<SetReach>& reach,
+                                int64_t time) {
+  if (!reach) return core::errors::invalid_job_id(set_id);
+  if (time >= reach->begin_ms && time <= reach->end_ms) return {};
+  const std::string what =
+      "RestoreTime " + ctx.str("RestoreTime") + " is not a moment BackupSetId " + set_id + " restores to: ";
+  const std::string hint = ", or RestoreTime alone to let the node choose the set";
+  if (reach->is_point())
+    return core::make_error("InvalidParameter", what + "no log chain follows that set, it restores only to its EndTime " +
+                                                    moment(reach->begin_ms) + "; give that RestoreTime or none" + hint);
+  return core::make_error("InvalidParameter", what + "it restores from its EndTime " + moment(reach->begin_ms) +
+                                                  " to " + moment(reach->end_ms) + ", where its log chain ends; give a RestoreTime there" + hint);
+}
+
+// A physical restore writes a data directory on the node: nothing else can stand in for RestoreDir.
+core::Status check_restore_dir(const Context& ctx, const catalog::Record& plan) {
+  const auto text = [&](const char* f) {
+    const auto* v = plan.doc.if_contains(f);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  const bool physical = text("BackupMethod") == "physical" && text("DatabaseType") != "SQLite";
+  if (physical && strcasecmp(ctx.str("DestinationEndpointInstanceType").c_str(), "Agent") == 0 && !ctx.has("RestoreDir"))
+    return core::errors::missing_parameter("RestoreDir");
+  return {};
+}
+
 core::Result<object> create_restore_task(Context& ctx) {
   OPENDBS_TRY(check_destination(ctx));
   catalog::Record restore{core::new_job_id(), ctx.caller.account_id, ctx.str("BackupPlanId"), "init", ctx.now_ms(), {}};
   OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
+    OPENDBS_TRY(check_restore_dir(ctx, plan));
+    OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan.id));
     std::string base;
     boost::json::array older_bases;
     int64_t time = 0;
@@ -102,18 +134,18 @@ core::Result<object> create_restore_task(Context& ctx) {
                                 "backup set " + set->id + " is " + set->state + "; only a finished set can be restored");
       base = set->id;
       time = set->doc.at("EndTime").as_int64();
-    }
-    if (ctx.has("RestoreTime")) {
+      if (ctx.has("RestoreTime")) {
+        time = to_ms(*ctx.opt_int("RestoreTime"));
+        OPENDBS_TRY(check_time_for_set(ctx, base, reach_of_set(ranges, base), time));
+      }
+    } else {
       time = to_ms(*ctx.opt_int("RestoreTime"));
-      OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan.id));
       const auto found = base_sets_for(ranges, time);
       if (found.empty())
         return core::errors::invalid_parameter("RestoreTime", ctx.str("RestoreTime"),
                                                "a time inside a restorable range: " + describe_ranges(ranges, time));
-      if (base.empty()) {
-        base = found.front();
-        older_bases.insert(older_bases.end(), found.begin() + 1, found.end());
-      }
+      base = found.front();
+      older_bases.insert(older_bases.end(), found.begin() + 1, found.end());
     }
     fill_restore_record(ctx, restore, base, time);
     // Tried in turn by the restore task when the engine refuses the newer set as unable to reach the

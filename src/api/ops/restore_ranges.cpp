@@ -70,4 +70,11 @@ std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, 
   return out;
 }
 
+std::optional<SetReach> reach_of_set(const std::vector<RestoreRange>& ranges, const std::string& set_id) {
+  for (const auto& r : ranges)
+    for (size_t i = 0; i < r.full_set_ids.size(); ++i)
+      if (r.full_set_ids[i] == set_id) return SetReach{r.full_set_end_ms[i], r.full_set_reach_ms[i]};
+  return std::nullopt;
+}
+
 }  // namespace opendbs::api::ops

@@ -4,6 +4,7 @@
 // that no unbroken log chain follows (every logical set is one).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,14 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
 // on WAL that a later fork of the source abandoned, which cannot reach moments after the fork; the
 // restore task then starts from the next of these.
 std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, int64_t time_ms);
+
+// The moments a restore from the finished set `set_id` can reach: from its EndTime (its consistent
+// point: nothing earlier exists in it) to where its own log chain ends; both the EndTime for a point.
+// None if the set is in no range (not a finished set of the plan).
+struct SetReach {
+  int64_t begin_ms = 0, end_ms = 0;
+  bool is_point() const { return begin_ms == end_ms; }
+};
+std::optional<SetReach> reach_of_set(const std::vector<RestoreRange>& ranges, const std::string& set_id);
 
 }  // namespace opendbs::api::ops

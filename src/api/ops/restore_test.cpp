@@ -1,0 +1,198 @@
+// CreateRestoreTask and StartRestoreTask through the dispatcher, with a real SQLite catalog holding
+// a plan's sets and log files: a restore is refused at the call, with nothing created, when the set
+// it names cannot reach the moment asked for, when a physical restore has no RestoreDir, and (at
+// Start) when another restore is writing into the same RestoreDir.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "api/dispatcher.h"
+#include "api/signature.h"
+#include "core/ids.h"
+
+namespace opendbs::api {
+namespace {
+
+using boost::json::object;
+using catalog::Kind;
+
+// Moments of the tests' histories: epoch ms (the API reads values below 10^11 as seconds).
+int64_t t(int64_t offset) { return 1700000000000 + offset; }
+std::string ts(int64_t offset) { return std::to_string(t(offset)); }
+
+class RestoreTaskCalls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("opendbs-restoreops-" + core::random_alnum(8));
+    std::filesystem::create_directories(dir_);
+    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
+    box_ = std::make_unique<iam::SecretBox>(iam::SecretBox::from_key(std::string(32, 'k')));
+    directory_ = std::make_unique<iam::Directory>(*store_, *box_);
+    ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
+    services_.reset(new Services{*store_, *box_, nullptr, clock_, "12345"});
+    dispatcher_ = std::make_unique<Dispatcher>(*services_, *directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  struct Answer {
+    int status;
+    object body;
+    std::string code() const { return body.contains("Code") ? std::string(body.at("Code").as_string()) : ""; }
+    std::string message() const {
+      return body.contains("Message") ? std::string(body.at("Message").as_string()) : "";
+    }
+  };
+
+  Answer call(const std::string& action, ParamList params) {
+    SignInput in;
+    in.host = "127.0.0.1:8080";
+    in.action = action;
+    in.params = std::move(params);
+    in.access_key_id = "rootkey";
+    in.access_key_secret = "rootsecret";
+    in.timestamp = core::format_iso8601(clock_.now_ms());
+    auto response = dispatcher_->handle(ApiRequest{sign_v1(in, true).view(), "127.0.0.1", false});
+    return {response.status, boost::json::parse(response.body).as_object()};
+  }
+
+  // A configured PostgreSQL plan of `method` (its precheck stays queued: no task engine here).
+  std::string postgres_plan(const std::string& method) {
+    auto created = call("CreateBackupPlan", {{"BackupMethod", method}, {"DatabaseType", "PostgreSQL"},
+                                             {"InstanceClass", "small"}});
+    EXPECT_EQ(created.status, 200) << boost::json::serialize(created.body);
+    plan_ = std::string(created.body.at("BackupPlanId").as_string());
+    auto configured = call("ConfigureBackupPlan",
+                           {{"BackupPlanId", plan_}, {"BackupPlanName", "p"}, {"SourceEndpointInstanceType", "Other"},
+                            {"SourceEndpointIP", "127.0.0.1"}, {"SourceEndpointPort", "5432"},
+                            {"SourceEndpointDatabaseName", "postgres"}, {"SourceEndpointUserName", "u"},
+                            {"SourceEndpointPassword", "pw"}, {"BackupStrategyType", "manual"}});
+    EXPECT_EQ(configured.status, 200) << boost::json::serialize(configured.body);
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto p, tx.get(Kind::plan, plan_));
+      account_ = p->account_id;
+      return {};
+    }).ok());
+    return plan_;
+  }
+  void put(Kind kind, const std::string& id, const std::string& state, object doc) {
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+      return tx.put(kind, catalog::Record{id, account_, plan_, state, 1, std::move(doc)});
+    }).ok());
+  }
+  void put_set(const std::string& id, int64_t end_ms, int64_t log_start_seq) {
+    put(Kind::backup_set, id, "finish", {{"BackupSetId", id}, {"StartTime", t(end_ms - 100)}, {"EndTime", t(end_ms)},
+                                         {"_LogStartSeq", log_start_seq}});
+  }
+  void put_log(int64_t seq, int64_t end_ms) {
+    put(Kind::log_file, plan_ + "-" + std::to_string(seq), "COMPLETED", {{"_Seq", seq}, {"EndTime", t(end_ms)}});
+  }
+
+  Answer create(ParamList extra) {
+    ParamList params = {{"BackupPlanId", plan_}, {"RestoreTaskName", "r"}, {"DestinationEndpointInstanceType", "Agent"}};
+    for (auto& p : extra) params.push_back(std::move(p));
+    return call("CreateRestoreTask", std::move(params));
+  }
+  int64_t restore_tasks() {
+    return call("DescribeRestoreTaskList", {{"BackupPlanId", plan_}}).body.at("TotalElements").as_int64();
+  }
+  object restore_task(const std::string& id) {
+    auto list = call("DescribeRestoreTaskList", {{"RestoreTaskId", id}});
+    return list.body.at("Items").at("RestoreTaskDetail").as_array().at(0).as_object();
+  }
+
+  // sets: full0 (EndTime 500, its chain reaches 900), full1 (1000) and full2 (3000), both reaching 8000.
+  void physical_history() {
+    postgres_plan("physical");
+    put_set("full0", 500, 3);
+    put_log(3, 900);
+    put_set("full1", 1000, 5);
+    put_set("full2", 3000, 7);
+    for (int seq = 5; seq <= 8; ++seq) put_log(seq, seq * 1000);
+  }
+
+  std::filesystem::path dir_;
+  core::ManualClock clock_{1705307400000};
+  std::unique_ptr<catalog::Store> store_;
+  std::unique_ptr<iam::SecretBox> box_;
+  std::unique_ptr<iam::Directory> directory_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::string plan_, account_;
+};
+
+// Restoring full2 to 2000 could only stop at full2's end (3000): a later moment than asked for.
+TEST_F(RestoreTaskCalls, ARestoreTimeBeforeTheNamedSetsEndTimeIsRefusedNamingItsRange) {
+  physical_history();
+  const auto refused = create({{"BackupSetId", "full2"}, {"RestoreTime", ts(2000)}, {"RestoreDir", "/tmp/r"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.code(), "InvalidParameter");
+  for (const std::string& part :
+       std::vector<std::string>{"RestoreTime " + ts(2000), "BackupSetId full2", "EndTime " + ts(3000), "to " + ts(8000)})
+    EXPECT_NE(refused.message().find(part), std::string::npos) << part << " not in: " << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+  // The same moment without BackupSetId restores from full1, which ends before it.
+  const auto chosen = create({{"RestoreTime", ts(2000)}, {"RestoreDir", "/tmp/r"}});
+  ASSERT_EQ(chosen.status, 200) << boost::json::serialize(chosen.body);
+  EXPECT_EQ(restore_task(std::string(chosen.body.at("RestoreTaskId").as_string())).at("BackupSetId"), "full1");
+}
+
+// full0's own chain ends at 900: 2000 lies in full1's range, which full0's log does not reach.
+TEST_F(RestoreTaskCalls, ARestoreTimePastTheNamedSetsLogChainIsRefused) {
+  physical_history();
+  const auto refused = create({{"BackupSetId", "full0"}, {"RestoreTime", ts(2000)}, {"RestoreDir", "/tmp/r"}});
+  EXPECT_EQ(refused.code(), "InvalidParameter");
+  EXPECT_NE(refused.message().find("EndTime " + ts(500)), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("to " + ts(900)), std::string::npos) << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+}
+
+TEST_F(RestoreTaskCalls, ANamedSetRestoresToAnyMomentFromItsEndTimeToItsChainsEnd) {
+  physical_history();
+  for (const int64_t at : {3000, 5000, 8000}) {
+    const auto ok = create({{"BackupSetId", "full2"}, {"RestoreTime", ts(at)}, {"RestoreDir", "/tmp/r"}});
+    ASSERT_EQ(ok.status, 200) << at << ": " << boost::json::serialize(ok.body);
+    const auto task = restore_task(std::string(ok.body.at("RestoreTaskId").as_string()));
+    EXPECT_EQ(task.at("BackupSetId"), "full2");
+    EXPECT_EQ(task.at("RestoreTime").as_int64(), t(at));
+  }
+  const auto set_alone = create({{"BackupSetId", "full2"}, {"RestoreDir", "/tmp/r"}});
+  ASSERT_EQ(set_alone.status, 200);
+  EXPECT_EQ(restore_task(std::string(set_alone.body.at("RestoreTaskId").as_string())).at("RestoreTime").as_int64(), t(3000));
+}
+
+// A logical set is a point (DescribeRestoreRangeInfo): it restores to its EndTime and no other moment.
+TEST_F(RestoreTaskCalls, ALogicalSetRestoresOnlyToItsOwnEndTime) {
+  postgres_plan("logical");
+  put_set("dump1", 1000, -1);
+  put_set("dump2", 2000, -1);
+  const ParamList to_server = {{"DestinationEndpointIP", "127.0.0.1"}, {"DestinationEndpointPort", "5432"},
+                               {"DestinationEndpointUserName", "u"}, {"DestinationEndpointPassword", "pw"}};
+  auto logical = [&](ParamList extra) {
+    ParamList params = {{"BackupPlanId", plan_}, {"RestoreTaskName", "r"}, {"DestinationEndpointInstanceType", "Other"}};
+    for (const auto& p : to_server) params.push_back(p);
+    for (auto& p : extra) params.push_back(std::move(p));
+    return call("CreateRestoreTask", std::move(params));
+  };
+  const auto later = logical({{"BackupSetId", "dump1"}, {"RestoreTime", ts(2000)}});  // dump2's moment
+  EXPECT_EQ(later.code(), "InvalidParameter");
+  EXPECT_NE(later.message().find("restores only to its EndTime " + ts(1000)), std::string::npos) << later.message();
+  EXPECT_EQ(logical({{"BackupSetId", "dump2"}, {"RestoreTime", ts(1000)}}).code(), "InvalidParameter");
+  EXPECT_EQ(restore_tasks(), 0);
+  EXPECT_EQ(logical({{"BackupSetId", "dump1"}, {"RestoreTime", ts(1000)}}).status, 200);
+  EXPECT_EQ(logical({{"RestoreTime", ts(2000)}}).status, 200);
+  EXPECT_EQ(logical({{"RestoreTime", ts(1500)}}).code(), "InvalidParameterValid");  // between two points
+}
+
+// DestinationEndpointDatabaseName names no directory: a physical restore into the node needs RestoreDir.
+TEST_F(RestoreTaskCalls, APhysicalRestoreIntoTheNodeNeedsRestoreDir) {
+  physical_history();
+  const auto refused = create({{"BackupSetId", "full1"}, {"DestinationEndpointDatabaseName", "postgres"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.code(), "MissingParameter");
+  EXPECT_NE(refused.message().find("RestoreDir"), std::string::npos) << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+}
+
+}  // namespace
+}  // namespace opendbs::api
