@@ -213,6 +213,9 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set.doc["BackupDataSize"] = static_cast<int64_t>(stats.bytes_in);
     set.doc["Progress"] = 100;
     set.doc["_LogStartSeq"] = result->log_start_seq;
+    // The source it was taken from (the plan's may have changed since the set was queued).
+    set.doc["SourceEndpointIpPort"] = text(plan->doc, "SourceEndpointIpPort");
+    set.doc["_SourceEpoch"] = source_epoch(plan->doc);
   });
   set_plan_status(env, plan->id, "", "");
   return {};
@@ -279,7 +282,7 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
            {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
-           {"StorageMethod", "Standard"}, {"_Seq", f.seq},
+           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", source_epoch(plan.doc)},
            {"SourceEndpointIpPort", plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort")
                                                                              : boost::json::value("")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};

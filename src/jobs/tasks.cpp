@@ -71,6 +71,11 @@ catalog::Record new_release_task(const catalog::Record& plan, int64_t now_ms, co
                                                                             {"WaitFor", std::move(waits)}});
 }
 
+int64_t source_epoch(const boost::json::object& doc) {
+  const auto* epoch = doc.if_contains("_SourceEpoch");
+  return epoch && epoch->is_int64() ? epoch->as_int64() : 0;
+}
+
 bool source_server_changed(const catalog::Record& before, const catalog::Record& after) {
   for (const char* f : {"SourceEndpointInstanceType", "SourceEndpointInstanceID", "SourceEndpointHost", "SourceEndpointPort"})
     if (lower_text(before.doc, f) != lower_text(after.doc, f)) return true;

@@ -54,6 +54,12 @@ catalog::Record new_release_task(const catalog::Record& plan, int64_t now_ms, co
 // database is the same server). The slot of the old one must then be released.
 bool source_server_changed(const catalog::Record& before, const catalog::Record& after);
 
+// The plan's source generation (doc "_SourceEpoch", 0 when absent): ModifyBackupSourceEndpoint to
+// another server counts it up; full sets and log files record the one they were taken under, and a
+// restore range joins a set only with log files of its own generation, so that WAL of two sources is
+// never chained by its sequence numbers.
+int64_t source_epoch(const boost::json::object& doc);
+
 // Queues a full backup now and creates its backup set record (same id as the task). Returns the id.
 core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms,
                                             const std::string& trigger);

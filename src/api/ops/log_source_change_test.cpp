@@ -43,7 +43,8 @@ class SlotKeepingEngine final : public engines::Engine {
   }
   // Holds a slot on the source while it streams, until cancelled.
   core::Status log_backup(const engines::PlanSpec& plan, repo::Repository&, engines::TaskControl& control,
-                          const std::function<core::Status(const engines::LogFile&)>&) override {
+                          const std::function<core::Status(const engines::LogFile&)>& on_file) override {
+    OPENDBS_TRY(on_file({"000000010000000000000005", 5, 1000, 2000, 16 << 20, "COMPLETED"}));
     {
       std::lock_guard lock(mu_);
       slots_.insert(where(plan));
@@ -157,6 +158,15 @@ class LogSourceChange : public ::testing::Test {
     return items.empty() ? "(gone)" : std::string(items.at(0).at(field).as_string());
   }
 
+  catalog::Record stored(catalog::Kind kind, const std::string& id) {
+    std::optional<catalog::Record> out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(out, tx.get(kind, id));
+      return {};
+    }).ok());
+    return out.value();
+  }
+
   static bool wait_until(const std::function<bool()>& done, int timeout_ms = 10000) {
     for (int waited = 0; waited < timeout_ms; waited += 20) {
       if (done()) return true;
@@ -187,6 +197,10 @@ TEST_F(LogSourceChange, ModifyingTheSourceMovesTheLogBackupAndReleasesTheOldSlot
   ASSERT_TRUE(wait_until([&] { return engine_->slots() == std::set<std::string>{"127.0.0.1:6543"}; }))
       << "the old source's slot is left";
   EXPECT_EQ(plan_field(plan, "BackupPlanStatus"), "running");
+  // The new source's WAL is a chain of its own: its files carry the plan's new source generation.
+  const auto file = stored(catalog::Kind::log_file, plan + "-000000010000000000000005");
+  EXPECT_EQ(file.doc.at("SourceEndpointIpPort"), "127.0.0.1:6543");
+  EXPECT_EQ(file.doc.at("_SourceEpoch").as_int64(), 1);
 
   call("ReleaseBackupPlan", {{"BackupPlanId", plan}});
   EXPECT_TRUE(wait_until([&] { return engine_->slots().empty(); })) << "the new source's slot is left";

@@ -56,8 +56,11 @@ core::Result<object> modify_source_endpoint(Context& ctx) {
     OPENDBS_ASSIGN(after.cancel_now,
                    jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
     const auto* had_log = before.doc.if_contains("EnableBackupLog");
-    if (had_log && had_log->is_bool() && had_log->as_bool() && jobs::source_server_changed(before, plan))
-      OPENDBS_TRY(tx.put(Kind::task, jobs::new_release_task(before, ctx.now_ms(), log_backups)));
+    if (jobs::source_server_changed(before, plan)) {
+      plan.doc["_SourceEpoch"] = jobs::source_epoch(before.doc) + 1;  // the new server's WAL is a chain of its own
+      if (had_log && had_log->is_bool() && had_log->as_bool())
+        OPENDBS_TRY(tx.put(Kind::task, jobs::new_release_task(before, ctx.now_ms(), log_backups)));
+    }
     return tx.put(Kind::task, jobs::new_task(jobs::task_kind::precheck, plan, ctx.now_ms(), object{{"AutoStart", false}}));
   });
 }
