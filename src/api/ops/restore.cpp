@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/restore_dir_lock.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -165,6 +166,13 @@ core::Result<object> start_restore_task(Context& ctx) {
       return core::make_error("OperationDenied.PlanStatus",
                               "restore task " + restore->id + " is " + restore->state + " and cannot be started again");
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, restore->parent_id));
+    // A restore owns its RestoreDir (jobs/restore_dir_lock.h): never two writers in one directory.
+    const auto* dir = restore->doc.if_contains("RestoreDir");
+    if (dir && dir->is_string() && !dir->as_string().empty()) {
+      const std::string path(dir->as_string());
+      OPENDBS_ASSIGN(auto other, jobs::running_restore_into(tx, path, restore->id));
+      if (other) return jobs::restore_dir_in_use(path, *other, ctx.caller.account_id);
+    }
     restore->state = "running";
     restore->doc["RestoreStatus"] = "running";
     OPENDBS_TRY(tx.put(Kind::restore_task, *restore));
