@@ -83,7 +83,7 @@ core::Status validate_params(const OperationSpec& spec, const std::map<std::stri
       case ParamType::integer:
       case ParamType::long_integer: {
         auto n = parse_int(v);
-        if (!n) return core::errors::invalid_parameter(p.name, v, std::string("an ") + type_name(p.type));
+        if (!n) return core::errors::invalid_parameter(p.name, v, "an integer");
         if (p.min < p.max && (*n < p.min || *n > p.max))
           return core::errors::invalid_parameter(
               p.name, v, "a number from " + std::to_string(p.min) + " to " + std::to_string(p.max));

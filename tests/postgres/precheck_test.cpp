@@ -73,6 +73,99 @@ TEST(PostgresPrecheck, MinimalWalAndNoWalSendersFailWithTheSettingsToChange) {
   ASSERT_NE(slots, nullptr);
   EXPECT_EQ(slots->state, "failed");
   EXPECT_NE(slots->message.find("max_replication_slots"), std::string::npos);
+  // The replication connection is refused for want of a WAL sender, not by pg_hba.conf.
+  const auto* privileges = item(items, "CHECK_PRIVILEGES");
+  ASSERT_NE(privileges, nullptr);
+  EXPECT_EQ(privileges->state, "failed");
+  EXPECT_NE(privileges->message.find("raise max_wal_senders"), std::string::npos) << privileges->message;
+  EXPECT_EQ(privileges->message.find("pg_hba.conf"), std::string::npos) << privileges->message;
+}
+
+engines::PlanSpec logical_plan(const engines::Endpoint& source, const std::string& objects) {
+  engines::PlanSpec p = physical_plan(source);
+  p.backup_method = "logical";
+  p.backup_objects = objects;
+  return p;
+}
+
+void expect_in(const std::string& message, std::initializer_list<const char*> words, bool present) {
+  for (const char* w : words)
+    EXPECT_EQ(message.find(w) != std::string::npos, present) << (present ? "missing " : "unexpected ") << w << " in: " << message;
+}
+
+// Databases prk_shop1, prk_shop2 and prk_other, whose tables a role without privileges cannot read,
+// and one in `postgres` that no plan here selects.
+class LogicalPrivileges : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto& pg = shared_source();
+    for (const char* db : {"prk_shop1", "prk_shop2", "prk_other"}) pg.query(std::string("DROP DATABASE IF EXISTS ") + db);
+    pg.query("DROP TABLE IF EXISTS prk_unselected");
+    pg.query("DROP ROLE IF EXISTS prk_reader");
+    pg.query("CREATE ROLE prk_reader LOGIN");
+    pg.query("CREATE TABLE prk_unselected (id int)");
+    for (const char* db : {"prk_shop1", "prk_shop2", "prk_other"}) pg.query(std::string("CREATE DATABASE ") + db);
+    shop1_("CREATE TABLE orders_a (id int); CREATE SCHEMA audit; CREATE TABLE audit.tmp_1 (id int);"
+           " CREATE SEQUENCE ticket_seq");
+    shop2_("CREATE TABLE orders_b (id int)");
+    other_("CREATE TABLE orders_c (id int); CREATE TABLE misc_d (id int)");
+  }
+  void TearDown() override {
+    auto& pg = shared_source();
+    for (const char* db : {"prk_shop1", "prk_shop2", "prk_other"}) pg.query(std::string("DROP DATABASE IF EXISTS ") + db);
+    pg.query("DROP TABLE IF EXISTS prk_unselected");
+    pg.query("DROP ROLE IF EXISTS prk_reader");
+  }
+  engines::PrecheckItem privileges(const std::string& objects) {
+    engines::PostgresEngine engine;
+    const auto items = engine.precheck(logical_plan(shared_source().endpoint("prk_reader"), objects));
+    const auto* i = item(items, "CHECK_PRIVILEGES");
+    return i ? *i : engines::PrecheckItem{"CHECK_PRIVILEGES", "absent", ""};
+  }
+  const std::string objects_ = R"([{"DBName":"prk_shop*","TableExcludes":[{"TableName":"audit.tmp_?"}]},)"
+                               R"({"DBName":"prk_oth?r","TableIncludes":[{"TableName":"orders_*"}]}])";
+  PgServer::Query shop1_{shared_source(), "prk_shop1"}, shop2_{shared_source(), "prk_shop2"},
+      other_{shared_source(), "prk_other"};
+};
+
+TEST_F(LogicalPrivileges, TheRoleMustReadEveryTableBackupObjectsSelectInEveryDatabaseAndNoOther) {
+  const auto denied = privileges(objects_);
+  EXPECT_EQ(denied.state, "failed");
+  // Named with their databases, with the GRANT that fixes each database.
+  expect_in(denied.message, {"cannot read 4 ", "in database \"prk_shop1\": GRANT SELECT ON \"public\".\"orders_a\"",
+                             "\"public\".\"ticket_seq\"", "in database \"prk_shop2\": GRANT SELECT ON \"public\".\"orders_b\"",
+                             "in database \"prk_other\": GRANT SELECT ON \"public\".\"orders_c\" TO \"prk_reader\"",
+                             "pg_read_all_data"}, true);
+  // Excluded, not included, or in a database BackupObjects leave out: not the plan's concern.
+  expect_in(denied.message, {"tmp_1", "misc_d", "prk_unselected"}, false);
+
+  shop1_("GRANT SELECT ON orders_a, ticket_seq TO prk_reader");
+  shop2_("GRANT SELECT ON orders_b TO prk_reader");
+  const auto one_left = privileges(objects_);
+  EXPECT_EQ(one_left.state, "failed");
+  expect_in(one_left.message, {"cannot read 1 ", "prk_other", "orders_c"}, true);
+  expect_in(one_left.message, {"prk_shop1", "prk_shop2"}, false);
+
+  other_("GRANT SELECT ON orders_c TO prk_reader");
+  const auto granted = privileges(objects_);
+  EXPECT_EQ(granted.state, "finish") << granted.message;
+  // Everything (no BackupObjects) includes audit.tmp_1 and misc_d.
+  const auto everything = privileges("");
+  EXPECT_EQ(everything.state, "failed");
+  expect_in(everything.message, {"tmp_1", "misc_d"}, true);
+}
+
+TEST_F(LogicalPrivileges, ADatabaseTheRoleCannotConnectToIsNamedWithTheGrant) {
+  other_("REVOKE CONNECT ON DATABASE prk_other FROM PUBLIC");
+  const auto refused = privileges(objects_);
+  EXPECT_EQ(refused.state, "failed");
+  expect_in(refused.message, {"prk_other", "GRANT CONNECT ON DATABASE"}, true);
+}
+
+TEST_F(LogicalPrivileges, BackupObjectsSelectingNoDatabaseFailWithTheDatabasesThereAre) {
+  const auto none = privileges(R"([{"DBName":"prk_nosuch*"}])");
+  EXPECT_EQ(none.state, "failed");
+  expect_in(none.message, {"select none", "prk_shop1", "DBName"}, true);
 }
 
 }  // namespace

@@ -12,6 +12,11 @@ namespace {
 
 bool is(const std::string& value, const char* wanted) { return lower(value) == lower(wanted); }
 
+std::string text(const boost::json::object& doc, const char* name) {
+  const auto* v = doc.if_contains(name);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 }  // namespace
 
 catalog::Record new_plan(const Context& ctx) {
@@ -127,7 +132,32 @@ core::Status apply_storage(const Context& ctx, catalog::Record& plan) {
   return {};
 }
 
+core::Status check_log_backup_method(const catalog::Record& plan) {
+  const std::string method = text(plan.doc, "BackupMethod");
+  if (text(plan.doc, "DatabaseType") == "PostgreSQL" && method != "physical")
+    return core::make_error("InvalidParameter",
+                            "EnableBackupLog=true needs BackupMethod=physical for PostgreSQL: log backup streams the "
+                            "WAL that continues a physical full backup (point-in-time restore); this plan's "
+                            "BackupMethod is " + method +
+                                ". Create a physical plan for log backup, or leave EnableBackupLog out.");
+  return {};
+}
+
+core::Status check_objects_method(const catalog::Record& plan, const std::string& backup_objects) {
+  boost::system::error_code ec;
+  const auto objects = boost::json::parse(backup_objects, ec);
+  const bool chooses = !ec && objects.is_array() && !objects.as_array().empty();
+  if (chooses && text(plan.doc, "BackupMethod") == "physical")
+    return core::make_error("InvalidParameter",
+                            "BackupObjects apply to logical backups only: a physical backup (BackupMethod=physical) "
+                            "takes the whole instance. Leave BackupObjects out, or create the plan with "
+                            "BackupMethod=logical to back up chosen databases and tables.");
+  return {};
+}
+
 core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan) {
+  if (ctx.opt_bool("EnableBackupLog").value_or(false)) OPENDBS_TRY(check_log_backup_method(plan));
+  if (ctx.has("BackupObjects")) OPENDBS_TRY(check_objects_method(plan, ctx.str("BackupObjects")));
   OPENDBS_TRY(apply_source_endpoint(ctx, plan));
   OPENDBS_TRY(apply_strategy(ctx, plan));
   OPENDBS_TRY(apply_storage(ctx, plan));

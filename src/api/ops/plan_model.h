@@ -17,6 +17,11 @@ catalog::Record new_plan(const Context& ctx);
 core::Status apply_source_endpoint(const Context& ctx, catalog::Record& plan);
 core::Status apply_strategy(const Context& ctx, catalog::Record& plan);
 core::Status apply_storage(const Context& ctx, catalog::Record& plan);
+// Options that only one BackupMethod can honour, refused at the call rather than failing later:
+// log backup of a PostgreSQL plan continues physical full backups (EnableBackupLog needs physical),
+// and BackupObjects choose what a logical backup takes (a physical one takes the whole instance).
+core::Status check_log_backup_method(const catalog::Record& plan);
+core::Status check_objects_method(const catalog::Record& plan, const std::string& backup_objects);
 // ConfigureBackupPlan's body: endpoint + strategy + storage + name, then a precheck task.
 core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record& plan);
 

@@ -8,6 +8,7 @@
 #include "api/ops/families.h"
 #include "api/ops/param_lists.h"
 #include "core/errors.h"
+#include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
 namespace {
@@ -169,6 +170,19 @@ core::Result<object> describe_backup_plan_billing(Context& ctx) {
   return object{{"Item", std::move(item)}};
 }
 
+// The newest precheck task of a plan: its items alone are the plan's precheck (an earlier run's
+// failures no longer apply once ConfigureBackupPlan or ModifyBackupSourceEndpoint ran it again).
+// While it runs it has no items yet, and the answer is "running".
+core::Result<std::optional<std::string>> latest_precheck_job(catalog::Tx& tx, const std::string& owner) {
+  catalog::Query q{Kind::task};
+  q.parent_id = owner;
+  q.doc_equals.push_back({"TaskKind", std::string(jobs::task_kind::precheck)});
+  q.limit = 1;
+  OPENDBS_ASSIGN(auto tasks, tx.list(q));
+  if (tasks.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(tasks.front().id);
+}
+
 core::Result<object> describe_precheck_progress_list(Context& ctx) {
   if (!ctx.has("BackupPlanId") && !ctx.has("RestoreTaskId")) return core::errors::missing_parameter("BackupPlanId");
   if (ctx.has("BackupPlanId") && ctx.has("RestoreTaskId"))
@@ -188,6 +202,8 @@ core::Result<object> describe_precheck_progress_list(Context& ctx) {
     catalog::Query q{Kind::precheck};
     q.parent_id = owner;
     q.newest_first = false;
+    OPENDBS_ASSIGN(auto latest, latest_precheck_job(tx, owner));
+    if (latest) q.doc_equals.push_back({"JobId", *latest});
     OPENDBS_ASSIGN(auto items, tx.list(q));
     array details;
     int finished = 0;

@@ -56,6 +56,7 @@ core::Result<object> modify_source_endpoint(Context& ctx) {
 core::Result<object> modify_objects(Context& ctx) {
   OPENDBS_TRY(check_backup_objects("BackupObjects", ctx.str("BackupObjects")));
   return modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
+    OPENDBS_TRY(check_objects_method(plan, ctx.str("BackupObjects")));
     plan.doc["BackupObjects"] = ctx.str("BackupObjects");
     return {};
   });
@@ -69,6 +70,7 @@ core::Result<object> modify_storage(Context& ctx) {
 
 core::Result<object> enable_backup_log(Context& ctx) {
   return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
+    OPENDBS_TRY(check_log_backup_method(plan));
     plan.doc["EnableBackupLog"] = true;
     if (ctx.has("EnableMysqlPhysicalBackupBinlog"))
       plan.doc["EnableMysqlPhysicalBackupBinLog"] = ctx.str("EnableMysqlPhysicalBackupBinlog") == "true";

@@ -1,5 +1,8 @@
 #include "engines/postgres/precheck.h"
 
+#include <set>
+
+#include "engines/postgres/backup_objects.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
 #include "engines/postgres/wal_names.h"
@@ -24,6 +27,18 @@ PrecheckItem check_version(int version, bool physical) {
   return pass("CHECK_VERSION");
 }
 
+// Why a replication connection was refused, and what to change. The server refuses it before
+// pg_hba.conf is consulted when max_wal_senders leaves no walsender for it ("number of requested
+// standby connections exceeds max_wal_senders"): then pg_hba.conf is not the cause.
+std::string replication_refused_advice(const PlanSpec& plan, const std::string& error) {
+  if (error.find("max_wal_senders") != std::string::npos)
+    return "a replication connection is refused because max_wal_senders leaves no WAL sender free (" + error +
+           "): raise max_wal_senders in postgresql.conf (at least 2 plus your standbys; see CHECK_WAL_SENDERS) "
+           "and restart PostgreSQL";
+  return "a replication connection is refused (" + error + "): add a line such as 'host replication " +
+         plan.source.user + " <opendbs address>/32 scram-sha-256' to pg_hba.conf and reload PostgreSQL";
+}
+
 std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql) {
   std::vector<PrecheckItem> items;
   auto role = sql.query("SELECT rolreplication OR rolsuper AS ok FROM pg_roles WHERE rolname = current_user");
@@ -32,10 +47,7 @@ std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql
                                                  " lacks the REPLICATION attribute: run ALTER ROLE \"" +
                                                  plan.source.user + "\" REPLICATION"));
   } else if (auto repl = PgConnection::open(plan.source, ConnectionKind::replication); !repl.ok()) {
-    items.push_back(fail("CHECK_PRIVILEGES",
-                         "a replication connection is refused (" + repl.error().message +
-                             "): add a line such as 'host replication " + plan.source.user +
-                             " <opendbs address>/32 scram-sha-256' to pg_hba.conf and reload PostgreSQL"));
+    items.push_back(fail("CHECK_PRIVILEGES", replication_refused_advice(plan, repl.error().message)));
   } else {
     items.push_back(pass("CHECK_PRIVILEGES"));
   }
@@ -77,21 +89,89 @@ std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql
   return items;
 }
 
+// What a logical backup would fail to read in one database: the selected tables (and every
+// sequence, whose values it also takes) without SELECT for the role, as "schema.name".
+struct Unreadable {
+  std::string database;
+  std::vector<std::string> relations;
+  std::set<std::string> schemas;
+  bool sequences = false;
+};
+
+core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
+  Endpoint ep = plan.source;
+  ep.database = db;
+  OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  // The tables logical_backup.cpp copies (extension members are the extension's), and sequences.
+  OPENDBS_ASSIGN(auto rows, conn->query(
+      "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+      " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+      "                 AND d.deptype = 'e')"
+      " AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1, 2"));
+  Unreadable out;
+  out.database = db;
+  for (const auto& row : rows.rows) {
+    const std::string schema = row[0].value_or(""), name = row[1].value_or("");
+    if (row[2].value_or("") == "r" && !objects.selects_table(db, schema, name)) continue;
+    out.relations.push_back(quote_ident(schema) + "." + quote_ident(name));
+    out.schemas.insert(quote_ident(schema));
+    out.sequences = out.sequences || row[2].value_or("") == "S";
+  }
+  return out;
+}
+
+// "in database shop: GRANT SELECT ON public.a, public.b TO role": the relations themselves when
+// few, else their schemas.
+std::string grant_for(const Unreadable& u, const std::string& role) {
+  std::string what, schemas;
+  for (const auto& r : u.relations) what += (what.empty() ? "" : ", ") + r;
+  for (const auto& s : u.schemas) schemas += (schemas.empty() ? "" : ", ") + s;
+  const std::string grant = u.relations.size() <= 5
+                                ? "GRANT SELECT ON " + what + " TO " + role
+                                : "GRANT SELECT ON ALL TABLES IN SCHEMA " + schemas + " TO " + role +
+                                      (u.sequences ? " and GRANT SELECT ON ALL SEQUENCES IN SCHEMA " + schemas + " TO " + role
+                                                   : "") +
+                                      " (" + std::to_string(u.relations.size()) + " of them, e.g. " + u.relations[0] + ")";
+  return "in database " + quote_ident(u.database) + ": " + grant;
+}
+
+// The role must connect to every database BackupObjects select and read every table chosen there.
 PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
-  auto r = sql.query(
-      "SELECT count(*) AS unreadable, min(format('%I.%I', schemaname, tablename)) AS example FROM pg_tables"
-      " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-      " AND NOT has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT')");
-  if (!r.ok()) return fail("CHECK_PRIVILEGES", "cannot check table privileges: " + r.error().message);
-  // pg_read_all_data came with PostgreSQL 14; before it, SELECT is granted schema by schema.
-  const std::string grant = sql.server_version() >= 140000
-                                ? "GRANT pg_read_all_data TO " + quote_ident(plan.source.user)
-                                : "GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO " + quote_ident(plan.source.user) +
-                                      " for each schema";
-  if (number(*r, "unreadable") > 0)
-    return fail("CHECK_PRIVILEGES", "the role " + plan.source.user + " cannot read " + r->value(0, "unreadable").value_or("") +
-                                        " tables (e.g. " + r->value(0, "example").value_or("") + "): " + grant);
-  return pass("CHECK_PRIVILEGES");
+  auto objects = BackupObjects::parse(plan.backup_objects);
+  if (!objects.ok()) return fail("CHECK_PRIVILEGES", objects.error().message);
+  auto dbs = sql.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
+  if (!dbs.ok()) return fail("CHECK_PRIVILEGES", "cannot list the databases: " + dbs.error().message);
+  const std::string role = quote_ident(plan.source.user);
+  std::string all, refused, grants;
+  size_t selected = 0, count = 0;
+  for (const auto& row : dbs->rows) {
+    const std::string db = row[0].value_or("");
+    all += (all.empty() ? "" : ", ") + db;
+    if (!objects->selects_database(db)) continue;
+    ++selected;
+    auto u = unreadable_in(plan, *objects, db);
+    if (!u.ok()) {
+      refused += (refused.empty() ? "" : "; ") + db + " (" + u.error().message + ")";
+      continue;
+    }
+    if (u->relations.empty()) continue;
+    count += u->relations.size();
+    grants += (grants.empty() ? "" : "; ") + grant_for(*u, role);
+  }
+  if (selected == 0)
+    return fail("CHECK_PRIVILEGES", "BackupObjects select none of the source's databases (" + all +
+                                        "): name at least one of them in DBName");
+  if (!refused.empty())
+    return fail("CHECK_PRIVILEGES", "the role " + plan.source.user + " cannot connect to a database the plan backs up: " +
+                                        refused + ". Run GRANT CONNECT ON DATABASE <database> TO " + role +
+                                        " and check that pg_hba.conf admits the role to it");
+  if (count == 0) return pass("CHECK_PRIVILEGES");
+  // pg_read_all_data came with PostgreSQL 14: one grant reads everything, in every database.
+  const std::string or_all = sql.server_version() >= 140000 ? " (or once for all: GRANT pg_read_all_data TO " + role + ")" : "";
+  return fail("CHECK_PRIVILEGES", "the role " + plan.source.user + " cannot read " + std::to_string(count) +
+                                      " of the tables and sequences the plan backs up: " + grants + or_all);
 }
 
 }  // namespace
