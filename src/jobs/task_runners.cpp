@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/plan_spec.h"
+#include "jobs/restore_dir_lock.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 #include "repo/lock.h"
@@ -434,6 +435,16 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     auto password = env.secrets.open(sealed);
     if (!password.ok()) return failed(password.error());
     request.destination.password = *password;
+  }
+  // The restore owns its directory until it ends (restore_dir_lock.h).
+  std::optional<RestoreDirLock> dir_lock;
+  if (!request.target_dir.empty()) {
+    auto lock = lock_restore_dir(env.store, *restore, request.target_dir);
+    if (!lock.ok()) {
+      finish("stop", lock.error().message);
+      return failed(lock.error());
+    }
+    dir_lock.emplace(std::move(*lock));
   }
   // A restore takes its shared lock before it writes anything, so one refused by a prune can start over.
   core::Status st;

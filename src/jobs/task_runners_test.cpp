@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/restore_dir_lock.h"
 #include "repo/backend/local_backend.h"
 #include "repo/test_support.h"
 
@@ -247,7 +248,7 @@ class RestoreBaseSets : public LogFileRecords {
   // Runs a restore task whose record names `base` and the older sets; returns the record afterwards.
   boost::json::object run_restore_of(const std::string& base, boost::json::array older) {
     catalog::Record restore{"restore1", "A", plan_.id, "running", 1, {}};
-    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", "/tmp/nowhere"},
+    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", (dir_ / "restored").string()},
                    {"_OlderBaseSetIds", std::move(older)}};
     EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, restore); }).ok());
     TaskEnv env{*store_, box_, *repository_, engines_, clock_};
@@ -288,6 +289,21 @@ TEST_F(RestoreBaseSets, WhenNoSetReachesTheMomentTheRefusalIsReported) {
   EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2"}));
   EXPECT_EQ(record.at("RestoreStatus"), "stop");
   EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("timeline 3"), std::string::npos);
+}
+
+// A second restore into a directory a running restore writes (the API refuses to start it; here it
+// got past, as one started by another node would) ends at once, naming the other task, untouched.
+TEST_F(RestoreBaseSets, ARestoreIntoADirectoryAnotherRestoreHoldsEndsNamingItWithoutWriting) {
+  auto held = RestoreDirLock::acquire((dir_ / "restored").string());
+  ASSERT_TRUE(held.ok());
+  catalog::Record other{"restore0", "A", plan_.id, "running", 1, {{"RestoreDir", (dir_ / "restored").string()}}};
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, other); }).ok());
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(outcome_, Outcome::failed);
+  EXPECT_TRUE(engine_->restored_from.empty());
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("being written by restore task restore0"),
+            std::string::npos) << record.at("ErrMessage");
 }
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means
