@@ -280,12 +280,15 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
     end_ms = std::max(end_ms, known->doc.at("EndTime").as_int64());
     size = std::max(size, known->doc.at("BackupSize").as_int64());
   }
+  // A stored segment reported again (a resumed stream repeats the newest one) keeps the source it was
+  // streamed from, also when the plan has moved to another source since (restore ranges chain by it).
+  const bool restated = known && known->state == "COMPLETED";
+  const auto& provenance = restated ? known->doc : plan.doc;
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
            {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
-           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", source_epoch(plan.doc)},
-           {"SourceEndpointIpPort", plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort")
-                                                                             : boost::json::value("")},
+           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", source_epoch(provenance)},
+           {"SourceEndpointIpPort", text(provenance, "SourceEndpointIpPort")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
