@@ -17,8 +17,9 @@ namespace opendbs::jobs {
 // trailing separator. "" for "".
 std::string restore_dir_key(const std::string& dir);
 
-// The running restore task, other than `except_id`, whose RestoreDir is `dir` (of any account: the
-// directory is the node's), if any.
+// The running restore task, other than `except_id`, whose RestoreDir is `dir`, or a directory above
+// or below it (a delta restore removes what its set does not have, a nested restore's files too), of
+// any account (the directory is the node's), if any.
 core::Result<std::optional<catalog::Record>> running_restore_into(catalog::Tx& tx, const std::string& dir,
                                                                   const std::string& except_id);
 
