@@ -85,8 +85,9 @@ core::Result<RestoreDirLock> lock_restore_dir(catalog::Store& store, const catal
   if (other) return restore_dir_in_use(dir, *other, restore.account_id);
   return core::make_error("OperationDenied.PlanStatus",
                           "RestoreDir " + restore_dir_key(dir) +
-                              " is locked by another process (a restore by another opendbs node on this machine): a "
-                              "restore owns its directory until it ends; this one wrote nothing");
+                              " is locked by another restore still writing there (one by another opendbs process on "
+                              "this machine, or one stopped that has not ended yet): a restore owns its directory until "
+                              "it ends; this one wrote nothing");
 }
 
 }  // namespace opendbs::jobs

@@ -39,7 +39,7 @@ class RestoreDirLock {
 
 // The lock of `dir` for the restore task `restore` (restore_dir_lock.h), or the refusal naming the
 // running restore task of the catalog that writes there (only "of another account" for another
-// account's), or "another process" when the catalog knows none.
+// account's), or "another restore still writing there" when the catalog knows none running.
 core::Result<RestoreDirLock> lock_restore_dir(catalog::Store& store, const catalog::Record& restore,
                                               const std::string& dir);
 

@@ -72,7 +72,7 @@ TEST_F(RestoreDirLockTest, ALockHeldByAnotherProcessKeepsARestoreOut) {
   std::ofstream(release).close();
   holder.join();
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("locked by another process"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("locked by another restore still writing there"), std::string::npos) << refused.error().message;
   EXPECT_TRUE(RestoreDirLock::acquire(target).ok());  // the process ended: its lock went with it
 }
 

@@ -236,7 +236,8 @@ core::Result<object> describe_restore_range_info(Context& ctx) {
 std::vector<OperationSpec> restore_operations() {
   return {
       {"CreateRestoreTask", Support::implemented,
-       "Creates a restore of a full set or to a point in time; rejected if the time is not restorable.", true,
+       "Creates a restore of a full set or to a point in time; rejected if the time is not restorable (from "
+       "the BackupSetId given, when there is one).", true,
        concat({{str_param("BackupPlanId", true, "The backup plan"), str_param("RestoreTaskName", true, "A name"),
                 str_param("BackupSetId", false, "A full backup set to restore"),
                 long_param("RestoreTime", false, "The moment to restore to (epoch ms)"),
@@ -263,7 +264,8 @@ std::vector<OperationSpec> restore_operations() {
                 str_param("RestoreDestinationMode", false, "Recorded")},
                common_params()}),
        create_restore_task},
-      {"StartRestoreTask", Support::implemented, "Starts a created restore task.", false,
+      {"StartRestoreTask", Support::implemented,
+       "Starts a created restore task; refused while another restore writes into its RestoreDir.", false,
        concat({{str_param("RestoreTaskId", true, "The restore task")}, common_params()}), start_restore_task},
       {"DescribeRestoreTaskList", Support::implemented, "Restore tasks with status and progress.", true,
        concat({{str_param("BackupPlanId", false, "The backup plan"),
