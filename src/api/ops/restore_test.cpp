@@ -195,7 +195,8 @@ TEST_F(RestoreTaskCalls, APhysicalRestoreIntoTheNodeNeedsRestoreDir) {
 }
 
 // Two restores writing one directory replace and delete each other's files: the second Start is
-// refused while the first runs, naming it; the same directory spelt otherwise is the same directory.
+// refused while the first runs, naming it; the same directory spelt otherwise is the same directory,
+// and one inside it overlaps it.
 TEST_F(RestoreTaskCalls, ARestoreIntoTheDirectoryOfARunningRestoreIsRefusedAtStart) {
   physical_history();
   const std::string busy = (dir_ / "restored").string();
@@ -213,6 +214,10 @@ TEST_F(RestoreTaskCalls, ARestoreIntoTheDirectoryOfARunningRestoreIsRefusedAtSta
   EXPECT_NE(refused.message().find("RestoreDir " + busy + " is being written by restore task " + first),
             std::string::npos) << refused.message();
   EXPECT_EQ(restore_task(second).at("RestoreStatus"), "init");  // nothing queued: it may be started later
+  const auto inside = call("StartRestoreTask", {{"RestoreTaskId", created(busy + "/base")}});
+  EXPECT_EQ(inside.status, 409);  // a delta restore of the first one removes what its set does not have
+  EXPECT_NE(inside.message().find("overlaps " + busy + ", which restore task " + first), std::string::npos)
+      << inside.message();
   EXPECT_EQ(call("StartRestoreTask", {{"RestoreTaskId", elsewhere}}).status, 200);
 
   ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {  // the first one ends
