@@ -24,6 +24,21 @@ std::string restore_dir_key(const std::string& dir) {
   return out;
 }
 
+namespace {
+
+std::string restore_dir_of(const catalog::Record& restore) {
+  const auto* dir = restore.doc.if_contains("RestoreDir");
+  return dir && dir->is_string() ? restore_dir_key(std::string(dir->as_string())) : "";
+}
+
+// Whether `inner` is `outer` or a directory below it.
+bool within(const std::string& inner, const std::string& outer) {
+  return inner == outer || (inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+                            (outer.back() == '/' || inner[outer.size()] == '/'));
+}
+
+}  // namespace
+
 core::Result<std::optional<catalog::Record>> running_restore_into(catalog::Tx& tx, const std::string& dir,
                                                                   const std::string& except_id) {
   const std::string key = restore_dir_key(dir);
@@ -32,8 +47,8 @@ core::Result<std::optional<catalog::Record>> running_restore_into(catalog::Tx& t
   q.states = {"running"};
   OPENDBS_ASSIGN(auto running, tx.list(q));
   for (auto& r : running) {
-    const auto* other = r.doc.if_contains("RestoreDir");
-    if (r.id != except_id && other && other->is_string() && restore_dir_key(std::string(other->as_string())) == key)
+    const std::string other = restore_dir_of(r);
+    if (r.id != except_id && !other.empty() && (within(key, other) || within(other, key)))
       return std::optional<catalog::Record>(std::move(r));
   }
   return std::optional<catalog::Record>();
@@ -67,8 +82,11 @@ RestoreDirLock::~RestoreDirLock() {
 core::Error restore_dir_in_use(const std::string& dir, const catalog::Record& other, const std::string& account_id) {
   const std::string who = other.account_id == account_id ? "restore task " + other.id + " (of plan " + other.parent_id + ")"
                                                          : "a restore task of another account";
+  const std::string key = restore_dir_key(dir), theirs = restore_dir_of(other);
+  const std::string what = key == theirs ? " is being written by " + who
+                                         : " overlaps " + theirs + ", which " + who + " is writing";
   return core::make_error("OperationDenied.PlanStatus",
-                          "RestoreDir " + restore_dir_key(dir) + " is being written by " + who +
+                          "RestoreDir " + key + what +
                               ": a restore owns its directory until it ends; start this one when that one has "
                               "ended, or give another RestoreDir");
 }
@@ -85,8 +103,9 @@ core::Result<RestoreDirLock> lock_restore_dir(catalog::Store& store, const catal
   if (other) return restore_dir_in_use(dir, *other, restore.account_id);
   return core::make_error("OperationDenied.PlanStatus",
                           "RestoreDir " + restore_dir_key(dir) +
-                              " is locked by another process (a restore by another opendbs node on this machine): a "
-                              "restore owns its directory until it ends; this one wrote nothing");
+                              " is locked by another restore still writing there (one by another opendbs process on "
+                              "this machine, or one stopped that has not ended yet): a restore owns its directory until "
+                              "it ends; this one wrote nothing");
 }
 
 }  // namespace opendbs::jobs

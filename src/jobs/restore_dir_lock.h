@@ -17,8 +17,9 @@ namespace opendbs::jobs {
 // trailing separator. "" for "".
 std::string restore_dir_key(const std::string& dir);
 
-// The running restore task, other than `except_id`, whose RestoreDir is `dir` (of any account: the
-// directory is the node's), if any.
+// The running restore task, other than `except_id`, whose RestoreDir is `dir`, or a directory above
+// or below it (a delta restore removes what its set does not have, a nested restore's files too), of
+// any account (the directory is the node's), if any.
 core::Result<std::optional<catalog::Record>> running_restore_into(catalog::Tx& tx, const std::string& dir,
                                                                   const std::string& except_id);
 
@@ -39,7 +40,7 @@ class RestoreDirLock {
 
 // The lock of `dir` for the restore task `restore` (restore_dir_lock.h), or the refusal naming the
 // running restore task of the catalog that writes there (only "of another account" for another
-// account's), or "another process" when the catalog knows none.
+// account's), or "another restore still writing there" when the catalog knows none running.
 core::Result<RestoreDirLock> lock_restore_dir(catalog::Store& store, const catalog::Record& restore,
                                               const std::string& dir);
 

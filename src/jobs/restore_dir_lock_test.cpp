@@ -72,7 +72,7 @@ TEST_F(RestoreDirLockTest, ALockHeldByAnotherProcessKeepsARestoreOut) {
   std::ofstream(release).close();
   holder.join();
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("locked by another process"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("locked by another restore still writing there"), std::string::npos) << refused.error().message;
   EXPECT_TRUE(RestoreDirLock::acquire(target).ok());  // the process ended: its lock went with it
 }
 
@@ -88,6 +88,25 @@ TEST_F(RestoreDirLockTest, ARefusalNamesTheRunningRestoreTaskThatWritesTheDirect
   EXPECT_NE(refused.error().message.find("RestoreDir " + target + " is being written by restore task theirs"),
             std::string::npos)
       << refused.error().message;
+  // A directory inside the one written, or above it, overlaps it (StartRestoreTask refuses it).
+  for (const std::string& overlapping : {target + "/base", dir_.string()}) {
+    std::optional<catalog::Record> other;
+    ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(other, running_restore_into(tx, overlapping, "mine"));
+      return {};
+    }).ok());
+    ASSERT_TRUE(other) << overlapping;
+    EXPECT_EQ(other->id, "theirs");
+    const std::string message = restore_dir_in_use(overlapping, *other, "A").message;
+    EXPECT_NE(message.find("RestoreDir " + overlapping + " overlaps " + target + ", which restore task theirs"),
+              std::string::npos) << message;
+  }
+  std::optional<catalog::Record> beside;
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(beside, running_restore_into(tx, target + "-2", "mine"));  // a name that only starts alike
+    return {};
+  }).ok());
+  EXPECT_FALSE(beside);
   // Another account's restore is not named to this one.
   const auto foreign = lock_restore_dir(*store_, restore("mine-b", "B", target), target);
   ASSERT_FALSE(foreign.ok());

@@ -4,6 +4,7 @@
 // fork left (its partial set kept); and
 // run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
+#include "jobs/slot_release.h"
 
 #include <gtest/gtest.h>
 
@@ -303,6 +304,22 @@ TEST_F(RestoreBaseSets, ARestoreIntoADirectoryAnotherRestoreHoldsEndsNamingItWit
   EXPECT_EQ(record.at("RestoreStatus"), "stop");
   EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("being written by restore task restore0"),
             std::string::npos) << record.at("ErrMessage");
+}
+
+// After ModifyBackupSourceEndpoint the new source's log backup starts by reporting the newest stored
+// segment again: it stays the old source's, so the old chain keeps it and the new one does not take it.
+TEST_F(LogFileRecords, AStoredSegmentReportedAfterTheSourceChangedKeepsItsSource) {
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment)},
+                       {segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1200, 100)}};
+  run_session("task1");
+  plan_.doc["SourceEndpointIpPort"] = "127.0.0.2:5432";
+  plan_.doc["_SourceEpoch"] = 1;
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan_); }).ok());
+  run_session("task2");
+  EXPECT_EQ(file(10).at("SourceEndpointIpPort"), "127.0.0.1:5432");
+  EXPECT_EQ(file(10).at("_SourceEpoch").as_int64(), 0);
+  EXPECT_EQ(file(11).at("SourceEndpointIpPort"), "127.0.0.2:5432");
+  EXPECT_EQ(file(11).at("_SourceEpoch").as_int64(), 1);
 }
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means

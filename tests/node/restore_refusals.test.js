@@ -81,7 +81,7 @@ test('restores that could only go wrong are refused, and a held RestoreDir is no
   await api.call('StartRestoreTask', { RestoreTaskId: blocked.RestoreTaskId });
   const stopped = await restoreEnded(api, blocked.RestoreTaskId);
   assert.equal(stopped.RestoreStatus, 'stop');
-  assert.ok(stopped.ErrMessage.includes(`RestoreDir ${dir} is locked by another process`), stopped.ErrMessage);
+  assert.ok(stopped.ErrMessage.includes(`RestoreDir ${dir} is locked by another restore`), stopped.ErrMessage);
   assert.deepEqual(fs.readdirSync(dir), []);
   const exited = new Promise((resolve) => holder.on('exit', resolve));
   release();
