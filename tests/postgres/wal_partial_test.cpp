@@ -1,6 +1,7 @@
 // Restores to moments inside the segment the source is still filling, while the log backup replaces
 // its partial set under them (docs/POSTGRES.md, "Restore and point-in-time recovery"); what a restore
-// that fails after writing leaves in RestoreDir.
+// that fails after writing leaves in RestoreDir; and the partial set a gap leaves behind, which stays
+// restorable (docs/OPERATIONS.md, "When log backup ends").
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "engine_harness.h"
 #include "engines/postgres/failed_restore_dir.h"
+#include "own_source.h"
 
 namespace opendbs::testing {
 namespace {
@@ -199,6 +201,62 @@ TEST_F(PostgresPartialRestore, ARestoreThatFailsAfterWritingLeavesADirectoryPost
   ASSERT_TRUE(server) << error;
   for (int i = 0; i < 200 && server->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
   EXPECT_EQ(server->query("SELECT pg_is_in_recovery()"), "f") << server->log_tail();
+}
+
+class PostgresWalGap : public OwnSourceTest {};
+
+// Log backup off, its slot dropped, and the source removes the segment it was filling: when log
+// backup runs again the stream continues further on (a gap), and the partial set of that segment —
+// durable WAL from before the gap — stays, restorable to its end.
+TEST_F(PostgresWalGap, APartialSetBeforeAGapStaysRestorableWhenLogBackupRunsAgain) {
+  const auto p = source_plan("gap1");
+  source_->query("CREATE TABLE kept (id int PRIMARY KEY)");
+  auto first = std::make_unique<LogBackupRunner>(engine_, p, *repo_);
+  ASSERT_TRUE(first->wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  Control control;
+  auto full = full_backup(p, "gap1-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  switch_wal();  // the segment the backup ended in completes; the rows go into a new one
+  source_->query("INSERT INTO kept SELECT generate_series(1, 300)");
+  const int64_t visible = now_ms();
+  const std::string segment = source_->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  const std::string checksum = source_->checksum("kept");
+  int64_t end_ms = 0;
+  for (int i = 0; i < 40 && end_ms == 0; ++i) {
+    source_->query("CREATE TABLE IF NOT EXISTS tick (v int); INSERT INTO tick VALUES (1)");  // WAL after the insert
+    first->wait_for([&](const auto& files) {
+      for (const auto& f : files)
+        if (f.name == segment && f.status == "FILLING" && f.end_ms >= visible) end_ms = f.end_ms;
+      return end_ms > 0;
+    }, 250);
+  }
+  ASSERT_GT(end_ms, 0) << "no partial set of " << segment << " reached the insert";
+  (void)first->stop();
+  first.reset();
+  const auto partials = partial_set_ids(*repo_, "gap1");
+  ASSERT_EQ(partials.size(), 1u);
+
+  ASSERT_TRUE(engine_.release_log(p).ok());  // DisableBackupLog drops the slot
+  bool removed = false;
+  for (int i = 0; i < 12 && !removed; ++i) {
+    source_->query("CREATE TABLE IF NOT EXISTS churn (v int); INSERT INTO churn VALUES (1)");
+    switch_wal();
+    source_->query("CHECKPOINT");
+    removed = source_->query("SELECT count(*) FROM pg_ls_waldir() WHERE name = '" + segment + "'") == "0";
+  }
+  ASSERT_TRUE(removed) << "the source kept " << segment;
+
+  LogBackupRunner second(engine_, p, *repo_);
+  const std::string after_gap = switch_wal();
+  ASSERT_TRUE(second.completed(after_gap, 30000)) << "the stream did not continue after the gap";
+  source_->query("INSERT INTO churn VALUES (2)");
+  ASSERT_TRUE(second.completed(switch_wal(), 30000));
+  EXPECT_TRUE(partial_set_ids(*repo_, "gap1").count(*partials.begin())) << "the partial set before the gap was forgotten";
+  (void)second.stop();
+
+  auto restored = restore_and_start(p, "gap1-full", end_ms);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->checksum("kept"), checksum);
 }
 
 }  // namespace
