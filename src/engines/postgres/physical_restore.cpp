@@ -9,6 +9,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/cluster_identity.h"
 #include "engines/postgres/delta_restore.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_wal_plan.h"
@@ -234,6 +235,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   const auto& m = manifest.engine_metadata;
   if (!m.contains("method") || m.at("method") != "physical")
     return core::make_error("InvalidParameter", "backup set " + request.set_id + " is not a physical PostgreSQL backup");
+  if (delta) OPENDBS_TRY(check_same_cluster(repository, manifest, dir));
   const int64_t consistent_ms = meta_int(m, meta::kConsistentMs, 0);
   OPENDBS_TRY(check_target_not_before_set(request, consistent_ms));
   const bool to_end_of_backup = request.target_ms <= consistent_ms;
