@@ -1,5 +1,5 @@
 // What a physical restore may do to the RestoreDir it is given: a delta restore updates only a copy
-// of the set's own cluster.
+// of the set's own cluster, and a restore cut short leaves nothing PostgreSQL would start on.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 #include "core/file.h"
 #include "engine_harness.h"
 #include "engines/postgres/cluster_identity.h"
+#include "engines/postgres/failed_restore_dir.h"
 
 namespace opendbs::testing {
 namespace {
@@ -82,6 +83,48 @@ TEST_F(PostgresRestoreDir, ADeltaRestoreIntoAnotherClustersDirectoryIsRefusedNam
   ASSERT_TRUE(engine_.restore(p, *repo_, request, restore_control).ok());
   auto again = engine_.restore(p, *repo_, request, restore_control);
   EXPECT_TRUE(again.ok()) << again.error().message;
+}
+
+// StopBackupPlan ALL or a failure after the restore began writing: nothing it wrote may be started on.
+TEST_F(PostgresRestoreDir, ACancelledRestoreEmptiesTheDirectoryItFilledAndDisablesOneThatHeldTheCluster) {
+  const auto p = plan("restoredir2");
+  Control control;
+  auto full = full_backup(p, "rd-cancel", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  engines::RestoreRequest request;
+  request.set_id = "rd-cancel";
+  request.target_ms = full->consistent_ms;
+  Control cancelling;  // cancelled as the restore starts writing (after the 1 % of its planning)
+  cancelling.on_progress = [&](int percent, uint64_t) {
+    if (percent == 1) cancelling.cancel = true;
+  };
+
+  request.target_dir = dir_ + "/fresh";
+  auto st = engine_.restore(p, *repo_, request, cancelling);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled");
+  EXPECT_NE(st.error().message.find("the files the restore had written into RestoreDir " + request.target_dir +
+                                    " (empty before) were removed"),
+            std::string::npos) << st.error().message;
+  EXPECT_TRUE(!fs::exists(request.target_dir) || fs::is_empty(request.target_dir));
+
+  // A directory of the set's cluster, restored before: disabled, and mended by the next restore.
+  request.target_dir = dir_ + "/existing";
+  ASSERT_TRUE(engine_.restore(p, *repo_, request, control).ok());
+  cancelling.cancel = false;
+  st = engine_.restore(p, *repo_, request, cancelling);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("RestoreDir " + request.target_dir + " was disabled"), std::string::npos)
+      << st.error().message;
+  EXPECT_FALSE(fs::exists(request.target_dir + "/global/pg_control"));
+  auto why = core::read_file(request.target_dir + "/" + engines::postgres::kRestoreFailedFile);
+  ASSERT_TRUE(why.ok());
+  EXPECT_NE(why->find("\nsystem_identifier = " + std::string(full->metadata.at("system_identifier").as_string()) + "\n"),
+            std::string::npos) << *why;
+  auto mended = engine_.restore(p, *repo_, request, control);  // the recorded identifier is the set's
+  ASSERT_TRUE(mended.ok()) << mended.error().message;
+  EXPECT_TRUE(fs::exists(request.target_dir + "/global/pg_control"));
+  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
 }
 
 }  // namespace

@@ -270,12 +270,36 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
 
 }  // namespace
 
+// A restore that fails or is cancelled after it began writing: into a directory that was empty (or
+// absent) what it wrote is removed, as nothing of it may be used; a delta restore's directory held a
+// cluster before and is disabled instead (failed_restore_dir.h), for a delta restore to mend.
 core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                               TaskControl& control) {
+  const fs::path dir = request.target_dir.empty() ? fs::path() : fs::absolute(request.target_dir);
+  std::error_code ec;
+  const bool fresh = !dir.empty() && (!fs::exists(dir, ec) || fs::is_empty(dir, ec));
   bool writing = false;
   auto st = restore_into_dir(plan, repository, request, control, writing);
   if (st.ok() || !writing) return st;
-  return disable_failed_restore_dir(fs::absolute(request.target_dir), st.error());
+  if (!fresh) return disable_failed_restore_dir(dir, st.error());
+  core::Error error = st.error();
+  std::vector<fs::path> written;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    written.push_back(it->path());
+  bool emptied = !ec;
+  for (const auto& path : written) {
+    fs::remove_all(path, ec);
+    emptied = emptied && !ec;
+  }
+  emptied = emptied && fs::is_empty(dir, ec);
+  core::log_event(core::LogLevel::warn, "postgres_restore_dir_emptied",
+                  {{"dir", dir.string()}, {"error", error.message}, {"emptied", emptied}});
+  if (emptied) {
+    error.message += "; the files the restore had written into RestoreDir " + dir.string() +
+                     " (empty before) were removed";
+    return error;
+  }
+  return disable_failed_restore_dir(dir, std::move(error));
 }
 
 }  // namespace opendbs::engines::postgres
