@@ -1,0 +1,79 @@
+// The times of WAL without transactions: the first segment a new plan's slot streams was often
+// finished by the server before the stream began and holds no commit, only a checkpoint. Its
+// StartTime/EndTime are that checkpoint's start (nothing later precedes it), not 0, which showed
+// in DescribeIncrementBackupList and made retention expire the file at once.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "engines/postgres/wal_names.h"
+#include "engines/postgres/wal_scanner.h"
+#include "own_source.h"
+
+namespace opendbs::testing {
+namespace {
+
+class WalWithoutTransactions : public OwnSourceTest {
+ protected:
+  // A checkpoint in a segment the server then finishes; returns {segment, checkpoint start in ms}.
+  std::pair<std::string, int64_t> checkpoint_and_switch() {
+    source_->query("CHECKPOINT");
+    const std::string segment = source_->query("SELECT pg_walfile_name(checkpoint_lsn) FROM pg_control_checkpoint()");
+    const int64_t ms =
+        std::stoll(source_->query("SELECT extract(epoch FROM checkpoint_time)::bigint FROM pg_control_checkpoint()")) * 1000;
+    source_->query("SELECT pg_switch_wal()");
+    return {segment, ms};
+  }
+};
+
+TEST_F(WalWithoutTransactions, TheScannerReadsTheStartOfTheCheckpointsInARealSegment) {
+  const auto [segment, checkpoint_ms] = checkpoint_and_switch();
+  std::ifstream in(source_->data_dir() + "/pg_wal/" + segment, std::ios::binary);
+  ASSERT_TRUE(in) << segment;
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  const std::string wal = bytes.str();
+  engines::postgres::WalScanner scanner(0, wal.size());
+  scanner.feed(wal);
+  EXPECT_EQ(scanner.checkpoint_ms(), checkpoint_ms);
+  scanner.reset_times();
+  EXPECT_EQ(scanner.checkpoint_ms(), -1);
+}
+
+TEST_F(WalWithoutTransactions, TheFirstSegmentANewSlotStreamsIsTimedByItsCheckpointNotZero) {
+  const auto p = source_plan("firstseg");
+  // The slot reserves WAL from the checkpoint's redo; the server finishes that segment before the
+  // log backup starts streaming it.
+  source_->query("CHECKPOINT");
+  source_->query("SELECT pg_create_physical_replication_slot('" + engines::postgres::slot_name(p.plan_id) + "', true)");
+  const std::string segment = source_->query("SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots");
+  const int64_t checkpoint_ms =
+      std::stoll(source_->query("SELECT extract(epoch FROM checkpoint_time)::bigint FROM pg_control_checkpoint()")) * 1000;
+  source_->query("SELECT pg_switch_wal()");
+  // The server has moved past it when it is sent: what it sends then says nothing of its time.
+  source_->query("CREATE TABLE after_first (x int)");
+
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.completed(segment, 30000)) << segment;
+  for (const auto& f : runner.files()) {
+    if (f.name != segment || f.status != "COMPLETED") continue;
+    EXPECT_GE(f.end_ms, checkpoint_ms) << "EndTime";
+    EXPECT_LE(f.end_ms, now_ms());
+    EXPECT_GE(f.start_ms, checkpoint_ms) << "StartTime";
+    EXPECT_LE(f.start_ms, f.end_ms);
+  }
+  // The next segment starts where it ended.
+  const std::string next = switch_wal();
+  ASSERT_TRUE(runner.completed(next, 30000)) << next;
+  for (const auto& f : runner.files()) {
+    if (f.name == next && f.status == "COMPLETED") {
+      EXPECT_GE(f.start_ms, checkpoint_ms);
+    }
+  }
+  const auto stopped = runner.stop();
+  EXPECT_EQ(stopped.ok() ? "" : stopped.error().code, "Cancelled");
+}
+
+}  // namespace
+}  // namespace opendbs::testing
