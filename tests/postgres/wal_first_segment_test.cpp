@@ -14,32 +14,42 @@
 namespace opendbs::testing {
 namespace {
 
-class WalWithoutTransactions : public OwnSourceTest {
- protected:
-  // A checkpoint in a segment the server then finishes; returns {segment, checkpoint start in ms}.
-  std::pair<std::string, int64_t> checkpoint_and_switch() {
-    source_->query("CHECKPOINT");
-    const std::string segment = source_->query("SELECT pg_walfile_name(checkpoint_lsn) FROM pg_control_checkpoint()");
-    const int64_t ms =
-        std::stoll(source_->query("SELECT extract(epoch FROM checkpoint_time)::bigint FROM pg_control_checkpoint()")) * 1000;
-    source_->query("SELECT pg_switch_wal()");
-    return {segment, ms};
-  }
-};
-
-TEST_F(WalWithoutTransactions, TheScannerReadsTheStartOfTheCheckpointsInARealSegment) {
-  const auto [segment, checkpoint_ms] = checkpoint_and_switch();
-  std::ifstream in(source_->data_dir() + "/pg_wal/" + segment, std::ios::binary);
-  ASSERT_TRUE(in) << segment;
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  const std::string wal = bytes.str();
-  engines::postgres::WalScanner scanner(0, wal.size());
-  scanner.feed(wal);
-  EXPECT_EQ(scanner.checkpoint_ms(), checkpoint_ms);
-  scanner.reset_times();
-  EXPECT_EQ(scanner.checkpoint_ms(), -1);
+// A checkpoint in a segment the server then finishes: {segment, the checkpoint's start in ms}.
+std::pair<std::string, int64_t> checkpoint_and_switch(const PgServer& server) {
+  server.query("CHECKPOINT");
+  const std::string segment = server.query("SELECT pg_walfile_name(checkpoint_lsn) FROM pg_control_checkpoint()");
+  const int64_t ms =
+      std::stoll(server.query("SELECT extract(epoch FROM checkpoint_time)::bigint FROM pg_control_checkpoint()")) * 1000;
+  server.query("SELECT pg_switch_wal()");
+  return {segment, ms};
 }
+
+// CheckPoint's layout up to `time` is the same on 12-17; each installed major is read here.
+TEST(WalScannerCheckpoints, TheScannerReadsTheStartOfTheCheckpointsInARealSegmentOfEveryMajor) {
+  int tried = 0;
+  for (int major : {12, 13, 14, 15, 16, 17}) {
+    const std::string bin = server_bin_dir(major);
+    if (bin.empty()) continue;
+    std::string error;
+    auto server = PgServer::create(&error, "", bin);
+    ASSERT_TRUE(server) << major << ": " << error;
+    const auto [segment, checkpoint_ms] = checkpoint_and_switch(*server);
+    std::ifstream in(server->data_dir() + "/pg_wal/" + segment, std::ios::binary);
+    ASSERT_TRUE(in) << segment;
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string wal = bytes.str();
+    engines::postgres::WalScanner scanner(0, wal.size());
+    scanner.feed(wal);
+    EXPECT_EQ(scanner.checkpoint_ms(), checkpoint_ms) << "PostgreSQL " << major;
+    scanner.reset_times();
+    EXPECT_EQ(scanner.checkpoint_ms(), -1);
+    ++tried;
+  }
+  EXPECT_GE(tried, 1);
+}
+
+class WalWithoutTransactions : public OwnSourceTest {};
 
 TEST_F(WalWithoutTransactions, TheFirstSegmentANewSlotStreamsIsTimedByItsCheckpointNotZero) {
   const auto p = source_plan("firstseg");
