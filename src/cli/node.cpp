@@ -74,8 +74,9 @@ core::Status ensure_root_credentials(iam::Directory& directory, const std::strin
   boost::json::object creds{{"AccessKeyId", created->access_key_id}, {"AccessKeySecret", created->access_key_secret}};
   const std::string path = data_dir + "/root-credentials.json";
   OPENDBS_TRY(core::write_file_durable(path, boost::json::serialize(creds) + "\n", 0600));
-  std::fprintf(stderr, "opendbs: root AccessKey created (shown once; also in %s, mode 0600):\n  AccessKeyId: %s\n  AccessKeySecret: %s\n",
-               path.c_str(), created->access_key_id.c_str(), created->access_key_secret.c_str());
+  // The secret itself stays out of stderr, which often ends up in a log file others can read.
+  std::fprintf(stderr, "opendbs: root AccessKey %s created; its secret is in %s (mode 0600)\n",
+               created->access_key_id.c_str(), path.c_str());
   return {};
 }
 

@@ -8,6 +8,7 @@
 #include "jobs/local_task.h"
 #include "jobs/notifier.h"
 #include "jobs/schedule.h"
+#include "jobs/slot_release.h"
 #include "jobs/task_runners.h"
 
 namespace opendbs::jobs {
@@ -91,7 +92,9 @@ void TaskRuntime::worker_loop(int) {
     if (claimed.ok() && claimed->has_value()) {
       // A log backup runs until it is stopped: it gets a thread of its own so that it never holds one
       // of the workers that full backups, restores and prechecks need.
-      if ((*claimed)->doc.at("TaskKind").as_string() == task_kind::log_backup) {
+      // So does the release of a log backup's slot, which retries until the source can be reached.
+      const auto claimed_kind = (*claimed)->doc.at("TaskKind").as_string();
+      if (claimed_kind == task_kind::log_backup || claimed_kind == task_kind::release_log) {
         std::lock_guard lock(mu_);
         reap_long_running();
         auto done = std::make_shared<std::atomic<bool>>(false);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "jobs/notifier.h"
 #include "jobs/plan_spec.h"
+#include "jobs/plan_warning.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::jobs {
@@ -37,17 +38,6 @@ std::string human_bytes(uint64_t n) {
   if (n >= (1ULL << 30)) std::snprintf(out, sizeof out, "%.1f GiB", static_cast<double>(n) / (1ULL << 30));
   else std::snprintf(out, sizeof out, "%.1f MiB", static_cast<double>(n) / (1ULL << 20));
   return out;
-}
-
-// `message` without `warning` (and the "; " that joined them).
-std::string without(std::string message, const std::string& warning) {
-  if (warning.empty()) return message;
-  const auto at = message.find(warning);
-  if (at == std::string::npos) return message;
-  size_t from = at, to = at + warning.size();
-  if (from >= 2 && message.compare(from - 2, 2, "; ") == 0) from -= 2;
-  else if (message.compare(to, 2, "; ") == 0) to += 2;
-  return message.erase(from, to - from);
 }
 
 }  // namespace
@@ -85,6 +75,11 @@ std::map<std::string, uint64_t> SlotWatch::retained_bytes() {
   return retained_;
 }
 
+std::vector<PendingRelease> SlotWatch::pending_releases() {
+  std::lock_guard lock(mu_);
+  return pending_;
+}
+
 std::string SlotWatch::warning_for(const Finding& f) const {
   const auto& r = f.retention;
   if (r.lost)
@@ -103,11 +98,22 @@ std::string SlotWatch::warning_for(const Finding& f) const {
 
 // Plans with log backup enabled (and whether their log backup runs now), and plans that carry a
 // warning although log backup has been disabled since.
-core::Status SlotWatch::read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear) {
+core::Status SlotWatch::read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear,
+                                   std::vector<PendingRelease>& pending) {
   const int64_t now = core::SystemClock::instance().now_ms();
   return store_.read([&](catalog::Tx& tx) -> core::Status {
     watched.clear();
     to_clear.clear();
+    pending.clear();
+    catalog::Query unfinished{Kind::task};
+    unfinished.states = {"queued", "running"};
+    OPENDBS_ASSIGN(auto open_tasks, tx.list(unfinished));
+    for (const auto& t : open_tasks) {
+      const auto* attempts = t.doc.if_contains("ReleaseAttempts");
+      if (doc_text(t.doc, "TaskKind") != task_kind::release_log || !attempts || !attempts->is_int64()) continue;
+      pending.push_back({t.parent_id, t.id, doc_text(t.doc, "ReleaseSource"), doc_text(t.doc, "ErrMessage"),
+                         attempts->as_int64()});
+    }
     OPENDBS_ASSIGN(auto plans, tx.list(catalog::Query{Kind::plan}));
     for (auto& plan : plans) {
       if (plan.state == "released") continue;
@@ -131,7 +137,12 @@ core::Status SlotWatch::read_plans(std::vector<Finding>& watched, std::vector<st
 core::Status SlotWatch::check_once() {
   std::vector<Finding> watched;
   std::vector<std::string> to_clear;
-  OPENDBS_TRY(read_plans(watched, to_clear));
+  std::vector<PendingRelease> pending;
+  OPENDBS_TRY(read_plans(watched, to_clear, pending));
+  {
+    std::lock_guard lock(mu_);
+    pending_ = std::move(pending);
+  }
   std::map<std::string, uint64_t> retained;
   for (auto& f : watched) {
     {
@@ -183,12 +194,7 @@ core::Status SlotWatch::record(const std::string& plan_id, const std::string& wa
   return store_.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, tx.get(Kind::plan, plan_id));
     if (!plan || plan->state == "released") return {};
-    const std::string before = doc_text(plan->doc, "ErrMessage");
-    const std::string base = without(before, doc_text(plan->doc, kWarningField));
-    const std::string after = warning.empty() ? base : base.empty() ? warning : base + "; " + warning;
-    if (after == before && doc_text(plan->doc, kWarningField) == warning) return {};
-    plan->doc["ErrMessage"] = after;
-    plan->doc[kWarningField] = warning;
+    if (!set_plan_warning(*plan, kWarningField, warning)) return {};
     return tx.put(Kind::plan, *plan);
   });
 }

@@ -30,6 +30,13 @@ namespace opendbs::jobs {
 
 class Notifier;
 
+// A release of a log backup's hold on a source (slot_release.h) that has failed and is being retried;
+// the plan may be gone already (ReleaseBackupPlan).
+struct PendingRelease {
+  std::string plan_id, task_id, source, error;
+  int64_t attempts = 0;
+};
+
 struct SlotWatchOptions {
   uint64_t warn_bytes = 1ULL << 30;  // retained log at which the plan is warned about
   int64_t interval_ms = 60000;
@@ -51,6 +58,8 @@ class SlotWatch {
   // Retained log bytes per plan whose source keeps log for it, at the last pass; plans no longer
   // watched (or whose slot is gone) read 0.
   std::map<std::string, uint64_t> retained_bytes();
+  // Releases that failed at least once and are retried, at the last pass (for /metrics).
+  std::vector<PendingRelease> pending_releases();
 
  private:
   struct Finding {
@@ -58,7 +67,8 @@ class SlotWatch {
     engines::LogRetention retention;
     bool log_backup_running = false;
   };
-  core::Status read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear);
+  core::Status read_plans(std::vector<Finding>& watched, std::vector<std::string>& to_clear,
+                          std::vector<PendingRelease>& pending);
   std::string warning_for(const Finding& f) const;
   core::Status record(const std::string& plan_id, const std::string& warning);
   void announce(const Finding& f, const std::string& warning);
@@ -75,6 +85,7 @@ class SlotWatch {
   std::thread thread_;
   std::map<std::string, uint64_t> retained_;  // guarded by mu_
   std::set<std::string> warned_;              // plans in a warning episode; guarded by mu_
+  std::vector<PendingRelease> pending_;       // guarded by mu_
 };
 
 }  // namespace opendbs::jobs

@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/plan_spec.h"
+#include "jobs/restore_dir_lock.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 #include "repo/lock.h"
@@ -213,6 +214,9 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set.doc["BackupDataSize"] = static_cast<int64_t>(stats.bytes_in);
     set.doc["Progress"] = 100;
     set.doc["_LogStartSeq"] = result->log_start_seq;
+    // The source it was taken from (the plan's may have changed since the set was queued).
+    set.doc["SourceEndpointIpPort"] = text(plan->doc, "SourceEndpointIpPort");
+    set.doc["_SourceEpoch"] = source_epoch(plan->doc);
   });
   set_plan_status(env, plan->id, "", "");
   return {};
@@ -276,12 +280,15 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
     end_ms = std::max(end_ms, known->doc.at("EndTime").as_int64());
     size = std::max(size, known->doc.at("BackupSize").as_int64());
   }
+  // A stored segment reported again (a resumed stream repeats the newest one) keeps the source it was
+  // streamed from, also when the plan has moved to another source since (restore ranges chain by it).
+  const bool restated = known && known->state == "COMPLETED";
+  const auto& provenance = restated ? known->doc : plan.doc;
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
            {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
-           {"StorageMethod", "Standard"}, {"_Seq", f.seq},
-           {"SourceEndpointIpPort", plan.doc.contains("SourceEndpointIpPort") ? plan.doc.at("SourceEndpointIpPort")
-                                                                             : boost::json::value("")},
+           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", source_epoch(provenance)},
+           {"SourceEndpointIpPort", text(provenance, "SourceEndpointIpPort")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
@@ -352,42 +359,6 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     set_plan_status(env, plan->id, "", "log backup failed: " + st.error().message);
     return failed(st.error());
   }
-  return {};
-}
-
-// After DisableBackupLog or ReleaseBackupPlan: waits for the plan's log backup task to end, then lets the
-// engine drop what it keeps on the source (a PostgreSQL slot would otherwise retain WAL for ever).
-TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control) {
-  auto plan = load(env, Kind::plan, task.parent_id);
-  if (!plan.ok()) return failed(plan.error());
-  for (int i = 0; i < 300; ++i) {  // up to a minute: a cancelled log backup stops within about a second
-    bool log_running = false;
-    auto st = env.store.read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan->id, {task_kind::log_backup}));
-      log_running = !tasks.empty();
-      return {};
-    });
-    if (!st.ok()) return failed(st.error());
-    if (!log_running || control.cancelled()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  if (control.is_shutdown()) return {Outcome::requeue, "", ""};
-  // EnableBackupLog again before this task ran: the new log backup needs what it would release (a
-  // slot dropped under a reconnecting stream would leave a gap in the chain).
-  auto now_plan = load(env, Kind::plan, task.parent_id);
-  if (!now_plan.ok()) return failed(now_plan.error());
-  const auto* wants = now_plan->doc.if_contains("EnableBackupLog");
-  if (now_plan->state != "released" && wants && wants->is_bool() && wants->as_bool()) {
-    core::log_event(core::LogLevel::info, "release_log_skipped",
-                    {{"plan", plan->id}, {"reason", "log backup enabled again"}});
-    return {};
-  }
-  auto spec = plan_spec(env, *now_plan);
-  if (!spec.ok()) return failed(spec.error());
-  auto engine = engine_for(env, *spec);
-  if (!engine.ok()) return {};  // no engine, nothing kept on the source
-  auto st = (*engine)->release_log(*spec);
-  if (!st.ok()) return failed(st.error());
   return {};
 }
 
@@ -467,6 +438,16 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     auto password = env.secrets.open(sealed);
     if (!password.ok()) return failed(password.error());
     request.destination.password = *password;
+  }
+  // The restore owns its directory until it ends (restore_dir_lock.h).
+  std::optional<RestoreDirLock> dir_lock;
+  if (!request.target_dir.empty()) {
+    auto lock = lock_restore_dir(env.store, *restore, request.target_dir);
+    if (!lock.ok()) {
+      finish("stop", lock.error().message);
+      return failed(lock.error());
+    }
+    dir_lock.emplace(std::move(*lock));
   }
   // A restore takes its shared lock before it writes anything, so one refused by a prune can start over.
   core::Status st;

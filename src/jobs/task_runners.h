@@ -36,6 +36,6 @@ TaskResult run_precheck(TaskEnv& env, const catalog::Record& task, LocalTask& co
 TaskResult run_full_backup(TaskEnv& env, const catalog::Record& task, LocalTask& control);
 TaskResult run_log_backup(TaskEnv& env, const catalog::Record& task, LocalTask& control);
 TaskResult run_restore(TaskEnv& env, const catalog::Record& task, LocalTask& control);
-TaskResult run_release_log(TaskEnv& env, const catalog::Record& task, LocalTask& control);
+// run_release_log: slot_release.h
 
 }  // namespace opendbs::jobs

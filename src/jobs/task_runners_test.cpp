@@ -4,6 +4,7 @@
 // fork left (its partial set kept); and
 // run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
+#include "jobs/slot_release.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/restore_dir_lock.h"
 #include "repo/backend/local_backend.h"
 #include "repo/test_support.h"
 
@@ -246,7 +248,7 @@ class RestoreBaseSets : public LogFileRecords {
   // Runs a restore task whose record names `base` and the older sets; returns the record afterwards.
   boost::json::object run_restore_of(const std::string& base, boost::json::array older) {
     catalog::Record restore{"restore1", "A", plan_.id, "running", 1, {}};
-    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", "/tmp/nowhere"},
+    restore.doc = {{"BackupSetId", base}, {"RestoreTime", 5000}, {"RestoreDir", (dir_ / "restored").string()},
                    {"_OlderBaseSetIds", std::move(older)}};
     EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, restore); }).ok());
     TaskEnv env{*store_, box_, *repository_, engines_, clock_};
@@ -287,6 +289,37 @@ TEST_F(RestoreBaseSets, WhenNoSetReachesTheMomentTheRefusalIsReported) {
   EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2"}));
   EXPECT_EQ(record.at("RestoreStatus"), "stop");
   EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("timeline 3"), std::string::npos);
+}
+
+// A second restore into a directory a running restore writes (the API refuses to start it; here it
+// got past, as one started by another node would) ends at once, naming the other task, untouched.
+TEST_F(RestoreBaseSets, ARestoreIntoADirectoryAnotherRestoreHoldsEndsNamingItWithoutWriting) {
+  auto held = RestoreDirLock::acquire((dir_ / "restored").string());
+  ASSERT_TRUE(held.ok());
+  catalog::Record other{"restore0", "A", plan_.id, "running", 1, {{"RestoreDir", (dir_ / "restored").string()}}};
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, other); }).ok());
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(outcome_, Outcome::failed);
+  EXPECT_TRUE(engine_->restored_from.empty());
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("being written by restore task restore0"),
+            std::string::npos) << record.at("ErrMessage");
+}
+
+// After ModifyBackupSourceEndpoint the new source's log backup starts by reporting the newest stored
+// segment again: it stays the old source's, so the old chain keeps it and the new one does not take it.
+TEST_F(LogFileRecords, AStoredSegmentReportedAfterTheSourceChangedKeepsItsSource) {
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment)},
+                       {segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1200, 100)}};
+  run_session("task1");
+  plan_.doc["SourceEndpointIpPort"] = "127.0.0.2:5432";
+  plan_.doc["_SourceEpoch"] = 1;
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan_); }).ok());
+  run_session("task2");
+  EXPECT_EQ(file(10).at("SourceEndpointIpPort"), "127.0.0.1:5432");
+  EXPECT_EQ(file(10).at("_SourceEpoch").as_int64(), 0);
+  EXPECT_EQ(file(11).at("SourceEndpointIpPort"), "127.0.0.2:5432");
+  EXPECT_EQ(file(11).at("_SourceEpoch").as_int64(), 1);
 }
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means

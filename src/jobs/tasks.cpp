@@ -1,6 +1,9 @@
 #include "jobs/tasks.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "core/ids.h"
@@ -33,6 +36,50 @@ core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, con
     if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) out.push_back(std::move(t));
   }
   return out;
+}
+
+core::Result<std::vector<std::string>> unfinished_log_backups(catalog::Tx& tx, const std::string& plan_id) {
+  OPENDBS_ASSIGN(auto tasks, unfinished_tasks(tx, plan_id, {task_kind::log_backup}));
+  std::vector<std::string> ids;
+  for (const auto& t : tasks) ids.push_back(t.id);
+  return ids;
+}
+
+namespace {
+
+constexpr const char* kSourceFields[] = {"SourceEndpointHost",         "SourceEndpointPort",
+                                         "SourceEndpointIpPort",       "SourceEndpointUserName",
+                                         "SourceEndpointDatabaseName", "SourceEndpointEnableSsl",
+                                         "_SourceEndpointPasswordSealed"};
+
+std::string lower_text(const boost::json::object& doc, const char* field) {
+  auto it = doc.find(field);
+  std::string out = it != doc.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+catalog::Record new_release_task(const catalog::Record& plan, int64_t now_ms, const std::vector<std::string>& wait_for) {
+  boost::json::object source;
+  for (const char* f : kSourceFields)
+    if (const auto* v = plan.doc.if_contains(f)) source[f] = *v;
+  boost::json::array waits;
+  for (const auto& id : wait_for) waits.emplace_back(id);
+  return new_task(task_kind::release_log, plan, now_ms, boost::json::object{{"Source", std::move(source)},
+                                                                            {"WaitFor", std::move(waits)}});
+}
+
+int64_t source_epoch(const boost::json::object& doc) {
+  const auto* epoch = doc.if_contains("_SourceEpoch");
+  return epoch && epoch->is_int64() ? epoch->as_int64() : 0;
+}
+
+bool source_server_changed(const catalog::Record& before, const catalog::Record& after) {
+  for (const char* f : {"SourceEndpointInstanceType", "SourceEndpointInstanceID", "SourceEndpointHost", "SourceEndpointPort"})
+    if (lower_text(before.doc, f) != lower_text(after.doc, f)) return true;
+  return false;
 }
 
 namespace {

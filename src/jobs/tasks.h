@@ -22,7 +22,8 @@ inline constexpr std::string_view full_backup = "full_backup";
 inline constexpr std::string_view log_backup = "log_backup";
 inline constexpr std::string_view restore = "restore";
 inline constexpr std::string_view download = "download";
-// Frees what the engine keeps on the source for log backup (PostgreSQL: the replication slot).
+// Frees what the engine keeps on the source for log backup (PostgreSQL: the replication slot), retried
+// until it succeeds (slot_release.h).
 inline constexpr std::string_view release_log = "release_log";
 }  // namespace task_kind
 
@@ -34,11 +35,30 @@ catalog::Record new_task(std::string_view kind, const catalog::Record& plan, int
 core::Result<std::vector<catalog::Record>> unfinished_tasks(catalog::Tx& tx, const std::string& plan_id,
                                                             const std::vector<std::string_view>& kinds = {});
 
+// Ids of the plan's unfinished log backup tasks (a release of the slot waits for them to stop).
+core::Result<std::vector<std::string>> unfinished_log_backups(catalog::Tx& tx, const std::string& plan_id);
+
 // Cancels the plan's unfinished tasks of the given kinds: queued ones end at once as cancelled, running
 // ones are marked so their worker stops. Returns the ids of the running ones (to signal them now).
 core::Result<std::vector<std::string>> cancel_tasks(catalog::Tx& tx, const std::string& plan_id,
                                                     const std::vector<std::string_view>& kinds,
                                                     const std::string& by_request_id, int64_t now_ms);
+
+// A release_log task for what the plan's log backup keeps on its source *now* (DisableBackupLog,
+// ReleaseBackupPlan, or ModifyBackupSourceEndpoint for the source it leaves): the payload records that
+// endpoint (`Source`, the plan's SourceEndpoint* fields with the sealed password), so the release goes
+// to it whatever the plan says later, and the log backup tasks it waits for (`WaitFor`).
+catalog::Record new_release_task(const catalog::Record& plan, int64_t now_ms, const std::vector<std::string>& wait_for);
+
+// Whether two plan records name different source servers (host or port; a new user, password or
+// database is the same server). The slot of the old one must then be released.
+bool source_server_changed(const catalog::Record& before, const catalog::Record& after);
+
+// The plan's source generation (doc "_SourceEpoch", 0 when absent): ModifyBackupSourceEndpoint to
+// another server counts it up; full sets and log files record the one they were taken under, and a
+// restore range joins a set only with log files of its own generation, so that WAL of two sources is
+// never chained by its sequence numbers.
+int64_t source_epoch(const boost::json::object& doc);
 
 // Queues a full backup now and creates its backup set record (same id as the task). Returns the id.
 core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Record& plan, int64_t now_ms,

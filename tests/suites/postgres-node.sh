@@ -4,7 +4,10 @@
 # server with RestoreObjects and DuplicateConflict (logical_restore.test.js); the segment filling when log
 # backup is disabled ends UNCOMPLETED and its last partial set restores (log_backup_end.test.js); a source
 # taken back to an earlier moment forks, and a restore after the fork starts from an older full set
-# (fork_restore.test.js).
+# (fork_restore.test.js); restores that could only go wrong are refused at CreateRestoreTask, and one into
+# a RestoreDir another process holds writes nothing (restore_refusals.test.js); the plan's replication slot
+# is dropped after ReleaseBackupPlan while the source is down (retried across a node restart) and after
+# ModifyBackupSourceEndpoint to another server (slot_release.test.js).
 # Usage: tests/suites/postgres-node.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
@@ -24,4 +27,4 @@ if [ ! -d "$root/tests/node/node_modules/@alicloud/pop-core" ]; then
 fi
 cd "$root/tests/node"
 exec node --test --test-reporter=spec postgres_crash.test.js logical_restore.test.js log_backup_end.test.js \
-  fork_restore.test.js
+  fork_restore.test.js restore_refusals.test.js slot_release.test.js

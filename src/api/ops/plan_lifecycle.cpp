@@ -86,11 +86,18 @@ core::Result<object> release_backup_plan(Context& ctx) {
   AfterCommit after;
   OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
-    OPENDBS_ASSIGN(after.cancel_now, jobs::cancel_tasks(tx, plan.id, {}, ctx.request_id, ctx.now_ms()));
+    OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
+    // Everything but the releases of slots (an earlier DisableBackupLog or source change): those go on
+    // until the slot is gone, also after the plan is.
+    OPENDBS_ASSIGN(after.cancel_now,
+                   jobs::cancel_tasks(tx, plan.id,
+                                      {jobs::task_kind::precheck, jobs::task_kind::full_backup,
+                                       jobs::task_kind::log_backup, jobs::task_kind::restore, jobs::task_kind::download},
+                                      ctx.request_id, ctx.now_ms()));
     plan.state = "released";
     plan.doc["BackupPlanStatus"] = "released";
     plan.doc["_ReleasedBy"] = ctx.request_id;
-    OPENDBS_TRY(tx.put(Kind::task, jobs::new_task(jobs::task_kind::release_log, plan, ctx.now_ms(), {})));
+    OPENDBS_TRY(tx.put(Kind::task, jobs::new_release_task(plan, ctx.now_ms(), log_backups)));
     after.wake = true;
     // The record stays (as "released", invisible to every call) so that workers finishing the
     // cancelled tasks and retention can still find what belongs to it.

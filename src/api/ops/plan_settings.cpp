@@ -47,8 +47,20 @@ core::Result<object> modify_strategy(Context& ctx) {
 
 core::Result<object> modify_source_endpoint(Context& ctx) {
   return modify_plan(ctx, true, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
+    const catalog::Record before = plan;
     OPENDBS_TRY(apply_source_endpoint(ctx, plan));
     after.wake = true;
+    // The log backup streams from the old endpoint: it stops, and the scheduler starts it again on the
+    // new one (its own slot there). A different server's slot is released, retried until it is gone.
+    OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
+    OPENDBS_ASSIGN(after.cancel_now,
+                   jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
+    const auto* had_log = before.doc.if_contains("EnableBackupLog");
+    if (jobs::source_server_changed(before, plan)) {
+      plan.doc["_SourceEpoch"] = jobs::source_epoch(before.doc) + 1;  // the new server's WAL is a chain of its own
+      if (had_log && had_log->is_bool() && had_log->as_bool())
+        OPENDBS_TRY(tx.put(Kind::task, jobs::new_release_task(before, ctx.now_ms(), log_backups)));
+    }
     return tx.put(Kind::task, jobs::new_task(jobs::task_kind::precheck, plan, ctx.now_ms(), object{{"AutoStart", false}}));
   });
 }
@@ -82,10 +94,11 @@ core::Result<object> enable_backup_log(Context& ctx) {
 core::Result<object> disable_backup_log(Context& ctx) {
   return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
     plan.doc["EnableBackupLog"] = false;
+    OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
     OPENDBS_ASSIGN(after.cancel_now,
                    jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
     after.wake = true;
-    return tx.put(Kind::task, jobs::new_task(jobs::task_kind::release_log, plan, ctx.now_ms(), {}));
+    return tx.put(Kind::task, jobs::new_release_task(plan, ctx.now_ms(), log_backups));
   });
 }
 

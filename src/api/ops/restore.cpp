@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/restore_dir_lock.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -165,6 +166,13 @@ core::Result<object> start_restore_task(Context& ctx) {
       return core::make_error("OperationDenied.PlanStatus",
                               "restore task " + restore->id + " is " + restore->state + " and cannot be started again");
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, restore->parent_id));
+    // A restore owns its RestoreDir (jobs/restore_dir_lock.h): never two writers in one directory.
+    const auto* dir = restore->doc.if_contains("RestoreDir");
+    if (dir && dir->is_string() && !dir->as_string().empty()) {
+      const std::string path(dir->as_string());
+      OPENDBS_ASSIGN(auto other, jobs::running_restore_into(tx, path, restore->id));
+      if (other) return jobs::restore_dir_in_use(path, *other, ctx.caller.account_id);
+    }
     restore->state = "running";
     restore->doc["RestoreStatus"] = "running";
     OPENDBS_TRY(tx.put(Kind::restore_task, *restore));
@@ -228,7 +236,8 @@ core::Result<object> describe_restore_range_info(Context& ctx) {
 std::vector<OperationSpec> restore_operations() {
   return {
       {"CreateRestoreTask", Support::implemented,
-       "Creates a restore of a full set or to a point in time; rejected if the time is not restorable.", true,
+       "Creates a restore of a full set or to a point in time; rejected if the time is not restorable (from "
+       "the BackupSetId given, when there is one).", true,
        concat({{str_param("BackupPlanId", true, "The backup plan"), str_param("RestoreTaskName", true, "A name"),
                 str_param("BackupSetId", false, "A full backup set to restore"),
                 long_param("RestoreTime", false, "The moment to restore to (epoch ms)"),
@@ -255,7 +264,8 @@ std::vector<OperationSpec> restore_operations() {
                 str_param("RestoreDestinationMode", false, "Recorded")},
                common_params()}),
        create_restore_task},
-      {"StartRestoreTask", Support::implemented, "Starts a created restore task.", false,
+      {"StartRestoreTask", Support::implemented,
+       "Starts a created restore task; refused while another restore writes into its RestoreDir.", false,
        concat({{str_param("RestoreTaskId", true, "The restore task")}, common_params()}), start_restore_task},
       {"DescribeRestoreTaskList", Support::implemented, "Restore tasks with status and progress.", true,
        concat({{str_param("BackupPlanId", false, "The backup plan"),

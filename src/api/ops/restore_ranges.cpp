@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "jobs/tasks.h"
+
 namespace opendbs::api::ops {
 namespace {
 
@@ -26,11 +28,13 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   // stays in the repository and is restored from like a FILLING file's.
   logs_q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
   OPENDBS_ASSIGN(auto logs, tx.list(logs_q));
-  std::map<int64_t, int64_t> end_by_seq;  // seq → EndTime
+  // (source generation, seq) → EndTime: a set joins only log files streamed from its own source
+  // (jobs::source_epoch), whatever their sequence numbers.
+  std::map<std::pair<int64_t, int64_t>, int64_t> end_by_seq;
   // Several files can share a position after a timeline switch (the old timeline's end, the history
   // file, the new timeline's segment): the position reaches as far as the furthest of them.
   for (const auto& l : logs) {
-    int64_t& end = end_by_seq[int_field(l.doc, "_Seq")];
+    int64_t& end = end_by_seq[{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")}];
     end = std::max(end, int_field(l.doc, "EndTime", 0));
   }
 
@@ -38,9 +42,10 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   for (const auto& s : sets) {
     const int64_t end = int_field(s.doc, "EndTime", 0);
     const int64_t first_seq = int_field(s.doc, "_LogStartSeq");
+    const int64_t epoch = jobs::source_epoch(s.doc);
     int64_t chain_end = end;
-    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count(seq); ++seq)
-      chain_end = std::max(chain_end, end_by_seq[seq]);
+    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count({epoch, seq}); ++seq)
+      chain_end = std::max(chain_end, end_by_seq[{epoch, seq}]);
     RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}, {chain_end}};
     // A range that starts inside the previous one extends it (both restore from their own base set).
     if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {

@@ -1,7 +1,9 @@
 // What a plan can be restored to. A `range` starts at the end of a finished physical full set and runs,
 // without a gap, through the log files that follow it (each log file carries its sequence number
 // `_Seq`, and the set the `_LogStartSeq` of the first file it needs); a `point` is a finished set
-// that no unbroken log chain follows (every logical set is one).
+// that no unbroken log chain follows (every logical set is one). A set and the log files it joins were
+// taken from the same source: ModifyBackupSourceEndpoint to another server starts a new generation
+// (jobs::source_epoch), whose WAL never continues an older set's chain.
 #pragma once
 
 #include <optional>

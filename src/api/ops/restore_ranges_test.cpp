@@ -55,6 +55,30 @@ TEST_F(RestoreRangesTest, FilesSharingAPositionReachAsFarAsTheFurthestOfThem) {
   EXPECT_EQ(r[0].end_ms, 4000);
 }
 
+// After ModifyBackupSourceEndpoint to another server (generation 1) the new source's WAL may have the
+// same segment numbers as the old one's: neither joins the other's sets.
+TEST_F(RestoreRangesTest, ASetJoinsOnlyTheLogOfTheSourceItWasTakenFrom) {
+  put(Kind::backup_set, "fullA", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});
+  put(Kind::log_file, "plan1-A5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});
+  put(Kind::backup_set, "fullB", "finish", {{"EndTime", 3000}, {"_LogStartSeq", 6}, {"_SourceEpoch", 1}});
+  put(Kind::log_file, "plan1-B6", "COMPLETED", {{"_Seq", 6}, {"EndTime", 4000}, {"_SourceEpoch", 1}});
+  put(Kind::log_file, "plan1-B7", "FILLING", {{"_Seq", 7}, {"EndTime", 5000}, {"_SourceEpoch", 1}});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].type, "range");
+  EXPECT_EQ(r[0].full_set_ids, std::vector<std::string>{"fullA"});
+  EXPECT_EQ(r[0].end_ms, 2000) << "the old source's chain ends where its own WAL does";
+  EXPECT_EQ(r[1].type, "range");
+  EXPECT_EQ(r[1].begin_ms, 3000);
+  EXPECT_EQ(r[1].end_ms, 5000);
+
+  // The old set is no range through the new source's WAL even where the numbers follow on.
+  put(Kind::log_file, "plan1-A5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}, {"_SourceEpoch", 1}});
+  const auto mixed = ranges();
+  EXPECT_EQ(mixed.front().full_set_ids, std::vector<std::string>{"fullA"});
+  EXPECT_EQ(mixed.front().type, "point");
+}
+
 TEST_F(RestoreRangesTest, AGapInTheChainEndsTheRange) {
   put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});
   put(Kind::log_file, "plan1-5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});

@@ -194,5 +194,39 @@ TEST_F(RestoreTaskCalls, APhysicalRestoreIntoTheNodeNeedsRestoreDir) {
   EXPECT_EQ(restore_tasks(), 0);
 }
 
+// Two restores writing one directory replace and delete each other's files: the second Start is
+// refused while the first runs, naming it; the same directory spelt otherwise is the same directory,
+// and one inside it overlaps it.
+TEST_F(RestoreTaskCalls, ARestoreIntoTheDirectoryOfARunningRestoreIsRefusedAtStart) {
+  physical_history();
+  const std::string busy = (dir_ / "restored").string();
+  auto created = [&](const std::string& restore_dir) {
+    const auto a = create({{"BackupSetId", "full1"}, {"RestoreDir", restore_dir}});
+    EXPECT_EQ(a.status, 200) << boost::json::serialize(a.body);
+    return std::string(a.body.at("RestoreTaskId").as_string());
+  };
+  const std::string first = created(busy), second = created(busy + "/"), elsewhere = created(busy + "-2");
+  ASSERT_EQ(call("StartRestoreTask", {{"RestoreTaskId", first}}).status, 200);
+
+  const auto refused = call("StartRestoreTask", {{"RestoreTaskId", second}});
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.code(), "OperationDenied.PlanStatus");
+  EXPECT_NE(refused.message().find("RestoreDir " + busy + " is being written by restore task " + first),
+            std::string::npos) << refused.message();
+  EXPECT_EQ(restore_task(second).at("RestoreStatus"), "init");  // nothing queued: it may be started later
+  const auto inside = call("StartRestoreTask", {{"RestoreTaskId", created(busy + "/base")}});
+  EXPECT_EQ(inside.status, 409);  // a delta restore of the first one removes what its set does not have
+  EXPECT_NE(inside.message().find("overlaps " + busy + ", which restore task " + first), std::string::npos)
+      << inside.message();
+  EXPECT_EQ(call("StartRestoreTask", {{"RestoreTaskId", elsewhere}}).status, 200);
+
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {  // the first one ends
+    OPENDBS_ASSIGN(auto r, tx.get(Kind::restore_task, first));
+    r->state = "finish";
+    return tx.put(Kind::restore_task, *r);
+  }).ok());
+  EXPECT_EQ(call("StartRestoreTask", {{"RestoreTaskId", second}}).status, 200);
+}
+
 }  // namespace
 }  // namespace opendbs::api

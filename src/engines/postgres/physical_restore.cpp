@@ -20,6 +20,17 @@ namespace opendbs::engines::postgres {
 namespace fs = std::filesystem;
 namespace {
 
+// A set restores to its consistent point (its EndTime) or a later moment its WAL reaches; it holds
+// nothing older. Recovering such a target "to the end of the backup" would bring the server up at a
+// later moment than asked for, with nothing to tell, so it is refused (the API refuses it before).
+core::Status check_target_not_before_set(const RestoreRequest& request, int64_t consistent_ms) {
+  if (request.target_ms >= consistent_ms) return {};
+  return core::make_error("InvalidParameter",
+                          "RestoreTime " + pg_timestamp_literal(request.target_ms) + " is before backup set " +
+                              request.set_id + "'s consistent point " + pg_timestamp_literal(consistent_ms) +
+                              " (its EndTime): the set restores to that moment or later; restore from an older set");
+}
+
 // The partial segment the plan ends with, zero-padded into pg_wal. It must reach past the backup's
 // stop: pg_wal already holds the backup's own WAL up to there, which a shorter copy would cut.
 core::Status restore_partial(repo::Repository& repository, const RestoreWalPlan& wal, const boost::json::object& backup,
@@ -213,6 +224,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   if (!m.contains("method") || m.at("method") != "physical")
     return core::make_error("InvalidParameter", "backup set " + request.set_id + " is not a physical PostgreSQL backup");
   const int64_t consistent_ms = meta_int(m, meta::kConsistentMs, 0);
+  OPENDBS_TRY(check_target_not_before_set(request, consistent_ms));
   const bool to_end_of_backup = request.target_ms <= consistent_ms;
   RestoreWalPlan wal;
   if (!to_end_of_backup) {

@@ -432,15 +432,22 @@ core::Status WalStreamer::run_sessions() {
 
 core::Status drop_wal_slot(const PlanSpec& plan, int64_t wait_ms) {
   const std::string slot = slot_name(plan.plan_id);
-  OPENDBS_ASSIGN(auto sql, PgConnection::open(plan.source, ConnectionKind::sql));
+  auto sql = PgConnection::open(plan.source, ConnectionKind::sql);
+  if (!sql.ok()) {  // the caller retries; meanwhile the operator knows what is kept and how to drop it
+    auto e = sql.error();
+    e.message = "cannot drop the replication slot " + slot + " on " + plan.source.host + ":" +
+                std::to_string(plan.source.port) + " (by hand: SELECT pg_drop_replication_slot('" + slot +
+                "')): " + e.message;
+    return e;
+  }
   for (const int64_t until = streamer::steady_ms() + wait_ms;;) {
-    OPENDBS_ASSIGN(auto rows, sql->query_params(
+    OPENDBS_ASSIGN(auto rows, (*sql)->query_params(
         "SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1", {slot}));
     if (rows.rows.empty()) return {};
     if (rows.value(0, "active").value_or("f") != "t") {
-      auto dropped = sql->query_params("SELECT pg_drop_replication_slot($1)", {slot});
+      auto dropped = (*sql)->query_params("SELECT pg_drop_replication_slot($1)", {slot});
       if (dropped.ok()) {
-        core::log_event(core::LogLevel::info, "postgres_slot_dropped", {{"plan", plan.plan_id}, {"slot", slot}});
+        core::log_event(core::LogLevel::info, "postgres_slot_dropped", {{"plan", plan.plan_id}, {"slot", slot}, {"source", plan.source.host + ":" + std::to_string(plan.source.port)}});
         return {};
       }
       if (sqlstate_of(dropped.error()) != "55006") return dropped.error();  // 55006: became active meanwhile
