@@ -1,7 +1,8 @@
-// The times of WAL without transactions: the first segment a new plan's slot streams was often
-// finished by the server before the stream began and holds no commit, only a checkpoint. Its
-// StartTime/EndTime are that checkpoint's start (nothing later precedes it), not 0, which showed
-// in DescribeIncrementBackupList and made retention expire the file at once.
+// What the WAL scanner reads from real segments, and the times of WAL without transactions: the
+// first segment a new plan's slot streams was often finished by the server before the stream began
+// and holds no commit, only a checkpoint. Its StartTime/EndTime are that checkpoint's start (nothing
+// later precedes it), not 0, which showed in DescribeIncrementBackupList and made retention expire
+// the file at once.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -47,6 +48,46 @@ TEST(WalScannerCheckpoints, TheScannerReadsTheStartOfTheCheckpointsInARealSegmen
     ++tried;
   }
   EXPECT_GE(tried, 1);
+}
+
+std::string read_segment(const PgServer& server, const std::string& name) {
+  std::ifstream in(server.data_dir() + "/pg_wal/" + name, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// A segment that begins inside a record (the long page header's XLP_FIRST_IS_CONTRECORD and
+// xlp_rem_len): the scanner skips the record's rest and finds the transactions after it. It used to
+// parse the rest as a record (it read the flag only from a header it never had, and xlp_rem_len at
+// the wrong offset), found no transaction in the whole segment, and point-in-time restores then
+// stopped in the wrong place.
+TEST(WalScannerCheckpoints, ASegmentBeginningInsideARecordStillYieldsItsTransactions) {
+  std::string error;
+  auto server = PgServer::create(&error);
+  ASSERT_TRUE(server) << error;
+  // CREATE DATABASE logs the template's pages as ~8 KiB records: one of them soon spans a boundary.
+  std::string segment;
+  for (int i = 0; i < 40 && segment.empty(); ++i) {
+    const std::string before = server->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+    server->query("CREATE DATABASE spans_" + std::to_string(i));
+    const std::string after = server->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+    if (after == before) continue;
+    const std::string head = read_segment(*server, after).substr(0, 4);
+    if (head.size() == 4 && (static_cast<unsigned char>(head[2]) & 0x01)) segment = after;  // xlp_info
+  }
+  ASSERT_FALSE(segment.empty()) << "no segment began inside a record";
+  const int64_t before_commits = now_ms();
+  server->query("CREATE TABLE t (x int)");
+  server->query("INSERT INTO t VALUES (1)");
+  ASSERT_EQ(server->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())"), segment);
+  server->query("SELECT pg_switch_wal()");
+  const std::string wal = read_segment(*server, segment);
+  engines::postgres::WalScanner scanner(0, wal.size());
+  scanner.feed(wal);
+  EXPECT_GT(scanner.first_xact_ms(), 0);
+  EXPECT_GE(scanner.last_xact_ms(), before_commits - 5);
+  EXPECT_LE(scanner.last_xact_ms(), now_ms());
 }
 
 class WalWithoutTransactions : public OwnSourceTest {};

@@ -40,7 +40,7 @@ WalScanner::WalScanner(uint64_t start, uint64_t segment_size, uint32_t page_size
 
 void WalScanner::end_page_header() {
   const auto info = load<uint16_t>(header_, 2);
-  const auto rem_len = load<uint32_t>(header_, 20);
+  const auto rem_len = load<uint32_t>(header_, 16);  // xlp_rem_len, after magic, info, tli and pageaddr
   if (synced_) return;
   synced_ = true;
   if (info & kFirstIsContrecord) {

@@ -47,7 +47,10 @@ class WalScanner {
   uint64_t pos_;
   uint64_t segment_size_;
   uint32_t page_size_;
-  State state_ = State::page_header;
+  // record_start (not page_header) so that the first feed() reads the segment's long page header
+  // and honours XLP_FIRST_IS_CONTRECORD: a segment that begins inside a record spanning the boundary
+  // was otherwise parsed from its first byte as a record, and no transaction of it was found.
+  State state_ = State::record_start;
   State after_header_ = State::record_start;
   bool synced_ = false;  // false until the first page header told us where records begin
   std::string header_;
