@@ -9,50 +9,18 @@
 #include <thread>
 #include <tuple>
 
-#include "api/dispatcher.h"
-#include "api/signature.h"
+#include "api/dispatcher_fixture.h"
 #include "core/file.h"
 #include "core/ids.h"
 
 using namespace opendbs;
 using boost::json::object;
+using api::testing::Answer;
 
 namespace {
 
-class DispatcherTest : public ::testing::Test {
+class DispatcherTest : public api::testing::DispatcherFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("opendbs-disp-" + core::random_alnum(8));
-    std::filesystem::create_directories(dir_);
-    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    box_ = std::make_unique<iam::SecretBox>(iam::SecretBox::from_key(std::string(32, 'k')));
-    directory_ = std::make_unique<iam::Directory>(*store_, *box_);
-    ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
-    services_.reset(new api::Services{*store_, *box_, nullptr, clock_, "12345"});
-    dispatcher_ = std::make_unique<api::Dispatcher>(*services_, *directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  struct Answer {
-    int status;
-    object body;
-  };
-
-  Answer call(const std::string& action, api::ParamList params, bool v3 = false, std::string key = "rootkey",
-              std::string secret = "rootsecret", std::string timestamp = {}, std::string nonce = {}) {
-    api::SignInput in;
-    in.host = "127.0.0.1:8080";
-    in.action = action;
-    in.params = std::move(params);
-    in.access_key_id = key;
-    in.access_key_secret = secret;
-    in.timestamp = timestamp.empty() ? core::format_iso8601(clock_.now_ms()) : timestamp;
-    in.nonce = nonce;
-    auto signed_request = v3 ? api::sign_v3(in) : api::sign_v1(in, true);
-    auto response = dispatcher_->handle(api::ApiRequest{signed_request.view(), "127.0.0.1", false});
-    return {response.status, boost::json::parse(response.body).as_object()};
-  }
-
   std::string create_configured_plan() {
     auto created = call("CreateBackupPlan", {{"BackupMethod", "logical"}, {"DatabaseType", "MySQL"}, {"InstanceClass", "small"}});
     EXPECT_EQ(created.status, 200) << boost::json::serialize(created.body);
@@ -70,21 +38,13 @@ class DispatcherTest : public ::testing::Test {
     auto list = call("DescribeBackupPlanList", {{"BackupPlanId", id}});
     return std::string(list.body.at("Items").at("BackupPlanDetail").as_array().at(0).at("BackupPlanStatus").as_string());
   }
-
-  std::filesystem::path dir_;
-  core::ManualClock clock_{1705307400000};
-  std::unique_ptr<catalog::Store> store_;
-  std::unique_ptr<iam::SecretBox> box_;
-  std::unique_ptr<iam::Directory> directory_;
-  std::unique_ptr<api::Services> services_;
-  std::unique_ptr<api::Dispatcher> dispatcher_;
 };
 
 }  // namespace
 
 TEST_F(DispatcherTest, SuccessEnvelopeHasNoCodeAndAnUpperCaseRequestId) {
   for (bool v3 : {false, true}) {
-    auto a = call("DescribeRegions", {}, v3);
+    auto a = call("DescribeRegions", {}, {.v3 = v3});
     EXPECT_EQ(a.status, 200);
     EXPECT_TRUE(a.body.at("Success").as_bool());
     EXPECT_EQ(a.body.at("HttpStatusCode").as_int64(), 200);
@@ -96,22 +56,22 @@ TEST_F(DispatcherTest, SuccessEnvelopeHasNoCodeAndAnUpperCaseRequestId) {
 }
 
 TEST_F(DispatcherTest, AuthenticationErrorsCarryBothFamiliesOfFields) {
-  auto unknown = call("DescribeRegions", {}, false, "nokey", "whatever");
+  auto unknown = call("DescribeRegions", {}, {.key = "nokey", .secret = "whatever"});
   EXPECT_EQ(unknown.status, 404);
   EXPECT_EQ(unknown.body.at("Code").as_string(), "InvalidAccessKeyId.NotFound");
   EXPECT_EQ(unknown.body.at("ErrCode").as_string(), "InvalidAccessKeyId.NotFound");
   EXPECT_FALSE(unknown.body.at("Success").as_bool());
 
-  auto wrong = call("DescribeRegions", {}, true, "rootkey", "wrongsecret");
+  auto wrong = call("DescribeRegions", {}, {.v3 = true, .secret = "wrongsecret"});
   EXPECT_EQ(wrong.status, 400);
   EXPECT_EQ(wrong.body.at("Code").as_string(), "SignatureDoesNotMatch");
   EXPECT_NE(std::string(wrong.body.at("Message").as_string()).find("ACS3-HMAC-SHA256"), std::string::npos);
 
-  auto stale = call("DescribeRegions", {}, false, "rootkey", "rootsecret", core::format_iso8601(clock_.now_ms() - 16 * 60000));
+  auto stale = call("DescribeRegions", {}, {.timestamp = core::format_iso8601(clock_.now_ms() - 16 * 60000)});
   EXPECT_EQ(stale.body.at("Code").as_string(), "InvalidTimeStamp.Expired");
 
-  auto first = call("DescribeRegions", {}, false, "rootkey", "rootsecret", {}, "fixed-nonce-1");
-  auto again = call("DescribeRegions", {}, false, "rootkey", "rootsecret", {}, "fixed-nonce-1");
+  auto first = call("DescribeRegions", {}, {.nonce = "fixed-nonce-1"});
+  auto again = call("DescribeRegions", {}, {.nonce = "fixed-nonce-1"});
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(again.body.at("Code").as_string(), "SignatureNonceUsed");
 
@@ -210,21 +170,19 @@ TEST_F(DispatcherTest, RamPolicyLimitsAUserToOnePlanAndAccountsAreIsolated) {
   auto key = directory_->create_access_key(account, "reader").value();
   ASSERT_TRUE(directory_->attach_policy(account, "reader", "p", R"({"Version":"1","Statement":[
       {"Effect":"Allow","Action":"dbs:Describe*","Resource":"acs:dbs:*:*:backupplan/)" + mine + R"("}]})").ok());
-  auto allowed = call("DescribeBackupPlanList", {{"BackupPlanId", mine}}, false, key.access_key_id, key.access_key_secret);
+  auto allowed = call("DescribeBackupPlanList", {{"BackupPlanId", mine}}, as(key));
   EXPECT_EQ(allowed.status, 200);
-  auto denied = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, false, key.access_key_id,
-                     key.access_key_secret);
+  auto denied = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, as(key));
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(denied.body.at("Code").as_string(), "Request.Forbidden");
   EXPECT_EQ(denied.body.at("Message").as_string(), "Have no Permissions");
-  EXPECT_EQ(call("DescribeBackupPlanList", {{"BackupPlanId", other}}, false, key.access_key_id, key.access_key_secret).status, 403);
+  EXPECT_EQ(call("DescribeBackupPlanList", {{"BackupPlanId", other}}, as(key)).status, 403);
 
   auto second = directory_->create_account("second").value();
   auto second_key = directory_->create_root_key(second).value();
-  auto foreign = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, false, second_key.access_key_id,
-                      second_key.access_key_secret);
+  auto foreign = call("StopBackupPlan", {{"BackupPlanId", mine}, {"StopMethod", "ALL"}}, as(second_key));
   EXPECT_EQ(foreign.body.at("Code").as_string(), "InvalidJobId");
-  EXPECT_EQ(call("DescribeBackupPlanList", {}, false, second_key.access_key_id, second_key.access_key_secret)
+  EXPECT_EQ(call("DescribeBackupPlanList", {}, as(second_key))
                 .body.at("TotalElements").as_int64(), 0);
 }
 

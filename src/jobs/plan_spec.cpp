@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/errors.h"
+#include "jobs/tasks.h"
 
 namespace opendbs::jobs {
 namespace {
@@ -14,9 +15,17 @@ std::string text(const boost::json::object& doc, const char* field) {
 
 }  // namespace
 
+std::string log_chain_id(const std::string& plan_id, int64_t epoch) {
+  return epoch == 0 ? plan_id : plan_id + "_g" + std::to_string(epoch);
+}
+
+std::string log_file_record_id(const std::string& plan_id, int64_t epoch, const std::string& name) {
+  return log_chain_id(plan_id, epoch) + "-" + name;
+}
+
 core::Result<engines::PlanSpec> plan_spec(const iam::SecretBox& secrets, const catalog::Record& plan) {
   engines::PlanSpec spec;
-  spec.plan_id = plan.id;
+  spec.plan_id = log_chain_id(plan.id, source_epoch(plan.doc));
   spec.database_type = text(plan.doc, "DatabaseType");
   spec.backup_method = text(plan.doc, "BackupMethod");
   spec.backup_objects = text(plan.doc, "BackupObjects");

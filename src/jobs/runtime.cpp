@@ -7,6 +7,7 @@
 #include "jobs/download_runner.h"
 #include "jobs/local_task.h"
 #include "jobs/notifier.h"
+#include "jobs/plan_spec.h"
 #include "jobs/schedule.h"
 #include "jobs/slot_release.h"
 #include "jobs/task_runners.h"
@@ -352,7 +353,7 @@ core::Status TaskRuntime::schedule_once() {
   const int64_t now = clock_.now_ms();
   bool queued = false;
   std::vector<std::string> expired;
-  std::vector<std::pair<std::string, std::string>> expired_logs;  // (plan, file name)
+  std::vector<std::pair<std::string, std::string>> expired_logs;  // (log chain id, file name)
   OPENDBS_TRY(store_.transact([&](catalog::Tx& tx) -> core::Status {
     catalog::Query running{Kind::plan};
     running.states = {"running"};
@@ -395,7 +396,8 @@ core::Status TaskRuntime::schedule_once() {
       f.state = "expired";
       f.doc["BackupStatus"] = "expired";
       OPENDBS_TRY(tx.put(Kind::log_file, f));
-      expired_logs.emplace_back(f.parent_id, std::string(f.doc.at("BackupSetId").as_string()));
+      expired_logs.emplace_back(log_chain_id(f.parent_id, source_epoch(f.doc)),
+                                std::string(f.doc.at("BackupSetId").as_string()));
     }
     catalog::Query tokens{Kind::client_token};
     tokens.sort_to_ms = now - kClientTokenLifetimeMs;

@@ -101,17 +101,18 @@ std::string release_warning_field(const std::string& task_id) { return "_LogRele
 TaskResult run_release_log(TaskEnv& env, const Record& task, LocalTask& control, const ReleaseBackoff& backoff) {
   if (auto st = wait_for_log_backup(env, task, control); !st.ok()) return failed(st.error());
   int64_t wait_ms = backoff.first_ms;
-  for (int attempt = 1;; ++attempt) {
+  const auto* before = task.doc.if_contains("ReleaseAttempts");  // attempts of an earlier run (a node restart)
+  for (int attempt = before && before->is_int64() ? static_cast<int>(before->as_int64()) + 1 : 1;; ++attempt) {
     if (control.cancelled()) return stopped(control);
     auto plan = load(env, Kind::plan, task.parent_id);
     if (!plan.ok()) return failed(plan.error());
     const Record target = release_target(*plan, task);
     const std::string source = text(target.doc, "SourceEndpointIpPort");
-    // EnableBackupLog again on the same source: the new log backup needs what this would release (a
-    // slot dropped under a reconnecting stream would leave a gap in the chain).
+    // EnableBackupLog again on the same source (and generation): the new log backup needs what this
+    // would release (a slot dropped under a reconnecting stream would leave a gap in the chain).
     const auto* wants = plan->doc.if_contains("EnableBackupLog");
     if (plan->state != "released" && wants && wants->is_bool() && wants->as_bool() &&
-        !source_server_changed(target, *plan)) {
+        !source_server_changed(target, *plan) && source_epoch(target.doc) == source_epoch(plan->doc)) {
       core::log_event(core::LogLevel::info, "release_log_skipped",
                       {{"plan", plan->id}, {"source", source}, {"reason", "log backup enabled again"}});
       record_attempt(env, task, source, 0, {}, 0);

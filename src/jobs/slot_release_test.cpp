@@ -27,6 +27,7 @@ class FlakyReleaseEngine final : public engines::Engine {
  public:
   int failures = 0;  // releases refused before one succeeds
   std::vector<std::string> released_on;  // host:port of every attempt
+  std::vector<std::string> chains;       // PlanSpec::plan_id (names the slot) of every attempt
   std::function<void()> on_attempt = [] {};
 
   std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
@@ -44,6 +45,7 @@ class FlakyReleaseEngine final : public engines::Engine {
   }
   core::Status release_log(const engines::PlanSpec& plan) override {
     released_on.push_back(plan.source.host + ":" + std::to_string(plan.source.port));
+    chains.push_back(plan.plan_id);
     on_attempt();
     if (failures-- > 0) return core::make_error("SourceUnreachable", "connection refused (slot opendbs_x)");
     return {};
@@ -164,11 +166,23 @@ TEST_F(SlotRelease, TheReleaseGoesToTheSourceRecordedWhenItWasQueued) {
   EXPECT_EQ(run(task, control).outcome, Outcome::succeeded);
   EXPECT_EQ(engine_->released_on, (std::vector<std::string>{"10.0.0.1:5432", "10.0.0.1:5432"}));
 
+  // Back on the first server, a generation later: the first generation's slot there still goes.
+  plan_.doc["_SourceEpoch"] = 0;
+  set_source("10.0.0.1", "5432");
+  const auto first = queue_release("release-first");
+  plan_.doc["_SourceEpoch"] = 2;
+  put_plan();
+  LocalTask back(first.id, "release_log", plan_.id);
+  EXPECT_EQ(run(first, back).outcome, Outcome::succeeded);
+  ASSERT_EQ(engine_->released_on.size(), 3u);
+  EXPECT_EQ(engine_->released_on.back(), "10.0.0.1:5432");
+  EXPECT_EQ(engine_->chains.back(), plan_.id) << "the first generation's slot, not the current one's";
+
   // A release of the current source while log backup is enabled again keeps the slot.
   const auto same = queue_release("release-same");
   LocalTask again(same.id, "release_log", plan_.id);
   EXPECT_EQ(run(same, again).outcome, Outcome::succeeded);
-  EXPECT_EQ(engine_->released_on.size(), 2u);
+  EXPECT_EQ(engine_->released_on.size(), 3u);
 }
 
 TEST_F(SlotRelease, ANodeStoppingDuringTheRetriesHandsTheReleaseBackToTheQueue) {

@@ -228,7 +228,7 @@ namespace {
 // segment, another file, holding something, not found holding data at this segment before. Each was not resumed: the stream continued further on
 // (a gap in the source's WAL), on a new timeline (the old timeline's end is a file of its own), or on
 // a timeline forked off before it (the source taken back to an earlier moment).
-core::Result<std::vector<Record>> passed_open_files(catalog::Tx& tx, const std::string& plan_id,
+core::Result<std::vector<Record>> passed_open_files(catalog::Tx& tx, const std::string& plan_id, int64_t epoch,
                                                     const engines::LogFile& f) {
   catalog::Query open_files{Kind::log_file};
   open_files.parent_id = plan_id;
@@ -236,7 +236,8 @@ core::Result<std::vector<Record>> passed_open_files(catalog::Tx& tx, const std::
   OPENDBS_ASSIGN(auto files, tx.list(open_files));
   std::vector<Record> passed;
   for (auto& file : files)
-    if (file.id != plan_id + "-" + f.name && file.doc.at("_Seq").as_int64() <= f.seq &&
+    if (source_epoch(file.doc) == epoch && file.id != log_file_record_id(plan_id, epoch, f.name) &&
+        file.doc.at("_Seq").as_int64() <= f.seq &&
         file.doc.at("BackupSize").as_int64() != 0 &&
         (!file.doc.contains("_PassedAt") || file.doc.at("_PassedAt").as_int64() < f.seq))
       passed.push_back(std::move(file));
@@ -250,7 +251,7 @@ core::Result<std::set<std::string>> passed_files_holding_data(TaskEnv& env, cons
                                                               const engines::LogFile& f) {
   std::vector<Record> passed;
   OPENDBS_TRY(env.store.read([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_ASSIGN(passed, passed_open_files(tx, plan.id, f));
+    OPENDBS_ASSIGN(passed, passed_open_files(tx, plan.id, source_epoch(plan.doc), f));
     return {};
   }));
   std::set<std::string> holding;
@@ -258,7 +259,7 @@ core::Result<std::set<std::string>> passed_files_holding_data(TaskEnv& env, cons
   OPENDBS_ASSIGN(const auto sets, env.repository.list_sets());
   for (const auto& file : passed) {
     const std::string name(file.doc.at("BackupSetId").as_string());
-    const std::string prefix = engines::log_partial_prefix(plan.id, name);
+    const std::string prefix = engines::log_partial_prefix(log_chain_id(plan.id, source_epoch(plan.doc)), name);
     if (std::any_of(sets.begin(), sets.end(), [&](const std::string& id) { return id.starts_with(prefix); }))
       holding.insert(name);
   }
@@ -269,7 +270,8 @@ core::Result<std::set<std::string>> passed_files_holding_data(TaskEnv& env, cons
 // `holding_data`: the files it passes whose partial sets are still stored.
 core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::string& task_id, const engines::LogFile& f,
                              const std::set<std::string>& holding_data) {
-  const std::string id = plan.id + "-" + f.name;
+  const int64_t epoch = source_epoch(plan.doc);
+  const std::string id = log_file_record_id(plan.id, epoch, f.name);
   int64_t end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
   // A resumed log backup reopens the segment an earlier one left UNCOMPLETED (or FILLING, after a crash)
   // and reports it FILLING with nothing received yet. The partial set stored before stays in the
@@ -280,22 +282,18 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
     end_ms = std::max(end_ms, known->doc.at("EndTime").as_int64());
     size = std::max(size, known->doc.at("BackupSize").as_int64());
   }
-  // A stored segment reported again (a resumed stream repeats the newest one) keeps the source it was
-  // streamed from, also when the plan has moved to another source since (restore ranges chain by it).
-  const bool restated = known && known->state == "COMPLETED";
-  const auto& provenance = restated ? known->doc : plan.doc;
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
            {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
-           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", source_epoch(provenance)},
-           {"SourceEndpointIpPort", text(provenance, "SourceEndpointIpPort")},
+           {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", epoch},
+           {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
   // and EndTime 0 as the engine reports a segment just opened (restore ranges then take nothing from
   // it). One whose newest partial set is kept (a fork's abandoned timeline) keeps claiming what that
   // set holds, as its last report said.
-  OPENDBS_ASSIGN(auto passed, passed_open_files(tx, plan.id, f));
+  OPENDBS_ASSIGN(auto passed, passed_open_files(tx, plan.id, epoch, f));
   for (auto& file : passed) {
     file.state = "UNCOMPLETED";
     file.doc["BackupStatus"] = "UNCOMPLETED";
@@ -324,7 +322,9 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     done.parent_id = plan->id;
     done.states = {"COMPLETED"};
     OPENDBS_ASSIGN(auto files, tx.list(done));
-    for (const auto& f : files) spec->log_resume_seq = std::max(spec->log_resume_seq, f.doc.at("_Seq").as_int64() + 1);
+    for (const auto& f : files)
+      if (source_epoch(f.doc) == source_epoch(plan->doc))
+        spec->log_resume_seq = std::max(spec->log_resume_seq, f.doc.at("_Seq").as_int64() + 1);
     return {};
   });
   if (!resume.ok()) return failed(resume.error());
@@ -453,6 +453,8 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   core::Status st;
   for (const auto& base : restore_base_sets(*restore)) {
     request.set_id = base;
+    // The log that rolls the set forward is the chain of the source it was taken from.
+    if (auto set = load(env, Kind::backup_set, base); set.ok()) spec->plan_id = log_chain_id(plan->id, source_epoch(set->doc));
     st = waiting_out_prune(control, [&] { return (*engine)->restore(*spec, env.repository, request, control); });
     if (st.ok() || control.cancelled() || !engines::is_base_set_cannot_reach(st.error())) break;
     core::log_event(core::LogLevel::info, "restore_base_set_unreachable",

@@ -5,6 +5,7 @@
 // run_release_log when log backup was enabled again before it ran.
 #include "jobs/task_runners.h"
 #include "jobs/slot_release.h"
+#include "jobs/plan_spec.h"
 
 #include <gtest/gtest.h>
 
@@ -306,20 +307,31 @@ TEST_F(RestoreBaseSets, ARestoreIntoADirectoryAnotherRestoreHoldsEndsNamingItWit
             std::string::npos) << record.at("ErrMessage");
 }
 
-// After ModifyBackupSourceEndpoint the new source's log backup starts by reporting the newest stored
-// segment again: it stays the old source's, so the old chain keeps it and the new one does not take it.
-TEST_F(LogFileRecords, AStoredSegmentReportedAfterTheSourceChangedKeepsItsSource) {
-  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment)},
-                       {segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1200, 100)}};
+// After ModifyBackupSourceEndpoint to another server (source generation 1) the new server's WAL files
+// are records of their own, whatever their names: the old server's files keep what they said.
+TEST_F(LogFileRecords, AfterTheSourceChangedTheNewServersFilesAreRecordsOfTheirOwn) {
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1800, 200)},
+                       {segment(11, "FILLING", 5000, 5000, 0), segment(11, "FILLING", 5000, 5200, 100)}};
   run_session("task1");
   plan_.doc["SourceEndpointIpPort"] = "127.0.0.2:5432";
   plan_.doc["_SourceEpoch"] = 1;
   ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan_); }).ok());
   run_session("task2");
-  EXPECT_EQ(file(10).at("SourceEndpointIpPort"), "127.0.0.1:5432");
-  EXPECT_EQ(file(10).at("_SourceEpoch").as_int64(), 0);
-  EXPECT_EQ(file(11).at("SourceEndpointIpPort"), "127.0.0.2:5432");
-  EXPECT_EQ(file(11).at("_SourceEpoch").as_int64(), 1);
+  const auto old_file = file(11);
+  EXPECT_EQ(old_file.at("BackupStatus"), "UNCOMPLETED");
+  EXPECT_EQ(old_file.at("EndTime").as_int64(), 1800) << "not passed over by the new server's segment";
+  EXPECT_EQ(old_file.at("BackupSize").as_int64(), 200);
+  EXPECT_EQ(old_file.at("SourceEndpointIpPort"), "127.0.0.1:5432");
+  std::optional<catalog::Record> fresh;
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(fresh, tx.get(Kind::log_file, log_file_record_id(plan_.id, 1, segment(11, "", 0, 0, 0).name)));
+    return {};
+  }).ok());
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->doc.at("EndTime").as_int64(), 5200);
+  EXPECT_EQ(fresh->doc.at("SourceEndpointIpPort"), "127.0.0.2:5432");
+  EXPECT_EQ(fresh->doc.at("_SourceEpoch").as_int64(), 1);
+  EXPECT_EQ(log_chain_id(plan_.id, 1), "dbsplan1_g1");
 }
 
 // DisableBackupLog queues a release of the plan's slot; EnableBackupLog before that task runs means

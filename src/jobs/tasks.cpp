@@ -50,7 +50,7 @@ namespace {
 constexpr const char* kSourceFields[] = {"SourceEndpointHost",         "SourceEndpointPort",
                                          "SourceEndpointIpPort",       "SourceEndpointUserName",
                                          "SourceEndpointDatabaseName", "SourceEndpointEnableSsl",
-                                         "_SourceEndpointPasswordSealed"};
+                                         "_SourceEndpointPasswordSealed", "_SourceEpoch"};
 
 std::string lower_text(const boost::json::object& doc, const char* field) {
   auto it = doc.find(field);
@@ -65,6 +65,7 @@ catalog::Record new_release_task(const catalog::Record& plan, int64_t now_ms, co
   boost::json::object source;
   for (const char* f : kSourceFields)
     if (const auto* v = plan.doc.if_contains(f)) source[f] = *v;
+  source["_SourceEpoch"] = source_epoch(plan.doc);  // names the slot (plan_spec.h log_chain_id)
   boost::json::array waits;
   for (const auto& id : wait_for) waits.emplace_back(id);
   return new_task(task_kind::release_log, plan, now_ms, boost::json::object{{"Source", std::move(source)},

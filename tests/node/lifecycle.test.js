@@ -73,8 +73,10 @@ async function lifecycle(client) {
     BackupPlanId: planId, BackupRetentionPeriod: 400, DuplicationInfrequentAccessPeriod: 30, DuplicationArchivePeriod: 90,
   });
   await api.call('ModifyBackupObjects', { BackupPlanId: planId, BackupObjects: '[{"DBName":"shop"}]' });
+  // The same server (host and port) with another login: the full set above still starts the log
+  // chain below (another server's WAL would be a chain of its own; slot_release.test.js).
   const modified = await api.call('ModifyBackupSourceEndpoint', {
-    BackupPlanId: planId, SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1', SourceEndpointPort: 5433,
+    BackupPlanId: planId, SourceEndpointInstanceType: 'Other', SourceEndpointIP: '127.0.0.1', SourceEndpointPort: 3306,
     SourceEndpointUserName: 'backup2', SourceEndpointPassword: 'Other-pass-2', SourceEndpointDatabaseName: P.engineConfig(SLOW),
   });
   assert.equal(modified.NeedPrecheck, true);
@@ -86,7 +88,7 @@ async function lifecycle(client) {
   assert.equal(plan.DuplicationInfrequentAccessPeriod, 30);
   assert.equal(plan.DuplicationArchivePeriod, 90);
   assert.equal(plan.BackupObjects, '[{"DBName":"shop"}]');
-  assert.equal(plan.SourceEndpointIpPort, '127.0.0.1:5433');
+  assert.equal(plan.SourceEndpointIpPort, '127.0.0.1:3306');
   assert.equal(plan.SourceEndpointUserName, 'backup2');
   assert.equal(plan.BackupPlanStatus, 'running', 'modifying the source does not stop a running plan');
   await P.waitPrecheckFinished(api, planId);

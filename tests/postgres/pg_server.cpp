@@ -13,8 +13,6 @@
 #include <stdexcept>
 
 namespace opendbs::testing {
-namespace {
-
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -26,6 +24,8 @@ int free_port() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";

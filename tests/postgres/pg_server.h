@@ -57,6 +57,9 @@ class PgServer {
   bool running_ = false;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
 // Runs a shell command as the server user; returns its exit status.
 int run_as_server_user(const std::string& command);
 std::string make_server_temp_dir(const std::string& tag);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include "api/ops/common.h"
 #include "api/ops/families.h"
@@ -11,6 +12,7 @@
 #include "api/ops/plan_model.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/plan_spec.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -80,7 +82,17 @@ core::Result<DownloadSource> log_file_source(catalog::Tx& tx, Context& ctx, cons
   OPENDBS_ASSIGN(auto job, tx.get(Kind::task, job_id));
   if (!job || job->account_id != ctx.caller.account_id) return core::errors::invalid_job_id(job_id);
   OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, job->parent_id));
-  OPENDBS_ASSIGN(auto file, tx.get(Kind::log_file, plan.id + "-" + name));
+  // Each source generation of the plan has its own files (jobs::log_chain_id), whose names may repeat:
+  // the one the job wrote, else the newest generation's.
+  catalog::Query q{Kind::log_file};
+  q.parent_id = plan.id;
+  q.doc_equals.push_back({"BackupSetId", name});
+  OPENDBS_ASSIGN(auto named, tx.list(q));
+  std::optional<catalog::Record> file;
+  for (auto& f : named)
+    if (!file || f.doc.at("BackupSetJobId").as_string() == job_id ||
+        (file->doc.at("BackupSetJobId").as_string() != job_id && jobs::source_epoch(f.doc) > jobs::source_epoch(file->doc)))
+      file = std::move(f);
   if (!file) return core::errors::invalid_job_id(name);
   // An UNCOMPLETED file (the segment that was filling when its log backup ended, or a timeline's
   // segment a fork left) downloads as its newest partial set; one holding nothing has no such set.
@@ -92,7 +104,7 @@ core::Result<DownloadSource> log_file_source(catalog::Tx& tx, Context& ctx, cons
                             "log file " + name + " is " + file->state +
                                 (file->state == "UNCOMPLETED" ? " with nothing stored" : "") +
                                 ", only COMPLETED files and UNCOMPLETED files holding data can be downloaded");
-  std::string repo_set_id = engines::log_set_id(plan.id, name);
+  std::string repo_set_id = engines::log_set_id(jobs::log_chain_id(plan.id, jobs::source_epoch(file->doc)), name);
   return DownloadSource{std::move(*file), std::move(plan), std::move(repo_set_id), name};
 }
 

@@ -47,6 +47,7 @@ class SlotKeepingEngine final : public engines::Engine {
     OPENDBS_TRY(on_file({"000000010000000000000005", 5, 1000, 2000, 16 << 20, "COMPLETED"}));
     {
       std::lock_guard lock(mu_);
+      chains_.insert(plan.plan_id);
       slots_.insert(where(plan));
       streaming_ = where(plan);
     }
@@ -76,6 +77,10 @@ class SlotKeepingEngine final : public engines::Engine {
     std::lock_guard lock(mu_);
     return slots_;
   }
+  std::set<std::string> chains() {  // PlanSpec::plan_id of every log backup
+    std::lock_guard lock(mu_);
+    return chains_;
+  }
   std::string streaming() {
     std::lock_guard lock(mu_);
     return streaming_;
@@ -87,7 +92,7 @@ class SlotKeepingEngine final : public engines::Engine {
 
  private:
   std::mutex mu_;
-  std::set<std::string> slots_, down_;
+  std::set<std::string> slots_, down_, chains_;
   std::string streaming_;
   int release_attempts_ = 0;
 };
@@ -197,10 +202,15 @@ TEST_F(LogSourceChange, ModifyingTheSourceMovesTheLogBackupAndReleasesTheOldSlot
   ASSERT_TRUE(wait_until([&] { return engine_->slots() == std::set<std::string>{"127.0.0.1:6543"}; }))
       << "the old source's slot is left";
   EXPECT_EQ(plan_field(plan, "BackupPlanStatus"), "running");
-  // The new source's WAL is a chain of its own: its files carry the plan's new source generation.
-  const auto file = stored(catalog::Kind::log_file, plan + "-000000010000000000000005");
-  EXPECT_EQ(file.doc.at("SourceEndpointIpPort"), "127.0.0.1:6543");
-  EXPECT_EQ(file.doc.at("_SourceEpoch").as_int64(), 1);
+  // The new source's WAL is a chain of its own, in records of its own whatever the files' names: the
+  // old source's file stays as it was.
+  const auto old_file = stored(catalog::Kind::log_file, plan + "-000000010000000000000005");
+  EXPECT_EQ(old_file.doc.at("SourceEndpointIpPort"), "127.0.0.1:5432");
+  EXPECT_EQ(old_file.doc.at("_SourceEpoch").as_int64(), 0);
+  const auto new_file = stored(catalog::Kind::log_file, plan + "_g1-000000010000000000000005");
+  EXPECT_EQ(new_file.doc.at("SourceEndpointIpPort"), "127.0.0.1:6543");
+  EXPECT_EQ(new_file.doc.at("_SourceEpoch").as_int64(), 1);
+  EXPECT_EQ(engine_->chains(), (std::set<std::string>{plan, plan + "_g1"})) << "slot and WAL sets named apart";
 
   call("ReleaseBackupPlan", {{"BackupPlanId", plan}});
   EXPECT_TRUE(wait_until([&] { return engine_->slots().empty(); })) << "the new source's slot is left";

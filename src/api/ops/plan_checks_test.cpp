@@ -7,48 +7,17 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
-#include "api/dispatcher.h"
-#include "api/signature.h"
+#include "api/dispatcher_fixture.h"
 #include "core/ids.h"
 
 using namespace opendbs;
 using boost::json::object;
+using api::testing::Answer;
 
 namespace {
 
-class PlanChecksTest : public ::testing::Test {
+class PlanChecksTest : public api::testing::DispatcherFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("opendbs-checks-" + core::random_alnum(8));
-    std::filesystem::create_directories(dir_);
-    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    box_ = std::make_unique<iam::SecretBox>(iam::SecretBox::from_key(std::string(32, 'k')));
-    directory_ = std::make_unique<iam::Directory>(*store_, *box_);
-    ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
-    services_.reset(new api::Services{*store_, *box_, nullptr, clock_, "12345"});
-    dispatcher_ = std::make_unique<api::Dispatcher>(*services_, *directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  struct Answer {
-    int status;
-    object body;
-    std::string code() const { return body.contains("Code") ? std::string(body.at("Code").as_string()) : ""; }
-    std::string message() const { return body.contains("Message") ? std::string(body.at("Message").as_string()) : ""; }
-  };
-
-  Answer call(const std::string& action, api::ParamList params) {
-    api::SignInput in;
-    in.host = "127.0.0.1:8080";
-    in.action = action;
-    in.params = std::move(params);
-    in.access_key_id = "rootkey";
-    in.access_key_secret = "rootsecret";
-    in.timestamp = core::format_iso8601(clock_.now_ms());
-    auto response = dispatcher_->handle(api::ApiRequest{api::sign_v1(in, true).view(), "127.0.0.1", false});
-    return {response.status, boost::json::parse(response.body).as_object()};
-  }
-
   std::string create_plan(const std::string& method) {
     auto created = call("CreateBackupPlan", {{"BackupMethod", method}, {"DatabaseType", "PostgreSQL"}, {"InstanceClass", "small"}});
     EXPECT_EQ(created.status, 200) << boost::json::serialize(created.body);
@@ -110,13 +79,6 @@ class PlanChecksTest : public ::testing::Test {
     }).ok());
   }
 
-  std::filesystem::path dir_;
-  core::ManualClock clock_{1705307400000};
-  std::unique_ptr<catalog::Store> store_;
-  std::unique_ptr<iam::SecretBox> box_;
-  std::unique_ptr<iam::Directory> directory_;
-  std::unique_ptr<api::Services> services_;
-  std::unique_ptr<api::Dispatcher> dispatcher_;
 };
 
 void expect_names(const std::string& message, std::initializer_list<const char*> words) {

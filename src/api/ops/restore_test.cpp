@@ -7,8 +7,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
-#include "api/dispatcher.h"
-#include "api/signature.h"
+#include "api/dispatcher_fixture.h"
 #include "core/ids.h"
 
 namespace opendbs::api {
@@ -16,46 +15,14 @@ namespace {
 
 using boost::json::object;
 using catalog::Kind;
+using testing::Answer;
 
 // Moments of the tests' histories: epoch ms (the API reads values below 10^11 as seconds).
 int64_t t(int64_t offset) { return 1700000000000 + offset; }
 std::string ts(int64_t offset) { return std::to_string(t(offset)); }
 
-class RestoreTaskCalls : public ::testing::Test {
+class RestoreTaskCalls : public testing::DispatcherFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("opendbs-restoreops-" + core::random_alnum(8));
-    std::filesystem::create_directories(dir_);
-    store_ = std::move(catalog::open_store((dir_ / "catalog.db").string()).value());
-    box_ = std::make_unique<iam::SecretBox>(iam::SecretBox::from_key(std::string(32, 'k')));
-    directory_ = std::make_unique<iam::Directory>(*store_, *box_);
-    ASSERT_TRUE(directory_->ensure_root(iam::AccessKeyPair{"rootkey", "rootsecret"}).ok());
-    services_.reset(new Services{*store_, *box_, nullptr, clock_, "12345"});
-    dispatcher_ = std::make_unique<Dispatcher>(*services_, *directory_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  struct Answer {
-    int status;
-    object body;
-    std::string code() const { return body.contains("Code") ? std::string(body.at("Code").as_string()) : ""; }
-    std::string message() const {
-      return body.contains("Message") ? std::string(body.at("Message").as_string()) : "";
-    }
-  };
-
-  Answer call(const std::string& action, ParamList params) {
-    SignInput in;
-    in.host = "127.0.0.1:8080";
-    in.action = action;
-    in.params = std::move(params);
-    in.access_key_id = "rootkey";
-    in.access_key_secret = "rootsecret";
-    in.timestamp = core::format_iso8601(clock_.now_ms());
-    auto response = dispatcher_->handle(ApiRequest{sign_v1(in, true).view(), "127.0.0.1", false});
-    return {response.status, boost::json::parse(response.body).as_object()};
-  }
-
   // A configured PostgreSQL plan of `method` (its precheck stays queued: no task engine here).
   std::string postgres_plan(const std::string& method) {
     auto created = call("CreateBackupPlan", {{"BackupMethod", method}, {"DatabaseType", "PostgreSQL"},
@@ -111,13 +78,6 @@ class RestoreTaskCalls : public ::testing::Test {
     for (int seq = 5; seq <= 8; ++seq) put_log(seq, seq * 1000);
   }
 
-  std::filesystem::path dir_;
-  core::ManualClock clock_{1705307400000};
-  std::unique_ptr<catalog::Store> store_;
-  std::unique_ptr<iam::SecretBox> box_;
-  std::unique_ptr<iam::Directory> directory_;
-  std::unique_ptr<Services> services_;
-  std::unique_ptr<Dispatcher> dispatcher_;
   std::string plan_, account_;
 };
 

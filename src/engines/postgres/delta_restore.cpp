@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/server_config_files.h"
 
 namespace opendbs::engines::postgres {
 namespace fs = std::filesystem;
@@ -95,6 +96,9 @@ core::Result<DeltaStats> delta_restore(repo::Repository& repository, const std::
       changed.push_back(&s);
     }
   }
+  // Configuration files the set lacks (its source keeps them elsewhere) stay: the source's own, copied
+  // in by a user, or the minimal ones a restore wrote (server_config_files.h).
+  for (const auto& name : config_files_missing_from(manifest)) wanted.insert(name);
   stats.paths_removed = remove_extra(dir, wanted);
   std::atomic<size_t> next{0};
   std::atomic<uint64_t> bytes{0};

@@ -1,6 +1,7 @@
 #include "engines/postgres/download.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "core/errors.h"
 #include "engines/postgres/base_backup.h"
@@ -8,6 +9,7 @@
 #include "engines/postgres/download_tar.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/postgres_engine.h"
+#include "engines/postgres/server_config_files.h"
 #include "engines/postgres/wal_sets.h"
 
 namespace opendbs::engines::postgres {
@@ -34,6 +36,7 @@ std::string joined(const std::vector<std::string>& v) {
 // The data directory as a tar: every stream of the set under its own name (directories first, as
 // stored), with its mode and mtime. backup_label and the WAL from the backup's start to its end are
 // streams of the set, so the extracted directory starts as PostgreSQL starts a pg_basebackup copy.
+// A set whose source kept its configuration files elsewhere gets the minimal ones a restore writes.
 core::Status write_native_tar(repo::Repository& repository, const repo::Manifest& manifest, DownloadFile& out,
                               DownloadProgress& progress) {
   TarWriter tar(out);
@@ -48,6 +51,12 @@ core::Status write_native_tar(repo::Repository& repository, const repo::Manifest
       OPENDBS_TRY(progress.add(bytes.size()));
       return tar.data(bytes);
     }));
+    OPENDBS_TRY(tar.end_file());
+  }
+  for (const auto& name : config_files_missing_from(manifest)) {
+    const std::string text = minimal_server_config(name);
+    OPENDBS_TRY(tar.begin_file(name, text.size(), 0600, static_cast<int64_t>(std::time(nullptr))));
+    OPENDBS_TRY(tar.data(text));
     OPENDBS_TRY(tar.end_file());
   }
   return tar.finish();

@@ -12,6 +12,7 @@
 #include "engines/postgres/delta_restore.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_wal_plan.h"
+#include "engines/postgres/server_config_files.h"
 #include "engines/postgres/wal_fetch.h"
 #include "engines/postgres/wal_names.h"
 #include "engines/postgres/wal_sets.h"
@@ -126,27 +127,35 @@ core::Result<std::string> restore_command(const PlanSpec& plan, const RestoreReq
   return command + " \"%f\" \"%p\"";
 }
 
-// Settings of an earlier recovery, which a set carries in postgresql.auto.conf when its source was
-// itself restored (PostgreSQL leaves them there after promoting). Left active, a target of another
-// kind than the new one makes PostgreSQL refuse to start ("multiple recovery targets specified"),
-// and one the new restore does not set (it sets none when the planned WAL is all to replay) would
-// stop recovery at the old moment.
-bool earlier_recovery_setting(std::string_view line) {
-  static const std::set<std::string, std::less<>> names = {
+// Settings of the set's postgresql.auto.conf that the restored server must not act on, with the
+// comment that disables each (empty: none). An earlier recovery's, which a set carries when its
+// source was itself restored (PostgreSQL leaves them there after promoting): left active, a target of
+// another kind than the new one makes PostgreSQL refuse to start ("multiple recovery targets
+// specified"), and one the new restore does not set (it sets none when the planned WAL is all to
+// replay) would stop recovery at the old moment. The source's archiving and its link to a primary:
+// the restored server would push its new timeline into the source's WAL archive (write_recovery_config
+// also appends archive_mode = 'off', which overrides postgresql.conf too), and follow the source's
+// primary if it is ever made a standby.
+std::string disabling_comment(std::string_view line) {
+  static const std::set<std::string, std::less<>> recovery = {
       "restore_command",           "recovery_end_command", "recovery_target",      "recovery_target_inclusive",
       "recovery_target_lsn",       "recovery_target_name", "recovery_target_time", "recovery_target_xid",
       "recovery_target_action",    "recovery_target_timeline"};
+  static const std::set<std::string, std::less<>> source = {"archive_mode", "archive_command", "archive_library",
+                                                            "primary_conninfo", "primary_slot_name"};
   const size_t begin = line.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return false;
+  if (begin == std::string_view::npos) return "";
   size_t end = begin;
   while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
   std::string name(line.substr(begin, end - begin));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return names.count(name) > 0;
+  if (recovery.count(name)) return "# opendbs: an earlier recovery's, disabled: ";
+  if (source.count(name)) return "# opendbs: the source's, disabled: ";
+  return "";
 }
 
-// postgresql.auto.conf with the earlier recovery settings commented out (marked as such).
-core::Result<std::string> conf_without_earlier_recovery(const fs::path& file) {
+// postgresql.auto.conf with the settings disabling_comment() names commented out.
+core::Result<std::string> conf_with_settings_disabled(const fs::path& file) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::string();
   OPENDBS_ASSIGN(auto text, core::read_file(file.string()));
@@ -156,7 +165,7 @@ core::Result<std::string> conf_without_earlier_recovery(const fs::path& file) {
     size_t nl = text.find('\n', at);
     if (nl == std::string::npos) nl = text.size();
     const std::string_view line(text.data() + at, nl - at);
-    if (earlier_recovery_setting(line)) out += "# opendbs: an earlier recovery's, disabled: ";
+    out += disabling_comment(line);
     out.append(line);
     out += '\n';
     at = nl + 1;
@@ -184,14 +193,16 @@ bool has_tablespaces(const repo::Manifest& manifest) {
 // only for a set with tablespaces: the setting came to 12-14 with the check, in the minor releases
 // of August 2022 (12.12, 13.8, 14.5), and an older server refuses to start on a parameter it does
 // not know, which the restore of a set without tablespaces must not risk for nothing.
+// archive_mode = 'off': the restored server must not archive into the source's WAL archive (its new
+// timeline would end up there); a later line of postgresql.auto.conf overrides postgresql.conf too.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
                                    uint32_t backup_timeline, bool in_place_tablespaces) {
   const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
-  OPENDBS_ASSIGN(auto conf, conf_without_earlier_recovery(dir / "postgresql.auto.conf"));
+  OPENDBS_ASSIGN(auto conf, conf_with_settings_disabled(dir / "postgresql.auto.conf"));
   conf += "\n# opendbs: restore of backup set " + set_id + " to " + pg_timestamp_literal(target_ms) + "\n" +
           "restore_command = " + conf_quoted(command) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
-          "recovery_target_action = 'promote'\n";
+          "recovery_target_action = 'promote'\n" + "archive_mode = 'off'\n";
   if (in_place_tablespaces) conf += "allow_in_place_tablespaces = on\n";
   if (to_end_of_backup) conf += "recovery_target = 'immediate'\n";
   else if (wal.stop_at_time) conf += "recovery_target_time = " + conf_quoted(pg_timestamp_literal(target_ms)) + "\n";
@@ -251,6 +262,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
     OPENDBS_TRY(copy_wal(repository, wal, static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 16 << 20)),
                          dir / kRestoredWalDir, control));
   }
+  OPENDBS_TRY(write_missing_server_config(manifest, dir));
   const auto backup_timeline = static_cast<uint32_t>(meta_int(m, meta::kTimeline, 1));
   if (to_end_of_backup) wal.timeline = backup_timeline;
   OPENDBS_ASSIGN(auto command, restore_command(plan, request, wal));
