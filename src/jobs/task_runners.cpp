@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "jobs/plan_spec.h"
 #include "jobs/restore_dir_lock.h"
+#include "jobs/restore_root.h"
 #include "jobs/runner_steps.h"
 #include "jobs/tasks.h"
 #include "repo/lock.h"
@@ -439,9 +440,14 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     if (!password.ok()) return failed(password.error());
     request.destination.password = *password;
   }
-  // The restore owns its directory until it ends (restore_dir_lock.h).
+  // The restore owns its directory until it ends (restore_dir_lock.h), one below the node's restore
+  // root (checked again: the root may have changed since CreateRestoreTask).
   std::optional<RestoreDirLock> dir_lock;
   if (!request.target_dir.empty()) {
+    if (auto allowed = check_restore_root(env.restore_root, request.target_dir); !allowed.ok()) {
+      finish("stop", allowed.error().message);
+      return failed(allowed.error());
+    }
     auto lock = lock_restore_dir(env.store, *restore, request.target_dir);
     if (!lock.ok()) {
       finish("stop", lock.error().message);

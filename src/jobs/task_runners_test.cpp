@@ -253,6 +253,7 @@ class RestoreBaseSets : public LogFileRecords {
                    {"_OlderBaseSetIds", std::move(older)}};
     EXPECT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::restore_task, restore); }).ok());
     TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+    env.restore_root = restore_root_;
     LocalTask control("restore1", "restore", plan_.id);
     outcome_ = run_restore(env, catalog::Record{"restore1", "A", plan_.id, "running", 1, {}}, control).outcome;
     boost::json::object out;
@@ -264,7 +265,21 @@ class RestoreBaseSets : public LogFileRecords {
     return out;
   }
   Outcome outcome_ = Outcome::failed;
+  std::string restore_root_;
 };
+
+// The node's restore root may have changed since CreateRestoreTask checked RestoreDir: the task
+// checks again before it creates or locks anything.
+TEST_F(RestoreBaseSets, ARestoreDirOutsideTheNodesRestoreRootEndsTheTaskWithoutWriting) {
+  restore_root_ = (dir_ / "restores").string();
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(outcome_, Outcome::failed);
+  EXPECT_TRUE(engine_->restored_from.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "restored"));
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("is not inside this node's restore root " + restore_root_),
+            std::string::npos) << record.at("ErrMessage");
+}
 
 TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {
   engine_->unreachable = {"full3", "full2"};

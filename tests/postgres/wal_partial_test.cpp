@@ -149,7 +149,7 @@ TEST_F(PostgresPartialRestore, RestoresToNowSucceedWhileTheStreamReplacesThePlan
   }
 }
 
-// A restore that fails after it began writing leaves RestoreDir disabled: PostgreSQL refuses to start
+// A delta restore that fails after it began writing leaves RestoreDir disabled: PostgreSQL refuses to start
 // on it, naming why, rather than recovering to the backup's end. A restore into it again mends it.
 TEST_F(PostgresPartialRestore, ARestoreThatFailsAfterWritingLeavesADirectoryPostgresRefusesToStart) {
   const auto p = plan("fail1");
@@ -173,6 +173,11 @@ TEST_F(PostgresPartialRestore, ARestoreThatFailsAfterWritingLeavesADirectoryPost
   request.target_ms = at;
   request.target_dir = dir_ + "/failed";
   request.log_fetch = log_fetch();
+  // A restored directory, for the failing restore to be a delta restore (one into an empty directory
+  // removes what it wrote instead: PostgresRestoreDir.*).
+  request.target_ms = full->consistent_ms;
+  ASSERT_TRUE(engine_.restore(p, *repo_, request, control).ok());
+  request.target_ms = at;
   // The planned partial set goes away for good (as when the plan is released during the restore).
   control.on_progress = [&](int percent, uint64_t) {
     if (percent != 1) return;

@@ -1,6 +1,7 @@
 #include "engines/postgres/failed_restore_dir.h"
 
 #include "core/file.h"
+#include "engines/postgres/cluster_identity.h"
 #include "core/log.h"
 
 namespace opendbs::engines::postgres {
@@ -9,8 +10,12 @@ namespace fs = std::filesystem;
 core::Error disable_failed_restore_dir(const fs::path& dir, core::Error error) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return error;  // nothing was written
-  const std::string why = "opendbs: the restore into this directory did not finish (" + error.code + ": " +
-                          error.message + "). PostgreSQL must not start on it: restore into it again or remove it.\n";
+  std::string why = "opendbs: the restore into this directory did not finish (" + error.code + ": " + error.message +
+                    "). PostgreSQL must not start on it: restore into it again or remove it.\n";
+  // global/pg_control goes below: the cluster's identity stays here, for the delta restore that
+  // mends the directory (cluster_identity.h).
+  if (auto id = data_directory_system_identifier(dir); id.ok())
+    why += std::string(kRestoreFailedIdentifierKey) + std::to_string(*id) + "\n";
   bool disabled = core::write_file_durable((dir / kRestoreFailedFile).string(), why, 0600).ok();
   // Appended to what is there, not rewritten: the file may be half restored, and a later restore
   // replaces it anyway.

@@ -14,6 +14,8 @@ namespace opendbs::engines::postgres {
 
 inline constexpr const char* kRestoreFailedFile = "OPENDBS_RESTORE_FAILED";  // in the data directory: why
 inline constexpr const char* kRestoreFailedSetting = "opendbs_restore_failed";
+// The line of kRestoreFailedFile that keeps the system identifier of the removed global/pg_control.
+inline constexpr const char* kRestoreFailedIdentifierKey = "system_identifier = ";
 
 // Disables `dir` after `error` ended its restore: writes kRestoreFailedFile, appends to
 // postgresql.auto.conf a setting PostgreSQL does not know (kRestoreFailedSetting), so that it stops

@@ -9,6 +9,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/cluster_identity.h"
 #include "engines/postgres/delta_restore.h"
 #include "engines/postgres/failed_restore_dir.h"
 #include "engines/postgres/pg_connection.h"
@@ -222,6 +223,7 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
   const auto& m = manifest.engine_metadata;
   if (!m.contains("method") || m.at("method") != "physical")
     return core::make_error("InvalidParameter", "backup set " + request.set_id + " is not a physical PostgreSQL backup");
+  if (delta) OPENDBS_TRY(check_same_cluster(repository, manifest, dir));
   const int64_t consistent_ms = meta_int(m, meta::kConsistentMs, 0);
   OPENDBS_TRY(check_target_not_before_set(request, consistent_ms));
   const bool to_end_of_backup = request.target_ms <= consistent_ms;
@@ -268,12 +270,36 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
 
 }  // namespace
 
+// A restore that fails or is cancelled after it began writing: into a directory that was empty (or
+// absent) what it wrote is removed, as nothing of it may be used; a delta restore's directory held a
+// cluster before and is disabled instead (failed_restore_dir.h), for a delta restore to mend.
 core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                               TaskControl& control) {
+  const fs::path dir = request.target_dir.empty() ? fs::path() : fs::absolute(request.target_dir);
+  std::error_code ec;
+  const bool fresh = !dir.empty() && (!fs::exists(dir, ec) || fs::is_empty(dir, ec));
   bool writing = false;
   auto st = restore_into_dir(plan, repository, request, control, writing);
   if (st.ok() || !writing) return st;
-  return disable_failed_restore_dir(fs::absolute(request.target_dir), st.error());
+  if (!fresh) return disable_failed_restore_dir(dir, st.error());
+  core::Error error = st.error();
+  std::vector<fs::path> written;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    written.push_back(it->path());
+  bool emptied = !ec;
+  for (const auto& path : written) {
+    fs::remove_all(path, ec);
+    emptied = emptied && !ec;
+  }
+  emptied = emptied && fs::is_empty(dir, ec);
+  core::log_event(core::LogLevel::warn, "postgres_restore_dir_emptied",
+                  {{"dir", dir.string()}, {"error", error.message}, {"emptied", emptied}});
+  if (emptied) {
+    error.message += "; the files the restore had written into RestoreDir " + dir.string() +
+                     " (empty before) were removed";
+    return error;
+  }
+  return disable_failed_restore_dir(dir, std::move(error));
 }
 
 }  // namespace opendbs::engines::postgres
