@@ -48,8 +48,12 @@ class ScriptedLogEngine final : public engines::Engine {
   }
   // Refuses the sets in `unreachable` as the PostgreSQL engine refuses a set a fork abandoned.
   core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest& request,
-                       engines::TaskControl&) override {
+                       engines::TaskControl& control) override {
     restored_from.push_back(request.set_id);
+    if (!cleanup_when_stopped.empty()) {  // stopped part way, as by StopBackupPlan ALL
+      dynamic_cast<LocalTask&>(control).cancel("StopBackupPlan");
+      return core::make_error("Cancelled", "cancelled; " + cleanup_when_stopped);
+    }
     if (unreachable.contains(request.set_id))
       return engines::base_set_cannot_reach("at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3");
     if (request.set_id == failing) return core::errors::io("disk full");
@@ -57,6 +61,7 @@ class ScriptedLogEngine final : public engines::Engine {
   }
   std::set<std::string> unreachable;
   std::string failing;
+  std::string cleanup_when_stopped;
   std::vector<std::string> restored_from;
   core::Status release_log(const engines::PlanSpec&) override {
     ++releases;
@@ -279,6 +284,16 @@ TEST_F(RestoreBaseSets, ARestoreDirOutsideTheNodesRestoreRootEndsTheTaskWithoutW
   EXPECT_EQ(record.at("RestoreStatus"), "stop");
   EXPECT_NE(std::string(record.at("ErrMessage").as_string()).find("is not inside this node's restore root " + restore_root_),
             std::string::npos) << record.at("ErrMessage");
+}
+
+// A restore stopped part way: ErrMessage says what the engine cleaned up.
+TEST_F(RestoreBaseSets, AStoppedRestoreSaysWhatTheEngineCleanedUp) {
+  engine_->cleanup_when_stopped = "the databases the restore had created were dropped: crm";
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(outcome_, Outcome::cancelled);
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_EQ(record.at("ErrMessage"),
+            "stopped by request StopBackupPlan; the databases the restore had created were dropped: crm");
 }
 
 TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {
