@@ -474,6 +474,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     core::log_event(core::LogLevel::info, "restore_base_set_unreachable",
                     {{"restore", restore_id}, {"set", base}, {"error", st.error().message}});
   }
+  if (!st.ok() && dir_lock) dir_lock->remove_if_created_and_empty();
   if (request.set_id != text(restore->doc, "BackupSetId"))  // DescribeRestoreTaskList names the set used
     (void)update(env, Kind::restore_task, restore_id, [&](Record& r) { r.doc["BackupSetId"] = request.set_id; });
   if (control.cancelled()) {

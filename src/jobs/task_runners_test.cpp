@@ -305,6 +305,17 @@ TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSe
   EXPECT_EQ(record.at("BackupSetId"), "full1");  // DescribeRestoreTaskList names the set used
 }
 
+// A restore that did not finish leaves no directory it created (the engine emptied it); one that
+// existed before stays.
+TEST_F(RestoreBaseSets, AFailedRestoreRemovesTheDirectoryItCreatedOnly) {
+  engine_->failing = "full3";
+  (void)run_restore_of("full3", {});
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "restored"));
+  std::filesystem::create_directories(dir_ / "restored");
+  (void)run_restore_of("full3", {});
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "restored"));
+}
+
 TEST_F(RestoreBaseSets, AnyOtherFailureIsTheRestoresOwn) {
   engine_->failing = "full3";
   const auto record = run_restore_of("full3", {"full2"});
