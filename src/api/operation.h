@@ -44,6 +44,7 @@ struct Services {
   const core::Clock& clock;
   std::string node_id;  // this node's BackupGatewayId
   std::string region = "cn-hangzhou";
+  std::string restore_root;  // opendbs serve --restore-root: RestoreDir must be below it ("" = anywhere)
 };
 
 class Context {

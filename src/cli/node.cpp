@@ -282,6 +282,10 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   ro.workers = o.workers;
   ro.lease_ms = o.lease_ms;
   ro.lag_alert_seconds = o.lag_alert_seconds;
+  ro.restore_root = o.restore_root;
+  if (o.restore_root.empty() && ::geteuid() == 0)
+    core::log_event(core::LogLevel::warn, "restore_root_unset",
+                    {{"hint", "restores may write any RestoreDir on this machine, as root: set --restore-root"}});
   // Restored servers fetch WAL through `opendbs wal-fetch` when they can read the repository and its
   // key: not when the node runs as root, whose restored directories go to another user
   // (docs/POSTGRES.md); those get the WAL copied beside the data.
@@ -296,6 +300,7 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->prune->skip_while_tasks_read(*p->store);
   p->runtime->set_sets_forgotten_hook([prune = p->prune.get()] { prune->request_soon(); });
   p->services.reset(new api::Services{*p->store, *p->secrets, p->runtime.get(), core::SystemClock::instance(), id});
+  p->services->restore_root = o.restore_root;
   p->dispatcher = std::make_unique<api::Dispatcher>(*p->services, *p->directory);
   OPENDBS_TRY(p->dispatcher->open_nonce_journal(o.data_dir + "/nonces"));
   p->downloads = std::make_unique<jobs::DownloadLinks>(p->secrets->derive_key(jobs::kDownloadKeyPurpose),

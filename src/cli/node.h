@@ -30,6 +30,8 @@ struct NodeOptions {
   // Scheme, host and port that download links (BackupSetDownloadInternetUrl) start with, e.g.
   // https://backup.example.com behind a proxy; empty = the TLS listener, else the plain one.
   std::string download_url;
+  // Restores write only below this directory (RestoreDir outside it is refused); "" = anywhere.
+  std::string restore_root;
 };
 
 class Node {

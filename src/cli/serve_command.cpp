@@ -57,6 +57,9 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
   serve->add_option("--download-url", options->download_url,
                     "Base of download links, e.g. https://backup.example.com (default: the listeners)")
       ->envname("OPENDBS_DOWNLOAD_URL");
+  serve->add_option("--restore-root", options->restore_root,
+                    "Restores write only below this directory; RestoreDir elsewhere is refused (default: anywhere)")
+      ->envname("OPENDBS_RESTORE_ROOT");
   serve->add_option("--slot-retain-warn-bytes", options->slot_watch.warn_bytes,
                     "Warn (plan ErrMessage, log_backup.retention) when a source keeps this much log for a plan")
       ->capture_default_str()

@@ -21,7 +21,8 @@ struct WebhookOptions {
   std::string url;                  // empty = no notifications
   std::string secret;               // HMAC key; empty = unsigned
   // + "task.succeeded" when asked
-  std::set<std::string> events = {"task.failed", "log_backup.lag", "log_backup.retention", "plan.stale"};
+  std::set<std::string> events = {"task.failed", "log_backup.lag", "log_backup.retention",
+                                  "log_backup.release_pending", "plan.stale"};
   int attempts_max = 6;
   int64_t backoff_first_ms = 500;
   int64_t backoff_max_ms = 30000;

@@ -130,7 +130,7 @@ void TaskRuntime::run_task(Record task) {
   core::log_event(core::LogLevel::info, "task", {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id},
                                                   {"State", "running"}, {"Attempt", task.doc.at("Attempts")}});
   TaskEnv env{store_, secrets_, repository_, engines_, clock_, downloads_.links ? &downloads_ : nullptr,
-              options_.log_fetch};
+              options_.log_fetch, options_.restore_root};
   TaskResult result;
   try {
     if (kind == task_kind::precheck) result = run_precheck(env, task, *local);

@@ -40,6 +40,7 @@ struct RuntimeOptions {
   double lag_alert_seconds = 300;  // log_backup.lag webhook when a log backup falls further behind
   // How servers restored by this node fetch their log (engine.h); empty = copied beside the data.
   engines::RestoreRequest::LogFetch log_fetch;
+  std::string restore_root;  // restores write only below it; "" = anywhere (restore_root.h)
 };
 
 // What /metrics shows about the tasks running on this node.

@@ -7,8 +7,9 @@
 // The task stays "running" under its lease meanwhile, so a node that stops hands it back to the queue
 // and a node that dies loses it to the next one when the lease expires: the retry survives restarts.
 // Every failed attempt is visible: a warn log line "log_release_failed", the task record
-// (ErrMessage, ReleaseAttempts, NextAttemptTime, ReleaseSource), SlotWatch::pending_releases() for
-// /metrics and, while the plan exists, a warning in the plan's ErrMessage.
+// (ErrMessage, ReleaseAttempts, NextAttemptTime, ReleaseSource), SlotWatch (pending_releases(), one
+// log_backup.release_pending webhook per release) and, while the plan exists, a warning in the plan's
+// ErrMessage.
 #pragma once
 
 #include <cstdint>

@@ -8,11 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "core/errors.h"
 #include "core/ids.h"
+#include "http/server.h"
+#include "jobs/notifier.h"
 #include "jobs/slot_watch.h"
 #include "jobs/tasks.h"
 #include "repo/test_support.h"
@@ -154,6 +159,46 @@ TEST_F(SlotRelease, AReleasedPlansSlotIsRetriedAndListedAsPendingUntilItIsDroppe
   EXPECT_EQ(pending[2][0].source, "10.0.0.1:5432");
   EXPECT_NE(pending[2][0].error.find("connection refused"), std::string::npos);
   EXPECT_EQ(plan_message(), "full backup x failed: disk full") << "a released plan's record is not changed";
+}
+
+// With the plan gone nothing else would tell: each pending release raises one webhook.
+TEST_F(SlotRelease, APendingReleaseRaisesOneWebhook) {
+  std::mutex mu;
+  std::vector<boost::json::object> events;
+  http::Server receiver{http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
+                          std::lock_guard lock(mu);
+                          events.push_back(boost::json::parse(r.body).as_object());
+                          return http::Response{};
+                        }};
+  ASSERT_TRUE(receiver.start().ok());
+  WebhookOptions hook;
+  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
+  plan_.state = "released";
+  put_plan();
+  {
+    Notifier notifier(hook);
+    SlotWatch watch(*store_, box_, engines_, SlotWatchOptions{});
+    watch.set_notifier(&notifier);
+    auto task = queue_release("release1");
+    ASSERT_TRUE(watch.check_once().ok());  // not failed yet: not pending
+    task.doc["ReleaseAttempts"] = 1;
+    task.doc["ReleaseSource"] = "10.0.0.1:5432";
+    task.doc["ErrMessage"] = "connection refused";
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::task, task); }).ok());
+    for (int pass = 0; pass < 3; ++pass) ASSERT_TRUE(watch.check_once().ok());
+    task.state = "succeeded";
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::task, task); }).ok());
+    ASSERT_TRUE(watch.check_once().ok());
+    EXPECT_TRUE(watch.pending_releases().empty());
+  }  // the notifier delivers what it queued before it goes
+  receiver.shutdown(0);
+  receiver.wait();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at("Event"), "log_backup.release_pending");
+  EXPECT_EQ(events[0].at("BackupPlanId").as_string(), plan_.id);
+  EXPECT_EQ(events[0].at("Source"), "10.0.0.1:5432");
+  EXPECT_EQ(events[0].at("ErrMessage"), "connection refused");
 }
 
 // ModifyBackupSourceEndpoint queues the release of the old source's slot with that endpoint; the plan

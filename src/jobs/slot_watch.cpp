@@ -139,10 +139,7 @@ core::Status SlotWatch::check_once() {
   std::vector<std::string> to_clear;
   std::vector<PendingRelease> pending;
   OPENDBS_TRY(read_plans(watched, to_clear, pending));
-  {
-    std::lock_guard lock(mu_);
-    pending_ = std::move(pending);
-  }
+  announce_releases(pending);
   std::map<std::string, uint64_t> retained;
   for (auto& f : watched) {
     {
@@ -187,6 +184,31 @@ void SlotWatch::announce(const Finding& f, const std::string& warning) {
                      {"ThresholdBytes", options_.warn_bytes},
                      {"SafeBytes", r.safe_bytes ? boost::json::value(*r.safe_bytes) : boost::json::value(nullptr)},
                      {"Lost", r.lost}, {"LogBackupRunning", f.log_backup_running}, {"Message", warning}});
+}
+
+// Keeps the pending releases for pending_releases() and announces each new one: one log line, one
+// webhook (the plan may be gone: nothing else would tell that its source keeps WAL).
+void SlotWatch::announce_releases(const std::vector<PendingRelease>& pending) {
+  std::vector<PendingRelease> fresh;
+  {
+    std::lock_guard lock(mu_);
+    std::set<std::string> ids;
+    for (const auto& r : pending) {
+      ids.insert(r.task_id);
+      if (!announced_releases_.contains(r.task_id)) fresh.push_back(r);
+    }
+    announced_releases_ = std::move(ids);
+    pending_ = pending;
+  }
+  for (const auto& r : fresh) {
+    core::log_event(core::LogLevel::warn, "log_release_pending",
+                    {{"plan", r.plan_id}, {"task", r.task_id}, {"source", r.source}, {"attempts", r.attempts},
+                     {"error", r.error}});
+    if (notifier_)
+      notifier_->notify("log_backup.release_pending", {{"BackupPlanId", r.plan_id}, {"TaskId", r.task_id},
+                                                       {"Source", r.source}, {"Attempts", r.attempts},
+                                                       {"ErrMessage", r.error}});
+  }
 }
 
 // Puts `warning` into the plan's ErrMessage in place of the one recorded before ("" = remove it).

@@ -9,6 +9,9 @@
 // (DescribeBackupPlanList), raises one log_backup.retention webhook per episode, and shows the bytes
 // as a metric. The warning goes once the log is back under the bound (a running log backup drains it).
 //
+// It also lists the releases of slots that failed and are retried (slot_release.h), the plan possibly
+// gone, and announces each once (log line, log_backup.release_pending webhook).
+//
 // It only reads the catalog and writes the plans' ErrMessage; whatever else ErrMessage says (a failed
 // backup) is kept, with the warning after it.
 #pragma once
@@ -58,7 +61,8 @@ class SlotWatch {
   // Retained log bytes per plan whose source keeps log for it, at the last pass; plans no longer
   // watched (or whose slot is gone) read 0.
   std::map<std::string, uint64_t> retained_bytes();
-  // Releases that failed at least once and are retried, at the last pass (for /metrics).
+  // Releases that failed at least once and are retried, at the last pass (for /metrics). Each one
+  // raises one log_backup.release_pending webhook, at the first pass that finds it.
   std::vector<PendingRelease> pending_releases();
 
  private:
@@ -72,6 +76,7 @@ class SlotWatch {
   std::string warning_for(const Finding& f) const;
   core::Status record(const std::string& plan_id, const std::string& warning);
   void announce(const Finding& f, const std::string& warning);
+  void announce_releases(const std::vector<PendingRelease>& pending);
 
   catalog::Store& store_;
   const iam::SecretBox& secrets_;
@@ -86,6 +91,7 @@ class SlotWatch {
   std::map<std::string, uint64_t> retained_;  // guarded by mu_
   std::set<std::string> warned_;              // plans in a warning episode; guarded by mu_
   std::vector<PendingRelease> pending_;       // guarded by mu_
+  std::set<std::string> announced_releases_;  // release task ids; guarded by mu_
 };
 
 }  // namespace opendbs::jobs

@@ -23,6 +23,7 @@ struct TaskEnv {
   const core::Clock& clock;
   const DownloadSettings* downloads = nullptr;  // nullptr: this node produces no downloads
   engines::RestoreRequest::LogFetch log_fetch = {};  // RuntimeOptions::log_fetch
+  std::string restore_root = {};                     // RuntimeOptions::restore_root
 };
 
 enum class Outcome { succeeded, failed, cancelled, requeue };

@@ -5,7 +5,9 @@
 // That WAL stays restorable: the restorable range reaches it and a restore to its EndTime has a
 // commit only the partial set holds; CreateIncrementBackupSetDownload, refused while the file fills,
 // then serves that set as `<WAL file>.partial`, zero-padded to a whole segment. EnableBackupLog resumes
-// the segment without the file claiming less.
+// the segment without the file claiming less; or, when the source has removed the segment meanwhile,
+// continues after a gap, and the file still claims what its partial set holds. While the segment fills,
+// restores to the range's end succeed although the stream replaces the partial set under them.
 'use strict';
 
 const { test } = require('node:test');
@@ -98,5 +100,109 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
   assert.ok(['FILLING', 'COMPLETED'].includes(resumed.BackupStatus), resumed.BackupStatus);
   assert.ok(resumed.EndTime >= ended.EndTime, `EndTime ${resumed.EndTime} < ${ended.EndTime}`);
   assert.ok(resumed.BackupSize >= ended.BackupSize);
+  await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
+});
+
+// A gap after the UNCOMPLETED segment: log backup off (its slot dropped), the source removes the
+// segment, and EnableBackupLog continues further on. The segment's partial set is WAL durable before
+// the gap: the file keeps its EndTime and size, the range still ends there, and a restore reaches it.
+test('a gap after the UNCOMPLETED segment keeps its partial set, its EndTime and the range ending there', async (t) => {
+  const { source, api } = await startSourceAndNode(t);
+  source.query('CREATE TABLE recent (id int PRIMARY KEY, note text); CREATE TABLE tick (at timestamptz DEFAULT now())');
+  const planId = await createPgPlan(api, source, { EnableBackupLog: true });
+  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+  await P.waitSetStatus(api, planId, setId, 'finish', 120000);
+  source.query("INSERT INTO recent SELECT g, 'kept' FROM generate_series(1, 250) g");
+  const visible = Date.now();
+  const segment = source.query('SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
+  await waitFor(`a partial set of ${segment} past the insert`, async () => {
+    source.query('INSERT INTO tick DEFAULT VALUES');
+    const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
+    return f && f.BackupStatus === 'FILLING' && f.EndTime >= visible;
+  }, { timeoutMs: 30000, intervalMs: 100 });
+  await api.call('DisableBackupLog', { BackupPlanId: planId });
+  const ended = await waitFor(`${segment} UNCOMPLETED`, async () => {
+    const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
+    return f.BackupStatus === 'UNCOMPLETED' && f;
+  }, { timeoutMs: 15000, intervalMs: 100 });
+  assert.ok(ended.EndTime >= visible && ended.BackupSize > 0, JSON.stringify(ended));
+  const ranges = async () => (await api.call('DescribeRestoreRangeInfo', {
+    BackupPlanId: planId, BeginTimestampForRestore: 0, EndTimestampForRestore: Date.now() + 60000,
+  })).Items.DBSRecoverRange;
+  assert.equal((await ranges())[0].EndTimestampForRestore, ended.EndTime);
+
+  await waitFor('the slot dropped', async () => source.query('SELECT count(*) FROM pg_replication_slots') === '0',
+    { timeoutMs: 30000, intervalMs: 100 });
+  await waitFor(`${segment} removed by the source`, async () => {
+    source.query('INSERT INTO tick DEFAULT VALUES; SELECT pg_switch_wal(); CHECKPOINT');
+    return source.query(`SELECT count(*) FROM pg_ls_waldir() WHERE name = '${segment}'`) === '0';
+  }, { timeoutMs: 30000, intervalMs: 100 });
+
+  await api.call('EnableBackupLog', { BackupPlanId: planId });
+  for (let i = 0; i < 2; i++) {  // two segments after the gap complete
+    const next = await waitFor('log backup streaming after the gap', async () => {
+      source.query('INSERT INTO tick DEFAULT VALUES');
+      const open = (await P.logFiles(api, planId)).find((x) => x.BackupStatus === 'FILLING' && x.BackupSetId > segment);
+      return open && open.BackupSetId;
+    }, { timeoutMs: 30000, intervalMs: 100 });
+    source.query('INSERT INTO tick DEFAULT VALUES; SELECT pg_switch_wal()');
+    await waitFor(`${next} COMPLETED`, async () => (await P.logFiles(api, planId))
+      .some((x) => x.BackupSetId === next && x.BackupStatus === 'COMPLETED'), { timeoutMs: 30000, intervalMs: 100 });
+  }
+  const kept = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
+  assert.equal(kept.BackupStatus, 'UNCOMPLETED');
+  assert.equal(kept.EndTime, ended.EndTime);
+  assert.equal(kept.BackupSize, ended.BackupSize);
+  const after = await ranges();
+  assert.equal(after.length, 1, JSON.stringify(after));
+  assert.equal(after[0].EndTimestampForRestore, ended.EndTime);
+
+  const restored = await restoreAndOpen(api, planId, { restoreTime: ended.EndTime });
+  try {
+    assert.equal(restored.query("SELECT count(*) FROM recent WHERE note = 'kept'"), '250');
+  } finally {
+    restored.dispose();
+  }
+  await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
+});
+
+// Restores to "now" (the end of the restorable range, inside the segment being filled) while the
+// source commits every 50 ms: the partial set each restore plans is replaced by the stream within
+// 500 ms, while the restore writes the full set; each restore finishes and holds exactly the rows
+// committed by its RestoreTime.
+test('restores to the end of the range succeed while the source writes and the partial set is replaced', async (t) => {
+  const { source, node, api } = await startSourceAndNode(t);
+  source.query('CREATE TABLE pulse (id serial PRIMARY KEY)');
+  const planId = await createPgPlan(api, source, { EnableBackupLog: true });
+  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+  await P.waitSetStatus(api, planId, setId, 'finish', 120000);
+  let paused = false;
+  const writer = setInterval(() => { if (!paused) source.query('INSERT INTO pulse DEFAULT VALUES'); }, 50);
+  t.after(() => clearInterval(writer));
+  for (let k = 0; k < 3; k++) {
+    // A moment between two commits (none within 10 ms of it) and the rows then.
+    paused = true;
+    await sleep(10);
+    const at = Date.now();
+    const checksum = source.checksum('pulse');
+    await sleep(10);
+    paused = false;
+    await waitFor('the range to reach the moment', async () => {
+      const ranges = (await api.call('DescribeRestoreRangeInfo', {
+        BackupPlanId: planId, BeginTimestampForRestore: 0, EndTimestampForRestore: Date.now() + 60000,
+      })).Items.DBSRecoverRange;
+      return ranges.length === 1 && ranges[0].EndTimestampForRestore >= at;
+    }, { timeoutMs: 15000, intervalMs: 100 });
+    const restored = await restoreAndOpen(api, planId, { restoreTime: at });
+    try {
+      assert.equal(restored.checksum('pulse'), checksum, `restore ${k} to ${at}`);
+    } finally {
+      restored.dispose();
+    }
+  }
+  clearInterval(writer);
+  // The race happened (every restore met it in the runs so far): a restore found its planned partial
+  // set replaced and read the newest one.
+  assert.ok(node.lines.some((l) => l.json && l.json.event === 'postgres_restore_partial_replaced'));
   await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
 });

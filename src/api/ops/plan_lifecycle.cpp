@@ -148,7 +148,9 @@ std::vector<OperationSpec> plan_lifecycle_operations() {
        true, concat({{plan_id_param(), str_param("StopMethod", true, "ALL or PLAN", {"ALL", "PLAN"})}, common_params()}),
        stop_backup_plan},
       {"ReleaseBackupPlan", Support::implemented,
-       "Deletes a plan and stops everything it runs (backups, log backup, restores, downloads).", true,
+       "Deletes a plan and stops everything it runs (backups, log backup, restores, downloads); its slot is "
+       "released, retried until the source answers.",
+       true,
        concat({{plan_id_param()}, common_params()}), release_backup_plan},
   };
 }

@@ -152,7 +152,9 @@ std::vector<OperationSpec> plan_settings_operations() {
       {"ModifyBackupStrategy", Support::implemented, "Changes the full backup schedule.", true,
        with_plan(strategy_params(true)), modify_strategy},
       {"ModifyBackupSourceEndpoint", Support::implemented,
-       "Changes the source database of a plan; a new precheck runs.", true,
+       "Changes the source database of a plan; a new precheck runs. Log backup moves to the new source; another "
+       "server is a log chain of its own, and the old server's slot is released.",
+       true,
        with_plan(source_endpoint_params(true)), modify_source_endpoint},
       {"ModifyBackupObjects", Support::implemented, "Changes which databases and tables are backed up.", true,
        with_plan({str_param("BackupObjects", true, "JSON list of databases/tables")}), modify_objects},
@@ -167,7 +169,9 @@ std::vector<OperationSpec> plan_settings_operations() {
        modify_storage},
       {"EnableBackupLog", Support::implemented, "Turns on continuous log backup; it starts when the plan runs.", true,
        with_plan({str_param("EnableMysqlPhysicalBackupBinlog", false, "Recorded")}), enable_backup_log},
-      {"DisableBackupLog", Support::implemented, "Turns off continuous log backup and stops its task.", true,
+      {"DisableBackupLog", Support::implemented,
+       "Turns off continuous log backup, stops its task and releases its slot (retried until the source answers).",
+       true,
        with_plan({str_param("DisableMysqlPhysicalBackupBinlogOnly", false, "Recorded")}), disable_backup_log},
   };
 }

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "jobs/restore_dir_lock.h"
+#include "jobs/restore_root.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -114,6 +115,7 @@ core::Status check_restore_dir(const Context& ctx, const catalog::Record& plan) 
   const bool physical = text("BackupMethod") == "physical" && text("DatabaseType") != "SQLite";
   if (physical && strcasecmp(ctx.str("DestinationEndpointInstanceType").c_str(), "Agent") == 0 && !ctx.has("RestoreDir"))
     return core::errors::missing_parameter("RestoreDir");
+  if (ctx.has("RestoreDir")) return jobs::check_restore_root(ctx.services.restore_root, ctx.str("RestoreDir"));
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "jobs/tasks.h"
 
@@ -33,9 +34,16 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   std::map<std::pair<int64_t, int64_t>, int64_t> end_by_seq;
   // Several files can share a position after a timeline switch (the old timeline's end, the history
   // file, the new timeline's segment): the position reaches as far as the furthest of them.
+  // The chain goes on past a position only where a file there is not UNCOMPLETED: an UNCOMPLETED
+  // file alone was not streamed to its end. When log backup ran again the stream continued at a later
+  // position (a gap: the source no longer had the WAL), which may well be the next one: the chain
+  // ends at the UNCOMPLETED file's EndTime, and a new one begins with a full set taken after the gap.
+  std::set<std::pair<int64_t, int64_t>> links;
   for (const auto& l : logs) {
-    int64_t& end = end_by_seq[{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")}];
+    const std::pair<int64_t, int64_t> at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
+    int64_t& end = end_by_seq[at];
     end = std::max(end, int_field(l.doc, "EndTime", 0));
+    if (l.state != "UNCOMPLETED") links.insert(at);
   }
 
   std::vector<RestoreRange> out;
@@ -44,8 +52,10 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
     const int64_t first_seq = int_field(s.doc, "_LogStartSeq");
     const int64_t epoch = jobs::source_epoch(s.doc);
     int64_t chain_end = end;
-    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count({epoch, seq}); ++seq)
+    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count({epoch, seq}); ++seq) {
       chain_end = std::max(chain_end, end_by_seq[{epoch, seq}]);
+      if (!links.count({epoch, seq})) break;
+    }
     RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}, {chain_end}};
     // A range that starts inside the previous one extends it (both restore from their own base set).
     if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {

@@ -55,6 +55,23 @@ TEST_F(RestoreRangesTest, FilesSharingAPositionReachAsFarAsTheFurthestOfThem) {
   EXPECT_EQ(r[0].end_ms, 4000);
 }
 
+// Log backup ended inside segment 6 (UNCOMPLETED, its partial set reaching 3000); when it ran again the
+// source had removed that WAL and the stream went on at segment 7: nothing joins 6's end to 7's start.
+TEST_F(RestoreRangesTest, AnUncompletedFileEndsTheChainAlsoWhenTheNextPositionIsStored) {
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});
+  put(Kind::log_file, "plan1-5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});
+  put(Kind::log_file, "plan1-6", "UNCOMPLETED", {{"_Seq", 6}, {"EndTime", 3000}});
+  put(Kind::log_file, "plan1-7", "COMPLETED", {{"_Seq", 7}, {"EndTime", 5000}});
+  put(Kind::backup_set, "full2", "finish", {{"EndTime", 6000}, {"_LogStartSeq", 8}});
+  put(Kind::log_file, "plan1-8", "FILLING", {{"_Seq", 8}, {"EndTime", 7000}});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].begin_ms, 1000);
+  EXPECT_EQ(r[0].end_ms, 3000);
+  EXPECT_EQ(r[1].begin_ms, 6000);
+  EXPECT_EQ(r[1].end_ms, 7000);
+}
+
 // After ModifyBackupSourceEndpoint to another server (generation 1) the new source's WAL may have the
 // same segment numbers as the old one's: neither joins the other's sets.
 TEST_F(RestoreRangesTest, ASetJoinsOnlyTheLogOfTheSourceItWasTakenFrom) {

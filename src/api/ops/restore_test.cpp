@@ -154,6 +154,21 @@ TEST_F(RestoreTaskCalls, APhysicalRestoreIntoTheNodeNeedsRestoreDir) {
   EXPECT_EQ(restore_tasks(), 0);
 }
 
+// With a restore root (opendbs serve --restore-root), RestoreDir must lie below it.
+TEST_F(RestoreTaskCalls, ARestoreDirOutsideTheNodesRestoreRootIsRefusedNamingIt) {
+  physical_history();
+  services_->restore_root = (dir_ / "restores").string();
+  const std::string outside = (dir_ / "restores" / ".." / "data").string();
+  const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", outside}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.code(), "InvalidParameter");
+  EXPECT_NE(refused.message().find("RestoreDir " + outside + " (" + (dir_ / "data").string() +
+                                   ") is not inside this node's restore root " + services_->restore_root),
+            std::string::npos) << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+  EXPECT_EQ(create({{"BackupSetId", "full1"}, {"RestoreDir", (dir_ / "restores" / "r1").string()}}).status, 200);
+}
+
 // Two restores writing one directory replace and delete each other's files: the second Start is
 // refused while the first runs, naming it; the same directory spelt otherwise is the same directory,
 // and one inside it overlaps it.

@@ -9,8 +9,11 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/cluster_identity.h"
 #include "engines/postgres/delta_restore.h"
+#include "engines/postgres/failed_restore_dir.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/restore_partial.h"
 #include "engines/postgres/restore_wal_plan.h"
 #include "engines/postgres/server_config_files.h"
 #include "engines/postgres/wal_fetch.h"
@@ -30,23 +33,6 @@ core::Status check_target_not_before_set(const RestoreRequest& request, int64_t 
                           "RestoreTime " + pg_timestamp_literal(request.target_ms) + " is before backup set " +
                               request.set_id + "'s consistent point " + pg_timestamp_literal(consistent_ms) +
                               " (its EndTime): the set restores to that moment or later; restore from an older set");
-}
-
-// The partial segment the plan ends with, zero-padded into pg_wal. It must reach past the backup's
-// stop: pg_wal already holds the backup's own WAL up to there, which a shorter copy would cut.
-core::Status restore_partial(repo::Repository& repository, const RestoreWalPlan& wal, const boost::json::object& backup,
-                             const fs::path& dir) {
-  const auto& [set_id, name] = *wal.partial;
-  OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set_id));
-  const auto end = parse_lsn(meta_text(manifest.engine_metadata, "end_lsn"));
-  const auto stop = parse_lsn(meta_text(backup, meta::kStopLsn));
-  if (!end || !stop || *end <= *stop)
-    return core::make_error("InvalidParameter", "the WAL after backup set's stop (" + meta_text(backup, meta::kStopLsn) +
-                                                    ") is not stored yet; choose an earlier RestoreTime");
-  const uint64_t segment_size = static_cast<uint64_t>(meta_int(manifest.engine_metadata, meta::kSegmentSize, 0));
-  const auto segno = wal_file_segno(name, segment_size);
-  if (!segno) return core::errors::corrupt("set " + set_id + " does not name a WAL segment");
-  return write_wal_segment(repository, set_id, *segno, segment_size, name, (dir / "pg_wal" / name).string(), true);
 }
 
 // The planned segments and history files into `to` (opendbs_wal/), each verified and written durably,
@@ -69,7 +55,11 @@ core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, u
     const auto& [set_id, name] = wal.segments[i];
     const auto segno = wal_file_segno(name, segment_size);
     if (!segno) return core::errors::corrupt("set " + set_id + " does not name a WAL segment");
-    OPENDBS_TRY(write_wal_segment(repository, set_id, *segno, segment_size, name, (to / name).string(), false));
+    auto st = write_wal_segment(repository, set_id, *segno, segment_size, name, (to / name).string(), false);
+    if (!st.ok() && is_not_stored(st.error()))
+      return core::errors::corrupt("WAL segment " + name + ", which this restore replays, is missing from the " +
+                                   "repository (was the plan released or the repository pruned during the restore?)");
+    OPENDBS_TRY(st);
     planned += name + "\n";
     control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
   }
@@ -215,10 +205,9 @@ core::Status write_recovery_config(const fs::path& dir, const std::string& set_i
   return {};
 }
 
-}  // namespace
-
-core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
-                              TaskControl& control) {
+// The restore; `writing` is set once it begins writing into RestoreDir.
+core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
+                              TaskControl& control, bool& writing) {
   if (request.target_dir.empty())
     return core::make_error("InvalidParameter", "a physical PostgreSQL restore needs RestoreDir (a directory on the node)");
   const fs::path dir = fs::absolute(request.target_dir);
@@ -234,14 +223,16 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   const auto& m = manifest.engine_metadata;
   if (!m.contains("method") || m.at("method") != "physical")
     return core::make_error("InvalidParameter", "backup set " + request.set_id + " is not a physical PostgreSQL backup");
+  if (delta) OPENDBS_TRY(check_same_cluster(repository, manifest, dir));
   const int64_t consistent_ms = meta_int(m, meta::kConsistentMs, 0);
   OPENDBS_TRY(check_target_not_before_set(request, consistent_ms));
   const bool to_end_of_backup = request.target_ms <= consistent_ms;
   RestoreWalPlan wal;
   if (!to_end_of_backup) {
-    OPENDBS_ASSIGN(wal, plan_restore_wal(repository, plan.plan_id, m, request.target_ms));
+    OPENDBS_ASSIGN(wal, plan_stored_wal(repository, plan.plan_id, m, request.target_ms));
   }
   control.progress(1, 0);
+  writing = true;
   if (delta) {
     OPENDBS_ASSIGN(auto stats, delta_restore(repository, request.set_id, dir, control));
     core::log_event(core::LogLevel::info, "postgres_delta_restore",
@@ -256,7 +247,7 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
   if (ec) return core::errors::io("cannot create " + (dir / "pg_wal").string() + ": " + ec.message());
   control.progress(80, 0);
-  if (wal.partial) OPENDBS_TRY(restore_partial(repository, wal, m, dir));
+  if (wal.partial) OPENDBS_TRY(restore_partial(repository, plan.plan_id, wal, m, request.target_ms, dir));
   const bool copy = request.log_fetch.repository_url.empty();
   if (copy) {
     OPENDBS_TRY(copy_wal(repository, wal, static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 16 << 20)),
@@ -275,6 +266,40 @@ core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository
                    {"stop_at_time", wal.stop_at_time}});
   control.progress(100, 0);
   return {};
+}
+
+}  // namespace
+
+// A restore that fails or is cancelled after it began writing: into a directory that was empty (or
+// absent) what it wrote is removed, as nothing of it may be used; a delta restore's directory held a
+// cluster before and is disabled instead (failed_restore_dir.h), for a delta restore to mend.
+core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
+                              TaskControl& control) {
+  const fs::path dir = request.target_dir.empty() ? fs::path() : fs::absolute(request.target_dir);
+  std::error_code ec;
+  const bool fresh = !dir.empty() && (!fs::exists(dir, ec) || fs::is_empty(dir, ec));
+  bool writing = false;
+  auto st = restore_into_dir(plan, repository, request, control, writing);
+  if (st.ok() || !writing) return st;
+  if (!fresh) return disable_failed_restore_dir(dir, st.error());
+  core::Error error = st.error();
+  std::vector<fs::path> written;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    written.push_back(it->path());
+  bool emptied = !ec;
+  for (const auto& path : written) {
+    fs::remove_all(path, ec);
+    emptied = emptied && !ec;
+  }
+  emptied = emptied && fs::is_empty(dir, ec);
+  core::log_event(core::LogLevel::warn, "postgres_restore_dir_emptied",
+                  {{"dir", dir.string()}, {"error", error.message}, {"emptied", emptied}});
+  if (emptied) {
+    error.message += "; the files the restore had written into RestoreDir " + dir.string() +
+                     " (empty before) were removed";
+    return error;
+  }
+  return disable_failed_restore_dir(dir, std::move(error));
 }
 
 }  // namespace opendbs::engines::postgres

@@ -2,7 +2,8 @@
 // has a single stream "segment" holding the file's bytes, and an id "log-<plan>-" followed by:
 //   <WAL file name>                  a complete segment
 //   <WAL file name>.partial-<bytes>  the first <bytes> bytes of the segment still filling; superseded
-//                                    by the next partial set and forgotten when the segment completes
+//                                    by the next partial set and forgotten when the segment completes;
+//                                    kept when the stream passes the segment (a gap in the source's WAL)
 //   <WAL file name>.partial          a timeline's last segment, cut at the switch point where the
 //                                    source moved on to a new timeline (PostgreSQL's archiver names
 //                                    it so); final

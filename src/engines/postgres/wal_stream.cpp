@@ -183,14 +183,16 @@ core::Status WalStreamer::flush_partial() {
   return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
 }
 
-// Forgets the stream's timeline's partial sets of earlier segments and those of `segno` holding no
-// more than `bytes` (a partial left by an earlier session may hold more than this session has
-// received so far). Another timeline's are kept: the last WAL of a timeline the source branched off
-// from at an earlier point (wal_timelines.cpp).
+// Forgets the stream's timeline's partial sets of `segno` holding no more than `bytes` (a partial
+// left by an earlier session may hold more than this session has received so far). Those of an
+// earlier segment are kept: the stream passed that segment without storing it (a gap: the source
+// had removed it), so the partial set is the last stored WAL before the gap, restorable to its end
+// (docs/OPERATIONS.md, "When log backup ends"). Another timeline's are kept too: the last WAL of a
+// timeline the source branched off from at an earlier point (wal_timelines.cpp).
 void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::string& keep) {
   std::vector<PartialSet> kept;
   for (auto& p : partials_) {
-    const bool superseded = p.timeline == timeline_ && (p.segno < segno || (p.segno == segno && p.bytes <= bytes));
+    const bool superseded = p.timeline == timeline_ && p.segno == segno && p.bytes <= bytes;
     if (p.id == keep || !superseded) {
       kept.push_back(std::move(p));
       continue;

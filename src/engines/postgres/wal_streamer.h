@@ -92,7 +92,7 @@ class WalStreamer {
   };
   core::Result<StoredEnd> stored_timeline_end(const std::vector<WalSet>& sets, uint32_t timeline);
   core::Status check_same_timeline(PgConnection& repl, uint32_t timeline);
-  static bool superseded_by_timeline_end(const std::vector<WalSet>& sets, const WalSet& partial);
+  static bool superseded_by_final_set(const std::vector<WalSet>& sets, const WalSet& partial);
   core::Status end_timeline(PgConnection& repl, const TimelineEnd& end);
   core::Status store_timeline_end(Lsn switch_lsn);
   core::Status store_history(PgConnection& repl, uint32_t timeline);

@@ -29,7 +29,7 @@ core::Status WalStreamer::choose_start(PgConnection& repl, uint32_t server_timel
   uint32_t stored_timeline = 0;
   for (const auto& s : sets) {
     if (s.kind != WalSetKind::filling) stored_timeline = std::max(stored_timeline, s.timeline);
-    else if (!superseded_by_timeline_end(sets, s)) partials_.push_back({s.timeline, s.segno, s.bytes, s.id});
+    else if (!superseded_by_final_set(sets, s)) partials_.push_back({s.timeline, s.segno, s.bytes, s.id});
     else if (auto st = repository_.forget_set(s.id); !st.ok())  // left by a session that ended meanwhile
       core::log_event(core::LogLevel::warn, "postgres_partial_forget_failed",
                       {{"plan", plan_.plan_id}, {"set", s.id}, {"error", st.error().message}});
@@ -181,10 +181,13 @@ core::Status WalStreamer::check_same_timeline(PgConnection& repl, uint32_t timel
                               "backup plan for it");
 }
 
-// A filling partial set of a timeline whose end (the same segment, cut at the switch point) is stored.
-bool WalStreamer::superseded_by_timeline_end(const std::vector<WalSet>& sets, const WalSet& partial) {
+// A filling partial set of a segment whose complete set, or whose timeline's end (the segment cut at
+// the switch point), is stored: one left by a session that ended between storing that and
+// forgetting the partial sets it supersedes.
+bool WalStreamer::superseded_by_final_set(const std::vector<WalSet>& sets, const WalSet& partial) {
   return std::any_of(sets.begin(), sets.end(), [&](const WalSet& s) {
-    return s.kind == WalSetKind::timeline_end && s.timeline == partial.timeline && s.segno == partial.segno;
+    return (s.kind == WalSetKind::timeline_end || s.kind == WalSetKind::segment) && s.timeline == partial.timeline &&
+           s.segno == partial.segno;
   });
 }
 

@@ -1,0 +1,131 @@
+// What a physical restore may do to the RestoreDir it is given: a delta restore updates only a copy
+// of the set's own cluster, and a restore cut short leaves nothing PostgreSQL would start on.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "core/file.h"
+#include "engine_harness.h"
+#include "engines/postgres/cluster_identity.h"
+#include "engines/postgres/failed_restore_dir.h"
+
+namespace opendbs::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every path below `dir` with its size and mtime (ns), to tell that nothing was written.
+std::map<std::string, std::pair<uint64_t, int64_t>> snapshot(const fs::path& dir) {
+  std::map<std::string, std::pair<uint64_t, int64_t>> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    ::lstat(e.path().c_str(), &st);
+    out[e.path().lexically_relative(dir).string()] = {static_cast<uint64_t>(st.st_size),
+                                                      st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
+  }
+  return out;
+}
+
+// "Database system identifier" as pg_controldata prints it.
+std::string pg_controldata_identifier(const fs::path& dir, const fs::path& scratch) {
+  const std::string out = (scratch / "controldata.txt").string();
+  if (std::system((debian_bin_dir() + "pg_controldata " + dir.string() + " > " + out).c_str()) != 0) return "";
+  auto text = core::read_file(out);
+  const std::string key = "Database system identifier:";
+  const size_t at = text.ok() ? text->find(key) : std::string::npos;
+  if (at == std::string::npos) return "";
+  const size_t begin = text->find_first_not_of(' ', at + key.size());
+  return text->substr(begin, text->find('\n', begin) - begin);
+}
+
+class PostgresRestoreDir : public EngineTest {};
+
+TEST_F(PostgresRestoreDir, ADeltaRestoreIntoAnotherClustersDirectoryIsRefusedNamingBothAndWritesNothing) {
+  const auto p = plan("restoredir1");
+  Control control;
+  auto full = full_backup(p, "rd-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  const std::string set_identifier(full->metadata.at("system_identifier").as_string());
+
+  // A stopped data directory of another cluster, as /var/lib/postgresql/15/main is during maintenance.
+  const fs::path other = fs::path(dir_) / "other-cluster";
+  ASSERT_EQ(run_as_server_user(debian_bin_dir() + "initdb -A trust -U postgres -N -D " + other.string() + " > " + dir_ +
+                               "/initdb.log 2>&1"),
+            0);
+  const std::string other_identifier = pg_controldata_identifier(other, dir_);
+  ASSERT_FALSE(other_identifier.empty());
+  ASSERT_NE(other_identifier, set_identifier);
+  auto read = engines::postgres::data_directory_system_identifier(other);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(std::to_string(*read), other_identifier);  // global/pg_control read as pg_controldata reads it
+
+  const auto before = snapshot(other);
+  engines::RestoreRequest request;
+  request.set_id = "rd-full";
+  request.target_ms = full->consistent_ms;
+  request.target_dir = other.string();
+  Control restore_control;
+  auto st = engine_.restore(p, *repo_, request, restore_control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "InvalidParameter");
+  EXPECT_NE(st.error().message.find("holds another PostgreSQL cluster (system identifier " + other_identifier +
+                                    ") than backup set rd-full (system identifier " + set_identifier + ")"),
+            std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(snapshot(other), before);
+
+  // The set's own cluster, restored before, is updated.
+  request.target_dir = dir_ + "/own";
+  ASSERT_TRUE(engine_.restore(p, *repo_, request, restore_control).ok());
+  auto again = engine_.restore(p, *repo_, request, restore_control);
+  EXPECT_TRUE(again.ok()) << again.error().message;
+}
+
+// StopBackupPlan ALL or a failure after the restore began writing: nothing it wrote may be started on.
+TEST_F(PostgresRestoreDir, ACancelledRestoreEmptiesTheDirectoryItFilledAndDisablesOneThatHeldTheCluster) {
+  const auto p = plan("restoredir2");
+  Control control;
+  auto full = full_backup(p, "rd-cancel", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  engines::RestoreRequest request;
+  request.set_id = "rd-cancel";
+  request.target_ms = full->consistent_ms;
+  Control cancelling;  // cancelled as the restore starts writing (after the 1 % of its planning)
+  cancelling.on_progress = [&](int percent, uint64_t) {
+    if (percent == 1) cancelling.cancel = true;
+  };
+
+  request.target_dir = dir_ + "/fresh";
+  auto st = engine_.restore(p, *repo_, request, cancelling);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled");
+  EXPECT_NE(st.error().message.find("the files the restore had written into RestoreDir " + request.target_dir +
+                                    " (empty before) were removed"),
+            std::string::npos) << st.error().message;
+  EXPECT_TRUE(!fs::exists(request.target_dir) || fs::is_empty(request.target_dir));
+
+  // A directory of the set's cluster, restored before: disabled, and mended by the next restore.
+  request.target_dir = dir_ + "/existing";
+  ASSERT_TRUE(engine_.restore(p, *repo_, request, control).ok());
+  cancelling.cancel = false;
+  st = engine_.restore(p, *repo_, request, cancelling);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("RestoreDir " + request.target_dir + " was disabled"), std::string::npos)
+      << st.error().message;
+  EXPECT_FALSE(fs::exists(request.target_dir + "/global/pg_control"));
+  auto why = core::read_file(request.target_dir + "/" + engines::postgres::kRestoreFailedFile);
+  ASSERT_TRUE(why.ok());
+  EXPECT_NE(why->find("\nsystem_identifier = " + std::string(full->metadata.at("system_identifier").as_string()) + "\n"),
+            std::string::npos) << *why;
+  auto mended = engine_.restore(p, *repo_, request, control);  // the recorded identifier is the set's
+  ASSERT_TRUE(mended.ok()) << mended.error().message;
+  EXPECT_TRUE(fs::exists(request.target_dir + "/global/pg_control"));
+  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
+}
+
+}  // namespace
+}  // namespace opendbs::testing
