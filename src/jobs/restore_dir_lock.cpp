@@ -60,7 +60,8 @@ core::Result<RestoreDirLock> RestoreDirLock::acquire(const std::string& dir) {
   fs::create_directories(fs::path(path).parent_path(), ec);
   // 0700 as PostgreSQL wants its data directory; the lock is on the directory itself, so nothing is
   // left in or beside it.
-  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+  const bool created = ::mkdir(path.c_str(), 0700) == 0;
+  if (!created && errno != EEXIST)
     return core::errors::io("cannot create RestoreDir " + path + ": " + std::strerror(errno));
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -72,7 +73,11 @@ core::Result<RestoreDirLock> RestoreDirLock::acquire(const std::string& dir) {
       return core::make_error("OperationDenied.PlanStatus", "RestoreDir " + path + " is in use by another restore");
     return core::errors::io("cannot lock RestoreDir " + path + ": " + std::strerror(error));
   }
-  return RestoreDirLock(fd);
+  return RestoreDirLock(fd, path, created);
+}
+
+void RestoreDirLock::remove_if_created_and_empty() {
+  if (created_) (void)::rmdir(path_.c_str());  // rmdir removes only an empty directory
 }
 
 RestoreDirLock::~RestoreDirLock() {

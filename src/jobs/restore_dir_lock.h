@@ -29,13 +29,22 @@ class RestoreDirLock {
   // (OperationDenied.PlanStatus) when another restore holds it, IOError when it cannot be taken.
   static core::Result<RestoreDirLock> acquire(const std::string& dir);
 
-  RestoreDirLock(RestoreDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  RestoreDirLock(RestoreDirLock&& other) noexcept
+      : fd_(other.fd_), path_(std::move(other.path_)), created_(other.created_) {
+    other.fd_ = -1;
+  }
   RestoreDirLock& operator=(RestoreDirLock&&) = delete;
   ~RestoreDirLock();
 
+  // For a restore that did not finish: removes the directory if acquire() created it and it is empty
+  // (the engine removes what it wrote into a directory that was empty), so that none is left behind.
+  void remove_if_created_and_empty();
+
  private:
-  explicit RestoreDirLock(int fd) : fd_(fd) {}
+  RestoreDirLock(int fd, std::string path, bool created) : fd_(fd), path_(std::move(path)), created_(created) {}
   int fd_ = -1;
+  std::string path_;
+  bool created_ = false;
 };
 
 // The lock of `dir` for the restore task `restore` (restore_dir_lock.h), or the refusal naming the

@@ -23,6 +23,14 @@ using catalog::Record;
 
 TaskResult failed(const core::Error& e) { return {Outcome::failed, e.code, e.message}; }
 
+// What an engine says it cleaned up after a restore stopped part way: a Cancelled error's message
+// past "cancelled" ("; the databases the restore had created were dropped: crm"), or "".
+std::string cleanup_after_stop(const core::Status& st) {
+  const std::string lead = "cancelled; ";
+  if (st.ok() || st.error().code != "Cancelled" || st.error().message.rfind(lead, 0) != 0) return "";
+  return "; " + st.error().message.substr(lead.size());
+}
+
 TaskResult stopped(const LocalTask& control) {
   if (control.is_shutdown()) return {Outcome::requeue, "", ""};
   return {Outcome::cancelled, "Cancelled", "stopped by request " + control.cancelled_by()};
@@ -466,11 +474,12 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     core::log_event(core::LogLevel::info, "restore_base_set_unreachable",
                     {{"restore", restore_id}, {"set", base}, {"error", st.error().message}});
   }
+  if (!st.ok() && dir_lock) dir_lock->remove_if_created_and_empty();
   if (request.set_id != text(restore->doc, "BackupSetId"))  // DescribeRestoreTaskList names the set used
     (void)update(env, Kind::restore_task, restore_id, [&](Record& r) { r.doc["BackupSetId"] = request.set_id; });
   if (control.cancelled()) {
     if (control.is_shutdown()) return {Outcome::requeue, "", ""};
-    finish("stop", "stopped by request " + control.cancelled_by());
+    finish("stop", "stopped by request " + control.cancelled_by() + cleanup_after_stop(st));
     return stopped(control);
   }
   if (!st.ok()) {

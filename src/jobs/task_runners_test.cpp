@@ -48,8 +48,12 @@ class ScriptedLogEngine final : public engines::Engine {
   }
   // Refuses the sets in `unreachable` as the PostgreSQL engine refuses a set a fork abandoned.
   core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest& request,
-                       engines::TaskControl&) override {
+                       engines::TaskControl& control) override {
     restored_from.push_back(request.set_id);
+    if (!cleanup_when_stopped.empty()) {  // stopped part way, as by StopBackupPlan ALL
+      dynamic_cast<LocalTask&>(control).cancel("StopBackupPlan");
+      return core::make_error("Cancelled", "cancelled; " + cleanup_when_stopped);
+    }
     if (unreachable.contains(request.set_id))
       return engines::base_set_cannot_reach("at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3");
     if (request.set_id == failing) return core::errors::io("disk full");
@@ -57,6 +61,7 @@ class ScriptedLogEngine final : public engines::Engine {
   }
   std::set<std::string> unreachable;
   std::string failing;
+  std::string cleanup_when_stopped;
   std::vector<std::string> restored_from;
   core::Status release_log(const engines::PlanSpec&) override {
     ++releases;
@@ -281,6 +286,16 @@ TEST_F(RestoreBaseSets, ARestoreDirOutsideTheNodesRestoreRootEndsTheTaskWithoutW
             std::string::npos) << record.at("ErrMessage");
 }
 
+// A restore stopped part way: ErrMessage says what the engine cleaned up.
+TEST_F(RestoreBaseSets, AStoppedRestoreSaysWhatTheEngineCleanedUp) {
+  engine_->cleanup_when_stopped = "the databases the restore had created were dropped: crm";
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(outcome_, Outcome::cancelled);
+  EXPECT_EQ(record.at("RestoreStatus"), "stop");
+  EXPECT_EQ(record.at("ErrMessage"),
+            "stopped by request StopBackupPlan; the databases the restore had created were dropped: crm");
+}
+
 TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {
   engine_->unreachable = {"full3", "full2"};
   const auto record = run_restore_of("full3", {"full2", "full1", "full0"});
@@ -288,6 +303,17 @@ TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSe
   EXPECT_EQ(engine_->restored_from, (std::vector<std::string>{"full3", "full2", "full1"}));
   EXPECT_EQ(record.at("RestoreStatus"), "finish");
   EXPECT_EQ(record.at("BackupSetId"), "full1");  // DescribeRestoreTaskList names the set used
+}
+
+// A restore that did not finish leaves no directory it created (the engine emptied it); one that
+// existed before stays.
+TEST_F(RestoreBaseSets, AFailedRestoreRemovesTheDirectoryItCreatedOnly) {
+  engine_->failing = "full3";
+  (void)run_restore_of("full3", {});
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "restored"));
+  std::filesystem::create_directories(dir_ / "restored");
+  (void)run_restore_of("full3", {});
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "restored"));
 }
 
 TEST_F(RestoreBaseSets, AnyOtherFailureIsTheRestoresOwn) {

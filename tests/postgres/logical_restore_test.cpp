@@ -135,5 +135,36 @@ TEST_F(PostgresLogicalRestore, RenameNewRestoresUnderAFreeNameWhenTheNameHoldsTa
   EXPECT_EQ(databases(), "crm,crm_dbs_" + std::string(stamp) + ",wiki," + renamed + "," + renamed + "_2");
 }
 
+// StopBackupPlan ALL while the tables load: no half-loaded database stays behind. One the restore
+// created is dropped; an existing database it used (it had no tables) stays, named in the error.
+TEST_F(PostgresLogicalRestore, ACancelledRestoreDropsTheDatabasesItCreatedAndNamesAnExistingOneItUsed) {
+  auto cancel_after_a_table = [](Control& control) {
+    control.on_progress = [&control](int percent, uint64_t) {
+      if (percent > 1) control.cancel = true;  // the first table of crm is loaded
+    };
+  };
+  Control control;
+  cancel_after_a_table(control);
+  auto st = restore("", "", control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled");
+  EXPECT_NE(st.error().message.find("the databases the restore had created were dropped: crm"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(databases(), "");
+  Control again;  // nothing is left to conflict with the same restore
+  ASSERT_TRUE(restore("", "", again).ok());
+  EXPECT_EQ(databases(), "crm,wiki");
+
+  dst_->query("CREATE DATABASE crm_then");
+  Control third;
+  cancel_after_a_table(third);
+  st = restore(R"([{"DBName":"crm","NewDBName":"crm_then"},{"DBName":"wiki","NewDBName":"wiki_then"}])", "", third);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("left on the destination, to drop or empty by hand: crm_then (existed before"),
+            std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(databases(), "crm,crm_then,wiki");
+}
+
 }  // namespace
 }  // namespace opendbs::testing

@@ -269,6 +269,29 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   return {};
 }
 
+// A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
+// created are dropped (WITH (FORCE) from PostgreSQL 13 on: a COPY the cancel cut short may still be
+// ending; before, DROP DATABASE waits up to 5 s for such sessions). An existing database it restored
+// into (one without tables, which may hold other objects of its own) is not dropped: the error names
+// it. Returns `error` with what was cleaned up and what was left added to its message.
+core::Error undo_partial_restore(PgConnection& admin, const std::vector<std::string>& created,
+                                 const std::vector<std::string>& used, core::Error error) {
+  std::string dropped, left;
+  for (const auto& name : created) {
+    auto st = admin.query("DROP DATABASE IF EXISTS " + quote_ident(name) +
+                          (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
+    if (st.ok()) dropped += (dropped.empty() ? "" : ", ") + name;
+    else left += (left.empty() ? "" : "; ") + name + " (created by the restore, could not be dropped: " + st.error().message + ")";
+  }
+  for (const auto& name : used)
+    left += (left.empty() ? "" : "; ") + name + " (existed before; keeps what the restore loaded into it)";
+  core::log_event(core::LogLevel::warn, "postgres_restore_undone",
+                  {{"error", error.message}, {"dropped", dropped}, {"left", left}});
+  if (!dropped.empty()) error.message += "; the databases the restore had created were dropped: " + dropped;
+  if (!left.empty()) error.message += "; left on the destination, to drop or empty by hand: " + left;
+  return error;
+}
+
 }  // namespace
 
 core::Status logical_restore(repo::Repository& repository, const RestoreRequest& request, TaskControl& control) {
@@ -285,12 +308,19 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
   OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms, control));
+  std::vector<std::string> created, used;
   for (const auto& plan : plans) {
     if (plan.create) {
-      auto created = admin->query("CREATE DATABASE " + quote_ident(plan.target));
-      if (!created.ok()) return source_error("CREATE DATABASE " + plan.target, created.error().message);
+      auto made = admin->query("CREATE DATABASE " + quote_ident(plan.target));
+      if (!made.ok())
+        return undo_partial_restore(*admin, created, used,
+                                    source_error("CREATE DATABASE " + plan.target, made.error().message));
+      created.push_back(plan.target);
+    } else {
+      used.push_back(plan.target);
     }
-    OPENDBS_TRY(restore_database(repository, request, plan, control, loaded));
+    auto st = restore_database(repository, request, plan, control, loaded);
+    if (!st.ok()) return undo_partial_restore(*admin, created, used, control.cancelled() ? cancelled_error() : st.error());
   }
   control.progress(100, 0);
   return {};
