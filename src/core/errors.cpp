@@ -38,6 +38,8 @@ constexpr std::array kTable = {
     ErrorKind{"Cancelled", 409, 10, "The task was stopped (StopBackupPlan ALL, DisableBackupLog, release or shutdown)."},
     ErrorKind{"EngineUnavailable", 400, 6, "No engine for the plan's DatabaseType/BackupMethod in this build."},
     ErrorKind{"SourceUnreachable", 400, 6, "The source or destination database refused or failed the connection."},
+    ErrorKind{"SourcePermissionDenied", 400, 6,
+              "The source or destination database refused an operation for want of a privilege of the plan's role."},
     ErrorKind{"InternalError", 500, 9, "A bug in opendbs; the RequestId finds it in the log."},
 };
 

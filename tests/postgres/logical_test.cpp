@@ -79,7 +79,7 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   EXPECT_NE(st.error().message.find("already has tables"), std::string::npos) << st.error().message;
 }
 
-// A table the plan's role may not read fails the backup as a refusal (Request.Forbidden), not as an
+// A table the plan's role may not read fails the backup as a refusal (SourcePermissionDenied), not as an
 // unreachable source: the fix is a GRANT, which CHECK_PRIVILEGES names.
 TEST_F(PostgresLogicalBackup, ATableTheRoleCannotReadFailsTheBackupAsForbiddenNotUnreachable) {
   auto& src = shared_source();
@@ -97,7 +97,7 @@ TEST_F(PostgresLogicalBackup, ATableTheRoleCannotReadFailsTheBackupAsForbiddenNo
   Control control;
   auto full = full_backup(p, "logical-denied-full", control);
   ASSERT_FALSE(full.ok());
-  EXPECT_EQ(full.error().code, "Request.Forbidden") << full.error().message;
+  EXPECT_EQ(full.error().code, "SourcePermissionDenied") << full.error().message;
   EXPECT_NE(full.error().message.find("permission denied"), std::string::npos) << full.error().message;
   EXPECT_NE(full.error().message.find("secret_rows"), std::string::npos) << full.error().message;
   src.query("DROP DATABASE lbperm");

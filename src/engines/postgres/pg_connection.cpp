@@ -200,7 +200,7 @@ core::Error cancelled_error() { return core::make_error("Cancelled", "cancelled"
 
 std::string_view source_error_code(std::string_view detail) {
   const bool denied = detail.starts_with("42501:") || detail.find("permission denied") != std::string_view::npos;
-  return denied ? "Request.Forbidden" : "SourceUnreachable";
+  return denied ? "SourcePermissionDenied" : "SourceUnreachable";
 }
 
 core::Error source_error(const std::string& what, const std::string& detail) {

@@ -7,9 +7,9 @@ namespace {
 
 TEST(SourceError, APrivilegeTheRoleLacksIsForbiddenWhateverReportedIt) {
   // A query (SQLSTATE first), a COPY (the server's message) and pg_dump (its stderr).
-  EXPECT_EQ(source_error("query", "42501: ERROR:  must be superuser or replication role").code, "Request.Forbidden");
-  EXPECT_EQ(source_error("COPY of public.t", "ERROR:  permission denied for table t").code, "Request.Forbidden");
-  EXPECT_EQ(source_error_code("pg_dump: error: query failed: ERROR:  permission denied for table t"), "Request.Forbidden");
+  EXPECT_EQ(source_error("query", "42501: ERROR:  must be superuser or replication role").code, "SourcePermissionDenied");
+  EXPECT_EQ(source_error("COPY of public.t", "ERROR:  permission denied for table t").code, "SourcePermissionDenied");
+  EXPECT_EQ(source_error_code("pg_dump: error: query failed: ERROR:  permission denied for table t"), "SourcePermissionDenied");
 }
 
 TEST(SourceError, EverythingElseIsSourceUnreachableAndKeepsTheServersWords) {
