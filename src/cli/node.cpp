@@ -6,6 +6,10 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
 
 #include "api/dispatcher.h"
 #include "api/ops/restore_ranges.h"
@@ -189,6 +193,25 @@ void register_slot_metrics(Node::Parts& p) {
                                    "Log a source keeps for a plan's log backup (PostgreSQL: its replication slot)", {"plan"});
   p.metrics.add_collect_hook([&] {
     for (const auto& [plan, bytes] : p.slot_watch->retained_bytes()) retained.with({plan}).set(static_cast<double>(bytes));
+  });
+  // A release that ends leaves its series at 0, so that an alert on > 0 clears.
+  auto& releasing = p.metrics.gauge("opendbs_log_slot_release_pending",
+                                    "Failed attempts so far of a slot release still being retried (0 once done)",
+                                    {"plan", "source"});
+  struct Shown {  // the series shown > 0 by the last scrape (the registry runs copies of its hooks)
+    std::mutex mu;
+    std::set<std::pair<std::string, std::string>> series;
+  };
+  p.metrics.add_collect_hook([&p, &releasing, shown = std::make_shared<Shown>()] {
+    std::set<std::pair<std::string, std::string>> pending;
+    for (const auto& r : p.slot_watch->pending_releases()) {
+      releasing.with({r.plan_id, r.source}).set(static_cast<double>(r.attempts));
+      pending.emplace(r.plan_id, r.source);
+    }
+    std::lock_guard lock(shown->mu);
+    for (const auto& [plan, source] : shown->series)
+      if (!pending.contains({plan, source})) releasing.with({plan, source}).set(0);
+    shown->series = std::move(pending);
   });
 }
 

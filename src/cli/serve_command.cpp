@@ -50,9 +50,11 @@ void add_serve_command(CLI::App& app, int& exit_code, const engines::EngineRegis
   serve->add_option("--webhook-secret", options->webhook.secret,
                     "HMAC-SHA256 key for X-Opendbs-Signature (default: env OPENDBS_WEBHOOK_SECRET)");
   serve->add_option("--webhook-events", options->webhook.events,
-                    "task.failed, task.succeeded, log_backup.lag, log_backup.retention, plan.stale (default: all but task.succeeded)")
+                    "task.failed, task.succeeded, log_backup.lag, log_backup.retention, log_backup.release_pending, "
+                    "plan.stale (default: all but task.succeeded)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "log_backup.retention", "plan.stale"}));
+      ->check(CLI::IsMember({"task.failed", "task.succeeded", "log_backup.lag", "log_backup.retention",
+                             "log_backup.release_pending", "plan.stale"}));
   serve->add_option("--lag-alert-seconds", options->lag_alert_seconds, "log_backup.lag above this")->capture_default_str();
   serve->add_option("--download-url", options->download_url,
                     "Base of download links, e.g. https://backup.example.com (default: the listeners)")

@@ -300,8 +300,8 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
   // and EndTime 0 as the engine reports a segment just opened (restore ranges then take nothing from
-  // it). One whose newest partial set is kept (a fork's abandoned timeline) keeps claiming what that
-  // set holds, as its last report said.
+  // it). One whose newest partial set is kept (a fork's abandoned timeline, a segment a gap skipped)
+  // keeps claiming what that set holds, as its last report said.
   OPENDBS_ASSIGN(auto passed, passed_open_files(tx, plan.id, epoch, f));
   for (auto& file : passed) {
     file.state = "UNCOMPLETED";
@@ -311,7 +311,8 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
       file.doc["BackupSize"] = 0;
     } else {
       // Looked at again once the stream reports a later segment: by then it has completed this one and
-      // forgotten what it supersedes (a gap's skipped segment); a fork's abandoned timeline stays.
+      // forgotten what the complete segment supersedes; the partial set before a gap, and a fork's
+      // abandoned timeline, stay.
       file.doc["_PassedAt"] = f.seq;
     }
     OPENDBS_TRY(tx.put(Kind::log_file, file));

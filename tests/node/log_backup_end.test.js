@@ -6,7 +6,8 @@
 // commit only the partial set holds; CreateIncrementBackupSetDownload, refused while the file fills,
 // then serves that set as `<WAL file>.partial`, zero-padded to a whole segment. EnableBackupLog resumes
 // the segment without the file claiming less; or, when the source has removed the segment meanwhile,
-// continues after a gap, and the file still claims what its partial set holds.
+// continues after a gap, and the file still claims what its partial set holds. While the segment fills,
+// restores to the range's end succeed although the stream replaces the partial set under them.
 'use strict';
 
 const { test } = require('node:test');
@@ -162,5 +163,46 @@ test('a gap after the UNCOMPLETED segment keeps its partial set, its EndTime and
   } finally {
     restored.dispose();
   }
+  await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
+});
+
+// Restores to "now" (the end of the restorable range, inside the segment being filled) while the
+// source commits every 50 ms: the partial set each restore plans is replaced by the stream within
+// 500 ms, while the restore writes the full set; each restore finishes and holds exactly the rows
+// committed by its RestoreTime.
+test('restores to the end of the range succeed while the source writes and the partial set is replaced', async (t) => {
+  const { source, node, api } = await startSourceAndNode(t);
+  source.query('CREATE TABLE pulse (id serial PRIMARY KEY)');
+  const planId = await createPgPlan(api, source, { EnableBackupLog: true });
+  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+  await P.waitSetStatus(api, planId, setId, 'finish', 120000);
+  let paused = false;
+  const writer = setInterval(() => { if (!paused) source.query('INSERT INTO pulse DEFAULT VALUES'); }, 50);
+  t.after(() => clearInterval(writer));
+  for (let k = 0; k < 3; k++) {
+    // A moment between two commits (none within 10 ms of it) and the rows then.
+    paused = true;
+    await sleep(10);
+    const at = Date.now();
+    const checksum = source.checksum('pulse');
+    await sleep(10);
+    paused = false;
+    await waitFor('the range to reach the moment', async () => {
+      const ranges = (await api.call('DescribeRestoreRangeInfo', {
+        BackupPlanId: planId, BeginTimestampForRestore: 0, EndTimestampForRestore: Date.now() + 60000,
+      })).Items.DBSRecoverRange;
+      return ranges.length === 1 && ranges[0].EndTimestampForRestore >= at;
+    }, { timeoutMs: 15000, intervalMs: 100 });
+    const restored = await restoreAndOpen(api, planId, { restoreTime: at });
+    try {
+      assert.equal(restored.checksum('pulse'), checksum, `restore ${k} to ${at}`);
+    } finally {
+      restored.dispose();
+    }
+  }
+  clearInterval(writer);
+  // The race happened (every restore met it in the runs so far): a restore found its planned partial
+  // set replaced and read the newest one.
+  assert.ok(node.lines.some((l) => l.json && l.json.event === 'postgres_restore_partial_replaced'));
   await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });
 });

@@ -12,7 +12,6 @@
 
 const { describe, test } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 
 const { TestNode, waitFor, sleep } = require('./lib/node_process');
 const { makeClient } = require('./lib/clients');
@@ -27,19 +26,6 @@ const MiB = 1 << 20;
 // WAL file name → segment number (16 MiB segments: 256 per "log" id).
 function segno(name) {
   return parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
-}
-
-function metric(node, name, plan) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: node.port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => {
-        const line = body.split('\n').find((l) => l.startsWith(`${name}{plan="${plan}"}`));
-        resolve(line === undefined ? undefined : Number(line.split(' ').pop()));
-      });
-    }).on('error', reject);
-  });
 }
 
 const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'];
@@ -187,12 +173,12 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
         }, { timeoutMs: 15000, intervalMs: 250 });
         assert.match(warned.ErrMessage, /the source keeps \d+\.\d MiB of log for this plan \(warning at 24\.0 MiB\)/);
         assert.equal(warned.BackupPlanStatus, 'pause');
-        assert.ok(await metric(node, 'opendbs_log_slot_retained_bytes', planId) >= BOUND);
+        assert.ok(await node.metric(`opendbs_log_slot_retained_bytes{plan="${planId}"}`) >= BOUND);
         assert.equal(node.events('log_retention_warning', { plan: planId }).length, warningsBefore + 1);
 
         await api.call('StartBackupPlan', { BackupPlanId: planId });
         await waitFor('the log backup caught up', async () =>
-          await metric(node, 'opendbs_log_slot_retained_bytes', planId) < BOUND, { timeoutMs: 60000, intervalMs: 250 });
+          await node.metric(`opendbs_log_slot_retained_bytes{plan="${planId}"}`) < BOUND, { timeoutMs: 60000, intervalMs: 250 });
         await sleep(1500);  // a few watch passes (a finished full backup also resets ErrMessage, so wait for them)
         assert.equal((await P.describePlan(api, planId)).ErrMessage, '', 'the warning is gone');
         await api.call('StopBackupPlan', { BackupPlanId: planId, StopMethod: 'ALL' });

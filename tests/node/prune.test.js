@@ -6,28 +6,13 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 
-const { TestNode, waitFor } = require('./lib/node_process');
+const { TestNode, waitFor, metricValue: metric } = require('./lib/node_process');
 const { makeClient } = require('./lib/clients');
 const { checked } = require('./lib/envelope');
 const P = require('./lib/plans');
 
-function metrics(node) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: node.port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-function metric(text, series) {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 // Bytes of the repository's packs on disk.
 function packBytes(node) {
@@ -56,7 +41,7 @@ test('the packs of a stopped full backup are pruned; passes during the backup ar
     const slowSet = (await api.call('StartBackupPlan', { BackupPlanId: slowPlan })).CreatedFullBackupsetId;
     await waitFor('the slow backup past 60 %', async () => (await P.fullSet(api, slowPlan, slowSet)).Progress >= 60,
       { timeoutMs: 20000 });
-    const during = await metrics(node);
+    const during = await node.metrics();
     assert.ok(metric(during, 'opendbs_repository_prune_runs_total{result="skipped_locked"}') >= 1,
       'a pass while the backup wrote was skipped');
     // The writer's shared lock keeps every pass off its packs until it is stopped (then they are garbage).
@@ -67,7 +52,7 @@ test('the packs of a stopped full backup are pruned; passes during the backup ar
     await P.waitSetStatus(api, slowPlan, slowSet, 'stop', 10000);
 
     const freed = await waitFor('a pass that frees the stopped backup\'s packs', async () => {
-      const m = await metrics(node);
+      const m = await node.metrics();
       const bytes = metric(m, 'opendbs_repository_prune_freed_bytes_total');
       return bytes > 0 && { m, bytes };
     }, { timeoutMs: 15000, intervalMs: 250 });

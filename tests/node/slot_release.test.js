@@ -27,7 +27,8 @@ async function planStreaming(api, source) {
 }
 
 test('ReleaseBackupPlan while the source is down drops the slot once it is back, across a node restart', async (t) => {
-  const { source, node, api } = await startSourceAndNode(t);
+  // The slot watch, which /metrics' pending releases come from, passes every 500 ms.
+  const { source, node, api } = await startSourceAndNode(t, { OPENDBS_SLOT_WATCH_INTERVAL_MS: '500' });
   const planId = await planStreaming(api, source);
   source.stop();
   await api.call('ReleaseBackupPlan', { BackupPlanId: planId });
@@ -40,9 +41,15 @@ test('ReleaseBackupPlan while the source is down drops the slot once it is back,
   await node.restart();  // the release is handed back to the queue and taken up again
   await waitFor('a failed release after the restart',
     async () => node.events('log_release_failed', { plan: planId }).length >= 3, { timeoutMs: 20000, intervalMs: 200 });
+  // /metrics counts the failed attempts, those before the restart too, until the release is done.
+  const pendingSeries = `opendbs_log_slot_release_pending{plan="${planId}",source="127.0.0.1:${source.port}"}`;
+  await waitFor('the pending release in /metrics', async () => (await node.metric(pendingSeries)) >= 3,
+    { timeoutMs: 20000, intervalMs: 200 });
   await source.start();
   await waitFor('the slot dropped', async () => slotActive(source, planId) === '', { timeoutMs: 40000, intervalMs: 250 });
   await waitFor('the release logged', async () => node.events('log_released', { plan: planId }).length === 1);
+  await waitFor('the release done in /metrics', async () => (await node.metric(pendingSeries)) === 0,
+    { timeoutMs: 20000, intervalMs: 200 });
 });
 
 test('ModifyBackupSourceEndpoint to another server drops the old slot and streams from the new one', async (t) => {

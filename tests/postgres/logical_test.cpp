@@ -79,5 +79,30 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   EXPECT_NE(st.error().message.find("already has tables"), std::string::npos) << st.error().message;
 }
 
+// A table the plan's role may not read fails the backup as a refusal (Request.Forbidden), not as an
+// unreachable source: the fix is a GRANT, which CHECK_PRIVILEGES names.
+TEST_F(PostgresLogicalBackup, ATableTheRoleCannotReadFailsTheBackupAsForbiddenNotUnreachable) {
+  auto& src = shared_source();
+  src.query("DROP DATABASE IF EXISTS lbperm");
+  src.query("DROP ROLE IF EXISTS lb_reader");
+  src.query("CREATE ROLE lb_reader LOGIN");
+  src.query("CREATE DATABASE lbperm");
+  PgServer::Query lbperm{src, "lbperm"};
+  lbperm("CREATE TABLE open_rows (x int); CREATE TABLE secret_rows (x int); INSERT INTO secret_rows VALUES (1)");
+  lbperm("GRANT SELECT ON open_rows TO lb_reader");
+  auto p = plan("logical-denied");
+  p.backup_method = "logical";
+  p.source = src.endpoint("lb_reader");
+  p.backup_objects = R"([{"DBName":"lbperm"}])";
+  Control control;
+  auto full = full_backup(p, "logical-denied-full", control);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, "Request.Forbidden") << full.error().message;
+  EXPECT_NE(full.error().message.find("permission denied"), std::string::npos) << full.error().message;
+  EXPECT_NE(full.error().message.find("secret_rows"), std::string::npos) << full.error().message;
+  src.query("DROP DATABASE lbperm");
+  src.query("DROP ROLE lb_reader");
+}
+
 }  // namespace
 }  // namespace opendbs::testing

@@ -2,7 +2,8 @@
 # A real PostgreSQL 15 behind a real node: kill -9 during a physical full backup and during log backup,
 # and the retained-WAL warning of a stopped plan (postgres_crash.test.js); logical restores into a
 # server with RestoreObjects and DuplicateConflict (logical_restore.test.js); the segment filling when log
-# backup is disabled ends UNCOMPLETED and its last partial set restores (log_backup_end.test.js); a source
+# backup is disabled ends UNCOMPLETED and its last partial set restores, also after a gap, and restores to
+# the range's end succeed while the source writes (log_backup_end.test.js); a source
 # taken back to an earlier moment forks, and a restore after the fork starts from an older full set
 # (fork_restore.test.js); restores that could only go wrong are refused at CreateRestoreTask, and one into
 # a RestoreDir another process holds writes nothing (restore_refusals.test.js); the plan's replication slot

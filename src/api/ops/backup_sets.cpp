@@ -27,9 +27,10 @@ void apply_time_range(const Context& ctx, catalog::Query& q) {
   if (auto to = ctx.opt_int("EndTimestamp")) q.sort_to_ms = to_ms(*to);
 }
 
-core::Result<object> list_sets(Context& ctx, Kind kind, const char* item_name) {
+core::Result<object> list_sets(Context& ctx, Kind kind, const char* item_name, std::vector<std::string> states = {}) {
   catalog::Query q{kind};
   q.parent_id = ctx.str("BackupPlanId");
+  q.states = std::move(states);
   apply_time_range(ctx, q);
   if (ctx.has("BackupSetId")) q.ids = {ctx.str("BackupSetId")};
   if (ctx.has("BackupSetStatus")) q.states = {ctx.str("BackupSetStatus")};
@@ -40,8 +41,10 @@ core::Result<object> list_sets(Context& ctx, Kind kind, const char* item_name) {
 }
 
 core::Result<object> describe_full_backup_list(Context& ctx) { return list_sets(ctx, Kind::backup_set, "FullBackupFile"); }
+// DBS's log file statuses: a file retention expired (its WAL deleted from the repository) is no
+// longer listed, as DBS lists none.
 core::Result<object> describe_increment_backup_list(Context& ctx) {
-  return list_sets(ctx, Kind::log_file, "IncrementBackupFile");
+  return list_sets(ctx, Kind::log_file, "IncrementBackupFile", {"FILLING", "COMPLETED", "UNCOMPLETED"});
 }
 
 // The formats a set converts to, by engine and kind (the engines' download capability, checked here

@@ -1,7 +1,7 @@
 // Parameter combinations refused at the call (log backup and BackupObjects against BackupMethod,
-// numbers that are not numbers) and the precheck answer of a plan checked more than once. Through
-// the dispatcher with a real SQLite catalog and no task engine: tasks stay queued, and precheck
-// items are written here as the precheck task writes them.
+// numbers that are not numbers), the precheck answer of a plan checked more than once and the log
+// files DescribeIncrementBackupList shows. Through the dispatcher with a real SQLite catalog and no
+// task engine: tasks stay queued; precheck items and log files are written here as tasks write them.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -171,4 +171,25 @@ TEST_F(PlanChecksTest, PrecheckProgressShowsTheLatestRunOnly) {
     EXPECT_EQ(i.at("JobId").as_string(), second);
     EXPECT_EQ(i.at("State").as_string(), "finish");
   }
+}
+
+TEST_F(PlanChecksTest, TheIncrementListShowsLogFilesInDbsStatusesOnlyNotExpiredOnes) {
+  const auto plan = create_plan("physical");
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto p, tx.get(catalog::Kind::plan, plan));
+    int seq = 0;
+    for (const char* status : {"expired", "COMPLETED", "UNCOMPLETED", "FILLING"}) {
+      const std::string name = "00000001000000000000003" + std::to_string(seq);
+      catalog::Record f{plan + "-" + name, p->account_id, plan, status, clock_.now_ms() + seq, {}};
+      f.doc = {{"BackupSetId", name}, {"BackupStatus", status}, {"StartTime", clock_.now_ms()},
+               {"EndTime", clock_.now_ms()}, {"BackupSize", 16}, {"_Seq", seq++}};
+      OPENDBS_TRY(tx.put(catalog::Kind::log_file, f));
+    }
+    return {};
+  }).ok());
+  auto list = call("DescribeIncrementBackupList", {{"BackupPlanId", plan}});
+  ASSERT_EQ(list.status, 200) << boost::json::serialize(list.body);
+  EXPECT_EQ(list.body.at("TotalElements").as_int64(), 3);
+  for (const auto& f : list.body.at("Items").at("IncrementBackupFile").as_array())
+    EXPECT_NE(f.at("BackupStatus").as_string(), "expired");
 }

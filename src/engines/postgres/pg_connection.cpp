@@ -198,8 +198,13 @@ std::string quote_literal(std::string_view s) { return quoted(s, '\''); }
 
 core::Error cancelled_error() { return core::make_error("Cancelled", "cancelled"); }
 
+std::string_view source_error_code(std::string_view detail) {
+  const bool denied = detail.starts_with("42501:") || detail.find("permission denied") != std::string_view::npos;
+  return denied ? "Request.Forbidden" : "SourceUnreachable";
+}
+
 core::Error source_error(const std::string& what, const std::string& detail) {
-  return core::make_error("SourceUnreachable", "PostgreSQL " + what + " failed: " + detail);
+  return core::make_error(source_error_code(detail), "PostgreSQL " + what + " failed: " + detail);
 }
 
 }  // namespace opendbs::engines::postgres

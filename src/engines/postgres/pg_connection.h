@@ -84,7 +84,11 @@ class PgConnection {
 std::string sqlstate_of(const core::Error& error);
 
 core::Error cancelled_error();
+// An error the server (or a client program talking to it) reported while doing `what`. A refusal for
+// want of a privilege (SQLSTATE 42501, "permission denied") is Request.Forbidden: the role lacks a
+// grant, which no retry or network change fixes; anything else is SourceUnreachable.
 core::Error source_error(const std::string& what, const std::string& detail);
+std::string_view source_error_code(std::string_view detail);
 
 // SQL quoting without a connection (standard_conforming_strings, on since PostgreSQL 9.1):
 // "an identifier" with " doubled, 'a literal' with ' doubled.

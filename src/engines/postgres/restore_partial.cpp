@@ -1,6 +1,7 @@
 #include "engines/postgres/restore_partial.h"
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "engines/postgres/base_backup.h"
 #include "engines/postgres/wal_fetch.h"
 #include "engines/postgres/wal_names.h"
@@ -86,6 +87,8 @@ core::Status restore_partial(repo::Repository& repository, const std::string& pl
     if (!newest)
       return core::errors::corrupt("WAL file " + name + ", which this restore replays, is missing from the repository "
                                    "(was the plan released or the repository pruned during the restore?)");
+    core::log_event(core::LogLevel::info, "postgres_restore_partial_replaced",
+                    {{"planned", wal.partial->first}, {"newest", newest->id}});
     wal.partial->first = newest->id;
   }
 }

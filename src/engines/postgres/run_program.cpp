@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/logical_backup.h"
+#include "engines/postgres/pg_connection.h"
 
 extern char** environ;
 
@@ -59,7 +60,7 @@ core::Result<std::string> run_program(const std::vector<std::string>& argv, cons
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return core::make_error("SourceUnreachable", argv[0] + " failed: " + stderr_text);
+    return core::make_error(source_error_code(stderr_text), argv[0] + " failed: " + stderr_text);
   return stdout_text;
 }
 

@@ -12,9 +12,13 @@ constexpr size_t kShortPageHeader = 24;  // MAXALIGN(sizeof(XLogPageHeaderData))
 constexpr size_t kLongPageHeader = 40;   // MAXALIGN(sizeof(XLogLongPageHeaderData)), first page of a segment
 constexpr uint16_t kFirstIsContrecord = 0x0001;
 constexpr size_t kRecordHeader = 24;  // sizeof(XLogRecord)
-constexpr size_t kKeep = 64;          // enough for the header, its data headers and xact_time
+constexpr size_t kKeep = 112;         // enough for the header, its data headers, xact_time and CheckPoint.time
 constexpr uint8_t kRmXlog = 0, kRmXact = 1;
 constexpr uint8_t kXlogSwitch = 0x40;
+constexpr uint8_t kCheckpointShutdown = 0x00, kCheckpointOnline = 0x10;
+// CheckPoint (catalog/pg_control.h, 12-17): redo, two timelines, fullPageWrites, nextXid (8-aligned)
+// and seven 4-byte ids, then pg_time_t time at 64.
+constexpr size_t kCheckpointTimeAt = 64;
 constexpr uint8_t kXactOpMask = 0x70;
 
 template <class T>
@@ -36,7 +40,7 @@ WalScanner::WalScanner(uint64_t start, uint64_t segment_size, uint32_t page_size
 
 void WalScanner::end_page_header() {
   const auto info = load<uint16_t>(header_, 2);
-  const auto rem_len = load<uint32_t>(header_, 20);
+  const auto rem_len = load<uint32_t>(header_, 16);  // xlp_rem_len, after magic, info, tli and pageaddr
   if (synced_) return;
   synced_ = true;
   if (info & kFirstIsContrecord) {
@@ -55,9 +59,10 @@ void WalScanner::end_record() {
     state_ = State::skip_segment;  // the rest of the segment is unused
     return;
   }
-  if (rmid != kRmXact || !is_xact_end(info)) return;
-  // Data headers follow the record header; xact records carry no block references, so the main
-  // data (which begins with xact_time) comes right after them.
+  const bool checkpoint = rmid == kRmXlog && ((info & 0xF0) == kCheckpointShutdown || (info & 0xF0) == kCheckpointOnline);
+  if (!checkpoint && (rmid != kRmXact || !is_xact_end(info))) return;
+  // Data headers follow the record header; these records carry no block references, so the main
+  // data (xact records begin with xact_time, checkpoints are a CheckPoint) comes right after them.
   size_t at = kRecordHeader;
   while (at < record_.size()) {
     const auto id = static_cast<uint8_t>(record_[at]);
@@ -66,6 +71,11 @@ void WalScanner::end_record() {
     if (id == 253) { at += 3; continue; }       // XLR_BLOCK_ID_ORIGIN + RepOriginId
     if (id == 252) { at += 5; continue; }       // XLR_BLOCK_ID_TOPLEVEL_XID + TransactionId
     return;                                     // a block reference: not a record we read
+  }
+  if (checkpoint) {
+    if (at + kCheckpointTimeAt + 8 <= record_.size())
+      checkpoint_ms_ = std::max(checkpoint_ms_, load<int64_t>(record_, at + kCheckpointTimeAt) * 1000);
+    return;
   }
   if (at + 8 > record_.size()) return;
   const int64_t ms = pg_micros_to_unix_ms(load<int64_t>(record_, at));

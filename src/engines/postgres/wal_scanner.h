@@ -4,7 +4,8 @@
 // stops before the first commit or abort record later than the target, and fails when no such
 // record follows the target in the WAL it is given. The scanner walks the page and record headers
 // (access/xlog_internal.h, access/xlogrecord.h) starting at a segment boundary, keeps only the first
-// bytes of each record, and reads xact_time from XLOG_XACT_COMMIT/ABORT(_PREPARED) records.
+// bytes of each record, and reads xact_time from XLOG_XACT_COMMIT/ABORT(_PREPARED) records and the
+// checkpoint's start time from XLOG_CHECKPOINT_SHUTDOWN/ONLINE records.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,12 @@ class WalScanner {
   // Unix ms of the first and last commit/abort records seen since the last reset_times(), -1 = none.
   int64_t first_xact_ms() const { return first_ms_; }
   int64_t last_xact_ms() const { return last_ms_; }
+  // Unix ms (whole seconds) at which the last checkpoint whose record was seen since reset_times()
+  // began, -1 = none. Everything after that record was written later, so WAL without transactions
+  // still tells a moment that no later commit precedes.
+  int64_t checkpoint_ms() const { return checkpoint_ms_; }
   uint64_t position() const { return pos_; }
-  void reset_times() { first_ms_ = last_ms_ = -1; }
+  void reset_times() { first_ms_ = last_ms_ = checkpoint_ms_ = -1; }
   // The time of the first commit/abort record that starts at or after `from` (the first transaction
   // of a timeline that begins inside the segment), -1 = none yet.
   void watch_from(uint64_t from) {
@@ -42,7 +47,10 @@ class WalScanner {
   uint64_t pos_;
   uint64_t segment_size_;
   uint32_t page_size_;
-  State state_ = State::page_header;
+  // record_start (not page_header) so that the first feed() reads the segment's long page header
+  // and honours XLP_FIRST_IS_CONTRECORD: a segment that begins inside a record spanning the boundary
+  // was otherwise parsed from its first byte as a record, and no transaction of it was found.
+  State state_ = State::record_start;
   State after_header_ = State::record_start;
   bool synced_ = false;  // false until the first page header told us where records begin
   std::string header_;
@@ -51,7 +59,7 @@ class WalScanner {
   std::string record_;  // the first bytes of the current record
   uint64_t record_total_ = 0;  // xl_tot_len, 0 until read
   uint64_t record_done_ = 0;
-  int64_t first_ms_ = -1, last_ms_ = -1;
+  int64_t first_ms_ = -1, last_ms_ = -1, checkpoint_ms_ = -1;
   uint64_t record_start_ = 0;
   uint64_t watch_from_ = UINT64_MAX;
   int64_t watched_ms_ = -1;

@@ -83,8 +83,10 @@ core::Status WalStreamer::complete_segment() {
   // end_ms: no commit at or before it is missing from the chain: the segment's own last commit, and
   // the last moment the server had flushed no more than this segment (a commit then was in it). The
   // latter matters after pg_switch_wal: the server may have written more WAL by the time it sent
-  // the segment's last bytes.
-  int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_});
+  // the segment's last bytes. A segment the server had long finished, without transactions (the
+  // first one a new slot streams), has only the start of a checkpoint it holds: a later commit
+  // comes after that checkpoint's record.
+  int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), covered_send_ms_, scanner_->checkpoint_ms()});
   end_ms = std::max<int64_t>(end_ms, 0);
   covered_send_ms_ = 0;  // the next segment's
   const auto metadata = segment_metadata(wal_kind::kSegment, pos_, end_ms);
@@ -167,7 +169,7 @@ core::Status WalStreamer::flush_partial() {
       return {};
     }
   const std::string id = log_partial_prefix(plan_.plan_id, s.name) + std::to_string(bytes);
-  int64_t end_ms = std::max(prev_end_ms_, scanner_->last_xact_ms());
+  int64_t end_ms = std::max({prev_end_ms_, scanner_->last_xact_ms(), scanner_->checkpoint_ms()});
   if (server_flush_ <= pos_) end_ms = std::max(end_ms, last_send_ms_);
   OPENDBS_TRY(store_set(id, s.received,
                         segment_metadata(wal_kind::kFilling, s.segno * segment_size_ + bytes, std::max<int64_t>(end_ms, 0))));

@@ -47,6 +47,13 @@ function httpGetStatus(port, pathname) {
   });
 }
 
+// One series' value in Prometheus text — `series` as exposed: `name` or `name{label="v",...}` —
+// or undefined when the text has no such series.
+function metricValue(text, series) {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 class TestNode {
   // options.dataDir: reuse a directory; options.workers: concurrent tasks; options.env: extra env.
   constructor(options = {}) {
@@ -171,6 +178,22 @@ class TestNode {
     await this.launch();
   }
 
+  // The node's /metrics text.
+  metrics() {
+    return new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: this.port, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (c) => { body += c; });
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+  }
+
+  // One series of /metrics (see metricValue).
+  async metric(series) {
+    return metricValue(await this.metrics(), series);
+  }
+
   // Stops the process and removes a data directory this object created.
   async dispose() {
     await this.stop();
@@ -178,4 +201,4 @@ class TestNode {
   }
 }
 
-module.exports = { TestNode, waitFor, sleep, BINARY };
+module.exports = { TestNode, waitFor, sleep, metricValue, BINARY };

@@ -11,9 +11,10 @@ const P = require('./plans');
 
 // A new PostgreSQL source and a node with two workers, both disposed of when test `t` ends, and a
 // client of the node whose calls fail on an error envelope.
-async function startSourceAndNode(t) {
+// nodeEnv: extra environment of the node (e.g. OPENDBS_SLOT_WATCH_INTERVAL_MS).
+async function startSourceAndNode(t, nodeEnv = {}) {
   const source = await PgSource.create();
-  const node = await TestNode.start({ workers: 2 });
+  const node = await TestNode.start({ workers: 2, env: nodeEnv });
   t.after(async () => {
     await node.dispose();
     source.dispose();
