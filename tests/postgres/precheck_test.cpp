@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "engine_harness.h"
 
 namespace opendbs::testing {
@@ -24,7 +28,7 @@ TEST(PostgresPrecheck, PassesEveryItemOnAServerReadyForPhysicalBackups) {
   engines::PostgresEngine engine;
   const auto items = engine.precheck(physical_plan(shared_source().endpoint()));
   for (const char* name : {"CHECK_CONNECTION", "CHECK_VERSION", "CHECK_PRIVILEGES", "CHECK_WAL_LEVEL",
-                           "CHECK_WAL_SENDERS", "CHECK_REPLICATION_SLOTS"}) {
+                           "CHECK_WAL_SENDERS", "CHECK_REPLICATION_SLOTS", "CHECK_SYNC_STANDBY"}) {
     const auto* i = item(items, name);
     ASSERT_NE(i, nullptr) << name;
     EXPECT_EQ(i->state, "finish") << name << ": " << i->message;
@@ -53,6 +57,26 @@ TEST(PostgresPrecheck, ARoleWithoutReplicationFailsThePrivilegesItemNamingTheFix
   EXPECT_EQ(privileges->state, "failed");
   EXPECT_NE(privileges->message.find("ALTER ROLE \"plain_reader\" REPLICATION"), std::string::npos) << privileges->message;
   EXPECT_EQ(item(items, "CHECK_CONNECTION")->state, "finish");
+}
+
+// The WAL stream reports what is durable as flushed: a server whose synchronous_standby_names match it
+// would make every commit wait for the log backup. (synchronous_commit = off here, so that this
+// lone server's own writes do not wait for a standby.)
+TEST(PostgresPrecheck, SynchronousStandbyNamesMatchingTheWalStreamWarnAndNamedStandbysPass) {
+  for (const auto& [names, state] : std::vector<std::pair<std::string, std::string>>{
+           {"*", "warning"}, {"ANY 1 (standby1, OPENDBS)", "warning"}, {"FIRST 1 (standby1, \"standby2\")", "finish"}}) {
+    std::string error;
+    auto server = PgServer::create(&error, "synchronous_standby_names = '" + names + "'\nsynchronous_commit = off\n");
+    ASSERT_TRUE(server) << error;
+    engines::PostgresEngine engine;
+    const auto items = engine.precheck(physical_plan(server->endpoint()));
+    const auto* sync = item(items, "CHECK_SYNC_STANDBY");
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->state, state) << names << ": " << sync->message;
+    if (state == "warning") {
+      EXPECT_NE(sync->message.find("synchronous_standby_names = '" + names + "'"), std::string::npos) << sync->message;
+    }
+  }
 }
 
 TEST(PostgresPrecheck, MinimalWalAndNoWalSendersFailWithTheSettingsToChange) {

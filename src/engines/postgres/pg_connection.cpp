@@ -56,7 +56,7 @@ std::string conninfo(const Endpoint& endpoint, ConnectionKind kind) {
   if (!endpoint.password.empty()) out += " password=" + quoted(endpoint.password);
   out += " dbname=" + quoted(endpoint.database.empty() ? "postgres" : endpoint.database);
   out += std::string(" sslmode=") + (endpoint.ssl ? "require" : "prefer");
-  out += " application_name=opendbs";
+  out += std::string(" application_name=") + kApplicationName;
   if (kind == ConnectionKind::replication) out += " replication=true";
   return out;
 }

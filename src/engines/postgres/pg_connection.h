@@ -16,6 +16,9 @@
 
 namespace opendbs::engines::postgres {
 
+// The application_name of every connection opendbs opens (pg_stat_activity, synchronous_standby_names).
+inline constexpr const char* kApplicationName = "opendbs";
+
 enum class ConnectionKind {
   sql,          // an ordinary session
   replication,  // a physical walsender session (replication=true): BASE_BACKUP, START_REPLICATION

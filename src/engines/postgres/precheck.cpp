@@ -1,6 +1,9 @@
 #include "engines/postgres/precheck.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
+#include <string_view>
 
 #include "engines/postgres/backup_objects.h"
 #include "engines/postgres/pg_connection.h"
@@ -15,6 +18,40 @@ PrecheckItem fail(const char* name, std::string message) { return {name, "failed
 PrecheckItem warn(const char* name, std::string message) { return {name, "warning", std::move(message)}; }
 
 int64_t number(const Rows& rows, const char* column) { return std::stoll(rows.value(0, column).value_or("0")); }
+
+// Whether synchronous_standby_names ("a, b", "FIRST 1 (a, b)", "ANY 2 (*)", names maybe quoted) names
+// a walsender whose application_name is `name`: "*" or the name, compared without case as the
+// server compares them.
+bool names_synchronous_standby(std::string_view setting, std::string_view name) {
+  std::string list(setting);
+  if (auto open = list.find('('); open != std::string::npos) list = list.substr(open + 1, list.rfind(')') - open - 1);
+  size_t at = 0;
+  while (at <= list.size()) {
+    size_t comma = list.find(',', at);
+    if (comma == std::string::npos) comma = list.size();
+    std::string entry = list.substr(at, comma - at);
+    std::erase_if(entry, [](char c) { return c == ' ' || c == '\t' || c == '"'; });
+    if (entry == "*" || (entry.size() == name.size() &&
+                         std::equal(entry.begin(), entry.end(), name.begin(), [](char a, char b) {
+                           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                         })))
+      return true;
+    at = comma + 1;
+  }
+  return false;
+}
+
+// The WAL stream reports as flushed what is durable in the repository (its slot advances by it), so
+// a server whose synchronous_standby_names match it counts it as a synchronous standby: commits wait
+// for the log backup's next commit (up to ~0.5 s) and hang while it is stopped.
+PrecheckItem check_sync_standby(const std::string& setting) {
+  if (setting.empty() || !names_synchronous_standby(setting, kApplicationName)) return pass("CHECK_SYNC_STANDBY");
+  return warn("CHECK_SYNC_STANDBY",
+              "synchronous_standby_names = '" + setting + "' matches the log backup's WAL stream (application_name " +
+                  kApplicationName + "): with synchronous commit, every commit on the source would wait for the "
+                  "log backup to store its WAL (up to 0.5 s) and hang while the log backup is stopped; name your "
+                  "standbys in synchronous_standby_names instead of '*' (e.g. FIRST 1 (standby1, standby2))");
+}
 
 // Physical backups work on 12-17 (BASE_BACKUP's legacy syntax and result sets before 15);
 // logical ones also need a pg_dump on this node at least as new as the source.
@@ -57,7 +94,8 @@ std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql
       " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender') AS senders_used,"
       " current_setting('max_replication_slots')::int AS slots,"
       " (SELECT count(*) FROM pg_replication_slots) AS slots_used,"
-      " (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) AS own_slot",
+      " (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) AS own_slot,"
+      " current_setting('synchronous_standby_names') AS sync_names",
       {slot_name(plan.plan_id)});
   if (!s.ok()) {
     items.push_back(fail("CHECK_WAL_LEVEL", "cannot read the server settings: " + s.error().message));
@@ -86,6 +124,7 @@ std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql
                                                         "(the WAL backup needs one slot)"));
   else
     items.push_back(pass("CHECK_REPLICATION_SLOTS"));
+  items.push_back(check_sync_standby(s->value(0, "sync_names").value_or("")));
   return items;
 }
 
