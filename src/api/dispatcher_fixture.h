@@ -1,14 +1,18 @@
-// Test support for the API's tests: a dispatcher with a real SQLite catalog in a temporary directory,
-// a manual clock, the root AccessKey "rootkey"/"rootsecret", no task engine (tasks stay queued), and
-// calls signed as the SDKs sign them, handled without HTTP.
+// Test support for the API's tests: calls signed as the SDKs sign them, handled without HTTP
+// (signed_call), and DispatcherFixture — a dispatcher with a real SQLite catalog in a temporary
+// directory, a manual clock, the root AccessKey "rootkey"/"rootsecret" and no task engine (tasks stay
+// queued).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "api/dispatcher.h"
 #include "api/signature.h"
@@ -36,6 +40,31 @@ struct Signing {
   std::string timestamp, nonce;  // empty: the clock's now, a random nonce
 };
 
+// A request signed as `signing` says, handled by `dispatcher` without HTTP.
+inline Answer signed_call(Dispatcher& dispatcher, const core::Clock& clock, const std::string& action, ParamList params,
+                          const Signing& signing = {}) {
+  SignInput in;
+  in.host = "127.0.0.1:8080";
+  in.action = action;
+  in.params = std::move(params);
+  in.access_key_id = signing.key;
+  in.access_key_secret = signing.secret;
+  in.timestamp = signing.timestamp.empty() ? core::format_iso8601(clock.now_ms()) : signing.timestamp;
+  in.nonce = signing.nonce;
+  auto signed_request = signing.v3 ? sign_v3(in) : sign_v1(in, true);
+  auto response = dispatcher.handle(ApiRequest{signed_request.view(), "127.0.0.1", false});
+  return {response.status, boost::json::parse(response.body).as_object()};
+}
+
+// Polls `done` every 20 ms for up to timeout_ms (for work a task runtime does in the background).
+inline bool wait_until(const std::function<bool()>& done, int timeout_ms = 10000) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 class DispatcherFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -53,17 +82,7 @@ class DispatcherFixture : public ::testing::Test {
   static Signing as(const iam::AccessKeyPair& key) { return {.key = key.access_key_id, .secret = key.access_key_secret}; }
 
   Answer call(const std::string& action, ParamList params, const Signing& signing = {}) {
-    SignInput in;
-    in.host = "127.0.0.1:8080";
-    in.action = action;
-    in.params = std::move(params);
-    in.access_key_id = signing.key;
-    in.access_key_secret = signing.secret;
-    in.timestamp = signing.timestamp.empty() ? core::format_iso8601(clock_.now_ms()) : signing.timestamp;
-    in.nonce = signing.nonce;
-    auto signed_request = signing.v3 ? sign_v3(in) : sign_v1(in, true);
-    auto response = dispatcher_->handle(ApiRequest{signed_request.view(), "127.0.0.1", false});
-    return {response.status, boost::json::parse(response.body).as_object()};
+    return signed_call(*dispatcher_, clock_, action, std::move(params), signing);
   }
 
   std::filesystem::path dir_;

@@ -15,8 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "api/dispatcher.h"
-#include "api/signature.h"
+#include "api/dispatcher_fixture.h"
 #include "core/errors.h"
 #include "core/ids.h"
 #include "jobs/runtime.h"
@@ -24,6 +23,7 @@
 
 using namespace opendbs;
 using boost::json::object;
+using api::testing::wait_until;
 
 namespace {
 
@@ -123,17 +123,9 @@ class LogSourceChange : public ::testing::Test {
   }
 
   object call(const std::string& action, api::ParamList params) {
-    api::SignInput in;
-    in.host = "127.0.0.1:8080";
-    in.action = action;
-    in.params = std::move(params);
-    in.access_key_id = "rootkey";
-    in.access_key_secret = "rootsecret";
-    in.timestamp = core::format_iso8601(clock_.now_ms());
-    auto response = dispatcher_->handle(api::ApiRequest{api::sign_v1(in, true).view(), "127.0.0.1", false});
-    auto body = boost::json::parse(response.body).as_object();
-    EXPECT_EQ(response.status, 200) << action << ": " << response.body;
-    return body;
+    auto answer = api::testing::signed_call(*dispatcher_, clock_, action, std::move(params));
+    EXPECT_EQ(answer.status, 200) << action << ": " << boost::json::serialize(answer.body);
+    return answer.body;
   }
 
   static api::ParamList source(const std::string& plan, const std::string& port) {
@@ -170,14 +162,6 @@ class LogSourceChange : public ::testing::Test {
       return {};
     }).ok());
     return out.value();
-  }
-
-  static bool wait_until(const std::function<bool()>& done, int timeout_ms = 10000) {
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
   }
 
   fs::path dir_;
