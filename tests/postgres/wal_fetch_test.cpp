@@ -26,6 +26,23 @@ std::string read_all(const std::string& path) {
 
 class PostgresWalFetch : public EngineTest {
  protected:
+  // Starts PostgreSQL on `dir`, whose recovery lacks `segment`: restore_command must say so and
+  // recovery end with FATAL, never promote. (pg_ctl may see the server accept read-only connections
+  // once it is consistent, before recovery reaches the gap; what matters is how recovery ends.)
+  void expect_recovery_stops_without(const std::string& dir, const std::string& segment) {
+    std::string error;
+    auto server = PgServer::open(dir, &error);
+    std::string log = server ? server->log() : error;
+    const std::string fatal = "FATAL:  could not restore file \"" + segment + "\" from archive";
+    for (int i = 0; server && i < 100 && log.find(fatal) == std::string::npos; ++i) {
+      sleep_ms(100);
+      log = server->log();
+    }
+    EXPECT_NE(log.find(segment + ", which this restore replays, is missing"), std::string::npos) << log;
+    EXPECT_NE(log.find(fatal), std::string::npos) << log;
+    EXPECT_EQ(log.find("archive recovery complete"), std::string::npos) << "promoted without the WAL to its target";
+  }
+
   void TearDown() override {
     if (!plan_.plan_id.empty()) {
       EXPECT_TRUE(engine_.release_log(plan_).ok());  // the shared source keeps no WAL for the plan
@@ -145,20 +162,7 @@ TEST_F(PostgresWalFetch, ASegmentMissingFromTheRepositoryStopsRecoveryInsteadOfP
   // The segment disappears between the restore and the start (pruned, damaged storage...).
   ASSERT_TRUE(repo_->forget_set("log-fetch2-" + chain.after_backup).ok());
   share_repository_with_server();
-  // pg_ctl may see the server accept read-only connections once it is consistent, before recovery
-  // reaches the gap; what matters is how recovery ends.
-  std::string error;
-  auto server = PgServer::open(dir, &error);
-  std::string log = server ? server->log() : error;
-  const std::string fatal = "FATAL:  could not restore file \"" + chain.after_backup + "\" from archive";
-  for (int i = 0; server && i < 100 && log.find(fatal) == std::string::npos; ++i) {
-    sleep_ms(100);
-    log = server->log();
-  }
-  EXPECT_NE(log.find("WAL segment " + chain.after_backup + ", which this restore replays, is missing"), std::string::npos)
-      << log;
-  EXPECT_NE(log.find(fatal), std::string::npos) << log;
-  EXPECT_EQ(log.find("archive recovery complete"), std::string::npos) << "promoted without the WAL to its target";
+  expect_recovery_stops_without(dir, chain.after_backup);
 }
 
 TEST_F(PostgresWalFetch, WithoutARepositoryLocationTheWalIsCopiedAndTheDirectoryNeedsNothingElse) {
@@ -197,18 +201,7 @@ TEST_F(PostgresWalFetch, ACopiedSegmentMissingStopsRecoveryInsteadOfPromotingEar
   Control control;
   ASSERT_TRUE(engine_.restore(plan_, *repo_, request, control).ok());
   ASSERT_TRUE(fs::remove(dir + "/opendbs_wal/" + chain.after_backup));
-  std::string error;
-  auto server = PgServer::open(dir, &error);
-  std::string log = server ? server->log() : error;
-  const std::string fatal = "FATAL:  could not restore file \"" + chain.after_backup + "\" from archive";
-  for (int i = 0; server && i < 100 && log.find(fatal) == std::string::npos; ++i) {
-    sleep_ms(100);
-    log = server->log();
-  }
-  EXPECT_NE(log.find("WAL file " + chain.after_backup + ", which this restore replays, is missing"), std::string::npos)
-      << log;
-  EXPECT_NE(log.find(fatal), std::string::npos) << log;
-  EXPECT_EQ(log.find("archive recovery complete"), std::string::npos) << "promoted without the WAL to its target";
+  expect_recovery_stops_without(dir, chain.after_backup);
 }
 
 TEST_F(PostgresWalFetch, WalFetchExitsWithTheCodesPostgresqlReadsAsFetchedAbsentAndFatal) {
