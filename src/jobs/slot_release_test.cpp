@@ -4,6 +4,7 @@
 // pending releases and, while the plan exists, in its ErrMessage; the release goes to the endpoint
 // recorded when it was queued (ModifyBackupSourceEndpoint's old source), and a node stopping hands it
 // back to the queue.
+#include "engines/unscripted_engine.h"
 #include "jobs/slot_release.h"
 
 #include <gtest/gtest.h>
@@ -28,26 +29,13 @@ namespace {
 namespace fs = std::filesystem;
 using catalog::Kind;
 
-class FlakyReleaseEngine final : public engines::Engine {
+class FlakyReleaseEngine final : public engines::testing::UnscriptedEngine {
  public:
   int failures = 0;  // releases refused before one succeeds
   std::vector<std::string> released_on;  // host:port of every attempt
   std::vector<std::string> chains;       // PlanSpec::plan_id (names the slot) of every attempt
   std::function<void()> on_attempt = [] {};
 
-  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
-  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
-                                                      engines::TaskControl&) override {
-    return core::errors::internal("not scripted");
-  }
-  core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
-                          const std::function<core::Status(const engines::LogFile&)>&) override {
-    return core::errors::internal("not scripted");
-  }
-  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
-                       engines::TaskControl&) override {
-    return core::errors::internal("not scripted");
-  }
   core::Status release_log(const engines::PlanSpec& plan) override {
     released_on.push_back(plan.source.host + ":" + std::to_string(plan.source.port));
     chains.push_back(plan.plan_id);

@@ -1,5 +1,6 @@
 // SlotWatch against a real SQLite catalog, with an engine whose log retention the test sets (the
 // PostgreSQL engine's own answer is tested against real servers in tests/postgres/log_retention_test).
+#include "engines/unscripted_engine.h"
 #include "jobs/slot_watch.h"
 
 #include <gtest/gtest.h>
@@ -19,21 +20,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-class RetentionEngine final : public engines::Engine {
+class RetentionEngine final : public engines::testing::UnscriptedEngine {
  public:
-  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
-  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
-                                                      engines::TaskControl&) override {
-    return core::errors::internal("not used");
-  }
-  core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
-                          const std::function<core::Status(const engines::LogFile&)>&) override {
-    return core::errors::internal("not used");
-  }
-  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
-                       engines::TaskControl&) override {
-    return core::errors::internal("not used");
-  }
   core::Result<engines::LogRetention> log_retention(const engines::PlanSpec& plan) override {
     std::lock_guard lock(mu);
     asked.push_back(plan.plan_id);

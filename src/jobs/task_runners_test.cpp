@@ -3,6 +3,7 @@
 // a session ends, a resumed session reopening it, a segment a session skipped over and one a timeline
 // fork left (its partial set kept); and
 // run_release_log when log backup was enabled again before it ran.
+#include "engines/unscripted_engine.h"
 #include "jobs/task_runners.h"
 #include "jobs/slot_release.h"
 #include "jobs/plan_spec.h"
@@ -27,16 +28,11 @@ using catalog::Kind;
 constexpr int64_t kSegment = 16 << 20;
 
 // Each log_backup call reports the next session's files in order, then returns as if stopped.
-class ScriptedLogEngine final : public engines::Engine {
+class ScriptedLogEngine final : public engines::testing::UnscriptedEngine {
  public:
   std::vector<std::vector<engines::LogFile>> sessions;
   std::function<void(const engines::LogFile&)> before_report = [](const engines::LogFile&) {};
 
-  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
-  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
-                                                      engines::TaskControl&) override {
-    return core::errors::internal("not scripted");
-  }
   core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
                           const std::function<core::Status(const engines::LogFile&)>& on_file) override {
     const auto files = sessions.at(next_++);

@@ -18,6 +18,7 @@
 #include "api/dispatcher_fixture.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "engines/unscripted_engine.h"
 #include "jobs/runtime.h"
 #include "repo/test_support.h"
 
@@ -31,9 +32,8 @@ namespace fs = std::filesystem;
 
 std::string where(const engines::PlanSpec& plan) { return plan.source.host + ":" + std::to_string(plan.source.port); }
 
-class SlotKeepingEngine final : public engines::Engine {
+class SlotKeepingEngine final : public engines::testing::UnscriptedEngine {
  public:
-  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
   core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter& set,
                                                       engines::TaskControl&) override {
     OPENDBS_ASSIGN(auto stream, set.add_stream("data", repo::FileMeta{4, 0644, 0}));

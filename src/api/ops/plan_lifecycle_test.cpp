@@ -14,6 +14,7 @@
 #include "api/dispatcher_fixture.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "engines/unscripted_engine.h"
 #include "jobs/download_links.h"
 #include "jobs/download_runner.h"
 #include "jobs/runtime.h"
@@ -30,11 +31,10 @@ namespace fs = std::filesystem;
 
 // Full backups store one small stream; downloads write half a file to out_path and hold there until
 // cancelled (returning "Cancelled" as engines must) or until `release` is set (then finish the file).
-class HoldingDownloadEngine final : public engines::Engine {
+class HoldingDownloadEngine final : public engines::testing::UnscriptedEngine {
  public:
   std::atomic<bool> release{false};
 
-  std::vector<engines::PrecheckItem> precheck(const engines::PlanSpec&) override { return {}; }
   core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter& set,
                                                       engines::TaskControl&) override {
     OPENDBS_ASSIGN(auto stream, set.add_stream("data", repo::FileMeta{4, 0644, 0}));
