@@ -79,6 +79,9 @@ struct RestoreOptions {
   unsigned parallelism = 0;  // concurrent fetches; 0 = 2 × worker threads
   bool sync = true;          // syncfs before returning, so that the restored files are durable
   std::function<void(uint64_t bytes)> on_progress;  // called (from worker threads) as bytes land
+  // Asked before each run of chunks (from worker threads): true stops the restore with Cancelled,
+  // leaving what was written.
+  std::function<bool()> cancelled;
 };
 
 struct RepoStats {

@@ -227,6 +227,8 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
   // makes up most of a set (a database's table), most runs in flight are that file's.
   const auto file_locks = std::make_unique<std::mutex[]>(manifest.streams.size());
   OPENDBS_TRY(parallel_for(runs.size(), threads, [&](size_t r) -> core::Status {
+    if (options.cancelled && options.cancelled())
+      return core::make_error("Cancelled", "the restore of set " + set_id + " was cancelled");
     const Run& run = runs[r];
     const StreamEntry& s = manifest.streams[run.stream];
     OPENDBS_TRY(files.ensure(run.stream));

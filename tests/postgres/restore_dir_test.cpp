@@ -4,9 +4,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "core/file.h"
 #include "engine_harness.h"
@@ -125,6 +129,49 @@ TEST_F(PostgresRestoreDir, ACancelledRestoreEmptiesTheDirectoryItFilledAndDisabl
   ASSERT_TRUE(mended.ok()) << mended.error().message;
   EXPECT_TRUE(fs::exists(request.target_dir + "/global/pg_control"));
   EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
+}
+
+// The copy of the data directory is most of a restore: its progress shows as it goes, and a cancel
+// stops it between two runs of chunks rather than after the whole set.
+TEST_F(PostgresRestoreDir, AFreshRestoreReportsItsCopyAsItGoesAndACancelStopsItMidway) {
+  const auto p = plan("restoredir3");
+  Control control;
+  auto full = full_backup(p, "rd-progress", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  auto manifest = repo_->load_manifest("rd-progress");
+  ASSERT_TRUE(manifest.ok());
+  uint64_t set_bytes = 0;
+  for (const auto& s : manifest->streams) set_bytes += s.meta.size;
+  engines::RestoreRequest request;
+  request.set_id = "rd-progress";
+  request.target_ms = full->consistent_ms;
+
+  std::mutex mu;
+  std::set<int> copying;  // the percentages reported while the files were copied
+  Control watching;
+  watching.on_progress = [&](int percent, uint64_t) {
+    std::lock_guard lock(mu);
+    if (percent > 1 && percent < 80) copying.insert(percent);
+  };
+  request.target_dir = dir_ + "/watched";
+  ASSERT_TRUE(engine_.restore(p, *repo_, request, watching).ok());
+  EXPECT_GE(copying.size(), 3u) << "the copy reported " << copying.size() << " distinct percentages";
+  EXPECT_EQ(watching.last_percent.load(), 100);
+
+  std::atomic<uint64_t> copied{0};
+  Control cancelling;  // cancelled at the copy's first report
+  cancelling.on_progress = [&](int percent, uint64_t bytes) {
+    if (percent > 1 && percent < 80) {
+      copied = std::max<uint64_t>(copied, bytes);
+      cancelling.cancel = true;
+    }
+  };
+  request.target_dir = dir_ + "/cancelled";
+  auto st = engine_.restore(p, *repo_, request, cancelling);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled");
+  EXPECT_GT(copied.load(), 0u);
+  EXPECT_LT(copied.load(), set_bytes / 2) << "the copy went on after the cancel";
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include "engines/postgres/physical_restore.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include "core/errors.h"
@@ -165,6 +168,21 @@ core::Result<std::string> conf_with_settings_disabled(const fs::path& file) {
 
 // Whether the set restores tablespace directories: each tablespace comes back under pg_tblspc/<oid>/
 // as an in-place tablespace (a directory, not the source's symlink to a location elsewhere).
+// The data directory's copy reports its progress (1-79 %, the WAL and recovery settings come after)
+// and stops between runs of chunks when the task is cancelled.
+repo::RestoreOptions copy_options(const repo::Manifest& manifest, TaskControl& control) {
+  uint64_t total = 0;
+  for (const auto& s : manifest.streams) total += s.meta.size;
+  auto done = std::make_shared<std::atomic<uint64_t>>(0);
+  repo::RestoreOptions options;
+  options.on_progress = [&control, done, total](uint64_t bytes) {
+    const uint64_t now = *done += bytes;
+    control.progress(1 + static_cast<int>(78 * std::min(now, total) / std::max<uint64_t>(total, 1)), now);
+  };
+  options.cancelled = [&control] { return control.cancelled(); };
+  return options;
+}
+
 bool has_tablespaces(const repo::Manifest& manifest) {
   for (const auto& s : manifest.streams)
     if (s.name.rfind("pg_tblspc/", 0) == 0) return true;
@@ -240,7 +258,7 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
                      {"files_written", stats.files_written}, {"bytes_written", stats.bytes_written},
                      {"paths_removed", stats.paths_removed}});
   } else {
-    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string()));
+    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string(), copy_options(manifest, control)));
   }
   if (control.cancelled()) return cancelled_error();
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
