@@ -20,23 +20,37 @@ const { startSourceAndNode, createPgPlan, restoreAndOpen } = require('./lib/pg_p
 
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 
-test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last partial set, which restores', async (t) => {
-  const { source, node, api } = await startSourceAndNode(t);
-  source.query('CREATE TABLE recent (id int PRIMARY KEY, note text); CREATE TABLE tick (at timestamptz DEFAULT now())');
+// A plan whose log backup streams the source's WAL after its first full set (`schema` created first).
+async function streamingPlan(api, source, schema) {
+  source.query(schema);
   const planId = await createPgPlan(api, source, { EnableBackupLog: true });
   const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
   await P.waitSetStatus(api, planId, setId, 'finish', 120000);
+  return planId;
+}
 
+// 250 rows into `recent`, then the segment filling meanwhile once a partial set past the insert is
+// listed: { segment, visible (a moment the rows were committed by), file (its log file record) }.
+async function rowsInTheFillingSegment(api, source, planId) {
   source.query("INSERT INTO recent SELECT g, 'kept' FROM generate_series(1, 250) g");
   // Once the insert has returned its commit is flushed: a partial set ending at or after this moment
   // was cut from WAL the server sent afterwards, which holds the commit.
   const visible = Date.now();
   const segment = source.query('SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
-  const filling = await waitFor(`a partial set of ${segment} past the insert`, async () => {
+  const file = await waitFor(`a partial set of ${segment} past the insert`, async () => {
     source.query('INSERT INTO tick DEFAULT VALUES');  // WAL keeps arriving, so partial sets keep being cut
     const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
     return f && f.BackupStatus === 'FILLING' && f.EndTime >= visible && f;
   }, { timeoutMs: 30000, intervalMs: 100 });
+  return { segment, visible, file };
+}
+
+const RECENT_AND_TICK = 'CREATE TABLE recent (id int PRIMARY KEY, note text); CREATE TABLE tick (at timestamptz DEFAULT now())';
+
+test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last partial set, which restores', async (t) => {
+  const { source, node, api } = await startSourceAndNode(t);
+  const planId = await streamingPlan(api, source, RECENT_AND_TICK);
+  const { segment, visible, file: filling } = await rowsInTheFillingSegment(api, source, planId);
   assert.ok(filling.BackupSize > 0 && filling.BackupSize < SEGMENT_BYTES, `partial size ${filling.BackupSize}`);
   let refused;
   try {
@@ -108,18 +122,8 @@ test('DisableBackupLog leaves the filling segment UNCOMPLETED with its last part
 // the gap: the file keeps its EndTime and size, the range still ends there, and a restore reaches it.
 test('a gap after the UNCOMPLETED segment keeps its partial set, its EndTime and the range ending there', async (t) => {
   const { source, api } = await startSourceAndNode(t);
-  source.query('CREATE TABLE recent (id int PRIMARY KEY, note text); CREATE TABLE tick (at timestamptz DEFAULT now())');
-  const planId = await createPgPlan(api, source, { EnableBackupLog: true });
-  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
-  await P.waitSetStatus(api, planId, setId, 'finish', 120000);
-  source.query("INSERT INTO recent SELECT g, 'kept' FROM generate_series(1, 250) g");
-  const visible = Date.now();
-  const segment = source.query('SELECT pg_walfile_name(pg_current_wal_insert_lsn())');
-  await waitFor(`a partial set of ${segment} past the insert`, async () => {
-    source.query('INSERT INTO tick DEFAULT VALUES');
-    const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
-    return f && f.BackupStatus === 'FILLING' && f.EndTime >= visible;
-  }, { timeoutMs: 30000, intervalMs: 100 });
+  const planId = await streamingPlan(api, source, RECENT_AND_TICK);
+  const { segment, visible } = await rowsInTheFillingSegment(api, source, planId);
   await api.call('DisableBackupLog', { BackupPlanId: planId });
   const ended = await waitFor(`${segment} UNCOMPLETED`, async () => {
     const f = (await P.logFiles(api, planId)).find((x) => x.BackupSetId === segment);
@@ -172,10 +176,7 @@ test('a gap after the UNCOMPLETED segment keeps its partial set, its EndTime and
 // committed by its RestoreTime.
 test('restores to the end of the range succeed while the source writes and the partial set is replaced', async (t) => {
   const { source, node, api } = await startSourceAndNode(t);
-  source.query('CREATE TABLE pulse (id serial PRIMARY KEY)');
-  const planId = await createPgPlan(api, source, { EnableBackupLog: true });
-  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
-  await P.waitSetStatus(api, planId, setId, 'finish', 120000);
+  const planId = await streamingPlan(api, source, 'CREATE TABLE pulse (id serial PRIMARY KEY)');
   let paused = false;
   const writer = setInterval(() => { if (!paused) source.query('INSERT INTO pulse DEFAULT VALUES'); }, 50);
   t.after(() => clearInterval(writer));
