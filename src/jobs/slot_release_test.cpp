@@ -21,6 +21,7 @@
 #include "jobs/notifier.h"
 #include "jobs/slot_watch.h"
 #include "jobs/tasks.h"
+#include "jobs/webhook_recorder.h"
 #include "repo/test_support.h"
 
 namespace opendbs::jobs {
@@ -151,20 +152,12 @@ TEST_F(SlotRelease, AReleasedPlansSlotIsRetriedAndListedAsPendingUntilItIsDroppe
 
 // With the plan gone nothing else would tell: each pending release raises one webhook.
 TEST_F(SlotRelease, APendingReleaseRaisesOneWebhook) {
-  std::mutex mu;
-  std::vector<boost::json::object> events;
-  http::Server receiver{http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
-                          std::lock_guard lock(mu);
-                          events.push_back(boost::json::parse(r.body).as_object());
-                          return http::Response{};
-                        }};
+  testing::WebhookRecorder receiver;
   ASSERT_TRUE(receiver.start().ok());
-  WebhookOptions hook;
-  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
   plan_.state = "released";
   put_plan();
   {
-    Notifier notifier(hook);
+    Notifier notifier(receiver.options());
     SlotWatch watch(*store_, box_, engines_, SlotWatchOptions{});
     watch.set_notifier(&notifier);
     auto task = queue_release("release1");
@@ -179,9 +172,7 @@ TEST_F(SlotRelease, APendingReleaseRaisesOneWebhook) {
     ASSERT_TRUE(watch.check_once().ok());
     EXPECT_TRUE(watch.pending_releases().empty());
   }  // the notifier delivers what it queued before it goes
-  receiver.shutdown(0);
-  receiver.wait();
-  std::lock_guard lock(mu);
+  const auto events = receiver.stop();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].at("Event"), "log_backup.release_pending");
   EXPECT_EQ(events[0].at("BackupPlanId").as_string(), plan_.id);

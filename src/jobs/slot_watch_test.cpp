@@ -2,6 +2,7 @@
 // PostgreSQL engine's own answer is tested against real servers in tests/postgres/log_retention_test).
 #include "engines/unscripted_engine.h"
 #include "jobs/slot_watch.h"
+#include "jobs/webhook_recorder.h"
 
 #include <gtest/gtest.h>
 
@@ -173,18 +174,10 @@ TEST_F(SlotWatchTest, AnUnreachableSourceLeavesTheWarningAsItWas) {
 }
 
 TEST_F(SlotWatchTest, RaisesOneRetentionWebhookPerEpisode) {
-  std::mutex mu;
-  std::vector<boost::json::object> events;
-  http::Server receiver{http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
-                          std::lock_guard lock(mu);
-                          events.push_back(boost::json::parse(r.body).as_object());
-                          return http::Response{};
-                        }};
+  jobs::testing::WebhookRecorder receiver;
   ASSERT_TRUE(receiver.start().ok());
-  jobs::WebhookOptions hook;
-  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
   {
-    jobs::Notifier notifier(hook);
+    jobs::Notifier notifier(receiver.options());
     put_plan("p1", true, "pause");
     jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
     watch.set_notifier(&notifier);
@@ -193,9 +186,7 @@ TEST_F(SlotWatchTest, RaisesOneRetentionWebhookPerEpisode) {
       ASSERT_TRUE(watch.check_once().ok());
     }
   }  // the notifier delivers what it queued before it goes
-  receiver.shutdown(0);
-  receiver.wait();
-  std::lock_guard lock(mu);
+  const auto events = receiver.stop();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].at("Event"), "log_backup.retention");
   EXPECT_EQ(events[0].at("BackupPlanId"), "p1");

@@ -15,6 +15,7 @@
 #include "jobs/repo_prune.h"
 #include "jobs/runtime.h"
 #include "jobs/tasks.h"
+#include "jobs/webhook_recorder.h"
 #include "repo/backend/local_backend.h"
 #include "repo/lock.h"
 #include "test_engine.h"
@@ -213,17 +214,9 @@ TEST_F(RuntimeTest, TakesOverADeadNodesTaskOnlyAfterItsLeaseExpires) {
 }
 
 TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {
-  std::mutex mu;
-  std::vector<std::string> bodies;
-  http::Server receiver(http::ServerOptions{"127.0.0.1:0"}, [&](const http::Request& r) {
-    std::lock_guard lock(mu);
-    bodies.push_back(r.body);
-    return http::Response{};
-  });
+  jobs::testing::WebhookRecorder receiver;
   ASSERT_TRUE(receiver.start().ok());
-  jobs::WebhookOptions hook;
-  hook.url = "http://127.0.0.1:" + std::to_string(receiver.port()) + "/";
-  jobs::Notifier notifier(hook);
+  jobs::Notifier notifier(receiver.options());
   make_runtime("n1");
   runtime_->set_notifier(&notifier);
   auto plan = put_plan("Monday", "02:00", clock_.now_ms());  // started Saturday, no backup yet
@@ -231,20 +224,12 @@ TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {
   clock_.set_ms(*core::parse_iso8601("2024-01-23T12:00:00Z"));  // Tuesday: Monday's run never finished
   ASSERT_TRUE(runtime_->schedule_once().ok());
   ASSERT_TRUE(runtime_->schedule_once().ok());  // still stale: no second alert
-  for (int i = 0; i < 100; ++i) {
-    {
-      std::lock_guard lock(mu);
-      if (!bodies.empty()) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  for (int i = 0; i < 100 && receiver.events().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::lock_guard lock(mu);
-  ASSERT_EQ(bodies.size(), 1u);
-  auto event = boost::json::parse(bodies[0]).as_object();
-  EXPECT_EQ(event.at("Event").as_string(), "plan.stale");
-  EXPECT_EQ(event.at("BackupPlanId").as_string(), plan.id);
-  receiver.shutdown(0);
+  const auto events = receiver.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at("Event").as_string(), "plan.stale");
+  EXPECT_EQ(events[0].at("BackupPlanId").as_string(), plan.id);
 }
 
 // The node's wiring (cli/node.cpp): retention's hook asks RepoPrune for a pass, which frees the data.
