@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/logical_backup.h"
+#include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/wal_names.h"
 
@@ -74,7 +75,8 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
   OPENDBS_TRY(out.write("\n"));
   OPENDBS_TRY(write_line_block(out, sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, set_id, prefix + "post-data.sql", progress));
-  return write_line_block(out, post);
+  OPENDBS_TRY(write_line_block(out, post));
+  return out.write(refresh_matviews_sql(db));
 }
 
 // A tar member name for a table: '/' and '%' in names are percent-encoded so that each table is one

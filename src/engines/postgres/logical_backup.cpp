@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
 
@@ -231,6 +232,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
       " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
+  OPENDBS_ASSIGN(auto matviews, populated_matviews(*holder));  // pg_dump creates them WITH NO DATA
   // The schema (two pg_dump runs, ~0.2 s of mostly waiting) is taken while the tables are copied,
   // on the same snapshot, which `holder` keeps open until both are done.
   core::Status schema;
@@ -249,7 +251,8 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   if (control.cancelled()) return cancelled_error();
   boost::json::array table_list;
   for (const auto& t : tables) table_list.push_back(table_entry(t));
-  return boost::json::object{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list}};
+  return boost::json::object{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list},
+                             {"populated_matviews", matviews}};
 }
 
 }  // namespace

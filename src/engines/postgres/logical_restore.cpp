@@ -13,7 +13,9 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/logical_backup.h"
+#include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/restore_tablespaces.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -249,24 +251,32 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
 }
 
 // pre-data, the data, the sequences, post-data (indexes and constraints built once over the loaded
-// rows), then the table renames RestoreObjects asks for.
+// rows), then the table renames RestoreObjects asks for and the materialized views' refreshes.
 core::Status restore_database(repo::Repository& repository, const RestoreRequest& request, const DatabasePlan& plan,
                               TaskControl& control, const std::function<void()>& loaded) {
   const std::string prefix(plan.db->at("prefix").as_string());
   Endpoint ep = request.destination;
   ep.database = plan.target;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_ASSIGN(auto tablespaces, server_tablespaces(*conn));
   OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
-  OPENDBS_TRY(conn->query(without_psql_commands(pre)));
+  auto pre_fit = fit_tablespaces(without_psql_commands(pre), tablespaces);
+  OPENDBS_TRY(conn->query(pre_fit.script));
   OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), control, loaded));
   if (control.cancelled()) return cancelled_error();
   OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
   if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
-  OPENDBS_TRY(conn->query(without_psql_commands(post)));
+  auto post_fit = fit_tablespaces(without_psql_commands(post), tablespaces);
+  OPENDBS_TRY(conn->query(post_fit.script));
+  post_fit.missing.merge(pre_fit.missing);
+  for (const auto& name : post_fit.missing)  // the objects went into the database's default tablespace
+    core::log_event(core::LogLevel::warn, "postgres_restore_tablespace_missing",
+                    {{"database", plan.target}, {"tablespace", name}, {"placed_in", "the database's default tablespace"}});
   for (const auto& [table, name] : plan.table_renames)
     OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
-  return {};
+  // Renames reach tables only; the views read them by oid and keep their own names.
+  return refresh_matviews(*conn, *plan.db, control);
 }
 
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
