@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
@@ -71,6 +72,7 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
       }));
     OPENDBS_TRY(out.write(last == '\n' ? "\\.\n" : "\n\\.\n"));
   }
+  OPENDBS_TRY(write_large_objects_sql(repository, set_id, db, out, progress));
   OPENDBS_ASSIGN(auto sequences, read_text(repository, set_id, prefix + "sequences.sql", progress));
   OPENDBS_TRY(out.write("\n"));
   OPENDBS_TRY(write_line_block(out, sequences));
@@ -168,6 +170,7 @@ core::Status write_csv_tar(repo::Repository& repository, const std::string& set_
       OPENDBS_TRY(csv.finish());
       OPENDBS_TRY(tar.end_file());
     }
+    OPENDBS_TRY(write_large_objects_tar(repository, set_id, db, dir, mtime_s, tar, progress));
   }
   return tar.finish();
 }

@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
@@ -247,12 +248,16 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   schema_dump.join();
   OPENDBS_TRY(copied);
   OPENDBS_TRY(schema);
+  OPENDBS_ASSIGN(auto large_objects, backup_large_objects(ep, snapshot, prefix + "large_objects", set, control,
+                                                          [&](uint64_t n) { progress.add(n); }));
   OPENDBS_TRY(holder->query("COMMIT"));
   if (control.cancelled()) return cancelled_error();
   boost::json::array table_list;
   for (const auto& t : tables) table_list.push_back(table_entry(t));
-  return boost::json::object{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list},
-                             {"populated_matviews", matviews}};
+  boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list},
+                            {"populated_matviews", matviews}};
+  if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);
+  return entry;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
@@ -264,6 +265,10 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   OPENDBS_TRY(conn->query(pre_fit.script));
   OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), control, loaded));
   if (control.cancelled()) return cancelled_error();
+  if (large_object_count(*plan.db) > 0) {  // tables refer to them by oid: each keeps its own
+    OPENDBS_TRY(restore_large_objects(*conn, repository, request.set_id, *plan.db, control));
+    loaded();
+  }
   OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
   if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
@@ -310,7 +315,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   OPENDBS_ASSIGN(auto plans, plan_databases(manifest.engine_metadata.at("databases").as_array(), request.restore_objects));
   size_t total = 0, done = 0;
-  for (const auto& p : plans) total += p.db->at("tables").as_array().size();
+  for (const auto& p : plans) total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
   // Progress: 1 % once the names are settled, then by tables loaded up to 99 %.
   control.progress(1, 0);
   auto loaded = [&] { control.progress(1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1)), 0); };
