@@ -1,6 +1,7 @@
-// Large objects in logical sets (docs/POSTGRES.md, "Logical backups"): read on the set's snapshot,
-// restored under their original oids with equal content, written by the SQL download (psql loads
-// them) and the CSV download (a file each); a role that may not read one fails the backup.
+// Large objects in logical sets (docs/POSTGRES.md, "Logical backups"): read on the set's snapshot
+// (changes made while the backup runs are not in it), restored under their original oids with equal
+// content, written by the SQL download (psql loads them) and the CSV download (a file each); a role
+// that may not read one fails the backup.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -55,15 +56,23 @@ class PostgresLargeObjects : public EngineTest {
     return p;
   }
 
-  // A logical backup of lobs into `set_id`, after which the source's large objects change.
-  core::Result<engines::FullBackupResult> backup_then_change(const engines::PlanSpec& p, const std::string& set_id) {
+  // A logical backup of lobs into `set_id` during which the source's large objects change: once the
+  // tables' COPY reports its first bytes (on the set's snapshot, before the large objects are read),
+  // one is overwritten, one unlinked and one created.
+  core::Result<engines::FullBackupResult> backup_while_they_change(const engines::PlanSpec& p,
+                                                                   const std::string& set_id) {
     Control control;
+    std::atomic<bool> changed{false};
+    control.on_progress = [&](int, uint64_t bytes) {
+      if (bytes == 0 || changed.exchange(true)) return;
+      PgServer::Query lobs{shared_source(), "lobs"};
+      lobs("SELECT lo_put(body, 0, 'HELLO') FROM docs WHERE id = 2");
+      lobs("SELECT lo_unlink(424242)");
+      lobs("SELECT lo_from_bytea(0, 'after the snapshot')");
+    };
     auto full = full_backup(p, set_id, control);
-    PgServer::Query lobs{shared_source(), "lobs"};
-    lobs("SELECT lo_put(body, 0, 'HELLO') FROM docs WHERE id = 2");
-    lobs("SELECT lo_unlink(424242)");
-    lobs("SELECT lo_from_bytea(0, 'after the backup')");
-    EXPECT_NE(contents(lobs), at_backup_);
+    EXPECT_TRUE(changed);
+    EXPECT_NE(contents(PgServer::Query{shared_source(), "lobs"}), at_backup_);
     return full;
   }
 
@@ -72,7 +81,7 @@ class PostgresLargeObjects : public EngineTest {
 
 TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOriginalOidAsTheSnapshotSawIt) {
   auto p = logical_plan("lobs-restore");
-  auto full = backup_then_change(p, "lobs-full");
+  auto full = backup_while_they_change(p, "lobs-full");
   ASSERT_TRUE(full.ok()) << full.error().message;
   const auto& db = full->metadata.at("databases").as_array().at(0).as_object();
   EXPECT_EQ(db.at("large_objects").at("count").to_number<int>(), 6);
@@ -90,7 +99,7 @@ TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOrig
 
 TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHoldsAFileForEach) {
   auto p = logical_plan("lobs-download");
-  auto full = backup_then_change(p, "lobs-dl");
+  auto full = backup_while_they_change(p, "lobs-dl");
   ASSERT_TRUE(full.ok()) << full.error().message;
   for (const char* format : {"SQL", "CSV"}) {
     engines::DownloadRequest request;
@@ -124,7 +133,7 @@ TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHol
   std::stringstream big;
   big << in.rdbuf();
   EXPECT_EQ(core::to_hex(core::sha256(big.str())), big_sha256_);
-  EXPECT_TRUE(fs::exists(files + "424242")) << "unlinked after the backup, present at its snapshot";
+  EXPECT_TRUE(fs::exists(files + "424242")) << "unlinked during the backup, present at its snapshot";
 }
 
 TEST_F(PostgresLargeObjects, ARoleThatMayNotReadALargeObjectFailsTheBackupWithSourcePermissionDenied) {
