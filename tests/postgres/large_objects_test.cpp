@@ -97,6 +97,39 @@ TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOrig
   EXPECT_EQ(restored("SELECT length(lo_get(body)) FROM docs WHERE id = 5"), "2500004");
 }
 
+// StopBackupPlan ALL once the tables are loaded, while the large objects are being written: the
+// restore stops there and the database it created is dropped, as for a cancel during the tables.
+TEST_F(PostgresLargeObjects, ARestoreCancelledWhileItWritesTheLargeObjectsDropsTheDatabaseItCreated) {
+  auto p = logical_plan("lobs-cancel");
+  Control backup_control;
+  auto full = full_backup(p, "lobs-cancel", backup_control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  std::string error;
+  auto dst = PgServer::create(&error);
+  ASSERT_TRUE(dst) << error;
+
+  // Progress says 50 % once docs (one table of two steps: the table, the large objects) is loaded;
+  // the restore's own check after the tables passes, any later one is told to stop.
+  struct CancelAfterTheTables : Control {
+    bool cancelled() const override { return tables_done && checks_after++ > 0; }
+    std::atomic<bool> tables_done{false};
+    mutable std::atomic<int> checks_after{0};
+  } control;
+  control.on_progress = [&](int percent, uint64_t) { control.tables_done = control.tables_done || percent > 1; };
+  engines::RestoreRequest request;
+  request.set_id = "lobs-cancel";
+  request.target_ms = full->consistent_ms;
+  request.destination = dst->endpoint();
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled") << st.error().message;
+  EXPECT_NE(st.error().message.find("the databases the restore had created were dropped: lobs"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(control.last_percent.load(), 50) << "the large objects were all written";
+  EXPECT_GT(control.checks_after.load(), 1);
+  EXPECT_EQ(dst->query("SELECT count(*) FROM pg_database WHERE datname = 'lobs'"), "0");
+}
+
 TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHoldsAFileForEach) {
   auto p = logical_plan("lobs-download");
   auto full = backup_while_they_change(p, "lobs-dl");
