@@ -1,6 +1,7 @@
-// Large objects in logical sets (docs/POSTGRES.md, "Logical backups"): read on the set's snapshot,
-// restored under their original oids with equal content, written by the SQL download (psql loads
-// them) and the CSV download (a file each); a role that may not read one fails the backup.
+// Large objects in logical sets (docs/POSTGRES.md, "Logical backups"): read on the set's snapshot
+// (changes made while the backup runs are not in it), restored under their original oids with equal
+// content, written by the SQL download (psql loads them) and the CSV download (a file each); a role
+// that may not read one fails the backup.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -55,15 +56,23 @@ class PostgresLargeObjects : public EngineTest {
     return p;
   }
 
-  // A logical backup of lobs into `set_id`, after which the source's large objects change.
-  core::Result<engines::FullBackupResult> backup_then_change(const engines::PlanSpec& p, const std::string& set_id) {
+  // A logical backup of lobs into `set_id` during which the source's large objects change: once the
+  // tables' COPY reports its first bytes (on the set's snapshot, before the large objects are read),
+  // one is overwritten, one unlinked and one created.
+  core::Result<engines::FullBackupResult> backup_while_they_change(const engines::PlanSpec& p,
+                                                                   const std::string& set_id) {
     Control control;
+    std::atomic<bool> changed{false};
+    control.on_progress = [&](int, uint64_t bytes) {
+      if (bytes == 0 || changed.exchange(true)) return;
+      PgServer::Query lobs{shared_source(), "lobs"};
+      lobs("SELECT lo_put(body, 0, 'HELLO') FROM docs WHERE id = 2");
+      lobs("SELECT lo_unlink(424242)");
+      lobs("SELECT lo_from_bytea(0, 'after the snapshot')");
+    };
     auto full = full_backup(p, set_id, control);
-    PgServer::Query lobs{shared_source(), "lobs"};
-    lobs("SELECT lo_put(body, 0, 'HELLO') FROM docs WHERE id = 2");
-    lobs("SELECT lo_unlink(424242)");
-    lobs("SELECT lo_from_bytea(0, 'after the backup')");
-    EXPECT_NE(contents(lobs), at_backup_);
+    EXPECT_TRUE(changed);
+    EXPECT_NE(contents(PgServer::Query{shared_source(), "lobs"}), at_backup_);
     return full;
   }
 
@@ -72,7 +81,7 @@ class PostgresLargeObjects : public EngineTest {
 
 TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOriginalOidAsTheSnapshotSawIt) {
   auto p = logical_plan("lobs-restore");
-  auto full = backup_then_change(p, "lobs-full");
+  auto full = backup_while_they_change(p, "lobs-full");
   ASSERT_TRUE(full.ok()) << full.error().message;
   const auto& db = full->metadata.at("databases").as_array().at(0).as_object();
   EXPECT_EQ(db.at("large_objects").at("count").to_number<int>(), 6);
@@ -88,9 +97,42 @@ TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOrig
   EXPECT_EQ(restored("SELECT length(lo_get(body)) FROM docs WHERE id = 5"), "2500004");
 }
 
+// StopBackupPlan ALL once the tables are loaded, while the large objects are being written: the
+// restore stops there and the database it created is dropped, as for a cancel during the tables.
+TEST_F(PostgresLargeObjects, ARestoreCancelledWhileItWritesTheLargeObjectsDropsTheDatabaseItCreated) {
+  auto p = logical_plan("lobs-cancel");
+  Control backup_control;
+  auto full = full_backup(p, "lobs-cancel", backup_control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  std::string error;
+  auto dst = PgServer::create(&error);
+  ASSERT_TRUE(dst) << error;
+
+  // Progress says 50 % once docs (one table of two steps: the table, the large objects) is loaded;
+  // the restore's own check after the tables passes, any later one is told to stop.
+  struct CancelAfterTheTables : Control {
+    bool cancelled() const override { return tables_done && checks_after++ > 0; }
+    std::atomic<bool> tables_done{false};
+    mutable std::atomic<int> checks_after{0};
+  } control;
+  control.on_progress = [&](int percent, uint64_t) { control.tables_done = control.tables_done || percent > 1; };
+  engines::RestoreRequest request;
+  request.set_id = "lobs-cancel";
+  request.target_ms = full->consistent_ms;
+  request.destination = dst->endpoint();
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "Cancelled") << st.error().message;
+  EXPECT_NE(st.error().message.find("the databases the restore had created were dropped: lobs"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(control.last_percent.load(), 50) << "the large objects were all written";
+  EXPECT_GT(control.checks_after.load(), 1);
+  EXPECT_EQ(dst->query("SELECT count(*) FROM pg_database WHERE datname = 'lobs'"), "0");
+}
+
 TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHoldsAFileForEach) {
   auto p = logical_plan("lobs-download");
-  auto full = backup_then_change(p, "lobs-dl");
+  auto full = backup_while_they_change(p, "lobs-dl");
   ASSERT_TRUE(full.ok()) << full.error().message;
   for (const char* format : {"SQL", "CSV"}) {
     engines::DownloadRequest request;
@@ -124,7 +166,7 @@ TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHol
   std::stringstream big;
   big << in.rdbuf();
   EXPECT_EQ(core::to_hex(core::sha256(big.str())), big_sha256_);
-  EXPECT_TRUE(fs::exists(files + "424242")) << "unlinked after the backup, present at its snapshot";
+  EXPECT_TRUE(fs::exists(files + "424242")) << "unlinked during the backup, present at its snapshot";
 }
 
 TEST_F(PostgresLargeObjects, ARoleThatMayNotReadALargeObjectFailsTheBackupWithSourcePermissionDenied) {

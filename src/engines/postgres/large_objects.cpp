@@ -14,34 +14,57 @@ namespace opendbs::engines::postgres {
 namespace {
 
 constexpr size_t kSliceBytes = 1 << 20;         // read from and written to the server at a time
+constexpr size_t kInlineBytes = 64 << 10;       // objects up to this size come whole with the oid list
 constexpr size_t kSqlSliceBytes = 256 << 10;    // content per lo_put of the SQL download
 constexpr uint64_t kObjectsPerTransaction = 1000;  // restore: COMMIT after so many objects
 constexpr size_t kMaxRecordLine = 64;
 
 std::string object_name(uint32_t oid) { return "large object " + std::to_string(oid); }
 
-// One object into the stream: its record line, then its content read in slices.
-core::Status copy_object(PgConnection& conn, uint32_t oid, repo::StreamWriter& out, TaskControl& control,
-                         const std::function<void(uint64_t)>& stored, std::string& buffer, uint64_t& bytes) {
-  const int fd = lo_open(conn.raw(), oid, INV_READ);
-  if (fd < 0) return source_error("opening " + object_name(oid), conn.error_message());
-  const pg_int64 size = lo_lseek64(conn.raw(), fd, 0, SEEK_END);
-  if (size < 0 || lo_lseek64(conn.raw(), fd, 0, SEEK_SET) != 0)
-    return source_error("seeking in " + object_name(oid), conn.error_message());
-  OPENDBS_TRY(out.write(large_object_record_line(oid, static_cast<uint64_t>(size))));
-  for (uint64_t left = static_cast<uint64_t>(size); left > 0;) {
-    if (control.cancelled()) return cancelled_error();
-    const int n = lo_read(conn.raw(), fd, buffer.data(), std::min<uint64_t>(left, buffer.size()));
-    if (n <= 0)
-      return source_error("reading " + object_name(oid), n < 0 ? conn.error_message() : "it ended before its size");
-    OPENDBS_TRY(out.write(std::string_view(buffer.data(), static_cast<size_t>(n))));
-    stored(static_cast<uint64_t>(n));
-    left -= static_cast<uint64_t>(n);
-    bytes += static_cast<uint64_t>(n);
+// Writes objects into the stream as the backup reads them, counting them and their bytes.
+struct ObjectWriter {
+  PgConnection& conn;
+  repo::StreamWriter& out;
+  TaskControl& control;
+  const std::function<void(uint64_t)>& stored;
+  std::string buffer = std::string(kSliceBytes, '\0');
+  uint64_t count = 0, bytes = 0;
+
+  core::Status content(std::string_view data) {
+    OPENDBS_TRY(out.write(data));
+    stored(data.size());
+    bytes += data.size();
+    return {};
   }
-  if (lo_close(conn.raw(), fd) != 0) return source_error("closing " + object_name(oid), conn.error_message());
-  return {};
-}
+
+  // An object whose whole content the cursor brought.
+  core::Status whole(uint32_t oid, std::string_view data) {
+    ++count;
+    OPENDBS_TRY(out.write(large_object_record_line(oid, data.size())));
+    return content(data);
+  }
+
+  // A larger object: its size, then its content read in slices.
+  core::Status streamed(uint32_t oid) {
+    const int fd = lo_open(conn.raw(), oid, INV_READ);
+    if (fd < 0) return source_error("opening " + object_name(oid), conn.error_message());
+    const pg_int64 size = lo_lseek64(conn.raw(), fd, 0, SEEK_END);
+    if (size < 0 || lo_lseek64(conn.raw(), fd, 0, SEEK_SET) != 0)
+      return source_error("seeking in " + object_name(oid), conn.error_message());
+    ++count;
+    OPENDBS_TRY(out.write(large_object_record_line(oid, static_cast<uint64_t>(size))));
+    for (uint64_t left = static_cast<uint64_t>(size); left > 0;) {
+      if (control.cancelled()) return cancelled_error();
+      const int n = lo_read(conn.raw(), fd, buffer.data(), std::min<uint64_t>(left, buffer.size()));
+      if (n <= 0)
+        return source_error("reading " + object_name(oid), n < 0 ? conn.error_message() : "it ended before its size");
+      OPENDBS_TRY(content(std::string_view(buffer.data(), static_cast<size_t>(n))));
+      left -= static_cast<uint64_t>(n);
+    }
+    if (lo_close(conn.raw(), fd) != 0) return source_error("closing " + object_name(oid), conn.error_message());
+    return {};
+  }
+};
 
 std::string stream_of(const boost::json::object& database) {
   auto it = database.find("large_objects");
@@ -81,30 +104,37 @@ core::Result<boost::json::object> backup_large_objects(const Endpoint& ep, const
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
   OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
-  // A cursor: a database may hold millions of large objects.
-  OPENDBS_TRY(conn->query("DECLARE opendbs_large_objects NO SCROLL CURSOR FOR"
-                          " SELECT oid FROM pg_catalog.pg_largeobject_metadata ORDER BY oid"));
-  const std::string fetch = "FETCH 1000 FROM opendbs_large_objects";
-  OPENDBS_ASSIGN(auto batch, conn->query(fetch));
+  // A cursor (a database may hold millions of large objects) that brings the first kInlineBytes + 1
+  // bytes of each: most objects are small and come whole, in one round trip per batch; a longer one
+  // is read again on its own, in slices.
+  OPENDBS_TRY(conn->query("DECLARE opendbs_large_objects NO SCROLL CURSOR FOR SELECT oid, pg_catalog.encode("
+                          "pg_catalog.lo_get(oid, 0, " + std::to_string(kInlineBytes + 1) + "), 'hex')"
+                          " FROM pg_catalog.pg_largeobject_metadata ORDER BY oid"));
+  auto fetch = [&]() -> core::Result<Rows> {
+    auto rows = conn->query("FETCH 100 FROM opendbs_large_objects");
+    if (!rows.ok()) return rows.error().with_context("reading the large objects of database " + ep.database);
+    return rows;
+  };
+  OPENDBS_ASSIGN(auto batch, fetch());
   if (batch.rows.empty()) {
     OPENDBS_TRY(conn->query("COMMIT"));
     return boost::json::object{};
   }
   OPENDBS_ASSIGN(auto out, set.add_stream(stream, repo::FileMeta{0, 0600, 0}));
   OPENDBS_TRY(out->write(kLargeObjectsMagic));
-  std::string buffer(kSliceBytes, '\0');
-  uint64_t count = 0, bytes = 0;
+  ObjectWriter writer{*conn, *out, control, stored};
   while (!batch.rows.empty()) {
+    if (control.cancelled()) return cancelled_error();
     for (const auto& row : batch.rows) {
-      OPENDBS_TRY(copy_object(*conn, static_cast<uint32_t>(std::stoul(row[0].value_or("0"))), *out, control, stored,
-                              buffer, bytes));
-      ++count;
+      const auto oid = static_cast<uint32_t>(std::stoul(row[0].value_or("0")));
+      OPENDBS_ASSIGN(auto head, core::from_hex(row[1].value_or("")));
+      OPENDBS_TRY(head.size() <= kInlineBytes ? writer.whole(oid, head) : writer.streamed(oid));
     }
-    OPENDBS_ASSIGN(batch, conn->query(fetch));
+    OPENDBS_ASSIGN(batch, fetch());
   }
   OPENDBS_TRY(out->close());
   OPENDBS_TRY(conn->query("COMMIT"));
-  return boost::json::object{{"stream", stream}, {"count", count}, {"bytes", bytes}};
+  return boost::json::object{{"stream", stream}, {"count", writer.count}, {"bytes", writer.bytes}};
 }
 
 uint64_t large_object_count(const boost::json::object& database) {

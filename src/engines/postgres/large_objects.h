@@ -29,7 +29,8 @@ namespace opendbs::engines::postgres {
 inline constexpr std::string_view kLargeObjectsMagic = "opendbs-large-objects 1\n";
 
 // Reads every large object of `ep.database` on the exported `snapshot` into the stream `stream` of
-// `set`, in slices of 1 MiB (never a whole object in memory); `stored(n)` is told of every n bytes
+// `set`: those of up to 64 KiB a hundred at a time, a larger one in slices of 1 MiB (never a whole
+// object in memory); `stored(n)` is told of every n bytes
 // stored. Returns the manifest value for the database's "large_objects", or an empty object when the
 // database has none (then no stream is written). A large object the role may not read fails with
 // SourcePermissionDenied naming it.
