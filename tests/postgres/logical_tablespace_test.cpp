@@ -1,7 +1,10 @@
 // A logical set of a database whose tables and indexes live in a user tablespace restores into a
 // server without that tablespace (into the default one) and, where the server has a tablespace of
-// the same name, into that one (docs/POSTGRES.md, "Logical backups").
+// the same name, into that one; so does its SQL download run by psql (docs/POSTGRES.md, "Logical
+// backups").
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "own_source.h"
 
@@ -92,6 +95,36 @@ TEST_F(PostgresLogicalTablespaces, AServerWithATablespaceOfTheSameNameGetsTheObj
   PgServer::Query placed{*dst_, "placed"};
   EXPECT_EQ(checksum(placed), items_);
   EXPECT_EQ(in_ts1(placed), in_ts1_);
+}
+
+// The SQL download chooses when psql runs it: ts1 where the server has it, the default elsewhere.
+TEST_F(PostgresLogicalTablespaces, TheSqlDownloadLoadsWithOnErrorStopIntoServersWithAndWithoutTheTablespace) {
+  engines::DownloadRequest download;
+  download.set_id = "ts-full";
+  download.format = "SQL";
+  download.out_path = dir_ + "/ts.sql";
+  Control control;
+  auto result = engine_.download(plan_, *repo_, download, control);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  auto load = [&](const PgServer& server) {
+    server.query("CREATE DATABASE placed");
+    return std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+                        std::to_string(server.port()) + " -U postgres -d placed -f " + download.out_path + " > /dev/null")
+                           .c_str());
+  };
+  ASSERT_EQ(load(*dst_), 0);
+  PgServer::Query without{*dst_, "placed"};
+  EXPECT_EQ(checksum(without), items_);
+  EXPECT_EQ(in_ts1(without), "");
+
+  std::string error;
+  auto with_ts1 = PgServer::create(&error);
+  ASSERT_TRUE(with_ts1) << error;
+  with_ts1->query("CREATE TABLESPACE ts1 LOCATION '" + tablespace_dir("dst") + "'");
+  ASSERT_EQ(load(*with_ts1), 0);
+  PgServer::Query with{*with_ts1, "placed"};
+  EXPECT_EQ(checksum(with), items_);
+  EXPECT_EQ(in_ts1(with), in_ts1_);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/restore_tablespaces.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::engines::postgres {
@@ -57,7 +58,7 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
                           quote_literal(name) + ")\\gexec\n" + connect));
   }
   OPENDBS_ASSIGN(auto pre, read_text(repository, set_id, prefix + "pre-data.sql", progress));
-  OPENDBS_TRY(write_line_block(out, pre));
+  OPENDBS_TRY(write_line_block(out, tablespaces_chosen_at_load(pre)));
   for (const auto& t : db.at("tables").as_array()) {
     const auto& table = t.as_object();
     OPENDBS_TRY(out.write("\nCOPY " + quote_ident(text_of(table, "schema")) + "." + quote_ident(text_of(table, "name")) +
@@ -77,7 +78,7 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
   OPENDBS_TRY(out.write("\n"));
   OPENDBS_TRY(write_line_block(out, sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, set_id, prefix + "post-data.sql", progress));
-  OPENDBS_TRY(write_line_block(out, post));
+  OPENDBS_TRY(write_line_block(out, tablespaces_chosen_at_load(post)));
   return out.write(refresh_matviews_sql(db));
 }
 

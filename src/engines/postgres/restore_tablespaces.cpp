@@ -29,27 +29,42 @@ std::optional<std::string> tablespace_set_by(std::string_view line) {
   return std::string(value);
 }
 
-}  // namespace
-
-TablespaceFit fit_tablespaces(const std::string& script, const std::set<std::string>& existing) {
-  TablespaceFit fit;
-  fit.script.reserve(script.size());
+// `script` with each line that sets a named tablespace replaced by `replacement(name, line)`.
+template <class Replacement>
+std::string rewrite_tablespace_sets(const std::string& script, Replacement replacement) {
+  std::string out;
+  out.reserve(script.size());
   size_t at = 0;
   while (at < script.size()) {
     size_t end = script.find('\n', at);
     end = end == std::string::npos ? script.size() : end;
     const std::string_view line(script.data() + at, end - at);
     const auto name = tablespace_set_by(line);
-    if (name && !existing.count(*name)) {
-      fit.missing.insert(*name);
-      fit.script.append(kSet).append("'';");
-    } else {
-      fit.script.append(line);
-    }
-    if (end < script.size()) fit.script += '\n';
+    out.append(name ? replacement(*name, line) : std::string(line));
+    if (end < script.size()) out += '\n';
     at = end + 1;
   }
+  return out;
+}
+
+}  // namespace
+
+TablespaceFit fit_tablespaces(const std::string& script, const std::set<std::string>& existing) {
+  TablespaceFit fit;
+  fit.script = rewrite_tablespace_sets(script, [&](const std::string& name, std::string_view line) {
+    if (existing.count(name)) return std::string(line);
+    fit.missing.insert(name);
+    return std::string(kSet) + "'';";
+  });
   return fit;
+}
+
+std::string tablespaces_chosen_at_load(const std::string& script) {
+  return rewrite_tablespace_sets(script, [](const std::string& name, std::string_view) {
+    const std::string literal = quote_literal(name);
+    return "SELECT pg_catalog.set_config('default_tablespace', CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_tablespace"
+           " WHERE spcname = " + literal + ") THEN " + literal + " ELSE '' END, false);";
+  });
 }
 
 core::Result<std::set<std::string>> server_tablespaces(PgConnection& conn) {

@@ -31,5 +31,11 @@ TEST(FitTablespaces, TablespacesTheDestinationHasAndOtherLinesAreLeftAsTheyAre) 
   EXPECT_TRUE(fit.missing.empty());
 }
 
+TEST(TablespacesChosenAtLoad, ASetOfANamedTablespaceTakesItOnlyWhereTheServerHasIt) {
+  EXPECT_EQ(tablespaces_chosen_at_load("SET default_tablespace = \"Ts 'one'\";\nSET default_tablespace = '';\n"),
+            "SELECT pg_catalog.set_config('default_tablespace', CASE WHEN EXISTS (SELECT FROM pg_catalog.pg_tablespace"
+            " WHERE spcname = 'Ts ''one''') THEN 'Ts ''one''' ELSE '' END, false);\nSET default_tablespace = '';\n");
+}
+
 }  // namespace
 }  // namespace opendbs::engines::postgres
