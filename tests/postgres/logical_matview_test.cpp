@@ -54,10 +54,34 @@ class PostgresLogicalMatviews : public EngineTest {
     return db("SELECT string_agg(matviewname || '=' || ispopulated, ',' ORDER BY matviewname) FROM pg_matviews");
   }
 
-  // psql -v ON_ERROR_STOP=1 -f `file` into `database`; its exit status.
-  static int psql_file(const PgServer& server, const std::string& database, const std::string& file) {
+  // Restores set `set_id` into dst_ (RestoreObjects `objects`).
+  core::Status restore(const std::string& set_id, int64_t target_ms, const std::string& objects = "") {
+    engines::RestoreRequest request;
+    request.set_id = set_id;
+    request.target_ms = target_ms;
+    request.destination = dst_->endpoint();
+    request.restore_objects = objects;
+    Control control;
+    return engine_.restore(plan_, *repo_, request, control);
+  }
+
+  // Downloads set `set_id` as SQL and runs it with psql -v ON_ERROR_STOP=1 in a new database
+  // `database` of dst_; psql's exit status (-1: the download failed).
+  int load_sql_download(const std::string& set_id, const std::string& database) {
+    engines::DownloadRequest download;
+    download.set_id = set_id;
+    download.format = "SQL";
+    download.out_path = dir_ + "/" + set_id + ".sql";
+    Control control;
+    auto result = engine_.download(plan_, *repo_, download, control);
+    if (!result.ok()) {
+      ADD_FAILURE() << result.error().message;
+      return -1;
+    }
+    dst_->query("CREATE DATABASE " + database);
     return std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                        std::to_string(server.port()) + " -U postgres -d " + database + " -f " + file + " > /dev/null")
+                        std::to_string(dst_->port()) + " -U postgres -d " + database + " -f " + download.out_path +
+                        " > /dev/null")
                            .c_str());
   }
 
@@ -68,14 +92,8 @@ class PostgresLogicalMatviews : public EngineTest {
 };
 
 TEST_F(PostgresLogicalMatviews, ARestoreRefreshesTheViewsPopulatedAtTheBackupAndLeavesAViewWithNoDataSo) {
-  engines::RestoreRequest request;
-  request.set_id = "mv-full";
-  request.target_ms = consistent_ms_;
-  request.destination = dst_->endpoint();
-  request.restore_objects = R"([{"DBName":"mvshop","NewDBName":"mvcopy",
-                                 "TableIncludes":[{"TableName":"sales","NewTableName":"sales_then"}]}])";
-  Control control;
-  auto st = engine_.restore(plan_, *repo_, request, control);
+  auto st = restore("mv-full", consistent_ms_, R"([{"DBName":"mvshop","NewDBName":"mvcopy",
+                                                  "TableIncludes":[{"TableName":"sales","NewTableName":"sales_then"}]}])");
   ASSERT_TRUE(st.ok()) << st.error().message;
   PgServer::Query copy{*dst_, "mvcopy"};
   EXPECT_EQ(populated(copy), "mv_lazy=false,mv_rows=true,mv_top=true");
@@ -88,17 +106,8 @@ TEST_F(PostgresLogicalMatviews, ARestoreRefreshesTheViewsPopulatedAtTheBackupAnd
 }
 
 TEST_F(PostgresLogicalMatviews, TheSqlDownloadEndsWithTheRefreshesSoThatPsqlPopulatesTheViews) {
-  engines::DownloadRequest download;
-  download.set_id = "mv-full";
-  download.format = "SQL";
-  download.out_path = dir_ + "/mv.sql";
-  Control control;
-  auto result = engine_.download(plan_, *repo_, download, control);
-  ASSERT_TRUE(result.ok()) << result.error().message;
-  dst_->query("CREATE DATABASE fresh");
   // ON_ERROR_STOP: a refresh out of order (mv_top before mv_rows) would stop the script.
-  ASSERT_EQ(psql_file(*dst_, "fresh", download.out_path),
-            0);
+  ASSERT_EQ(load_sql_download("mv-full", "fresh"), 0);
   PgServer::Query fresh{*dst_, "fresh"};
   EXPECT_EQ(populated(fresh), "mv_lazy=false,mv_rows=true,mv_top=true");
   EXPECT_EQ(top(fresh), top_);
@@ -119,26 +128,14 @@ TEST_F(PostgresLogicalMatviews, ASetWithoutTheRecordRefreshesEveryViewInRestoreA
   }
   ASSERT_TRUE((*set)->commit(full->metadata).ok());
 
-  engines::RestoreRequest request;
-  request.set_id = "mv-old";
-  request.target_ms = full->consistent_ms;
-  request.destination = dst_->endpoint();
-  auto st = engine_.restore(plan_, *repo_, request, control);
+  auto st = restore("mv-old", full->consistent_ms);
   ASSERT_TRUE(st.ok()) << st.error().message;
   PgServer::Query restored{*dst_, "mvshop"};
   EXPECT_EQ(populated(restored), "mv_lazy=true,mv_rows=true,mv_top=true");
   EXPECT_EQ(top(restored), top_);
   EXPECT_EQ(restored("SELECT n FROM mv_lazy"), "2000");
 
-  engines::DownloadRequest download;
-  download.set_id = "mv-old";
-  download.format = "SQL";
-  download.out_path = dir_ + "/mv-old.sql";
-  auto result = engine_.download(plan_, *repo_, download, control);
-  ASSERT_TRUE(result.ok()) << result.error().message;
-  dst_->query("CREATE DATABASE fresh");
-  ASSERT_EQ(psql_file(*dst_, "fresh", download.out_path),
-            0);
+  ASSERT_EQ(load_sql_download("mv-old", "fresh"), 0);
   PgServer::Query fresh{*dst_, "fresh"};
   EXPECT_EQ(populated(fresh), "mv_lazy=true,mv_rows=true,mv_top=true");
   EXPECT_EQ(rows(fresh), rows_);
@@ -163,12 +160,7 @@ TEST_F(PostgresLogicalMatviews, AViewReadingAnotherThroughAFunctionIsRefreshedAf
   auto full = full_backup(plan_, "mv-fn", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
 
-  engines::RestoreRequest request;
-  request.set_id = "mv-fn";
-  request.target_ms = full->consistent_ms;
-  request.destination = dst_->endpoint();
-  request.restore_objects = R"([{"DBName":"mvshop","NewDBName":"elsewhere"}])";
-  auto st = engine_.restore(plan_, *repo_, request, control);
+  auto st = restore("mv-fn", full->consistent_ms, R"([{"DBName":"mvshop","NewDBName":"elsewhere"}])");
   ASSERT_TRUE(st.ok()) << st.error().message;
   PgServer::Query restored{*dst_, "elsewhere"};
   EXPECT_EQ(populated(restored), "mv_base=true,mv_here=false,mv_lazy=false,mv_rows=true,mv_through_fn=true,mv_top=true");
