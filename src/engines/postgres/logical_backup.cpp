@@ -11,11 +11,13 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "core/log.h"
 #include "engines/postgres/backup_objects.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
+#include "engines/postgres/table_locks.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -24,6 +26,12 @@ namespace {
 // Below this a table is not worth splitting.
 constexpr uint64_t kMinPartBlocks = 8;
 constexpr size_t kCopyBatchBytes = 1 << 20;
+// How long the snapshot's holder waits for a lock another session holds on a table to copy, and how
+// many snapshots it takes when DDL keeps committing between a snapshot and its locks.
+constexpr int kLockTimeoutMs = 60000;
+constexpr int kSnapshotAttempts = 3;
+// pg_dump's wait for its own locks: longer only behind a DDL statement that waits for ours.
+constexpr int kDumpLockWaitMs = 5000;
 
 struct Part {
   std::string stream, where;
@@ -32,14 +40,15 @@ struct Part {
 struct Table {
   std::string schema, name;
   uint64_t bytes = 0;
-  std::string columns;  // the columns COPY takes (not dropped, not generated), for COPY (SELECT ...)
+  std::string columns;  // the columns COPY takes (not dropped, not generated), as the snapshot sees them
   std::vector<Part> parts;
+  TableIdentity identity;
 };
 
 std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
                                       const std::vector<Table>& excluded) {
   std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
-                                "--no-privileges", "--snapshot=" + snapshot, "--host=" + ep.host,
+                                "--no-privileges", "--snapshot=" + snapshot, "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--host=" + ep.host,
                                 "--port=" + std::to_string(ep.port), "--username=" + ep.user, "--no-password",
                                 "--dbname=" + ep.database};
   for (const auto& t : excluded) argv.push_back("--exclude-table=" + quote_ident(t.schema) + "." + quote_ident(t.name));
@@ -66,7 +75,8 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
   OPENDBS_ASSIGN(auto rows, conn.query(
       "SELECT n.nspname, c.relname, pg_relation_size(c.oid) AS bytes,"
       " (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
-      "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns"
+      "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns, " +
+      std::string(kTableIdentityColumns) +
       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
       " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
       " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
@@ -75,7 +85,9 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
       " ORDER BY 3 DESC, 1, 2"));
   TableChoice choice;
   for (const auto& row : rows.rows) {
-    Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}};
+    Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}, {}};
+    t.identity = {quote_ident(t.schema) + "." + quote_ident(t.name), row[4].value_or(""), row[5].value_or(""),
+                  row[6].value_or("")};
     (objects.selects_table(db, t.schema, t.name) ? choice.selected : choice.excluded).push_back(std::move(t));
   }
   return choice;
@@ -152,8 +164,11 @@ core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, rep
   const std::string qualified = quote_ident(t.schema) + "." + quote_ident(t.name);
   const std::string what = "COPY of " + t.schema + "." + t.name;
   OPENDBS_ASSIGN(auto out, set.add_stream(part.stream, repo::FileMeta{t.bytes / t.parts.size(), 0600, 0}));
+  // The columns the snapshot saw, named: a column added since (the lock then waited for nothing)
+  // stays out, as it is out of the schema taken on the snapshot.
+  const std::string column_list = t.columns.empty() ? "" : " (" + t.columns + ")";
   OPENDBS_TRY(conn.send(part.where.empty() && t.parts.size() == 1
-                            ? "COPY " + qualified + " TO STDOUT"
+                            ? "COPY " + qualified + column_list + " TO STDOUT"
                             : "COPY (SELECT " + t.columns + " FROM ONLY " + qualified + " WHERE " + part.where +
                                   ") TO STDOUT"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
@@ -168,9 +183,8 @@ core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, rep
   return out->close();
 }
 
-// Parallel workers, each in a transaction on the exported snapshot, COPY the parts out, largest
-// tables first.
-core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const std::vector<Table>& tables,
+// Parallel workers, each on its session of the snapshot, COPY the parts out, largest tables first.
+core::Status copy_tables(std::vector<std::unique_ptr<PgConnection>>& sessions, const std::vector<Table>& tables,
                          repo::SetWriter& set, TaskControl& control, CopyProgress& progress) {
   std::vector<std::pair<const Table*, const Part*>> work;
   for (const auto& t : tables)
@@ -179,18 +193,15 @@ core::Status copy_tables(const Endpoint& ep, const std::string& snapshot, const 
   std::atomic<bool> failed{false};
   std::mutex mu;
   core::Status first_error;
-  auto worker = [&]() -> core::Status {
-    OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-    OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT '" + snapshot + "'"));
+  auto worker = [&](PgConnection& conn) -> core::Status {
     for (size_t i = next++; i < work.size() && !failed; i = next++)
-      OPENDBS_TRY(copy_part(*conn, *work[i].first, *work[i].second, set, control, progress));
+      OPENDBS_TRY(copy_part(conn, *work[i].first, *work[i].second, set, control, progress));
     return {};
   };
   std::vector<std::thread> threads;
-  for (unsigned i = 0; i < std::min<size_t>(kLogicalWorkers, work.size()); ++i)
-    threads.emplace_back([&] {
-      auto st = worker();
+  for (auto& session : sessions)
+    threads.emplace_back([&, conn = session.get()] {
+      auto st = worker(*conn);
       if (st.ok()) return;
       failed = true;
       std::lock_guard lock(mu);
@@ -212,49 +223,127 @@ boost::json::object table_entry(const Table& t) {
   return entry;
 }
 
+// A database's snapshot and every session reading it, ready to copy: `holder` exported the snapshot,
+// each worker runs a transaction on it, and every one of them holds an ACCESS SHARE lock on every
+// selected table (table_locks.h). A worker that only locked a table when its COPY began would queue
+// behind a TRUNCATE that waits for the holder's lock, which waits for the worker: the backup would
+// hang and the table stay locked. So all locks are taken before anything is copied, and a DDL
+// statement found waiting meanwhile makes the sessions give way to it and start over.
+struct SnapshotSessions {
+  std::unique_ptr<PgConnection> holder;
+  std::vector<std::unique_ptr<PgConnection>> workers;
+  std::string id;
+  int64_t ms = 0;
+  TableChoice choice;
+  std::string pre_data, post_data;  // pg_dump's schema on the snapshot
+};
+
+core::Status on_snapshot(PgConnection& conn, const std::string& snapshot) {
+  OPENDBS_TRY(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  OPENDBS_TRY(conn.query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
+  return {};
+}
+
+// Why an attempt gave way to DDL (table names or the server's message), or "" when it holds.
+using Raced = std::string;
+
+core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const BackupObjects& objects,
+                                  const std::string& prefix) {
+  OPENDBS_ASSIGN(s.holder, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_TRY(s.holder->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  OPENDBS_ASSIGN(auto snap, s.holder->query("SELECT pg_export_snapshot() AS s,"
+                                            " (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms,"
+                                            " current_setting('block_size') AS b"));
+  s.id = snap.value(0, "s").value_or("");
+  s.ms = std::stoll(snap.value(0, "ms").value_or("0"));
+  OPENDBS_ASSIGN(s.choice, list_tables(*s.holder, ep.database, objects));
+  std::vector<TableIdentity> seen;
+  for (const auto& t : s.choice.selected) seen.push_back(t.identity);
+  OPENDBS_ASSIGN(auto gone, lock_tables(*s.holder, seen, kLockTimeoutMs));
+  if (!gone.empty()) return gone;
+  plan_parts(s.choice.selected, prefix, s.holder->server_version() >= 140000,
+             std::stoull(snap.value(0, "b").value_or("8192")));
+  size_t parts = 0;
+  for (const auto& t : s.choice.selected) parts += t.parts.size();
+
+  // pg_dump locks the tables too: it gives up after a while behind a waiting DDL statement.
+  core::Result<std::string> pre_data(std::string{}), post_data(std::string{});
+  std::thread schema_dump([&] {
+    pre_data = run_program(pg_dump_argv(ep, s.id, "pre-data", s.choice.excluded), libpq_env(ep));
+    if (pre_data.ok()) post_data = run_program(pg_dump_argv(ep, s.id, "post-data", s.choice.excluded), libpq_env(ep));
+  });
+  Raced raced;
+  core::Status opened;
+  for (size_t i = 0; i < std::min<size_t>(kLogicalWorkers, std::max<size_t>(parts, 1)) && opened.ok() && raced.empty();
+       ++i) {
+    auto worker = PgConnection::open(ep, ConnectionKind::sql);
+    if (!worker.ok()) {
+      opened = worker.error();
+      break;
+    }
+    opened = on_snapshot(**worker, s.id);
+    if (!opened.ok()) break;
+    auto waiting = lock_tables(**worker, seen, /*wait_ms=*/0);
+    if (!waiting.ok()) opened = waiting.error();
+    else raced = *waiting;
+    s.workers.push_back(std::move(*worker));
+  }
+  schema_dump.join();
+  OPENDBS_TRY(opened);
+  if (!raced.empty()) return raced;
+  for (auto* ddl : {&pre_data, &post_data}) {
+    if (ddl->ok()) continue;
+    if (ddl->error().message.find("could not obtain lock") != std::string::npos) return ddl->error().message;
+    return ddl->error();
+  }
+  s.pre_data = std::move(*pre_data);
+  s.post_data = std::move(*post_data);
+  OPENDBS_ASSIGN(auto now, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_ASSIGN(auto changed, changed_tables(*now, seen));
+  Raced names;
+  for (const auto& c : changed) names += (names.empty() ? "" : ", ") + c;
+  return names;
+}
+
+// Sessions of a snapshot no DDL raced, after a few attempts at most (each gives way to the DDL it met).
+core::Result<SnapshotSessions> snapshot_sessions(const Endpoint& ep, const BackupObjects& objects,
+                                                 const std::string& prefix) {
+  for (int attempt = 1;; ++attempt) {
+    SnapshotSessions s;
+    OPENDBS_ASSIGN(auto raced, open_sessions(s, ep, objects, prefix));
+    if (raced.empty()) return s;
+    core::log_event(core::LogLevel::warn, "postgres_logical_snapshot_retry",
+                    {{"database", ep.database}, {"attempt", attempt}, {"ddl", raced}});
+    if (attempt == kSnapshotAttempts)
+      return source_error("taking a consistent snapshot of database " + ep.database,
+                          "DDL changed or waited for the tables to back up at each of " +
+                              std::to_string(kSnapshotAttempts) + " attempts, the last: " + raced);
+  }  // the sessions of a failed attempt close here: their transactions end and the DDL goes on
+}
+
 core::Result<boost::json::object> backup_database(const PlanSpec& plan, const BackupObjects& objects,
                                                   const std::string& db, size_t index, repo::SetWriter& set,
                                                   TaskControl& control, CopyProgress& progress) {
   Endpoint ep = plan.source;
   ep.database = db;
   const std::string prefix = "logical/" + std::to_string(index) + "/";
-  OPENDBS_ASSIGN(auto holder, PgConnection::open(ep, ConnectionKind::sql));
-  OPENDBS_TRY(holder->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  OPENDBS_ASSIGN(auto snap, holder->query("SELECT pg_export_snapshot() AS s,"
-                                          " (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms"));
-  const std::string snapshot = snap.value(0, "s").value_or("");
-  const int64_t snapshot_ms = std::stoll(snap.value(0, "ms").value_or("0"));
-  OPENDBS_ASSIGN(auto choice, list_tables(*holder, db, objects));
-  OPENDBS_ASSIGN(auto settings, holder->query("SELECT current_setting('block_size') AS b"));
-  plan_parts(choice.selected, prefix, holder->server_version() >= 140000,
-             std::stoull(settings.value(0, "b").value_or("8192")));
-  const auto& tables = choice.selected;
-  OPENDBS_ASSIGN(auto sequences, holder->query(
+  OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix));
+  const auto& tables = s.choice.selected;
+  OPENDBS_ASSIGN(auto sequences, s.holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
       " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
-  OPENDBS_ASSIGN(auto matviews, populated_matviews(*holder));  // pg_dump creates them WITH NO DATA
-  // The schema (two pg_dump runs, ~0.2 s of mostly waiting) is taken while the tables are copied,
-  // on the same snapshot, which `holder` keeps open until both are done.
-  core::Status schema;
-  std::thread schema_dump([&] {
-    for (const char* section : {"pre-data", "post-data"}) {
-      auto ddl = run_program(pg_dump_argv(ep, snapshot, section, choice.excluded), libpq_env(ep));
-      schema = ddl.ok() ? put_text(set, prefix + section + ".sql", *ddl) : core::Status(ddl.error());
-      if (!schema.ok()) return;
-    }
-  });
-  const auto copied = copy_tables(ep, snapshot, tables, set, control, progress);
-  schema_dump.join();
-  OPENDBS_TRY(copied);
-  OPENDBS_TRY(schema);
-  OPENDBS_ASSIGN(auto large_objects, backup_large_objects(ep, snapshot, prefix + "large_objects", set, control,
+  OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
+  OPENDBS_TRY(put_text(set, prefix + "pre-data.sql", s.pre_data));
+  OPENDBS_TRY(put_text(set, prefix + "post-data.sql", s.post_data));
+  OPENDBS_TRY(copy_tables(s.workers, tables, set, control, progress));
+  OPENDBS_ASSIGN(auto large_objects, backup_large_objects(ep, s.id, prefix + "large_objects", set, control,
                                                           [&](uint64_t n) { progress.add(n); }));
-  OPENDBS_TRY(holder->query("COMMIT"));
+  OPENDBS_TRY(s.holder->query("COMMIT"));
   if (control.cancelled()) return cancelled_error();
   boost::json::array table_list;
   for (const auto& t : tables) table_list.push_back(table_entry(t));
-  boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", snapshot_ms}, {"tables", table_list},
+  boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", s.ms}, {"tables", table_list},
                             {"populated_matviews", matviews}};
   if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);
   return entry;
