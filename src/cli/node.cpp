@@ -126,12 +126,16 @@ jobs::DownloadSettings download_settings(const Node::Parts& p, const std::string
 void register_task_metrics(Node::Parts& p) {
   auto& duration = p.metrics.histogram("opendbs_task_duration_seconds", "Duration of finished tasks",
                                        {"kind", "outcome"}, {1, 5, 15, 60, 300, 900, 3600, 14400, 86400});
-  auto& bytes = p.metrics.counter("opendbs_task_bytes_total", "Bytes processed by finished tasks", {"kind"});
+  auto& bytes = p.metrics.counter("opendbs_task_bytes_total", "Bytes processed by tasks", {"kind"});
   auto& failed = p.metrics.counter("opendbs_tasks_failed_total", "Tasks that ended failed", {"kind"});
   p.runtime->set_task_observer([&](const std::string& kind, const std::string& outcome, double seconds, uint64_t n) {
     duration.with({kind, outcome}).observe(seconds);
     bytes.with({kind}).inc(n);
     if (outcome == "failed") failed.with({kind}).inc();
+  });
+  // Running tasks' bytes count at each scrape too: a log backup runs for days, a full backup for hours.
+  p.metrics.add_collect_hook([&] {
+    for (const auto& [kind, n] : p.runtime->take_running_task_bytes()) bytes.with({kind}).inc(n);
   });
   auto& lag_bytes = p.metrics.gauge("opendbs_log_backup_lag_bytes", "Log not yet stored, per plan", {"plan"});
   auto& lag_seconds = p.metrics.gauge("opendbs_log_backup_lag_seconds", "Age of the oldest log not yet stored", {"plan"});

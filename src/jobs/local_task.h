@@ -51,13 +51,22 @@ class LocalTask final : public engines::TaskControl {
   double lag_seconds() const { return lag_seconds_.load(); }
   int percent() const { return percent_.load(); }
   uint64_t bytes() const { return bytes_.load(); }
+  // The bytes reported since the last call (0 when the count did not grow): what /metrics has not
+  // counted yet, taken while the task runs and once more when it ends, so that none counts twice.
+  uint64_t take_uncounted_bytes() {
+    const uint64_t now = bytes_.load();
+    uint64_t before = counted_bytes_.load();
+    while (now > before && !counted_bytes_.compare_exchange_weak(before, now)) {
+    }
+    return now > before ? now - before : 0;
+  }
 
   const std::string id, kind, plan_id;
 
  private:
   std::atomic<bool> cancelled_{false}, shutting_down_{false};
   std::atomic<int> percent_{0};
-  std::atomic<uint64_t> bytes_{0}, lag_bytes_{0};
+  std::atomic<uint64_t> bytes_{0}, counted_bytes_{0}, lag_bytes_{0};
   std::atomic<double> lag_seconds_{0};
   mutable std::mutex mu_;
   std::string cancelled_by_;

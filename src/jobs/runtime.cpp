@@ -171,7 +171,7 @@ void TaskRuntime::run_task(Record task) {
                    {"Code", result.err_code}, {"Message", result.err_message},
                    {"Recorded", st.ok() ? "" : st.error().message}});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (task_observer_) task_observer_(kind, state, seconds, local->bytes());
+  if (task_observer_) task_observer_(kind, state, seconds, local->take_uncounted_bytes());
   if (notifier_ && result.outcome == Outcome::failed)
     notifier_->notify("task.failed", {{"TaskId", task.id}, {"TaskKind", kind}, {"BackupPlanId", task.parent_id},
                                       {"ErrCode", result.err_code}, {"ErrMessage", result.err_message}});
@@ -187,6 +187,13 @@ std::vector<RunningTaskInfo> TaskRuntime::running_tasks() {
   std::vector<RunningTaskInfo> out;
   for (const auto& [id, t] : running_)
     out.push_back({id, t->kind, t->plan_id, t->percent(), t->bytes(), t->lag_bytes(), t->lag_seconds()});
+  return out;
+}
+
+std::map<std::string, uint64_t> TaskRuntime::take_running_task_bytes() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [id, t] : running_) out[t->kind] += t->take_uncounted_bytes();
   return out;
 }
 

@@ -77,7 +77,11 @@ class TaskRuntime final : public Runtime {
   std::vector<RunningTaskInfo> running_tasks();
   // Called on the scheduler thread after retention forgot expired sets (the node prunes soon after).
   void set_sets_forgotten_hook(std::function<void()> hook) { sets_forgotten_ = std::move(hook); }
-  // Called after each task with its kind, outcome ("succeeded", "failed", ...), seconds and bytes.
+  // Per kind, the bytes running tasks processed since the last call (a log backup's as it stores
+  // them, which may run for days), for /metrics.
+  std::map<std::string, uint64_t> take_running_task_bytes();
+  // Called after each task with its kind, outcome ("succeeded", "failed", ...), seconds and the bytes
+  // it processed that take_running_task_bytes() did not hand out.
   void set_task_observer(std::function<void(const std::string&, const std::string&, double, uint64_t)> observer) {
     task_observer_ = std::move(observer);
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -343,9 +344,17 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
     set_plan_status(env, plan->id, "", "log backup failed: " + engine.error().message);
     return failed(engine.error());
   }
+  // The task's bytes are the log it stored: each file's growth (an open file is reported again as
+  // more of it is durable), for /metrics.
+  std::map<std::string, uint64_t> stored;
+  uint64_t stored_bytes = 0;
   auto on_file = [&](const engines::LogFile& f) -> core::Status {
     OPENDBS_ASSIGN(const auto holding_data, passed_files_holding_data(env, *plan, f));
-    return env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data); });
+    OPENDBS_TRY(env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data); }));
+    uint64_t& before = stored[f.name];
+    if (f.size > before) stored_bytes += f.size - before, before = f.size;
+    control.progress(0, stored_bytes);
+    return core::Status{};
   };
   auto st = (*engine)->log_backup(*spec, env.repository, control, on_file);
   // A file still open when the task ends gets its final status: UNCOMPLETED, with the EndTime and

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "engine_harness.h"
+#include "engines/postgres/pg_connection.h"
 
 namespace opendbs::testing {
 namespace {
@@ -77,6 +78,38 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   auto st = engine_.restore(p, *repo_, again, control);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("already has tables"), std::string::npos) << st.error().message;
+}
+
+// pg_dump took a database name holding "=" for a connection string: one such database failed the
+// backup of every database of the instance, and "dbname=postgres" dumped the schema of another.
+TEST_F(PostgresLogicalBackup, DatabaseNamesThatLookLikeConnectionOptionsAreBackedUpAndRestored) {
+  auto& src = shared_source();
+  // name → the same name quoted for the test's own conninfo
+  const std::vector<std::pair<std::string, std::string>> names{
+      {"a=b", "'a=b'"}, {"dbname=postgres", "'dbname=postgres'"}, {"it's ü", "'it\\'s ü'"}};
+  std::vector<std::string> sums;
+  for (const auto& [name, quoted] : names) {
+    src.query("DROP DATABASE IF EXISTS " + engines::postgres::quote_ident(name));
+    src.query("CREATE DATABASE " + engines::postgres::quote_ident(name));
+    PgServer::Query db{src, quoted};
+    db("CREATE TABLE t (k int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text || " +
+       engines::postgres::quote_literal(name) + ") FROM generate_series(1, 100) g");
+    sums.push_back(db("SELECT md5(string_agg(v, ',' ORDER BY k)) FROM t"));
+  }
+  auto p = plan("logical-names");
+  p.backup_method = "logical";
+  p.backup_objects = R"([{"DBName":"a=b"},{"DBName":"dbname=postgres"},{"DBName":"it's ü"}])";
+  Control control;
+  auto full = full_backup(p, "logical-names-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->metadata.at("databases").as_array().size(), 3u);
+
+  auto dst = restore_logically(p, "logical-names-full", full->consistent_ms);
+  ASSERT_TRUE(dst);
+  for (size_t i = 0; i < names.size(); ++i) {
+    PgServer::Query restored{*dst, names[i].second};
+    EXPECT_EQ(restored("SELECT md5(string_agg(v, ',' ORDER BY k)) FROM t"), sums[i]) << names[i].first;
+  }
 }
 
 // A table the plan's role may not read fails the backup as a refusal (SourcePermissionDenied), not as an

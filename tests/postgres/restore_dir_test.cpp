@@ -133,7 +133,7 @@ TEST_F(PostgresRestoreDir, ACancelledRestoreEmptiesTheDirectoryItFilledAndDisabl
 
 // The copy of the data directory is most of a restore: its progress shows as it goes, and a cancel
 // stops it between two runs of chunks rather than after the whole set.
-TEST_F(PostgresRestoreDir, AFreshRestoreReportsItsCopyAsItGoesAndACancelStopsItMidway) {
+TEST_F(PostgresRestoreDir, AFreshRestoreReportsItsCopyAsItGoesAndItsBytesAtTheEndAndACancelStopsItMidway) {
   const auto p = plan("restoredir3");
   Control control;
   auto full = full_backup(p, "rd-progress", control);
@@ -148,15 +148,18 @@ TEST_F(PostgresRestoreDir, AFreshRestoreReportsItsCopyAsItGoesAndACancelStopsItM
 
   std::mutex mu;
   std::set<int> copying;  // the percentages reported while the files were copied
+  uint64_t final_bytes = 0;  // the bytes of the 100 % report: the task's in /metrics
   Control watching;
-  watching.on_progress = [&](int percent, uint64_t) {
+  watching.on_progress = [&](int percent, uint64_t bytes) {
     std::lock_guard lock(mu);
     if (percent > 1 && percent < 80) copying.insert(percent);
+    if (percent == 100) final_bytes = bytes;
   };
   request.target_dir = dir_ + "/watched";
   ASSERT_TRUE(engine_.restore(p, *repo_, request, watching).ok());
   EXPECT_GE(copying.size(), 3u) << "the copy reported " << copying.size() << " distinct percentages";
   EXPECT_EQ(watching.last_percent.load(), 100);
+  EXPECT_EQ(final_bytes, set_bytes);
 
   std::atomic<uint64_t> copied{0};
   Control cancelling;  // cancelled at the copy's first report

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "catalog/store.h"
@@ -211,6 +213,41 @@ TEST_F(RuntimeTest, TakesOverADeadNodesTaskOnlyAfterItsLeaseExpires) {
   }
   EXPECT_EQ(task.state, "succeeded");
   EXPECT_EQ(task.doc.at("Attempts").as_int64(), 2);
+}
+
+// /metrics' opendbs_task_bytes_total (cli/node.cpp): a finished task's bytes, and a log backup's
+// stored log while it runs (it may run for days), each byte counted once.
+TEST_F(RuntimeTest, TaskBytesCountAFullBackupAtItsEndAndALogBackupsStoredLogAsItRunsEachOnce) {
+  make_runtime("n1");
+  std::mutex mu;
+  std::map<std::string, uint64_t> at_end;
+  runtime_->set_task_observer([&](const std::string& kind, const std::string&, double, uint64_t bytes) {
+    std::lock_guard lock(mu);
+    at_end[kind] += bytes;
+  });
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  plan.doc["SourceEndpointDatabaseName"] = "size=65536;rate=100000000;log_ms=50";
+  plan.doc["EnableBackupLog"] = true;
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan); }).ok());
+  back_up_once(plan);
+  for (int i = 0; i < 100 && count(Kind::task, plan.id, {"succeeded"}) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(at_end["full_backup"], 65536u);
+  }
+
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return jobs::ensure_log_backup(tx, plan, clock_.now_ms()); }).ok());
+  runtime_->wake();
+  uint64_t while_running = 0;  // the test engine stores 1024 bytes a file
+  for (int i = 0; i < 250 && while_running < 3 * 1024; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while_running += runtime_->take_running_task_bytes()["log_backup"];
+  }
+  EXPECT_GE(while_running, 3 * 1024u);
+  runtime_->stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(while_running + at_end["log_backup"], 1024u * count(Kind::log_file, plan.id, {"COMPLETED"}));
 }
 
 TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {

@@ -46,12 +46,17 @@ struct Table {
   TableIdentity identity;
 };
 
+// pg_dump connects with a conninfo string, as every other connection of the engine: a database name
+// given as such would be taken for one when it holds "=" ("a=b": "invalid connection option").
+// The password stays out of the arguments (libpq_env passes it).
 std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
                                       const std::vector<Table>& excluded) {
+  Endpoint without_password = ep;
+  without_password.password.clear();
   std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
-                                "--no-privileges", "--snapshot=" + snapshot, "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--host=" + ep.host,
-                                "--port=" + std::to_string(ep.port), "--username=" + ep.user, "--no-password",
-                                "--dbname=" + ep.database};
+                                "--no-privileges", "--snapshot=" + snapshot,
+                                "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--no-password",
+                                "--dbname=" + conninfo(without_password, ConnectionKind::sql)};
   for (const auto& t : excluded) argv.push_back("--exclude-table=" + quote_ident(t.schema) + "." + quote_ident(t.name));
   return argv;
 }

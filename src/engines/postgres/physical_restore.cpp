@@ -42,7 +42,7 @@ core::Status check_target_not_before_set(const RestoreRequest& request, int64_t 
 // and last their names (kPlannedWalList), the only files restore_command serves. What an earlier
 // restore into the directory copied is removed first: none of it may be replayed past this target.
 core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, uint64_t segment_size, const fs::path& to,
-                      TaskControl& control) {
+                      TaskControl& control, std::atomic<uint64_t>& bytes) {
   std::error_code ec;
   fs::remove_all(to, ec);
   if (!ec) fs::create_directories(to, ec);
@@ -64,7 +64,7 @@ core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, u
                                    "repository (was the plan released or the repository pruned during the restore?)");
     OPENDBS_TRY(st);
     planned += name + "\n";
-    control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), 0);
+    control.progress(80 + static_cast<int>(19 * (i + 1) / wal.segments.size()), bytes += segment_size);
   }
   return core::write_file_durable((to / kPlannedWalList).string(), planned, 0600);
 }
@@ -169,14 +169,15 @@ core::Result<std::string> conf_with_settings_disabled(const fs::path& file) {
 // Whether the set restores tablespace directories: each tablespace comes back under pg_tblspc/<oid>/
 // as an in-place tablespace (a directory, not the source's symlink to a location elsewhere).
 // The data directory's copy reports its progress (1-79 %, the WAL and recovery settings come after)
-// and stops between runs of chunks when the task is cancelled.
-repo::RestoreOptions copy_options(const repo::Manifest& manifest, TaskControl& control) {
+// and stops between runs of chunks when the task is cancelled. `done` counts the bytes written, which
+// the later steps add to and report (the task's bytes in /metrics).
+repo::RestoreOptions copy_options(const repo::Manifest& manifest, TaskControl& control,
+                                  std::atomic<uint64_t>& done) {
   uint64_t total = 0;
   for (const auto& s : manifest.streams) total += s.meta.size;
-  auto done = std::make_shared<std::atomic<uint64_t>>(0);
   repo::RestoreOptions options;
-  options.on_progress = [&control, done, total](uint64_t bytes) {
-    const uint64_t now = *done += bytes;
+  options.on_progress = [&control, &done, total](uint64_t bytes) {
+    const uint64_t now = done += bytes;
     control.progress(1 + static_cast<int>(78 * std::min(now, total) / std::max<uint64_t>(total, 1)), now);
   };
   options.cancelled = [&control] { return control.cancelled(); };
@@ -250,6 +251,7 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
     OPENDBS_ASSIGN(wal, plan_stored_wal(repository, plan.plan_id, m, request.target_ms));
   }
   control.progress(1, 0);
+  std::atomic<uint64_t> bytes{0};
   writing = true;
   if (delta) {
     OPENDBS_ASSIGN(auto stats, delta_restore(repository, request.set_id, dir, control));
@@ -257,19 +259,20 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
                     {{"set", request.set_id}, {"dir", dir.string()}, {"files_kept", stats.files_kept},
                      {"files_written", stats.files_written}, {"bytes_written", stats.bytes_written},
                      {"paths_removed", stats.paths_removed}});
+    bytes = stats.bytes_written;
   } else {
-    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string(), copy_options(manifest, control)));
+    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string(), copy_options(manifest, control, bytes)));
   }
   if (control.cancelled()) return cancelled_error();
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
   if (ec) return core::errors::io("cannot create " + (dir / "pg_wal").string() + ": " + ec.message());
-  control.progress(80, 0);
+  control.progress(80, bytes);
   if (wal.partial) OPENDBS_TRY(restore_partial(repository, plan.plan_id, wal, m, request.target_ms, dir));
   const bool copy = request.log_fetch.repository_url.empty();
   if (copy) {
     OPENDBS_TRY(copy_wal(repository, wal, static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 16 << 20)),
-                         dir / kRestoredWalDir, control));
+                         dir / kRestoredWalDir, control, bytes));
   }
   OPENDBS_TRY(write_missing_server_config(manifest, dir));
   const auto backup_timeline = static_cast<uint32_t>(meta_int(m, meta::kTimeline, 1));
@@ -282,7 +285,7 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},
                    {"partial_segment", wal.partial ? wal.partial->first : ""}, {"timeline", wal.timeline},
                    {"stop_at_time", wal.stop_at_time}});
-  control.progress(100, 0);
+  control.progress(100, bytes);
   return {};
 }
 
