@@ -6,6 +6,7 @@
 
 #include "core/crypto.h"
 #include "core/errors.h"
+#include "repo/blob.h"
 #include "repo/repo_state.h"
 #include "repo/set_writer.h"
 
@@ -112,6 +113,11 @@ core::Result<std::unique_ptr<Repository>> Repository::open(std::unique_ptr<Backe
 }
 
 const std::string& Repository::repo_id() const { return state_->key.repo_id; }
+
+bool Repository::chunk_matches(std::string_view id, std::string_view plaintext) const {
+  const ChunkBlob blob(state_->key, state_->options.compression, plaintext);
+  return core::constant_time_equal(blob.id(), id);
+}
 Backend& Repository::backend() { return *state_->backend; }
 
 core::Result<std::unique_ptr<SetWriter>> Repository::begin_set(const std::string& set_id) {

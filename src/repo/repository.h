@@ -136,6 +136,11 @@ class Repository {
   // Streams one stream's bytes, in order, to `sink` (prefetching in parallel).
   core::Status read_stream(const std::string& set_id, const std::string& stream,
                            const std::function<core::Status(std::string_view)>& sink);
+  // Whether `plaintext` is the content of the chunk `id` (a ChunkRef's id), hashed as the chunk was
+  // named (keyed: the key stays inside). With payload ids the bytes are compressed as this Repository
+  // compresses new chunks: a chunk stored under other compression settings reads as different, never
+  // the reverse — a caller rewrites what is not a match (the delta restore).
+  bool chunk_matches(std::string_view id, std::string_view plaintext) const;
   core::Status forget_set(const std::string& set_id);  // removes the manifest; prune frees the data
   core::Result<RepoStats> stats();
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -92,6 +93,32 @@ TEST_F(RepositoryTest, RandomAccessReadsAnyRangeOfOneStream) {
   }
   EXPECT_EQ((*reader)->read(data.size(), 10)->size(), 0u);
   EXPECT_FALSE(repo->open_stream("s", "nope").ok());
+}
+
+// What a delta restore relies on to keep a file's bytes: the set's chunk ids tell its content.
+TEST_F(RepositoryTest, ChunkMatchesTellsWhetherBytesAreTheContentOfAChunkOfTheSet) {
+  auto repo = init_repo();
+  std::string data = random_data(300000, 31) + std::string(200000, 'p');  // random and compressible chunks
+  ASSERT_TRUE(write_set(*repo, "m", {{"f", data}}).ok());
+  auto manifest = open_repo()->load_manifest("m");
+  ASSERT_TRUE(manifest.ok());
+  const auto& chunks = manifest->find_stream("f")->chunks;
+  ASSERT_GT(chunks.size(), 2u);
+  auto reopened = open_repo();
+  uint64_t at = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const std::string bytes = data.substr(at, chunks[i].raw_len);
+    EXPECT_TRUE(reopened->chunk_matches(chunks[i].id, bytes)) << i;
+    std::string flipped = bytes;
+    flipped[flipped.size() / 2] ^= 0x01;
+    EXPECT_FALSE(reopened->chunk_matches(chunks[i].id, flipped)) << i;
+    EXPECT_FALSE(reopened->chunk_matches(chunks[i].id, bytes.substr(1))) << i;
+    const auto other =
+        std::find_if(chunks.begin(), chunks.end(), [&](const ChunkRef& c) { return c.id != chunks[i].id; });
+    EXPECT_FALSE(reopened->chunk_matches(other->id, bytes)) << i;  // runs of 'p' share one chunk id
+    at += chunks[i].raw_len;
+  }
+  EXPECT_EQ(at, data.size());
 }
 
 TEST_F(RepositoryTest, RestoreSetWritesFilesWithModeAndMtime) {
