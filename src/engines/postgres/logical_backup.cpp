@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/excluded_dependents.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
@@ -241,7 +242,23 @@ struct SnapshotSessions {
   int64_t ms = 0;
   TableChoice choice;
   std::string pre_data, post_data;  // pg_dump's schema on the snapshot
+  std::vector<LeftOutObject> left_out;  // what needs excluded tables (excluded_dependents.h)
 };
+
+// Finds what cannot be restored without the excluded tables; included tables among it are excluded too.
+core::Status leave_out_dependents(SnapshotSessions& s) {
+  std::vector<TableName> excluded;
+  for (const auto& t : s.choice.excluded) excluded.emplace_back(t.schema, t.name);
+  OPENDBS_ASSIGN(s.left_out, excluded_dependents(*s.holder, excluded));
+  auto& selected = s.choice.selected;
+  for (const auto& [schema, name] : left_out_tables(s.left_out)) {
+    auto it = std::find_if(selected.begin(), selected.end(), [&](const Table& t) { return t.schema == schema && t.name == name; });
+    if (it == selected.end()) continue;
+    s.choice.excluded.push_back(std::move(*it));
+    selected.erase(it);
+  }
+  return {};
+}
 
 core::Status on_snapshot(PgConnection& conn, const std::string& snapshot) {
   OPENDBS_TRY(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
@@ -262,6 +279,7 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   s.id = snap.value(0, "s").value_or("");
   s.ms = std::stoll(snap.value(0, "ms").value_or("0"));
   OPENDBS_ASSIGN(s.choice, list_tables(*s.holder, ep.database, objects));
+  OPENDBS_TRY(leave_out_dependents(s));
   std::vector<TableIdentity> seen;
   for (const auto& t : s.choice.selected) seen.push_back(t.identity);
   OPENDBS_ASSIGN(auto gone, lock_tables(*s.holder, seen, kLockTimeoutMs));
@@ -301,8 +319,8 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
     if (ddl->error().message.find("could not obtain lock") != std::string::npos) return ddl->error().message;
     return ddl->error();
   }
-  s.pre_data = std::move(*pre_data);
-  s.post_data = std::move(*post_data);
+  s.pre_data = without_left_out(*pre_data, s.left_out);
+  s.post_data = without_left_out(*post_data, s.left_out);
   OPENDBS_ASSIGN(auto now, PgConnection::open(ep, ConnectionKind::sql));
   OPENDBS_ASSIGN(auto changed, changed_tables(*now, seen));
   Raced names;
@@ -339,6 +357,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
       " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
   OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
+  matviews = without_left_out_matviews(matviews, s.left_out);
   OPENDBS_TRY(put_text(set, prefix + "pre-data.sql", s.pre_data));
   OPENDBS_TRY(put_text(set, prefix + "post-data.sql", s.post_data));
   OPENDBS_TRY(copy_tables(s.workers, tables, set, control, progress));
@@ -351,6 +370,8 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", s.ms}, {"tables", table_list},
                             {"populated_matviews", matviews}};
   if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);
+  if (!s.left_out.empty()) entry["left_out"] = left_out_json(s.left_out);
+  log_left_out(db, s.left_out);
   return entry;
 }
 

@@ -1,0 +1,137 @@
+// A logical set whose BackupObjects exclude a table that included objects need: the set holds and
+// restores everything else; the objects that cannot exist without the excluded table (a foreign key
+// referencing it, views reading it and views on those, a materialized view and its index, a rule, a
+// policy, a function of SQL-standard body, a table inheriting from it) are left out and named in the
+// database's manifest entry ("left_out"), by the restore and by the SQL download alike.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "engine_harness.h"
+
+namespace opendbs::testing {
+namespace {
+
+class PostgresLogicalExcludes : public EngineTest {
+ protected:
+  // Database "exshop": fk_a and fk_b reference each other; fk_b is excluded. Set "ex-full".
+  void SetUp() override {
+    EngineTest::SetUp();
+    auto& src = shared_source();
+    src.query("DROP DATABASE IF EXISTS exshop");
+    src.query("CREATE DATABASE exshop");
+    PgServer::Query shop{src, "exshop"};
+    shop("CREATE TABLE fk_a (id int PRIMARY KEY, b_id int, note text)");
+    shop("CREATE TABLE fk_b (id serial PRIMARY KEY, a_id int REFERENCES fk_a)");
+    shop("ALTER TABLE fk_a ADD FOREIGN KEY (b_id) REFERENCES fk_b");
+    shop("INSERT INTO fk_a SELECT g, NULL, 'a' || g FROM generate_series(1, 500) g");
+    shop("INSERT INTO fk_b (a_id) SELECT g FROM generate_series(1, 500) g");
+    shop("UPDATE fk_a SET b_id = id");
+    shop("CREATE TABLE keep (id int PRIMARY KEY, a_id int REFERENCES fk_a, next_b int DEFAULT nextval('fk_b_id_seq'))");
+    shop("INSERT INTO keep (id, a_id) SELECT g, g FROM generate_series(1, 50) g");
+    shop("CREATE VIEW v_b AS SELECT * FROM fk_b");
+    shop("COMMENT ON VIEW v_b IS 'reads the excluded table'");
+    shop("CREATE VIEW v_vb AS SELECT id FROM v_b");
+    shop("CREATE VIEW v_a AS SELECT id, note FROM fk_a");
+    shop("CREATE MATERIALIZED VIEW mv_b AS SELECT count(*) AS n FROM fk_b");
+    shop("CREATE INDEX mv_b_n ON mv_b (n)");
+    shop("CREATE MATERIALIZED VIEW mv_a AS SELECT count(*) AS n FROM fk_a");
+    shop("CREATE RULE r_a AS ON DELETE TO fk_a DO ALSO DELETE FROM fk_b WHERE a_id = old.id");
+    shop("CREATE POLICY p_a ON fk_a USING (EXISTS (SELECT 1 FROM fk_b WHERE fk_b.a_id = fk_a.id))");
+    shop("CREATE FUNCTION count_b() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM fk_b; END");
+    shop("CREATE TABLE child_b (extra int) INHERITS (fk_b)");
+    a_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM fk_a t");
+    keep_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t");
+
+    plan_ = plan("logical-ex");
+    plan_.backup_method = "logical";
+    plan_.backup_objects = R"([{"DBName":"exshop","TableExcludes":[{"TableName":"fk_b"}]}])";
+    Control control;
+    auto full = full_backup(plan_, "ex-full", control);
+    ASSERT_TRUE(full.ok()) << full.error().message;
+    consistent_ms_ = full->consistent_ms;
+    std::string error;
+    dst_ = PgServer::create(&error);
+    ASSERT_TRUE(dst_) << error;
+  }
+
+  // "TYPE schema.name" of each object the manifest's entry of exshop lists as left out.
+  std::set<std::string> left_out() {
+    auto manifest = repo_->load_manifest("ex-full");
+    EXPECT_TRUE(manifest.ok());
+    std::set<std::string> out;
+    if (!manifest.ok()) return out;
+    const auto& db = manifest->engine_metadata.at("databases").as_array().at(0).as_object();
+    if (!db.contains("left_out")) return out;
+    for (const auto& o : db.at("left_out").as_array()) {
+      const auto& e = o.as_object();
+      out.insert(std::string(e.at("type").as_string()) + " " + std::string(e.at("schema").as_string()) + "." +
+                 std::string(e.at("name").as_string()));
+      EXPECT_FALSE(e.at("because").as_string().empty());
+    }
+    return out;
+  }
+
+  // What a restored copy holds, as one text per aspect checked.
+  void expect_everything_else(const PgServer::Query& copy) {
+    EXPECT_EQ(copy("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM fk_a t"), a_);
+    EXPECT_EQ(copy("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t"), keep_);
+    EXPECT_EQ(copy("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class"
+                   " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'm')"),
+              "fk_a,keep,mv_a,v_a");
+    // No foreign key to a missing table; keep's reference to fk_a is there.
+    EXPECT_EQ(copy("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"),
+              "keep_a_id_fkey");
+    EXPECT_EQ(copy("SELECT count(*) FROM pg_policy"), "0");
+    EXPECT_EQ(copy("SELECT count(*) FROM pg_rules WHERE schemaname = 'public'"), "0");
+    EXPECT_EQ(copy("SELECT n FROM mv_a"), "500");
+    EXPECT_EQ(copy("SELECT count(*) FROM v_a"), "500");
+    // The sequence the excluded table owned stays: keep's default uses it.
+    EXPECT_EQ(copy("SELECT last_value FROM fk_b_id_seq"), "550");  // 500 for fk_b, 50 for keep
+  }
+
+  engines::PlanSpec plan_;
+  int64_t consistent_ms_ = 0;
+  std::string a_, keep_;
+  std::unique_ptr<PgServer> dst_;
+};
+
+TEST_F(PostgresLogicalExcludes, TheManifestNamesEveryObjectThatNeedsTheExcludedTable) {
+  EXPECT_EQ(left_out(), (std::set<std::string>{
+                            "FK CONSTRAINT public.fk_a fk_a_b_id_fkey", "VIEW public.v_b", "VIEW public.v_vb",
+                            "MATERIALIZED VIEW public.mv_b", "INDEX public.mv_b_n", "RULE public.fk_a r_a",
+                            "POLICY public.fk_a p_a", "FUNCTION public.count_b()", "TABLE public.child_b"}));
+}
+
+TEST_F(PostgresLogicalExcludes, ARestoreFinishesWithEverythingElseAndNoForeignKeyToTheMissingTable) {
+  engines::RestoreRequest request;
+  request.set_id = "ex-full";
+  request.target_ms = consistent_ms_;
+  request.destination = dst_->endpoint();
+  Control control;
+  auto st = engine_.restore(plan_, *repo_, request, control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  expect_everything_else(PgServer::Query{*dst_, "exshop"});
+}
+
+TEST_F(PostgresLogicalExcludes, TheSqlDownloadLoadsWithOnErrorStop) {
+  engines::DownloadRequest download;
+  download.set_id = "ex-full";
+  download.format = "SQL";
+  download.out_path = dir_ + "/ex-full.sql";
+  Control control;
+  auto result = engine_.download(plan_, *repo_, download, control);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  dst_->query("CREATE DATABASE fresh");
+  ASSERT_EQ(std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+                         std::to_string(dst_->port()) + " -U postgres -d fresh -f " + download.out_path + " > /dev/null")
+                            .c_str()),
+            0);
+  expect_everything_else(PgServer::Query{*dst_, "fresh"});
+}
+
+}  // namespace
+}  // namespace opendbs::testing
