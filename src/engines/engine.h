@@ -60,6 +60,9 @@ class TaskControl {
     (void)database;
     (void)name;
   }
+  // Something the user should know of a task that otherwise succeeds (a restore that placed objects
+  // elsewhere or left some out): the task shows it when it finishes.
+  virtual void warning(const std::string& text) { (void)text; }
 };
 
 struct PrecheckItem {

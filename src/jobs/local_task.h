@@ -42,6 +42,14 @@ class LocalTask final : public engines::TaskControl {
     std::lock_guard lock(mu_);
     restored_as_.emplace_back(database, name);
   }
+  void warning(const std::string& text) override {
+    std::lock_guard lock(mu_);
+    warnings_.push_back(text);
+  }
+  std::vector<std::string> warnings() const {
+    std::lock_guard lock(mu_);
+    return warnings_;
+  }
   // (database in the set, the name it was restored under) for each name the engine chose.
   std::vector<std::pair<std::string, std::string>> renamed_databases() const {
     std::lock_guard lock(mu_);
@@ -71,6 +79,7 @@ class LocalTask final : public engines::TaskControl {
   mutable std::mutex mu_;
   std::string cancelled_by_;
   std::vector<std::pair<std::string, std::string>> restored_as_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace opendbs::jobs

@@ -496,7 +496,10 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     finish("stop", st.error().message);
     return failed(st.error());
   }
-  finish("finish", "");
+  // A finished restore's ErrMessage carries the engine's warnings (what it placed elsewhere or left out).
+  std::string warnings;
+  for (const auto& w : control.warnings()) warnings += (warnings.empty() ? "" : "; ") + w;
+  finish("finish", warnings);
   return {};
 }
 

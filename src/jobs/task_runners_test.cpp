@@ -53,8 +53,10 @@ class ScriptedLogEngine final : public engines::testing::UnscriptedEngine {
     if (unreachable.contains(request.set_id))
       return engines::base_set_cannot_reach("at RestoreTime 2026-11-28 10:00:00+00 the source was on timeline 3");
     if (request.set_id == failing) return core::errors::io("disk full");
+    for (const auto& w : warnings) control.warning(w);
     return {};
   }
+  std::vector<std::string> warnings;
   std::set<std::string> unreachable;
   std::string failing;
   std::string cleanup_when_stopped;
@@ -290,6 +292,17 @@ TEST_F(RestoreBaseSets, AStoppedRestoreSaysWhatTheEngineCleanedUp) {
   EXPECT_EQ(record.at("RestoreStatus"), "stop");
   EXPECT_EQ(record.at("ErrMessage"),
             "stopped by request StopBackupPlan; the databases the restore had created were dropped: crm");
+}
+
+// A restore that finished but placed objects elsewhere or left some out says so in its ErrMessage.
+TEST_F(RestoreBaseSets, AFinishedRestoreShowsTheEnginesWarningsInItsErrMessage) {
+  const auto quiet = run_restore_of("full3", {});
+  EXPECT_EQ(quiet.at("RestoreStatus"), "finish");
+  EXPECT_EQ(quiet.at("ErrMessage"), "");
+  engine_->warnings = {"tablespace ts1 does not exist on the destination", "view v stays unpopulated"};
+  const auto record = run_restore_of("full3", {});
+  EXPECT_EQ(record.at("RestoreStatus"), "finish");
+  EXPECT_EQ(record.at("ErrMessage"), "tablespace ts1 does not exist on the destination; view v stays unpopulated");
 }
 
 TEST_F(RestoreBaseSets, ASetTheSourcesTimelineDoesNotContinueGivesWayToAnOlderSet) {

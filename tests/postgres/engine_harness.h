@@ -9,7 +9,9 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "engines/postgres/postgres_engine.h"
 #include "pg_server.h"
@@ -35,6 +37,12 @@ class Control : public engines::TaskControl {
   std::atomic<uint64_t> max_lag_bytes{0};
   std::atomic<double> last_lag_seconds{0};
   std::function<void(int, uint64_t)> on_progress;
+  void warning(const std::string& text) override {
+    std::lock_guard lock(warnings_mu);
+    warnings.push_back(text);
+  }
+  std::mutex warnings_mu;
+  std::vector<std::string> warnings;
 
   // Cancels the task at its first progress report with bytes received, noting when.
   void cancel_once_bytes_arrive() {

@@ -66,9 +66,9 @@ class PostgresLogicalTablespaces : public OwnSourceTest {
     request.set_id = "ts-full";
     request.target_ms = consistent_ms_;
     request.destination = dst_->endpoint();
-    Control control;
-    return engine_.restore(plan_, *repo_, request, control);
+    return engine_.restore(plan_, *repo_, request, restore_control_);
   }
+  Control restore_control_;
 
   engines::PlanSpec plan_;
   int64_t consistent_ms_ = 0;
@@ -86,6 +86,10 @@ TEST_F(PostgresLogicalTablespaces, AServerWithoutTheTablespaceGetsTheObjectsInIt
             "0")
       << "every relation is in the database's default tablespace";
   EXPECT_EQ(placed("SELECT count(*) FROM pg_indexes WHERE tablename IN ('items', 'events', 'events_1')"), "4");
+  // The restore task says so when it finishes (its ErrMessage).
+  ASSERT_EQ(restore_control_.warnings.size(), 1u);
+  EXPECT_NE(restore_control_.warnings[0].find("tablespace ts1 does not exist on the destination"), std::string::npos)
+      << restore_control_.warnings[0];
 }
 
 TEST_F(PostgresLogicalTablespaces, AServerWithATablespaceOfTheSameNameGetsTheObjectsThere) {
@@ -95,6 +99,7 @@ TEST_F(PostgresLogicalTablespaces, AServerWithATablespaceOfTheSameNameGetsTheObj
   PgServer::Query placed{*dst_, "placed"};
   EXPECT_EQ(checksum(placed), items_);
   EXPECT_EQ(in_ts1(placed), in_ts1_);
+  EXPECT_TRUE(restore_control_.warnings.empty());
 }
 
 // The SQL download chooses when psql runs it: ts1 where the server has it, the default elsewhere.

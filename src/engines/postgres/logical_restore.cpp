@@ -275,9 +275,12 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   auto post_fit = fit_tablespaces(without_psql_commands(post), tablespaces);
   OPENDBS_TRY(conn->query(post_fit.script));
   post_fit.missing.merge(pre_fit.missing);
-  for (const auto& name : post_fit.missing)  // the objects went into the database's default tablespace
+  for (const auto& name : post_fit.missing) {  // the objects went into the database's default tablespace
     core::log_event(core::LogLevel::warn, "postgres_restore_tablespace_missing",
                     {{"database", plan.target}, {"tablespace", name}, {"placed_in", "the database's default tablespace"}});
+    control.warning("database " + plan.target + ": tablespace " + name +
+                    " does not exist on the destination; its objects were placed in the database's default tablespace");
+  }
   for (const auto& [table, name] : plan.table_renames)
     OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
   // Renames reach tables only; the views read them by oid and keep their own names.

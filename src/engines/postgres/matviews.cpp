@@ -158,9 +158,12 @@ core::Status refresh_matviews(PgConnection& conn, const boost::json::object& db,
     if (failed.size() == pending.size()) break;  // no view got further: retrying changes nothing
     pending = std::move(failed);
   }
-  for (const auto& view : pending)
+  for (const auto& view : pending) {
     core::log_event(core::LogLevel::warn, "postgres_restore_matview_unpopulated",
                     {{"schema", view.first}, {"matview", view.second}, {"error", errors[view]}});
+    control.warning("materialized view " + quote_ident(view.first) + "." + quote_ident(view.second) +
+                    " could not be refreshed and stays unpopulated: " + errors[view]);
+  }
   return {};
 }
 
