@@ -2,7 +2,8 @@
 // restores everything else; the objects that cannot exist without the excluded table (a foreign key
 // referencing it, views reading it and views on those, a materialized view and its index, a rule, a
 // policy, a function of SQL-standard body, a table inheriting from it) are left out and named in the
-// database's manifest entry ("left_out"), by the restore and by the SQL download alike.
+// database's manifest entry ("left_out"), by the restore and by the SQL download alike; the precheck
+// names them beforehand (CHECK_EXCLUDED_TABLES).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -42,6 +43,7 @@ class PostgresLogicalExcludes : public EngineTest {
     shop("CREATE RULE r_a AS ON DELETE TO fk_a DO ALSO DELETE FROM fk_b WHERE a_id = old.id");
     shop("CREATE POLICY p_a ON fk_a USING (EXISTS (SELECT 1 FROM fk_b WHERE fk_b.a_id = fk_a.id))");
     shop("CREATE FUNCTION count_b() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM fk_b; END");
+    shop("CREATE FUNCTION rows_b() RETURNS SETOF fk_b LANGUAGE sql AS 'SELECT * FROM fk_b'");
     shop("CREATE TABLE child_b (extra int) INHERITS (fk_b)");
     a_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM fk_a t");
     keep_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t");
@@ -103,7 +105,8 @@ TEST_F(PostgresLogicalExcludes, TheManifestNamesEveryObjectThatNeedsTheExcludedT
   EXPECT_EQ(left_out(), (std::set<std::string>{
                             "FK CONSTRAINT public.fk_a fk_a_b_id_fkey", "VIEW public.v_b", "VIEW public.v_vb",
                             "MATERIALIZED VIEW public.mv_b", "INDEX public.mv_b_n", "RULE public.fk_a r_a",
-                            "POLICY public.fk_a p_a", "FUNCTION public.count_b()", "TABLE public.child_b"}));
+                            "POLICY public.fk_a p_a", "FUNCTION public.count_b()", "FUNCTION public.rows_b()",
+                            "TABLE public.child_b"}));
 }
 
 TEST_F(PostgresLogicalExcludes, ARestoreFinishesWithEverythingElseAndNoForeignKeyToTheMissingTable) {
@@ -131,6 +134,24 @@ TEST_F(PostgresLogicalExcludes, TheSqlDownloadLoadsWithOnErrorStop) {
                             .c_str()),
             0);
   expect_everything_else(PgServer::Query{*dst_, "fresh"});
+}
+
+TEST_F(PostgresLogicalExcludes, ThePrecheckWarnsNamingWhatTheBackupsWillLeaveOut) {
+  const auto items = engine_.precheck(plan_);
+  const engines::PrecheckItem* excluded = nullptr;
+  for (const auto& i : items)
+    if (i.name == "CHECK_EXCLUDED_TABLES") excluded = &i;
+  ASSERT_NE(excluded, nullptr);
+  EXPECT_EQ(excluded->state, "warning");
+  for (const char* named : {"in database \"exshop\": ", "FK CONSTRAINT public.fk_a fk_a_b_id_fkey (needs public.fk_b)",
+                            "VIEW public.v_vb (needs public.v_b)", "TABLE public.child_b"})
+    EXPECT_NE(excluded->message.find(named), std::string::npos) << named << " in " << excluded->message;
+
+  auto whole = plan_;
+  whole.backup_objects = R"([{"DBName":"exshop"}])";
+  size_t passed = 0;
+  for (const auto& i : engine_.precheck(whole)) passed += i.name == "CHECK_EXCLUDED_TABLES" && i.state == "finish";
+  EXPECT_EQ(passed, 1u);
 }
 
 }  // namespace
