@@ -128,6 +128,9 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
           return d.RestoreStatus === 'finish' && d;
         }, { timeoutMs: LEASE_MS + 120000, intervalMs: 250 });
         t.diagnostic(`finished ${finished.RestoreTaskFinishTime - killedAt} ms after kill -9`);
+        // /metrics counts what the restore wrote (checker G10: it stayed 0).
+        await waitFor('the restore\'s bytes in /metrics', async () =>
+          (await node.metric('opendbs_task_bytes_total{kind="restore"}')) > 100 * MiB, { timeoutMs: 10000 });
         assert.ok(!fs.existsSync(mark) && !fs.existsSync(copy), 'the mark and the copy directory are gone');
         const restored = await PgSource.open(dir);
         try {
