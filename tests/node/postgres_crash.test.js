@@ -35,16 +35,33 @@ function segno(name) {
 
 const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'];
 
+// pgbench tables on `source` (~600 MiB of data directory) and their checksums, and a physical plan of
+// it on `node` whose first full backup has been started.
+async function startPgbenchBackup(source, node) {
+  source.pgbenchInit(40);
+  const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
+  const api = checked(makeClient(node, 'pop-post'));
+  const planId = await createPgPlan(api, source, { EnableBackupLog: false });
+  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+  return { before, planId, setId };
+}
+
+// Asserts that the restored server holds the pgbench tables as `before` has them, then stops it.
+function checkPgbenchTablesAndDispose(restored, before) {
+  try {
+    for (const table of PGBENCH_TABLES) assert.equal(restored.checksum(table), before[table], table);
+  } finally {
+    restored.dispose();
+  }
+}
+
 describe('PostgreSQL through the node: crashes and retained WAL', { concurrency: true }, () => {
   test('kill -9 during a physical full backup: the backup is taken again and its set restores the tables', async (t) => {
     const source = await PgSource.create();
     const node = await TestNode.start({ workers: 2 });
     try {
-      source.pgbenchInit(40);  // ~600 MiB of data directory
-      const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
+      const { before, planId, setId } = await startPgbenchBackup(source, node);
       let api = checked(makeClient(node, 'pop-post'));
-      const planId = await createPgPlan(api, source, { EnableBackupLog: false });
-      const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
       // The source itself says when the base backup is streaming its files (the node records progress
       // only once a second, and the whole backup takes about as long).
       const midway = await waitFor('the base backup under way', async () => {
@@ -73,12 +90,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       assert.equal(source.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'"), '0',
         'no base backup left running on the source');
 
-      const restored = await restoreAndOpen(api, planId, { setId });
-      try {
-        for (const table of PGBENCH_TABLES) assert.equal(restored.checksum(table), before[table], table);
-      } finally {
-        restored.dispose();
-      }
+      checkPgbenchTablesAndDispose(await restoreAndOpen(api, planId, { setId }), before);
     } finally {
       await node.dispose();
       source.dispose();
@@ -90,11 +102,8 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       const source = await PgSource.create();
       const node = await TestNode.start({ workers: 2 });
       try {
-        source.pgbenchInit(40);  // ~600 MiB of data directory
-        const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
+        const { before, planId, setId } = await startPgbenchBackup(source, node);
         let api = checked(makeClient(node, 'pop-post'));
-        const planId = await createPgPlan(api, source, { EnableBackupLog: false });
-        const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
         await P.waitSetStatus(api, planId, setId, 'finish', 180000);
         source.query('UPDATE pgbench_branches SET bbalance = bbalance + 1');  // the source moves on
 
@@ -132,12 +141,7 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
         await waitFor('the restore\'s bytes in /metrics', async () =>
           (await node.metric('opendbs_task_bytes_total{kind="restore"}')) > 100 * MiB, { timeoutMs: 10000 });
         assert.ok(!fs.existsSync(mark) && !fs.existsSync(copy), 'the mark and the copy directory are gone');
-        const restored = await PgSource.open(dir);
-        try {
-          for (const table of PGBENCH_TABLES) assert.equal(restored.checksum(table), before[table], table);
-        } finally {
-          restored.dispose();
-        }
+        checkPgbenchTablesAndDispose(await PgSource.open(dir), before);
       } finally {
         await node.dispose();
         source.dispose();
