@@ -34,6 +34,19 @@ TEST(BackupObjects, TableIncludesAndExcludesMatchTheNameOrSchemaDotName) {
   EXPECT_FALSE(o->selects_table("other", "public", "orders"));
 }
 
+TEST(BackupObjects, APartitionFollowsItsAncestorsUnlessItOrOneOfThemIsExcluded) {
+  auto o = BackupObjects::parse(
+      R"([{"DBName":"shop","TableIncludes":[{"TableName":"meas"},{"TableName":"log_1"}],)"
+      R"("TableExcludes":[{"TableName":"meas_old"}]}])");
+  ASSERT_TRUE(o.ok());
+  const BackupObjects::Lineage sub{{"public", "meas_2a"}, {"public", "meas_2"}, {"public", "meas"}};
+  EXPECT_TRUE(o->selects_table("shop", sub));
+  EXPECT_FALSE(o->selects_table("shop", "public", "meas_2a"));  // by its own name alone
+  EXPECT_FALSE(o->selects_table("shop", {{"public", "meas_old_1"}, {"public", "meas_old"}, {"public", "meas"}}));
+  EXPECT_TRUE(o->selects_table("shop", {{"public", "log_1"}, {"public", "log"}}));  // named directly
+  EXPECT_FALSE(o->selects_table("shop", {{"public", "log_2"}, {"public", "log"}}));
+}
+
 TEST(BackupObjects, MalformedJsonIsAnInvalidParameter) {
   for (const char* bad : {"{", R"({"DBName":"x"})", R"([{"Name":"x"}])", R"([{"DBName":"x","TableIncludes":"t"}])"}) {
     auto o = BackupObjects::parse(bad);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -75,7 +77,19 @@ core::Status put_text(repo::SetWriter& set, const std::string& name, const std::
 
 struct TableChoice {
   std::vector<Table> selected, excluded;
+  // Partitioned tables whose DDL the set keeps: chosen, or holding a chosen partition (which pg_dump
+  // attaches to them). They hold no rows of their own.
+  std::vector<Table> partitioned;
 };
+
+// BackupObjects chooses a partition with its partitioned ancestors (backup_objects.h): the lineage of
+// row i, its own name first, through `parent` (the row of a partition's parent).
+BackupObjects::Lineage lineage_of(const Rows& rows, const std::vector<std::optional<size_t>>& parent, size_t i) {
+  BackupObjects::Lineage out;
+  for (std::optional<size_t> j = i; j && out.size() <= rows.rows.size(); j = parent[*j])
+    out.emplace_back(*rows.rows[*j][0], *rows.rows[*j][1]);
+  return out;
+}
 
 core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects) {
   OPENDBS_ASSIGN(auto rows, conn.query(
@@ -83,18 +97,35 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
       " (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
       "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns, " +
       std::string(kTableIdentityColumns) +
+      ", c.relkind::text AS relkind, (SELECT i.inhparent::text FROM pg_inherits i"
+      "  WHERE i.inhrelid = c.oid AND c.relispartition) AS parent"
       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+      " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
       " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
       "                 AND d.deptype = 'e')"
       " ORDER BY 3 DESC, 1, 2"));
+  const size_t n = rows.rows.size();
+  std::map<std::string, size_t> by_oid;
+  for (size_t i = 0; i < n; ++i) by_oid[rows.rows[i][4].value_or("")] = i;
+  std::vector<std::optional<size_t>> parent(n);
+  for (size_t i = 0; i < n; ++i)
+    if (auto it = by_oid.find(rows.rows[i][8].value_or("")); it != by_oid.end()) parent[i] = it->second;
+  // A partitioned table stays while one of its partitions is chosen, even when not chosen itself.
+  std::vector<bool> kept(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!objects.selects_table(db, lineage_of(rows, parent, i))) continue;
+    kept[i] = true;
+    for (auto j = parent[i]; j && !kept[*j]; j = parent[*j]) kept[*j] = true;
+  }
   TableChoice choice;
-  for (const auto& row : rows.rows) {
+  for (size_t i = 0; i < n; ++i) {
+    const auto& row = rows.rows[i];
     Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}, {}};
     t.identity = {quote_ident(t.schema) + "." + quote_ident(t.name), row[4].value_or(""), row[5].value_or(""),
                   row[6].value_or("")};
-    (objects.selects_table(db, t.schema, t.name) ? choice.selected : choice.excluded).push_back(std::move(t));
+    const bool partitioned = row[7].value_or("") == "p";
+    (!kept[i] ? choice.excluded : partitioned ? choice.partitioned : choice.selected).push_back(std::move(t));
   }
   return choice;
 }
@@ -282,6 +313,7 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   OPENDBS_TRY(leave_out_dependents(s));
   std::vector<TableIdentity> seen;
   for (const auto& t : s.choice.selected) seen.push_back(t.identity);
+  for (const auto& t : s.choice.partitioned) seen.push_back(t.identity);
   OPENDBS_ASSIGN(auto gone, lock_tables(*s.holder, seen, kLockTimeoutMs));
   if (!gone.empty()) return gone;
   plan_parts(s.choice.selected, prefix, s.holder->server_version() >= 140000,
@@ -352,9 +384,18 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   const std::string prefix = "logical/" + std::to_string(index) + "/";
   OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix));
   const auto& tables = s.choice.selected;
-  OPENDBS_ASSIGN(auto sequences, s.holder->query(
+  // The sequences pg_dump creates: all but the identity sequences of the tables it leaves out (it
+  // keeps a left-out table's serial sequence, free-standing then).
+  std::string excluded_oids;
+  for (const auto& t : s.choice.excluded) excluded_oids += (excluded_oids.empty() ? "" : ",") + t.identity.oid;
+  OPENDBS_ASSIGN(auto sequences, s.holder->query_params(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
-      " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
+      " format('%I.%I', q.schemaname, q.sequencename), q.last_value), E'\\n') AS sql FROM pg_sequences q"
+      " JOIN pg_namespace n ON n.nspname = q.schemaname JOIN pg_class c ON c.relnamespace = n.oid"
+      " AND c.relname = q.sequencename WHERE q.last_value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_depend d"
+      " WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass"
+      " AND d.deptype = 'i' AND d.refobjid = ANY($1::oid[]))",
+      {"{" + excluded_oids + "}"}));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
   OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
   matviews = without_left_out_matviews(matviews, s.left_out);
