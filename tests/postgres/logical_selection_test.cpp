@@ -105,5 +105,33 @@ TEST_F(PostgresLogicalSelection, ATableLeftOutWithAnIdentityColumnDoesNotStopThe
   EXPECT_EQ(copy("SELECT nextval('free_seq')"), "43");
 }
 
+TEST_F(PostgresLogicalSelection, ThePrecheckAsksForSelectOnThePartitionsAnIncludedPartitionedTableBrings) {
+  auto& src = shared_source();
+  src.query("DROP ROLE IF EXISTS sel_reader");
+  src.query("CREATE ROLE sel_reader LOGIN");
+  auto p = plan("logical-sel-precheck");
+  p.backup_method = "logical";
+  p.source = src.endpoint("sel_reader");
+  p.backup_objects = R"([{"DBName":"sel","TableIncludes":[{"TableName":"meas"}]}])";
+  auto privileges = [&] {
+    for (const auto& i : engine_.precheck(p))
+      if (i.name == "CHECK_PRIVILEGES") return i;
+    return engines::PrecheckItem{"CHECK_PRIVILEGES", "absent", ""};
+  };
+  // meas and its four partitions, and the five sequences; not other, t1 or t2.
+  const auto denied = privileges();
+  EXPECT_EQ(denied.state, "failed");
+  EXPECT_NE(denied.message.find("cannot read 10 "), std::string::npos) << denied.message;
+  PgServer::Query{src, "sel"}("GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO sel_reader");
+  PgServer::Query{src, "sel"}("GRANT SELECT ON meas, meas_1, meas_2, meas_2a TO sel_reader");
+  const auto one_left = privileges();
+  EXPECT_NE(one_left.message.find("GRANT SELECT ON \"public\".\"meas_2b\" TO"), std::string::npos) << one_left.message;
+  PgServer::Query{src, "sel"}("GRANT SELECT ON meas_2b TO sel_reader");
+  const auto granted = privileges();
+  EXPECT_EQ(granted.state, "finish") << granted.message;
+  PgServer::Query{src, "sel"}("DROP OWNED BY sel_reader");
+  src.query("DROP ROLE sel_reader");
+}
+
 }  // namespace
 }  // namespace opendbs::testing

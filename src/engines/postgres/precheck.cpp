@@ -5,6 +5,8 @@
 #include <set>
 #include <string_view>
 
+#include <boost/json.hpp>
+
 #include "engines/postgres/backup_objects.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
@@ -137,14 +139,31 @@ struct Unreadable {
   bool sequences = false;
 };
 
+// A table's partition lineage (backup_objects.h) from `json`, [[schema, name], ...] itself first, or
+// the table alone.
+BackupObjects::Lineage lineage(const std::string& schema, const std::string& name, const std::string& json) {
+  BackupObjects::Lineage out;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(json, ec);
+  if (!ec && doc.is_array())
+    for (const auto& v : doc.as_array())
+      if (v.is_array() && v.as_array().size() == 2 && v.as_array()[0].is_string() && v.as_array()[1].is_string())
+        out.emplace_back(v.as_array()[0].as_string(), v.as_array()[1].as_string());
+  if (out.empty()) out.emplace_back(schema, name);
+  return out;
+}
+
 core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
   Endpoint ep = plan.source;
   ep.database = db;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
   // The tables logical_backup.cpp copies (extension members are the extension's), and sequences.
   OPENDBS_ASSIGN(auto rows, conn->query(
-      "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+      "SELECT n.nspname, c.relname, c.relkind, (SELECT json_agg(json_build_array(an.nspname, ac.relname) ORDER BY a.k)"
+      "  FROM pg_partition_ancestors(c.oid) WITH ORDINALITY a(relid, k) JOIN pg_class ac ON ac.oid = a.relid"
+      "  JOIN pg_namespace an ON an.oid = ac.relnamespace) AS lineage"
+      " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
       " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
       "                 AND d.deptype = 'e')"
@@ -153,7 +172,8 @@ core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects
   out.database = db;
   for (const auto& row : rows.rows) {
     const std::string schema = row[0].value_or(""), name = row[1].value_or("");
-    if (row[2].value_or("") == "r" && !objects.selects_table(db, schema, name)) continue;
+    if (row[2].value_or("") != "S" && !objects.selects_table(db, lineage(schema, name, row[3].value_or(""))))
+      continue;
     out.relations.push_back(quote_ident(schema) + "." + quote_ident(name));
     out.schemas.insert(quote_ident(schema));
     out.sequences = out.sequences || row[2].value_or("") == "S";
