@@ -76,4 +76,17 @@ bool BackupObjects::selects_table(const std::string& db, const Lineage& lineage)
   return false;
 }
 
+std::vector<bool> BackupObjects::kept_tables(const std::string& db, const std::vector<Table>& tables) const {
+  std::vector<bool> kept(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    Lineage lineage;
+    for (std::optional<size_t> j = i; j && lineage.size() <= tables.size(); j = tables[*j].parent)
+      lineage.emplace_back(tables[*j].schema, tables[*j].name);
+    if (!selects_table(db, lineage)) continue;
+    kept[i] = true;
+    for (auto j = tables[i].parent; j && !kept[*j]; j = tables[*j].parent) kept[*j] = true;
+  }
+  return kept;
+}
+
 }  // namespace opendbs::engines::postgres

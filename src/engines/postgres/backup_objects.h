@@ -8,6 +8,7 @@
 // (INHERITS, not partitions) hold rows of their own and are chosen by their own name only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,15 @@ class BackupObjects {
   // (schema, table) of a table, then of the partitioned tables it is a partition of, nearest first.
   using Lineage = std::vector<std::pair<std::string, std::string>>;
   bool selects_table(const std::string& db, const Lineage& lineage) const;
+
+  // A table of a database, with the index among them of the partitioned table it is a partition of.
+  struct Table {
+    std::string schema, name;
+    std::optional<size_t> parent;
+  };
+  // Which of `tables` a logical backup of `db` keeps: those chosen with their lineage, and the
+  // partitioned ancestors of those (the DDL pg_dump attaches them to), chosen themselves or not.
+  std::vector<bool> kept_tables(const std::string& db, const std::vector<Table>& tables) const;
 
  private:
   struct Entry {

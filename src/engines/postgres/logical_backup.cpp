@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include <boost/json.hpp>
@@ -82,15 +81,6 @@ struct TableChoice {
   std::vector<Table> partitioned;
 };
 
-// BackupObjects chooses a partition with its partitioned ancestors (backup_objects.h): the lineage of
-// row i, its own name first, through `parent` (the row of a partition's parent).
-BackupObjects::Lineage lineage_of(const Rows& rows, const std::vector<std::optional<size_t>>& parent, size_t i) {
-  BackupObjects::Lineage out;
-  for (std::optional<size_t> j = i; j && out.size() <= rows.rows.size(); j = parent[*j])
-    out.emplace_back(*rows.rows[*j][0], *rows.rows[*j][1]);
-  return out;
-}
-
 core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects) {
   OPENDBS_ASSIGN(auto rows, conn.query(
       "SELECT n.nspname, c.relname, pg_relation_size(c.oid) AS bytes,"
@@ -108,16 +98,12 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
   const size_t n = rows.rows.size();
   std::map<std::string, size_t> by_oid;
   for (size_t i = 0; i < n; ++i) by_oid[rows.rows[i][4].value_or("")] = i;
-  std::vector<std::optional<size_t>> parent(n);
-  for (size_t i = 0; i < n; ++i)
-    if (auto it = by_oid.find(rows.rows[i][8].value_or("")); it != by_oid.end()) parent[i] = it->second;
-  // A partitioned table stays while one of its partitions is chosen, even when not chosen itself.
-  std::vector<bool> kept(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (!objects.selects_table(db, lineage_of(rows, parent, i))) continue;
-    kept[i] = true;
-    for (auto j = parent[i]; j && !kept[*j]; j = parent[*j]) kept[*j] = true;
+  std::vector<BackupObjects::Table> nodes;
+  for (const auto& row : rows.rows) {
+    nodes.push_back({*row[0], *row[1], {}});
+    if (auto it = by_oid.find(row[8].value_or("")); it != by_oid.end()) nodes.back().parent = it->second;
   }
+  const auto kept = objects.kept_tables(db, nodes);
   TableChoice choice;
   for (size_t i = 0; i < n; ++i) {
     const auto& row = rows.rows[i];
