@@ -260,6 +260,7 @@ struct SnapshotSessions {
   TableChoice choice;
   std::string pre_data, post_data;  // pg_dump's schema on the snapshot
   std::vector<LeftOutObject> left_out;  // what needs excluded tables (excluded_dependents.h)
+  std::string kept_sequences = "true";  // leaves out the identity sequences of excluded tables
 };
 
 // Finds what cannot be restored without the excluded tables; included tables among it are excluded too.
@@ -273,7 +274,9 @@ core::Status leave_out_dependents(SnapshotSessions& s) {
     if (it == selected.end()) continue;
     s.choice.excluded.push_back(std::move(*it));
     selected.erase(it);
+    excluded.emplace_back(schema, name);
   }
+  OPENDBS_ASSIGN(s.kept_sequences, kept_sequences_condition(*s.holder, excluded));
   return {};
 }
 
@@ -370,18 +373,9 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   const std::string prefix = "logical/" + std::to_string(index) + "/";
   OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix));
   const auto& tables = s.choice.selected;
-  // The sequences pg_dump creates: all but the identity sequences of the tables it leaves out (it
-  // keeps a left-out table's serial sequence, free-standing then).
-  std::string excluded_oids;
-  for (const auto& t : s.choice.excluded) excluded_oids += (excluded_oids.empty() ? "" : ",") + t.identity.oid;
-  OPENDBS_ASSIGN(auto sequences, s.holder->query_params(
+  OPENDBS_ASSIGN(auto sequences, s.holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
-      " format('%I.%I', q.schemaname, q.sequencename), q.last_value), E'\\n') AS sql FROM pg_sequences q"
-      " JOIN pg_namespace n ON n.nspname = q.schemaname JOIN pg_class c ON c.relnamespace = n.oid"
-      " AND c.relname = q.sequencename WHERE q.last_value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_depend d"
-      " WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass"
-      " AND d.deptype = 'i' AND d.refobjid = ANY($1::oid[]))",
-      {"{" + excluded_oids + "}"}));
+      " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL AND " + s.kept_sequences));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
   OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
   matviews = without_left_out_matviews(matviews, s.left_out);
