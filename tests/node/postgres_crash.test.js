@@ -6,11 +6,16 @@
 //   - kill -9 during log backup, writes while the node is down, more after the restart → the WAL
 //     chain in DescribeIncrementBackupList has no gap and a point-in-time restore to a moment while
 //     the node was down shows the tables as they were then;
+//   - kill -9 mid physical restore → meanwhile the directory is marked and PostgreSQL refuses it; after
+//     the restart the restore task is taken again, finishes, and the server started on it has the set's
+//     tables;
 //   - a stopped plan's slot keeps the WAL written meanwhile: past --slot-retain-warn-bytes the plan's
 //     ErrMessage and /metrics say so; StartBackupPlan drains it and the warning goes.
 'use strict';
 
 const { describe, test } = require('node:test');
+const fs = require('node:fs');
+const path = require('node:path');
 const assert = require('node:assert/strict');
 
 const { TestNode, waitFor, sleep } = require('./lib/node_process');
@@ -30,16 +35,33 @@ function segno(name) {
 
 const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers', 'pgbench_history'];
 
+// pgbench tables on `source` (~600 MiB of data directory) and their checksums, and a physical plan of
+// it on `node` whose first full backup has been started.
+async function startPgbenchBackup(source, node) {
+  source.pgbenchInit(40);
+  const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
+  const api = checked(makeClient(node, 'pop-post'));
+  const planId = await createPgPlan(api, source, { EnableBackupLog: false });
+  const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+  return { before, planId, setId };
+}
+
+// Asserts that the restored server holds the pgbench tables as `before` has them, then stops it.
+function checkPgbenchTablesAndDispose(restored, before) {
+  try {
+    for (const table of PGBENCH_TABLES) assert.equal(restored.checksum(table), before[table], table);
+  } finally {
+    restored.dispose();
+  }
+}
+
 describe('PostgreSQL through the node: crashes and retained WAL', { concurrency: true }, () => {
   test('kill -9 during a physical full backup: the backup is taken again and its set restores the tables', async (t) => {
     const source = await PgSource.create();
     const node = await TestNode.start({ workers: 2 });
     try {
-      source.pgbenchInit(40);  // ~600 MiB of data directory
-      const before = Object.fromEntries(PGBENCH_TABLES.map((table) => [table, source.checksum(table)]));
+      const { before, planId, setId } = await startPgbenchBackup(source, node);
       let api = checked(makeClient(node, 'pop-post'));
-      const planId = await createPgPlan(api, source, { EnableBackupLog: false });
-      const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
       // The source itself says when the base backup is streaming its files (the node records progress
       // only once a second, and the whole backup takes about as long).
       const midway = await waitFor('the base backup under way', async () => {
@@ -68,17 +90,63 @@ describe('PostgreSQL through the node: crashes and retained WAL', { concurrency:
       assert.equal(source.query("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender'"), '0',
         'no base backup left running on the source');
 
-      const restored = await restoreAndOpen(api, planId, { setId });
-      try {
-        for (const table of PGBENCH_TABLES) assert.equal(restored.checksum(table), before[table], table);
-      } finally {
-        restored.dispose();
-      }
+      checkPgbenchTablesAndDispose(await restoreAndOpen(api, planId, { setId }), before);
     } finally {
       await node.dispose();
       source.dispose();
     }
   });
+
+  test('kill -9 during a physical restore: PostgreSQL refuses the directory meanwhile, the retried task finishes it',
+    async (t) => {
+      const source = await PgSource.create();
+      const node = await TestNode.start({ workers: 2 });
+      try {
+        const { before, planId, setId } = await startPgbenchBackup(source, node);
+        let api = checked(makeClient(node, 'pop-post'));
+        await P.waitSetStatus(api, planId, setId, 'finish', 180000);
+        source.query('UPDATE pgbench_branches SET bbalance = bbalance + 1');  // the source moves on
+
+        const dir = PgSource.restoreTarget();
+        const { RestoreTaskId } = await api.call('CreateRestoreTask', {
+          BackupPlanId: planId, RestoreTaskName: 'killed', BackupSetId: setId, DestinationEndpointInstanceType: 'Agent',
+          RestoreDir: dir,
+        });
+        await api.call('StartRestoreTask', { RestoreTaskId });
+        // The restore marks the directory before it writes anything; killed once the copy is under way.
+        const mark = path.join(dir, 'OPENDBS_RESTORE_UNFINISHED');
+        const copy = path.join(dir, 'opendbs_restore_copy');
+        await waitFor('the restore copying', async () => {
+          if (fs.existsSync(copy) && fs.readdirSync(copy).length > 0) return true;
+          if ((await P.restoreTask(api, RestoreTaskId)).RestoreStatus === 'finish')
+            throw new Error('the restore finished before the kill: make the source bigger');
+          return false;
+        }, { timeoutMs: 60000, intervalMs: 10 });
+        await sleep(200);
+        const killedAt = Date.now();
+        await node.kill9();
+        assert.ok(fs.existsSync(mark), 'the directory of the killed restore is marked');
+        assert.ok(!fs.existsSync(path.join(dir, 'global', 'pg_control')), 'no global/pg_control in it');
+        await assert.rejects(PgSource.open(dir), 'PostgreSQL refuses to start on the killed restore');
+
+        await node.restart();
+        api = checked(makeClient(node, 'pop-post'));
+        const finished = await waitFor('the retried restore finished', async () => {
+          const d = await P.restoreTask(api, RestoreTaskId);
+          if (d.RestoreStatus === 'stop') throw new Error(`restore failed: ${d.ErrMessage}`);
+          return d.RestoreStatus === 'finish' && d;
+        }, { timeoutMs: LEASE_MS + 120000, intervalMs: 250 });
+        t.diagnostic(`finished ${finished.RestoreTaskFinishTime - killedAt} ms after kill -9`);
+        // /metrics counts what the restore wrote (checker G10: it stayed 0).
+        await waitFor('the restore\'s bytes in /metrics', async () =>
+          (await node.metric('opendbs_task_bytes_total{kind="restore"}')) > 100 * MiB, { timeoutMs: 10000 });
+        assert.ok(!fs.existsSync(mark) && !fs.existsSync(copy), 'the mark and the copy directory are gone');
+        checkPgbenchTablesAndDispose(await PgSource.open(dir), before);
+      } finally {
+        await node.dispose();
+        source.dispose();
+      }
+    });
 
   test('kill -9 during log backup: no gap in the WAL chain, and a restore to a moment while the node was down',
     async (t) => {

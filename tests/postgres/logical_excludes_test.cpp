@@ -2,7 +2,8 @@
 // restores everything else; the objects that cannot exist without the excluded table (a foreign key
 // referencing it, views reading it and views on those, a materialized view and its index, a rule, a
 // policy, a function of SQL-standard body, a table inheriting from it) are left out and named in the
-// database's manifest entry ("left_out"), by the restore and by the SQL download alike.
+// database's manifest entry ("left_out"), by the restore and by the SQL download alike; the precheck
+// names them beforehand (CHECK_EXCLUDED_TABLES).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -17,7 +18,8 @@ namespace {
 
 class PostgresLogicalExcludes : public EngineTest {
  protected:
-  // Database "exshop": fk_a and fk_b reference each other; fk_b is excluded. Set "ex-full".
+  // Database "exshop": fk_a and fk_b reference each other; fk_b and the partition pt1 are excluded.
+  // Set "ex-full".
   void SetUp() override {
     EngineTest::SetUp();
     auto& src = shared_source();
@@ -42,13 +44,22 @@ class PostgresLogicalExcludes : public EngineTest {
     shop("CREATE RULE r_a AS ON DELETE TO fk_a DO ALSO DELETE FROM fk_b WHERE a_id = old.id");
     shop("CREATE POLICY p_a ON fk_a USING (EXISTS (SELECT 1 FROM fk_b WHERE fk_b.a_id = fk_a.id))");
     shop("CREATE FUNCTION count_b() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM fk_b; END");
+    shop("CREATE FUNCTION rows_b() RETURNS SETOF fk_b LANGUAGE sql AS 'SELECT * FROM fk_b'");
     shop("CREATE TABLE child_b (extra int) INHERITS (fk_b)");
+    // A partition excluded: a foreign key to the partitioned table stays, one to the partition goes.
+    shop("CREATE TABLE pt (id int, k int, PRIMARY KEY (id, k)) PARTITION BY LIST (k)");
+    shop("CREATE TABLE pt1 PARTITION OF pt FOR VALUES IN (1)");
+    shop("CREATE TABLE pt2 PARTITION OF pt FOR VALUES IN (2)");
+    shop("INSERT INTO pt SELECT g, 1 + g % 2 FROM generate_series(1, 100) g");
+    shop("CREATE TABLE ref_pt (id int, k int, FOREIGN KEY (id, k) REFERENCES pt)");
+    shop("CREATE TABLE ref_pt1 (id int, k int, FOREIGN KEY (id, k) REFERENCES pt1)");
+    shop("INSERT INTO ref_pt SELECT id, k FROM pt WHERE k = 2");
     a_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM fk_a t");
     keep_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t");
 
     plan_ = plan("logical-ex");
     plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":"exshop","TableExcludes":[{"TableName":"fk_b"}]}])";
+    plan_.backup_objects = R"([{"DBName":"exshop","TableExcludes":[{"TableName":"fk_b"},{"TableName":"pt1"}]}])";
     Control control;
     auto full = full_backup(plan_, "ex-full", control);
     ASSERT_TRUE(full.ok()) << full.error().message;
@@ -81,10 +92,13 @@ class PostgresLogicalExcludes : public EngineTest {
     EXPECT_EQ(copy("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t"), keep_);
     EXPECT_EQ(copy("SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class"
                    " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'm')"),
-              "fk_a,keep,mv_a,v_a");
+              "fk_a,keep,mv_a,pt2,ref_pt,ref_pt1,v_a");
     // No foreign key to a missing table; keep's reference to fk_a is there.
-    EXPECT_EQ(copy("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"),
-              "keep_a_id_fkey");
+    EXPECT_EQ(copy("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE contype = 'f'"
+                   " AND conparentid = 0"),
+              "keep_a_id_fkey,ref_pt_id_k_fkey");
+    EXPECT_EQ(copy("SELECT count(*) FROM ref_pt"), "50");
+    EXPECT_EQ(copy("SELECT count(*) FROM pt"), "50");
     EXPECT_EQ(copy("SELECT count(*) FROM pg_policy"), "0");
     EXPECT_EQ(copy("SELECT count(*) FROM pg_rules WHERE schemaname = 'public'"), "0");
     EXPECT_EQ(copy("SELECT n FROM mv_a"), "500");
@@ -103,7 +117,8 @@ TEST_F(PostgresLogicalExcludes, TheManifestNamesEveryObjectThatNeedsTheExcludedT
   EXPECT_EQ(left_out(), (std::set<std::string>{
                             "FK CONSTRAINT public.fk_a fk_a_b_id_fkey", "VIEW public.v_b", "VIEW public.v_vb",
                             "MATERIALIZED VIEW public.mv_b", "INDEX public.mv_b_n", "RULE public.fk_a r_a",
-                            "POLICY public.fk_a p_a", "FUNCTION public.count_b()", "TABLE public.child_b"}));
+                            "POLICY public.fk_a p_a", "FUNCTION public.count_b()", "FUNCTION public.rows_b()",
+                            "TABLE public.child_b", "FK CONSTRAINT public.ref_pt1 ref_pt1_id_k_fkey"}));
 }
 
 TEST_F(PostgresLogicalExcludes, ARestoreFinishesWithEverythingElseAndNoForeignKeyToTheMissingTable) {
@@ -131,6 +146,24 @@ TEST_F(PostgresLogicalExcludes, TheSqlDownloadLoadsWithOnErrorStop) {
                             .c_str()),
             0);
   expect_everything_else(PgServer::Query{*dst_, "fresh"});
+}
+
+TEST_F(PostgresLogicalExcludes, ThePrecheckWarnsNamingWhatTheBackupsWillLeaveOut) {
+  const auto items = engine_.precheck(plan_);
+  const engines::PrecheckItem* excluded = nullptr;
+  for (const auto& i : items)
+    if (i.name == "CHECK_EXCLUDED_TABLES") excluded = &i;
+  ASSERT_NE(excluded, nullptr);
+  EXPECT_EQ(excluded->state, "warning");
+  for (const char* named : {"in database \"exshop\": ", "FK CONSTRAINT public.fk_a fk_a_b_id_fkey (needs public.fk_b)",
+                            "VIEW public.v_vb (needs public.v_b)", "TABLE public.child_b"})
+    EXPECT_NE(excluded->message.find(named), std::string::npos) << named << " in " << excluded->message;
+
+  auto whole = plan_;
+  whole.backup_objects = R"([{"DBName":"exshop"}])";
+  size_t passed = 0;
+  for (const auto& i : engine_.precheck(whole)) passed += i.name == "CHECK_EXCLUDED_TABLES" && i.state == "finish";
+  EXPECT_EQ(passed, 1u);
 }
 
 }  // namespace

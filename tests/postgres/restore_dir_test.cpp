@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -15,7 +18,7 @@
 #include "core/file.h"
 #include "engine_harness.h"
 #include "engines/postgres/cluster_identity.h"
-#include "engines/postgres/failed_restore_dir.h"
+#include "engines/postgres/unfinished_restore_dir.h"
 
 namespace opendbs::testing {
 namespace {
@@ -44,6 +47,25 @@ std::string pg_controldata_identifier(const fs::path& dir, const fs::path& scrat
   if (at == std::string::npos) return "";
   const size_t begin = text->find_first_not_of(' ', at + key.size());
   return text->substr(begin, text->find('\n', begin) - begin);
+}
+
+// Runs the restore in a child process that kills itself with SIGKILL (as `kill -9` of the node) at
+// its first progress report of `percent` or more: none of the restore's own clean-up runs.
+void restore_killed_at(engines::Engine& engine, const engines::PlanSpec& plan, repo::Repository& repository,
+                       const engines::RestoreRequest& request, int percent) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Control dying;
+    dying.on_progress = [percent](int at, uint64_t) {
+      if (at >= percent) ::raise(SIGKILL);
+    };
+    (void)engine.restore(plan, repository, request, dying);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the restore ended before the chosen point";
 }
 
 class PostgresRestoreDir : public EngineTest {};
@@ -121,14 +143,14 @@ TEST_F(PostgresRestoreDir, ACancelledRestoreEmptiesTheDirectoryItFilledAndDisabl
   EXPECT_NE(st.error().message.find("RestoreDir " + request.target_dir + " was disabled"), std::string::npos)
       << st.error().message;
   EXPECT_FALSE(fs::exists(request.target_dir + "/global/pg_control"));
-  auto why = core::read_file(request.target_dir + "/" + engines::postgres::kRestoreFailedFile);
+  auto why = core::read_file(request.target_dir + "/" + engines::postgres::kRestoreUnfinishedFile);
   ASSERT_TRUE(why.ok());
   EXPECT_NE(why->find("\nsystem_identifier = " + std::string(full->metadata.at("system_identifier").as_string()) + "\n"),
             std::string::npos) << *why;
   auto mended = engine_.restore(p, *repo_, request, control);  // the recorded identifier is the set's
   ASSERT_TRUE(mended.ok()) << mended.error().message;
   EXPECT_TRUE(fs::exists(request.target_dir + "/global/pg_control"));
-  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
+  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreUnfinishedFile));
 }
 
 // The copy of the data directory is most of a restore: its progress shows as it goes, and a cancel
@@ -175,6 +197,71 @@ TEST_F(PostgresRestoreDir, AFreshRestoreReportsItsCopyAsItGoesAndItsBytesAtTheEn
   EXPECT_EQ(st.error().code, "Cancelled");
   EXPECT_GT(copied.load(), 0u);
   EXPECT_LT(copied.load(), set_bytes / 2) << "the copy went on after the cancel";
+}
+
+// The node killed during a restore (checker G6): the directory it leaves is one PostgreSQL refuses to
+// start on — mid-copy, after the copy with the set's backup_label but no recovery settings yet, or a
+// delta restore that rewrote part of a cluster — and a restore into it again (the task retried, or a
+// new one) takes it for an unfinished restore and finishes it, where a directory that is not a data
+// directory is refused.
+TEST_F(PostgresRestoreDir, ARestoreKilledMidwayLeavesADirectoryPostgresRefusesAndTheNextRestoreFinishesIt) {
+  const auto p = plan("restoredir4");
+  shared_source().query(
+      "CREATE TABLE rd_crash AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 100000) g");
+  const std::string at_backup = shared_source().checksum("rd_crash");
+  Control control;
+  auto full = full_backup(p, "rd-crash", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  shared_source().query("UPDATE rd_crash SET v = 'after' WHERE id <= 10");  // the source moves on
+  engines::RestoreRequest request;
+  request.set_id = "rd-crash";
+  request.target_ms = full->consistent_ms;
+  const std::string mark = std::string("/") + engines::postgres::kRestoreUnfinishedFile;
+
+  auto expect_refused_then_finished = [&](const std::string& dir, const std::string& when) {
+    SCOPED_TRACE(when);
+    EXPECT_TRUE(fs::exists(dir + mark));
+    EXPECT_FALSE(fs::exists(dir + "/global/pg_control"));
+    std::string error;
+    EXPECT_FALSE(PgServer::open(dir, &error)) << "PostgreSQL started on a restore killed " << when;
+    auto server = restore_and_start(p, "rd-crash", full->consistent_ms, dir);
+    ASSERT_TRUE(server);
+    EXPECT_EQ(server->checksum("rd_crash"), at_backup);
+    EXPECT_FALSE(fs::exists(dir + mark));
+  };
+
+  request.target_dir = dir_ + "/killed-copying";  // into an empty directory, during the copy
+  restore_killed_at(engine_, p, *repo_, request, 20);
+  const std::string copy = request.target_dir + "/opendbs_restore_copy";  // where the set is copied first
+  EXPECT_TRUE(fs::exists(copy + "/PG_VERSION"));
+  std::string error;
+  EXPECT_FALSE(PgServer::open(request.target_dir, &error));  // (as root: all of it now the server user's)
+  EXPECT_FALSE(PgServer::open(copy, &error)) << "PostgreSQL started on the copy of a restore killed midway";
+  expect_refused_then_finished(request.target_dir, "during the copy");
+
+  request.target_dir = dir_ + "/killed-copied";  // after the copy: backup_label, no recovery.signal
+  restore_killed_at(engine_, p, *repo_, request, 80);
+  EXPECT_TRUE(fs::exists(request.target_dir + "/backup_label"));
+  EXPECT_FALSE(fs::exists(request.target_dir + "/recovery.signal"));
+  expect_refused_then_finished(request.target_dir, "after the copy");
+
+  // A delta restore into the cluster restored and run above (its files changed since), killed once
+  // it rewrote them.
+  restore_killed_at(engine_, p, *repo_, request, 80);
+  EXPECT_TRUE(fs::exists(request.target_dir + "/backup_label"));
+  expect_refused_then_finished(request.target_dir, "during a delta restore");
+
+  // The mark is what makes a directory an unfinished restore: without it, one that is not a data
+  // directory is still refused, and left as it was.
+  request.target_dir = dir_ + "/foreign";
+  fs::create_directories(request.target_dir + "/global");
+  ASSERT_TRUE(core::write_file_durable(request.target_dir + "/notes.txt", "mine", 0600).ok());
+  const auto before = snapshot(request.target_dir);
+  auto st = engine_.restore(p, *repo_, request, control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("is not empty and not a PostgreSQL data directory"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(snapshot(request.target_dir), before);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "engine_harness.h"
-#include "engines/postgres/failed_restore_dir.h"
+#include "engines/postgres/unfinished_restore_dir.h"
 #include "own_source.h"
 
 namespace opendbs::testing {
@@ -189,7 +189,7 @@ TEST_F(PostgresPartialRestore, ARestoreThatFailsAfterWritingLeavesADirectoryPost
   EXPECT_NE(st.error().message.find("is missing from the repository"), std::string::npos) << st.error().message;
   EXPECT_NE(st.error().message.find("RestoreDir " + request.target_dir + " was disabled"), std::string::npos)
       << st.error().message;
-  EXPECT_TRUE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
+  EXPECT_TRUE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreUnfinishedFile));
   EXPECT_TRUE(fs::exists(request.target_dir + "/PG_VERSION"));
   EXPECT_FALSE(fs::exists(request.target_dir + "/global/pg_control"));
   std::string error;
@@ -200,7 +200,7 @@ TEST_F(PostgresPartialRestore, ARestoreThatFailsAfterWritingLeavesADirectoryPost
   control.on_progress = nullptr;
   request.target_ms = full->consistent_ms;
   ASSERT_TRUE(engine_.restore(p, *repo_, request, control).ok());
-  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreFailedFile));
+  EXPECT_FALSE(fs::exists(request.target_dir + "/" + engines::postgres::kRestoreUnfinishedFile));
   share_repository_with_server();
   auto server = PgServer::open(request.target_dir, &error);
   ASSERT_TRUE(server) << error;

@@ -2,11 +2,10 @@
 
 #include <cstring>
 #include <fstream>
-#include <optional>
 
 #include "core/errors.h"
 #include "core/file.h"
-#include "engines/postgres/failed_restore_dir.h"
+#include "engines/postgres/unfinished_restore_dir.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -21,24 +20,13 @@ uint64_t first_u64(std::string_view bytes) {
 
 }  // namespace
 
-// The identifier a restore that failed recorded when it disabled `dir` (failed_restore_dir.h).
-std::optional<uint64_t> recorded_when_disabled(const std::filesystem::path& dir) {
-  auto text = core::read_file((dir / kRestoreFailedFile).string());
-  const std::string key = std::string("\n") + kRestoreFailedIdentifierKey;
-  const size_t at = text.ok() ? text->find(key) : std::string::npos;
-  if (at == std::string::npos) return std::nullopt;
-  const std::string digits = text->substr(at + key.size(), text->find('\n', at + key.size()) - at - key.size());
-  if (digits.empty() || digits.size() > 20 || digits.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoull(digits);
-}
-
 core::Result<uint64_t> data_directory_system_identifier(const std::filesystem::path& dir) {
   const auto path = dir / kControlFile;
   std::ifstream in(path, std::ios::binary);
   char bytes[8];
   if (!in.read(bytes, sizeof bytes)) {
-    if (auto recorded = recorded_when_disabled(dir)) return *recorded;
+    if (auto unfinished = unfinished_restore(dir); unfinished && unfinished->system_identifier)
+      return *unfinished->system_identifier;
     return core::make_error("InvalidParameter", "RestoreDir " + dir.string() + " has no readable " + kControlFile +
                                                     ": it is not a PostgreSQL data directory a delta restore can update");
   }

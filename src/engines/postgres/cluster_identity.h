@@ -15,8 +15,8 @@ namespace opendbs::engines::postgres {
 
 // The system identifier in `dir`/global/pg_control: its first 8 bytes, in the byte order of the
 // machine that wrote it (little-endian on every platform opendbs builds for; pg_controldata shows
-// the same number as "Database system identifier"). A directory a failed restore disabled has no
-// pg_control: the identifier it recorded then (failed_restore_dir.h).
+// the same number as "Database system identifier"). A directory a delta restore has not finished has
+// no pg_control: the identifier it recorded (unfinished_restore_dir.h).
 core::Result<uint64_t> data_directory_system_identifier(const std::filesystem::path& dir);
 
 // The set's: its metadata's system_identifier (IDENTIFY_SYSTEM at backup time), else the first 8

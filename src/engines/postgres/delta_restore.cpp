@@ -27,9 +27,10 @@ bool unchanged(const fs::path& file, const repo::FileMeta& meta) {
          mtime_ms == meta.mtime_ms;
 }
 
-// Writes the stream to a temporary file beside `file`, then renames it over the old one.
-core::Status rewrite(repo::Repository& repository, const std::string& set_id, const repo::StreamEntry& entry,
-                     const fs::path& file, TaskControl& control) {
+}  // namespace
+
+core::Status restore_file(repo::Repository& repository, const std::string& set_id, const repo::StreamEntry& entry,
+                          const fs::path& file, TaskControl& control) {
   const fs::path tmp = file.string() + ".opendbs-tmp";
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
@@ -59,6 +60,8 @@ core::Status rewrite(repo::Repository& repository, const std::string& set_id, co
   return st;
 }
 
+namespace {
+
 // Removes every path under `dir` that the set does not name (nor contains below a directory it names).
 // A directory the set names may be a symlink to another disk — a tablespace moved out of
 // pg_tblspc/<oid>/, or pg_wal — : it is kept and followed (its files were compared through it), and
@@ -80,14 +83,16 @@ uint64_t remove_extra(const fs::path& dir, const std::set<std::string>& wanted) 
 }  // namespace
 
 core::Result<DeltaStats> delta_restore(repo::Repository& repository, const std::string& set_id, const fs::path& dir,
-                                       TaskControl& control) {
+                                       const std::set<std::string>& held_back, TaskControl& control) {
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set_id));
   DeltaStats stats;
   std::set<std::string> wanted;
   std::vector<const repo::StreamEntry*> changed;
   for (const auto& s : manifest.streams) {
     for (fs::path p = s.name; !p.empty(); p = p.parent_path()) wanted.insert(p.string());
-    if (repo::is_directory(s.meta)) {
+    if (held_back.count(s.name)) {
+      continue;
+    } else if (repo::is_directory(s.meta)) {
       std::error_code ec;
       fs::create_directories(dir / s.name, ec);
     } else if (unchanged(dir / s.name, s.meta)) {
@@ -96,6 +101,7 @@ core::Result<DeltaStats> delta_restore(repo::Repository& repository, const std::
       changed.push_back(&s);
     }
   }
+  for (const auto& name : held_back) wanted.insert(name);
   // Configuration files the set lacks (its source keeps them elsewhere) stay: the source's own, copied
   // in by a user, or the minimal ones a restore wrote (server_config_files.h).
   for (const auto& name : config_files_missing_from(manifest)) wanted.insert(name);
@@ -108,7 +114,7 @@ core::Result<DeltaStats> delta_restore(repo::Repository& repository, const std::
   for (unsigned w = 0; w < std::min<size_t>(kWriters, changed.size()); ++w)
     writers.emplace_back([&] {
       for (size_t i = next++; i < changed.size(); i = next++) {
-        auto st = rewrite(repository, set_id, *changed[i], dir / changed[i]->name, control);
+        auto st = restore_file(repository, set_id, *changed[i], dir / changed[i]->name, control);
         std::lock_guard lock(mu);
         if (!st.ok()) {
           if (first_error.ok()) first_error = st;

@@ -35,7 +35,8 @@ std::string oid_array(const std::set<std::string>& oids) {
 // pg_dump leaves out what belongs to them), $2 (left-out views, materialized views and composite
 // types: also what belongs to them, their indexes, rules, triggers) and functions $3 — on the
 // relation or on its row type — named as pg_dump's TOC names them, with the relation that owns each
-// ("owner") and, for functions, their oid ("proc").
+// ("owner") and, for functions, their oid ("proc"). The copies of a constraint that PostgreSQL makes
+// for partitions (conparentid) have no entry of their own in pg_dump's text: their parent has.
 constexpr const char* kDependentsSql = R"SQL(
 WITH refs AS (
   SELECT k.refclassid, k.refobjid, r.strong, n.nspname || '.' || c.relname AS label
@@ -55,6 +56,7 @@ SELECT CASE co.contype WHEN 'f' THEN 'FK CONSTRAINT' WHEN 'c' THEN 'CHECK CONSTR
        n.nspname AS schema, c.relname || ' ' || co.conname AS name, c.oid AS owner, 0::oid AS proc, deps.because
 FROM deps JOIN pg_catalog.pg_constraint co ON deps.classid = 'pg_catalog.pg_constraint'::regclass AND co.oid = deps.objid
 JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE co.conparentid = 0
 UNION ALL
 SELECT CASE WHEN ru.rulename <> '_RETURN' THEN 'RULE' WHEN c.relkind = 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END,
        n.nspname, CASE WHEN ru.rulename = '_RETURN' THEN c.relname ELSE c.relname || ' ' || ru.rulename END, c.oid, 0,
@@ -251,7 +253,7 @@ void log_left_out(const std::string& database, const std::vector<LeftOutObject>&
     names += (names.empty() ? "" : "; ") + o.type + " " + o.schema + "." + o.name + " (needs " + o.because + ")";
   core::log_event(core::LogLevel::warn, "postgres_logical_left_out",
                   {{"database", database},
-                   {"reason", "these objects need tables BackupObjects' TableExcludes leave out; the set does not hold them"},
+                   {"reason", "these objects need tables BackupObjects leave out (TableExcludes, TableIncludes); the set does not hold them"},
                    {"objects", names}});
 }
 

@@ -1,5 +1,8 @@
 #include "engines/postgres/physical_restore.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -14,7 +17,7 @@
 #include "engines/postgres/base_backup.h"
 #include "engines/postgres/cluster_identity.h"
 #include "engines/postgres/delta_restore.h"
-#include "engines/postgres/failed_restore_dir.h"
+#include "engines/postgres/unfinished_restore_dir.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_partial.h"
 #include "engines/postgres/restore_wal_plan.h"
@@ -26,6 +29,10 @@
 namespace opendbs::engines::postgres {
 namespace fs = std::filesystem;
 namespace {
+
+constexpr const char* kControlFile = "global/pg_control";
+// Inside RestoreDir: where a fresh restore copies the set before its files move up (all but global/).
+constexpr const char* kFreshCopyDir = "opendbs_restore_copy";
 
 // A set restores to its consistent point (its EndTime) or a later moment its WAL reaches; it holds
 // nothing older. Recovering such a target "to the end of the backup" would bring the server up at a
@@ -224,20 +231,135 @@ core::Status write_recovery_config(const fs::path& dir, const std::string& set_i
   return {};
 }
 
-// The restore; `writing` is set once it begins writing into RestoreDir.
-core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
-                              TaskControl& control, bool& writing) {
-  if (request.target_dir.empty())
-    return core::make_error("InvalidParameter", "a physical PostgreSQL restore needs RestoreDir (a directory on the node)");
-  const fs::path dir = fs::absolute(request.target_dir);
+// What RestoreDir holds before the restore writes anything, and so how it is restored and what a
+// failure does to it.
+enum class DirKind {
+  empty,       // absent or empty: a fresh copy; on failure emptied
+  unfinished,  // what an unfinished restore into an empty directory left: emptied, then as `empty`
+  cluster,     // a copy of the set's cluster, or an unfinished delta restore of it: a delta restore;
+               // on failure disabled
+};
+
+core::Result<DirKind> classify_dir(const fs::path& dir) {
   std::error_code ec;
-  const bool delta = fs::exists(dir, ec) && !fs::is_empty(dir, ec);
-  if (delta && !fs::exists(dir / "PG_VERSION"))
+  if (!fs::exists(dir, ec) || fs::is_empty(dir, ec)) return DirKind::empty;
+  if (auto unfinished = unfinished_restore(dir))
+    return unfinished->into_cluster ? DirKind::cluster : DirKind::unfinished;
+  if (!fs::exists(dir / "PG_VERSION"))
     return core::make_error("InvalidParameter", "RestoreDir " + dir.string() +
-                                                    " is not empty and not a PostgreSQL data directory");
-  if (delta && fs::exists(dir / "postmaster.pid"))
+                                                    " is not empty and not a PostgreSQL data directory (nor one an "
+                                                    "unfinished opendbs restore left, which holds " +
+                                                    kRestoreUnfinishedFile + ")");
+  if (fs::exists(dir / "postmaster.pid"))
     return core::make_error("InvalidParameter", "RestoreDir " + dir.string() +
                                                     " holds a running PostgreSQL (postmaster.pid): stop it first");
+  return DirKind::cluster;
+}
+
+// Removes everything in `dir`; false when something could not be removed.
+bool empty_dir(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> entries;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    entries.push_back(it->path());
+  bool emptied = !ec;
+  for (const auto& path : entries) {
+    fs::remove_all(path, ec);
+    emptied = emptied && !ec;
+  }
+  return emptied && fs::is_empty(dir, ec);
+}
+
+core::Status sync_filesystem(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return core::errors::io("cannot open " + dir.string());
+  const bool ok = ::syncfs(fd) == 0;
+  ::close(fd);
+  return ok ? core::Status{} : core::errors::io("cannot sync " + dir.string());
+}
+
+// The fresh copy lands in kFreshCopyDir inside `dir`, and all of it but global/ moves up: `dir` has no
+// global/pg_control until finish_fresh_copy() moves global/ up, once everything else is durable. The
+// copy's own directory has mode 0711, which PostgreSQL refuses for a data directory, so that it is
+// not one to start on either.
+core::Status copy_set_withholding_control(repo::Repository& repository, const repo::Manifest& manifest,
+                                          const fs::path& dir, TaskControl& control, std::atomic<uint64_t>& bytes) {
+  const fs::path copy = dir / kFreshCopyDir;
+  std::error_code ec;
+  fs::create_directory(copy, ec);
+  if (!ec) fs::permissions(copy, fs::perms::owner_all | fs::perms::others_exec, fs::perm_options::replace, ec);
+  if (ec) return core::errors::io("cannot create " + copy.string() + ": " + ec.message());
+  OPENDBS_TRY(repository.restore_set(manifest.set_id, copy.string(), copy_options(manifest, control, bytes)));
+  std::vector<std::string> names;  // listed first: renaming while listing may skip entries
+  for (auto it = fs::directory_iterator(copy, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+    names.push_back(it->path().filename().string());
+  if (ec) return core::errors::io("cannot list " + copy.string() + ": " + ec.message());
+  for (const auto& name : names) {
+    if (name == "global" || name == kRestoreUnfinishedFile) continue;
+    fs::rename(copy / name, dir / name, ec);
+    if (ec) return core::errors::io("cannot move " + (copy / name).string() + " into " + dir.string() + ": " + ec.message());
+  }
+  return core::sync_dir(dir.string());
+}
+
+core::Status finish_fresh_copy(const fs::path& dir) {
+  std::error_code ec;
+  fs::rename(dir / kFreshCopyDir / "global", dir / "global", ec);
+  if (ec) return core::errors::io("cannot move global/ into " + dir.string() + ": " + ec.message());
+  OPENDBS_TRY(core::sync_dir(dir.string()));
+  fs::remove_all(dir / kFreshCopyDir, ec);
+  if (ec) return core::errors::io("cannot remove " + (dir / kFreshCopyDir).string() + ": " + ec.message());
+  return {};
+}
+
+// The delta restore of a copy of the set's cluster, global/pg_control removed first and written by
+// finish_delta() last.
+core::Status delta_withholding_control(repo::Repository& repository, const RestoreRequest& request, const fs::path& dir,
+                                       TaskControl& control, std::atomic<uint64_t>& bytes) {
+  std::error_code ec;
+  fs::remove(dir / kControlFile, ec);
+  if (ec) return core::errors::io("cannot remove " + (dir / kControlFile).string() + ": " + ec.message());
+  if (fs::is_directory(dir / "global", ec)) OPENDBS_TRY(core::sync_dir((dir / "global").string()));
+  OPENDBS_ASSIGN(auto stats,
+                 delta_restore(repository, request.set_id, dir, {kControlFile, kRestoreUnfinishedFile}, control));
+  core::log_event(core::LogLevel::info, "postgres_delta_restore",
+                  {{"set", request.set_id}, {"dir", dir.string()}, {"files_kept", stats.files_kept},
+                   {"files_written", stats.files_written}, {"bytes_written", stats.bytes_written},
+                   {"paths_removed", stats.paths_removed}});
+  bytes = stats.bytes_written;
+  return {};
+}
+
+core::Status finish_delta(repo::Repository& repository, const repo::Manifest& manifest, const fs::path& dir,
+                          TaskControl& control) {
+  const repo::StreamEntry* control_file = manifest.find_stream(kControlFile);
+  if (!control_file) return core::errors::corrupt("backup set " + manifest.set_id + " has no " + kControlFile);
+  OPENDBS_TRY(restore_file(repository, manifest.set_id, *control_file, dir / kControlFile, control));
+  return core::sync_dir((dir / "global").string());
+}
+
+// Marks `dir` unfinished before anything else is written (unfinished_restore_dir.h); an unfinished
+// restore's leftovers are removed first.
+core::Status mark_dir(const RestoreRequest& request, const fs::path& dir, DirKind kind) {
+  const std::string target = pg_timestamp_literal(request.target_ms);
+  if (kind == DirKind::cluster) {
+    OPENDBS_ASSIGN(const uint64_t id, data_directory_system_identifier(dir));
+    return mark_restore_unfinished(dir, request.set_id, target, true, id);
+  }
+  if (kind == DirKind::unfinished) {
+    const bool emptied = empty_dir(dir);
+    core::log_event(core::LogLevel::info, "postgres_restore_dir_unfinished_emptied",
+                    {{"dir", dir.string()}, {"emptied", emptied}});
+    if (!emptied)
+      return core::errors::io("cannot empty RestoreDir " + dir.string() + ", which an unfinished restore left");
+  }
+  return mark_restore_unfinished(dir, request.set_id, target, false, std::nullopt);
+}
+
+// The restore; `writing` is set once it begins writing into RestoreDir.
+core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
+                              const fs::path& dir, DirKind kind, TaskControl& control, bool& writing) {
+  const bool delta = kind == DirKind::cluster;
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   const auto& m = manifest.engine_metadata;
   if (!m.contains("method") || m.at("method") != "physical")
@@ -253,17 +375,11 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
   control.progress(1, 0);
   std::atomic<uint64_t> bytes{0};
   writing = true;
-  if (delta) {
-    OPENDBS_ASSIGN(auto stats, delta_restore(repository, request.set_id, dir, control));
-    core::log_event(core::LogLevel::info, "postgres_delta_restore",
-                    {{"set", request.set_id}, {"dir", dir.string()}, {"files_kept", stats.files_kept},
-                     {"files_written", stats.files_written}, {"bytes_written", stats.bytes_written},
-                     {"paths_removed", stats.paths_removed}});
-    bytes = stats.bytes_written;
-  } else {
-    OPENDBS_TRY(repository.restore_set(request.set_id, dir.string(), copy_options(manifest, control, bytes)));
-  }
+  OPENDBS_TRY(mark_dir(request, dir, kind));
+  if (delta) OPENDBS_TRY(delta_withholding_control(repository, request, dir, control, bytes));
+  else OPENDBS_TRY(copy_set_withholding_control(repository, manifest, dir, control, bytes));
   if (control.cancelled()) return cancelled_error();
+  std::error_code ec;
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::create_directories(dir / "pg_wal" / "archive_status", ec);
   if (ec) return core::errors::io("cannot create " + (dir / "pg_wal").string() + ": " + ec.message());
@@ -280,6 +396,10 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
   OPENDBS_ASSIGN(auto command, restore_command(plan, request, wal));
   OPENDBS_TRY(write_recovery_config(dir, request.set_id, request.target_ms, command, to_end_of_backup, wal,
                                     backup_timeline, has_tablespaces(manifest)));
+  // Everything durable, then global/pg_control, then the mark goes: PostgreSQL may start on it now.
+  OPENDBS_TRY(sync_filesystem(dir));
+  OPENDBS_TRY(delta ? finish_delta(repository, manifest, dir, control) : finish_fresh_copy(dir));
+  OPENDBS_TRY(clear_restore_unfinished(dir));
   core::log_event(core::LogLevel::info, "postgres_restore_prepared",
                   {{"set", request.set_id}, {"dir", dir.string()}, {"target_ms", request.target_ms},
                    {"wal_segments", wal.segments.size()}, {"wal", copy ? "copied" : "fetched by restore_command"},
@@ -292,32 +412,29 @@ core::Status restore_into_dir(const PlanSpec& plan, repo::Repository& repository
 }  // namespace
 
 // A restore that fails or is cancelled after it began writing: into a directory that was empty (or
-// absent) what it wrote is removed, as nothing of it may be used; a delta restore's directory held a
-// cluster before and is disabled instead (failed_restore_dir.h), for a delta restore to mend.
+// absent, or held only an unfinished restore's files) what it wrote is removed, as nothing of it may
+// be used; a delta restore's directory held a cluster before and is disabled instead
+// (unfinished_restore_dir.h), for a delta restore to mend. One cut short with no chance to clean up
+// (the node killed) leaves the directory marked and without global/pg_control, which the next
+// restore into it completes.
 core::Status physical_restore(const PlanSpec& plan, repo::Repository& repository, const RestoreRequest& request,
                               TaskControl& control) {
-  const fs::path dir = request.target_dir.empty() ? fs::path() : fs::absolute(request.target_dir);
-  std::error_code ec;
-  const bool fresh = !dir.empty() && (!fs::exists(dir, ec) || fs::is_empty(dir, ec));
+  if (request.target_dir.empty())
+    return core::make_error("InvalidParameter", "a physical PostgreSQL restore needs RestoreDir (a directory on the node)");
+  const fs::path dir = fs::absolute(request.target_dir);
+  OPENDBS_ASSIGN(const DirKind kind, classify_dir(dir));
   bool writing = false;
-  auto st = restore_into_dir(plan, repository, request, control, writing);
+  auto st = restore_into_dir(plan, repository, request, dir, kind, control, writing);
   if (st.ok() || !writing) return st;
-  if (!fresh) return disable_failed_restore_dir(dir, st.error());
+  if (kind == DirKind::cluster) return disable_failed_restore_dir(dir, st.error());
   core::Error error = st.error();
-  std::vector<fs::path> written;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-    written.push_back(it->path());
-  bool emptied = !ec;
-  for (const auto& path : written) {
-    fs::remove_all(path, ec);
-    emptied = emptied && !ec;
-  }
-  emptied = emptied && fs::is_empty(dir, ec);
+  const bool emptied = empty_dir(dir);
   core::log_event(core::LogLevel::warn, "postgres_restore_dir_emptied",
                   {{"dir", dir.string()}, {"error", error.message}, {"emptied", emptied}});
   if (emptied) {
     error.message += "; the files the restore had written into RestoreDir " + dir.string() +
-                     " (empty before) were removed";
+                     (kind == DirKind::empty ? " (empty before)" : " (and those an unfinished restore had left)") +
+                     " were removed";
     return error;
   }
   return disable_failed_restore_dir(dir, std::move(error));

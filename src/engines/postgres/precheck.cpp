@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/excluded_dependents.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/pg_dump_version.h"
 #include "engines/postgres/wal_names.h"
@@ -213,6 +214,52 @@ PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
                                       " of the tables and sequences the plan backs up: " + grants + or_all);
 }
 
+// In one database: the objects a logical backup leaves out because they need tables the plan excludes,
+// as "TYPE schema.name (needs ...)".
+core::Result<std::string> left_out_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
+  Endpoint ep = plan.source;
+  ep.database = db;
+  OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_ASSIGN(auto rows, conn->query(
+      "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+      " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+      "                 AND d.deptype = 'e')"));
+  std::vector<TableName> excluded;
+  for (const auto& row : rows.rows)
+    if (!objects.selects_table(db, row[0].value_or(""), row[1].value_or("")))
+      excluded.emplace_back(row[0].value_or(""), row[1].value_or(""));
+  if (excluded.empty()) return std::string();
+  OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  OPENDBS_ASSIGN(auto left_out, excluded_dependents(*conn, excluded));
+  std::string out;
+  for (const auto& o : left_out)
+    out += (out.empty() ? "" : "; ") + o.type + " " + o.schema + "." + o.name + " (needs " + o.because + ")";
+  return out;
+}
+
+// A warning naming what the backups will leave out because BackupObjects exclude tables it needs
+// (excluded_dependents.h): the sets restore without them.
+PrecheckItem excluded_dependents_item(const PlanSpec& plan, PgConnection& sql) {
+  auto objects = BackupObjects::parse(plan.backup_objects);
+  auto dbs = sql.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
+  if (!objects.ok() || !dbs.ok()) return pass("CHECK_EXCLUDED_TABLES");  // CHECK_PRIVILEGES names the cause
+  std::string found;
+  for (const auto& row : dbs->rows) {
+    const std::string db = row[0].value_or("");
+    if (!objects->selects_database(db)) continue;
+    auto left_out = left_out_in(plan, *objects, db);
+    if (!left_out.ok() || left_out->empty()) continue;  // a database not readable fails CHECK_PRIVILEGES
+    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + *left_out);
+  }
+  if (found.empty()) return pass("CHECK_EXCLUDED_TABLES");
+  return warn("CHECK_EXCLUDED_TABLES",
+              "BackupObjects exclude tables that other objects need; the backups will leave these objects out (a "
+              "restore creates everything else) and list them in the set's manifest as left_out: " + found +
+                  ". Include the tables they need to keep them");
+}
+
 }  // namespace
 
 std::vector<PrecheckItem> precheck_source(const PlanSpec& plan) {
@@ -227,6 +274,7 @@ std::vector<PrecheckItem> precheck_source(const PlanSpec& plan) {
     for (auto& item : physical_items(plan, **sql)) items.push_back(std::move(item));
   } else {
     items.push_back(logical_privileges(plan, **sql));
+    items.push_back(excluded_dependents_item(plan, **sql));
   }
   return items;
 }

@@ -39,9 +39,11 @@ core::Result<std::optional<WalSet>> newest_set_of(repo::Repository& repository, 
 }
 
 // Writes set `set_id` (a part of WAL file `name`, or all of it) zero-padded to `path`; reports in
-// `last_xact_ms` the set's last commit.
+// `last_xact_ms` the set's last commit. A set newer than the planned one is checked again for
+// tablespaces created before the target.
 core::Status write_partial_set(repo::Repository& repository, const std::string& set_id, const std::string& name,
-                               const boost::json::object& backup, const fs::path& path, int64_t& last_xact_ms) {
+                               const boost::json::object& backup, int64_t target_ms, const fs::path& path,
+                               int64_t& last_xact_ms) {
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(set_id));
   const auto& m = manifest.engine_metadata;
   const uint64_t segment_size = static_cast<uint64_t>(meta_int(m, meta::kSegmentSize, 0));
@@ -55,6 +57,7 @@ core::Status write_partial_set(repo::Repository& repository, const std::string& 
     return core::make_error("InvalidParameter", "the WAL after backup set's stop (" + meta_text(backup, meta::kStopLsn) +
                                                     ") is not stored yet; choose an earlier RestoreTime");
   last_xact_ms = meta_int(m, segment_meta::kLastXactMs, -1);
+  OPENDBS_TRY(check_no_tablespace_created(m, backup, target_ms));
   return write_wal_segment(repository, set_id, *segno, segment_size, name, path.string(), true);
 }
 
@@ -75,7 +78,8 @@ core::Status restore_partial(repo::Repository& repository, const std::string& pl
   const auto segment_size = static_cast<uint64_t>(meta_int(backup, meta::kSegmentSize, 16 << 20));
   for (int attempt = 1;; ++attempt) {
     int64_t last_xact_ms = -1;
-    auto st = write_partial_set(repository, wal.partial->first, name, backup, dir / "pg_wal" / name, last_xact_ms);
+    auto st = write_partial_set(repository, wal.partial->first, name, backup, target_ms, dir / "pg_wal" / name,
+                                last_xact_ms);
     if (st.ok()) {
       // The set may hold commits after the target that the planned one did not: recovery stops there.
       wal.stop_at_time = wal.stop_at_time || last_xact_ms > target_ms;

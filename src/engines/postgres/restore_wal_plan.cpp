@@ -211,6 +211,34 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
 
 }  // namespace
 
+core::Status check_no_tablespace_created(const boost::json::object& segment, const boost::json::object& backup,
+                                         int64_t target_ms) {
+  const auto* creates = segment.if_contains(segment_meta::kTablespaceCreates);
+  if (!creates || !creates->is_array()) return {};
+  const auto backup_start = parse_lsn(meta_text(backup, meta::kStartLsn)).value_or(0);
+  for (const auto& c : creates->as_array()) {
+    if (!c.is_object()) continue;
+    const auto& create = c.as_object();
+    const auto lsn = parse_lsn(meta_text(create, "lsn")).value_or(0);
+    // Recovery replays everything before the first commit later than the target — the CREATE too
+    // (it takes effect when replayed, before its own commit), unless such a commit precedes it.
+    const int64_t commit_before = meta_int(create, "xact_ms_before", -1);
+    if (lsn < backup_start || commit_before > target_ms) continue;
+    const std::string earlier = commit_before > 0 ? "a moment before " + pg_timestamp_literal(commit_before) +
+                                                        " (the last commit the WAL holds before it)"
+                                                  : "a moment before it, from an older full set";
+    return core::make_error(
+        "InvalidParameter",
+        "the WAL that a restore to " + pg_timestamp_literal(target_ms) + " replays creates a tablespace (oid " +
+            std::to_string(meta_int(create, "oid", 0)) + ", location " + meta_text(create, "path") + ", WAL " +
+            meta_text(create, "lsn") + ") after the full backup set began: replaying CREATE TABLESPACE, PostgreSQL "
+            "would empty that location, on this node the source's own tablespace if it is here, and share it. "
+            "Restore to " + earlier + ", or take a full backup now and restore from it (a full set restores its "
+            "tablespaces inside RestoreDir)");
+  }
+  return {};
+}
+
 core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, const std::string& plan_id,
                                               const boost::json::object& backup, int64_t target_ms) {
   const auto segment_size = static_cast<uint64_t>(meta_int(backup, meta::kSegmentSize, 16 << 20));
@@ -239,6 +267,7 @@ core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, cons
     auto it = segments.find({history.timeline_of_segment(seq, segment_size), seq});
     if (it == segments.end()) break;
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(it->second->id));
+    OPENDBS_TRY(check_no_tablespace_created(manifest.engine_metadata, backup, target_ms));
     plan.segments.emplace_back(it->second->id, it->second->file);
     plan.chain_end_ms = std::max(plan.chain_end_ms, meta_int(manifest.engine_metadata, segment_meta::kEndMs, 0));
     if (meta_int(manifest.engine_metadata, segment_meta::kLastXactMs, -1) > target_ms) {
@@ -252,6 +281,7 @@ core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, cons
   if (auto it = partials.find({history.timeline_of_segment(seq, segment_size), seq}); it != partials.end()) {
     OPENDBS_ASSIGN(auto manifest, repository.load_manifest(it->second->id));
     const auto& m = manifest.engine_metadata;
+    OPENDBS_TRY(check_no_tablespace_created(m, backup, target_ms));
     plan.partial = std::make_pair(it->second->id, it->second->file);
     planned_end = parse_lsn(meta_text(m, "end_lsn")).value_or(planned_end);
     plan.chain_end_ms = std::max(plan.chain_end_ms, meta_int(m, segment_meta::kEndMs, 0));

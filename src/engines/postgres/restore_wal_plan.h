@@ -31,6 +31,13 @@ struct RestoreWalPlan {
   int64_t chain_end_ms = 0;
 };
 
+// Refuses a restore whose WAL replays a CREATE TABLESPACE made after the full set began (`segment`:
+// a WAL set's engine metadata): PostgreSQL's redo of it empties the directory at the path the source
+// used and links the tablespace there — on the node, possibly the source's own live tablespace. The
+// tablespaces a full set holds are restored inside RestoreDir; one created later is not.
+core::Status check_no_tablespace_created(const boost::json::object& segment, const boost::json::object& backup,
+                                         int64_t target_ms);
+
 // `backup` is the full set's engine metadata (base_backup.h meta); the plan starts at its first
 // segment. A target after the stored WAL is InvalidParameter.
 core::Result<RestoreWalPlan> plan_restore_wal(repo::Repository& repository, const std::string& plan_id,

@@ -12,8 +12,11 @@ constexpr size_t kShortPageHeader = 24;  // MAXALIGN(sizeof(XLogPageHeaderData))
 constexpr size_t kLongPageHeader = 40;   // MAXALIGN(sizeof(XLogLongPageHeaderData)), first page of a segment
 constexpr uint16_t kFirstIsContrecord = 0x0001;
 constexpr size_t kRecordHeader = 24;  // sizeof(XLogRecord)
-constexpr size_t kKeep = 112;         // enough for the header, its data headers, xact_time and CheckPoint.time
-constexpr uint8_t kRmXlog = 0, kRmXact = 1;
+// Enough for the header, its data headers, xact_time, CheckPoint.time and a tablespace's path
+// (MAXPGPATH, 1024).
+constexpr size_t kKeep = 1088;
+constexpr uint8_t kRmXlog = 0, kRmXact = 1, kRmTablespace = 5;
+constexpr uint8_t kTablespaceCreate = 0x00;  // XLOG_TBLSPC_CREATE: Oid ts_id, then the path
 constexpr uint8_t kXlogSwitch = 0x40;
 constexpr uint8_t kCheckpointShutdown = 0x00, kCheckpointOnline = 0x10;
 // CheckPoint (catalog/pg_control.h, 12-17): redo, two timelines, fullPageWrites, nextXid (8-aligned)
@@ -60,7 +63,8 @@ void WalScanner::end_record() {
     return;
   }
   const bool checkpoint = rmid == kRmXlog && ((info & 0xF0) == kCheckpointShutdown || (info & 0xF0) == kCheckpointOnline);
-  if (!checkpoint && (rmid != kRmXact || !is_xact_end(info))) return;
+  const bool tablespace = rmid == kRmTablespace && (info & 0xF0) == kTablespaceCreate;
+  if (!checkpoint && !tablespace && (rmid != kRmXact || !is_xact_end(info))) return;
   // Data headers follow the record header; these records carry no block references, so the main
   // data (xact records begin with xact_time, checkpoints are a CheckPoint) comes right after them.
   size_t at = kRecordHeader;
@@ -71,6 +75,16 @@ void WalScanner::end_record() {
     if (id == 253) { at += 3; continue; }       // XLR_BLOCK_ID_ORIGIN + RepOriginId
     if (id == 252) { at += 5; continue; }       // XLR_BLOCK_ID_TOPLEVEL_XID + TransactionId
     return;                                     // a block reference: not a record we read
+  }
+  if (tablespace) {
+    TablespaceCreate c{record_start_, 0, "", last_ms_};
+    if (at + 4 <= record_.size()) {
+      c.oid = load<uint32_t>(record_, at);
+      const std::string_view rest = std::string_view(record_).substr(at + 4);
+      c.path = std::string(rest.substr(0, rest.find('\0')));
+    }
+    creates_.push_back(std::move(c));
+    return;
   }
   if (checkpoint) {
     if (at + kCheckpointTimeAt + 8 <= record_.size())

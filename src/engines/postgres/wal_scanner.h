@@ -11,8 +11,18 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace opendbs::engines::postgres {
+
+// A CREATE TABLESPACE in the WAL (XLOG_TBLSPC_CREATE): replaying it makes PostgreSQL empty and use
+// the directory at `path` — on the restore's machine, wherever that is (docs/POSTGRES.md, G20).
+struct TablespaceCreate {
+  uint64_t lsn = 0;
+  uint32_t oid = 0;
+  std::string path;              // as far as the scanner keeps a record's bytes
+  int64_t xact_ms_before = -1;   // the latest commit/abort time before it in the segment, -1 = none
+};
 
 class WalScanner {
  public:
@@ -29,7 +39,12 @@ class WalScanner {
   // still tells a moment that no later commit precedes.
   int64_t checkpoint_ms() const { return checkpoint_ms_; }
   uint64_t position() const { return pos_; }
-  void reset_times() { first_ms_ = last_ms_ = checkpoint_ms_ = -1; }
+  // The tablespaces created in the WAL seen since the last reset_times().
+  const std::vector<TablespaceCreate>& tablespace_creates() const { return creates_; }
+  void reset_times() {
+    first_ms_ = last_ms_ = checkpoint_ms_ = -1;
+    creates_.clear();
+  }
   // The time of the first commit/abort record that starts at or after `from` (the first transaction
   // of a timeline that begins inside the segment), -1 = none yet.
   void watch_from(uint64_t from) {
@@ -63,6 +78,7 @@ class WalScanner {
   uint64_t record_start_ = 0;
   uint64_t watch_from_ = UINT64_MAX;
   int64_t watched_ms_ = -1;
+  std::vector<TablespaceCreate> creates_;
 };
 
 }  // namespace opendbs::engines::postgres

@@ -131,6 +131,13 @@ boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn,
                         {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
   if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno)
     m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
+  if (!scanner_->tablespace_creates().empty()) {
+    boost::json::array creates;
+    for (const auto& c : scanner_->tablespace_creates())
+      creates.push_back({{"lsn", format_lsn(c.lsn)}, {"oid", c.oid}, {"path", c.path},
+                         {"xact_ms_before", c.xact_ms_before}});
+    m[segment_meta::kTablespaceCreates] = std::move(creates);
+  }
   return m;
 }
 

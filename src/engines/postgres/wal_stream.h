@@ -39,6 +39,9 @@ inline constexpr const char* kEndMs = "end_ms";
 // In the set of the segment where a timeline begins: the first transaction after the switch point
 // (first_xact_ms may be one of the old timeline's, whose bytes the segment repeats); -1 = none.
 inline constexpr const char* kTimelineFirstXactMs = "timeline_first_xact_ms";
+// The CREATE TABLESPACEs in the segment's stored bytes: [{lsn, oid, path, xact_ms_before}]; absent = none
+// (or a set stored before the scanner looked for them).
+inline constexpr const char* kTablespaceCreates = "tablespace_creates";
 }  // namespace segment_meta
 
 // Drops the plan's replication slot (engine.h release_log), waiting up to `wait_ms` for a stream
