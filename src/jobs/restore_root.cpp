@@ -8,6 +8,10 @@ namespace opendbs::jobs {
 namespace fs = std::filesystem;
 
 core::Status check_restore_root(const std::string& root, const std::string& dir) {
+  // A relative path would depend on the node's working directory, and "/" is no data directory.
+  if (dir.empty() || dir.front() != '/' || fs::path(dir).lexically_normal() == "/")
+    return core::make_error("InvalidParameter", "RestoreDir " + dir +
+                                                    " must be an absolute path to a directory (not /) on the node");
   if (root.empty()) return {};
   std::error_code ec;
   const fs::path resolved_root = fs::weakly_canonical(fs::absolute(root, ec), ec);

@@ -10,7 +10,8 @@
 
 namespace opendbs::jobs {
 
-// ok when `root` is "" (no root) or `dir` resolves to a path strictly inside `root`'s resolution:
+// RestoreDir must be absolute and not "/" (InvalidParameter). Then ok when `root` is "" (no root) or
+// `dir` resolves to a path strictly inside `root`'s resolution:
 // both made absolute (from the node's working directory), ".." resolved and the symlinks of the part
 // that exists followed, so that neither "../" nor a symlink leads out. Else InvalidParameter naming
 // RestoreDir, what it resolves to and the root.

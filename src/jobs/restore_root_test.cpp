@@ -25,9 +25,15 @@ class RestoreRootTest : public ::testing::Test {
   fs::path base_, root_;
 };
 
-TEST_F(RestoreRootTest, WithoutARootEveryDirectoryIsAllowed) {
+TEST_F(RestoreRootTest, WithoutARootEveryAbsoluteDirectoryButTheFilesystemRootIsAllowed) {
   EXPECT_TRUE(check_restore_root("", "/var/lib/postgresql/15/main").ok());
-  EXPECT_TRUE(check_restore_root("", "relative/dir").ok());
+  for (const std::string dir : {"relative/dir", "./here", "", "/", "//", "/./"}) {
+    const auto st = check_restore_root("", dir);
+    ASSERT_FALSE(st.ok()) << dir;
+    EXPECT_EQ(st.error().code, "InvalidParameter");
+    EXPECT_NE(st.error().message.find("RestoreDir"), std::string::npos);
+    EXPECT_NE(st.error().message.find("absolute path"), std::string::npos);
+  }
 }
 
 TEST_F(RestoreRootTest, ADirectoryBelowTheRootIsAllowedWhetherItExistsOrNot) {

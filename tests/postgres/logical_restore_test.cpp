@@ -166,5 +166,47 @@ TEST_F(PostgresLogicalRestore, ACancelledRestoreDropsTheDatabasesItCreatedAndNam
   EXPECT_EQ(databases(), "crm,crm_then,wiki");
 }
 
+// A node that died while loading left a database it had created half-loaded (no undo ran). It is
+// marked while it loads; the task's next attempt (the same set) drops and loads it again instead of
+// taking it for the user's, and another restore does not touch it.
+TEST_F(PostgresLogicalRestore, ADatabaseAnInterruptedRestoreLeftIsLoadedAgainByTheSameRestoreOnly) {
+  const std::string mark = "opendbs: unfinished restore of backup set lr-full";
+  const std::string comment_of_crm =
+      "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = 'crm'";
+  Control watching;
+  std::string seen_while_loading;
+  watching.on_progress = [&](int percent, uint64_t) {
+    if (percent > 1 && percent < 100 && seen_while_loading.empty()) seen_while_loading = dst_->query(comment_of_crm);
+  };
+  ASSERT_TRUE(restore("", "", watching).ok());
+  EXPECT_EQ(seen_while_loading.rfind(mark, 0), 0u) << seen_while_loading;
+  EXPECT_EQ(dst_->query(comment_of_crm), "");  // unmarked once complete
+
+  // What a crash leaves: crm created, marked, half loaded.
+  dst_->query("DROP DATABASE crm");
+  dst_->query("DROP DATABASE wiki");
+  dst_->query("CREATE DATABASE crm");
+  dst_->query("COMMENT ON DATABASE crm IS '" + mark + " (dropped and loaded again when the restore runs again)'");
+  PgServer::Query half{*dst_, "crm"};
+  half("CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'partial')");
+
+  Control again;
+  const auto st = restore("", "", again);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(databases(), "crm,wiki");
+  PgServer::Query crm{*dst_, "crm"};
+  EXPECT_EQ(crm("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders_);
+  EXPECT_EQ(crm("SELECT count(*) FROM customers"), "200");
+  EXPECT_EQ(dst_->query(comment_of_crm), "");
+
+  // Marked by a restore of another set: not this restore's to drop.
+  dst_->query("COMMENT ON DATABASE crm IS 'opendbs: unfinished restore of backup set other-set'");
+  Control other;
+  const auto refused = restore("", "", other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("already has tables"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(crm("SELECT count(*) FROM customers"), "200");
+}
+
 }  // namespace
 }  // namespace opendbs::testing

@@ -3,10 +3,13 @@
 // (PostgreSQL would otherwise stop at the set's end, a later moment than asked for).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "core/file.h"
 #include "engine_harness.h"
+#include "engines/postgres/pg_connection.h"
 #include "engines/postgres/wal_names.h"
 
 namespace opendbs::testing {
@@ -68,6 +71,51 @@ TEST_F(PostgresRestoreTarget, AMomentBeforeTheSetsConsistentPointIsRefusedAndNot
 
   // The set's own consistent point is a moment it restores to.
   EXPECT_TRUE(restore("late", late->consistent_ms, dir_ + "/at-late").ok());
+}
+
+}  // namespace
+}  // namespace opendbs::testing
+
+namespace opendbs::testing {
+namespace {
+
+// The set's own EndTime is a clock reading taken after the backup stopped: commits between the stop
+// and that reading were missed when a restore to EndTime stopped where the backup ended (checker
+// G14). With the WAL after the set stored, that moment replays like any other.
+TEST_F(PostgresRestoreTarget, ARestoreToTheSetsEndTimeHoldsEveryCommitUpToItWhileTheSourceWrites) {
+  std::string error;
+  auto src = PgServer::create(&error, "track_commit_timestamp = on\n");
+  ASSERT_TRUE(src) << error;
+  src->query("CREATE TABLE ticks (id serial PRIMARY KEY)");
+  auto p = plan("endtime");
+  p.source = src->endpoint();
+  LogBackupRunner runner(engine_, p, *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    auto conn = engines::postgres::PgConnection::open(src->endpoint(), engines::postgres::ConnectionKind::sql);
+    if (!conn.ok()) return;
+    while (writing) (void)(*conn)->query("INSERT INTO ticks DEFAULT VALUES");
+  });
+  Control control;
+  auto full = full_backup(p, "endtime-full", control);
+  sleep_ms(300);
+  writing = false;
+  writer.join();
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  const std::string last = src->query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  src->query("SELECT pg_switch_wal()");
+  ASSERT_TRUE(runner.completed(last, 20000)) << "segment " << last << " never completed";
+  ASSERT_FALSE(runner.stop().ok());
+
+  const int64_t end_ms = full->consistent_ms;
+  const std::string expected = src->query(
+      "SELECT count(*) FROM ticks WHERE pg_xact_commit_timestamp(xmin) <= " +
+      engines::postgres::quote_literal(engines::postgres::pg_timestamp_literal(end_ms)) + "::timestamptz");
+  ASSERT_NE(expected, "0");
+  auto restored = restore_and_start(p, "endtime-full", end_ms);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->query("SELECT count(*) FROM ticks"), expected);
 }
 
 }  // namespace

@@ -164,16 +164,49 @@ core::Result<bool> has_tables(const Endpoint& destination, const std::string& na
   return tables.value(0, "n").value_or("0") != "0";
 }
 
+// A database the restore created is marked with a comment until it is complete: after a crash of the
+// node (no undo ran), the task's next attempt knows the half-loaded database as its own and loads it
+// again, and anyone looking at the server sees what it is.
+std::string unfinished_mark(const std::string& set_id) {
+  return "opendbs: unfinished restore of backup set " + set_id + " (dropped and loaded again when the restore runs again)";
+}
+
+core::Result<bool> marked_unfinished(PgConnection& admin, const std::string& name, const std::string& set_id) {
+  OPENDBS_ASSIGN(auto comment, admin.query_params("SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database"
+                                                  " WHERE datname = $1",
+                                                  {name}));
+  return comment.value(0, "c").value_or("") == unfinished_mark(set_id);
+}
+
+core::Status set_unfinished_mark(PgConnection& admin, const std::string& name, const std::string* set_id) {
+  OPENDBS_TRY(admin.query("COMMENT ON DATABASE " + quote_ident(name) + " IS " +
+                          (set_id ? quote_literal(unfinished_mark(*set_id)) : std::string("NULL"))));
+  return {};
+}
+
+// Whether database `name` exists, once one this restore (`set_id`) left half-loaded is dropped: a node
+// that stopped while loading it ran no undo, and the task's next attempt loads it again from scratch.
+core::Result<bool> exists_unless_own_unfinished(PgConnection& admin, const std::string& name, const std::string& set_id) {
+  OPENDBS_ASSIGN(bool exists, database_exists(admin, name));
+  if (!exists) return false;
+  OPENDBS_ASSIGN(bool own, marked_unfinished(admin, name, set_id));
+  if (!own) return true;
+  OPENDBS_TRY(admin.query("DROP DATABASE " + quote_ident(name) + (admin.server_version() >= 130000 ? " WITH (FORCE)" : "")));
+  core::log_event(core::LogLevel::warn, "postgres_restore_unfinished_dropped", {{"database", name}, {"set", set_id}});
+  return false;
+}
+
 // Decides, before anything is written, where each database goes: a new database, or an existing one
 // that holds no tables yet. One that holds tables is a conflict: DuplicateConflict=renamenew restores
 // under a free new name (told to `control` and the log), anything else stops the restore naming the
 // database.
 core::Status settle_targets(const Endpoint& destination, PgConnection& admin, std::vector<DatabasePlan>& plans,
-                            const std::string& duplicate_conflict, int64_t target_ms, TaskControl& control) {
+                            const RestoreRequest& request, TaskControl& control) {
+  const std::string& duplicate_conflict = request.duplicate_conflict;
   std::set<std::string> chosen;
   for (const auto& p : plans) chosen.insert(p.target);
   for (auto& plan : plans) {
-    OPENDBS_ASSIGN(bool exists, database_exists(admin, plan.target));
+    OPENDBS_ASSIGN(bool exists, exists_unless_own_unfinished(admin, plan.target, request.set_id));
     plan.create = !exists;
     if (!exists) continue;
     OPENDBS_ASSIGN(bool taken, has_tables(destination, plan.target));
@@ -184,8 +217,8 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
                                                       "it with RestoreObjects or set DuplicateConflict=renamenew");
     const std::string wanted = plan.target;
     for (int attempt = 1; exists || chosen.count(plan.target); ++attempt) {
-      plan.target = renamed(wanted, target_ms, attempt);
-      OPENDBS_ASSIGN(exists, database_exists(admin, plan.target));
+      plan.target = renamed(wanted, request.target_ms, attempt);  // the same names when the task runs again
+      OPENDBS_ASSIGN(exists, exists_unless_own_unfinished(admin, plan.target, request.set_id));
     }
     chosen.insert(plan.target);
     plan.create = true;
@@ -363,7 +396,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
-  OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request.duplicate_conflict, request.target_ms, control));
+  OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request, control));
   std::vector<std::string> created, used;
   for (const auto& plan : plans) {
     if (plan.create) {
@@ -372,10 +405,13 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
         return undo_partial_restore(*admin, created, used,
                                     source_error("CREATE DATABASE " + plan.target, made.error().message));
       created.push_back(plan.target);
+      if (auto marked = set_unfinished_mark(*admin, plan.target, &request.set_id); !marked.ok())
+        return undo_partial_restore(*admin, created, used, marked.error());
     } else {
       used.push_back(plan.target);
     }
     auto st = restore_database(repository, request, plan, control, loaded);
+    if (st.ok() && plan.create) st = set_unfinished_mark(*admin, plan.target, nullptr);
     if (!st.ok()) return undo_partial_restore(*admin, created, used, control.cancelled() ? cancelled_error() : st.error());
   }
   control.progress(100, 0);

@@ -211,6 +211,14 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kTablespaceRefusal = "replaying CREATE TABLESPACE";
+}  // namespace
+
+bool is_tablespace_refusal(const core::Error& error) {
+  return error.message.find(kTablespaceRefusal) != std::string::npos;
+}
+
 core::Status check_no_tablespace_created(const boost::json::object& segment, const boost::json::object& backup,
                                          int64_t target_ms) {
   const auto* creates = segment.if_contains(segment_meta::kTablespaceCreates);
@@ -231,7 +239,7 @@ core::Status check_no_tablespace_created(const boost::json::object& segment, con
         "InvalidParameter",
         "the WAL that a restore to " + pg_timestamp_literal(target_ms) + " replays creates a tablespace (oid " +
             std::to_string(meta_int(create, "oid", 0)) + ", location " + meta_text(create, "path") + ", WAL " +
-            meta_text(create, "lsn") + ") after the full backup set began: replaying CREATE TABLESPACE, PostgreSQL "
+            meta_text(create, "lsn") + ") after the full backup set began: " + std::string(kTablespaceRefusal) + ", PostgreSQL "
             "would empty that location, on this node the source's own tablespace if it is here, and share it. "
             "Restore to " + earlier + ", or take a full backup now and restore from it (a full set restores its "
             "tablespaces inside RestoreDir)");

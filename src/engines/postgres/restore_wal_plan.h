@@ -37,6 +37,7 @@ struct RestoreWalPlan {
 // tablespaces a full set holds are restored inside RestoreDir; one created later is not.
 core::Status check_no_tablespace_created(const boost::json::object& segment, const boost::json::object& backup,
                                          int64_t target_ms);
+bool is_tablespace_refusal(const core::Error& error);
 
 // `backup` is the full set's engine metadata (base_backup.h meta); the plan starts at its first
 // segment. A target after the stored WAL is InvalidParameter.
