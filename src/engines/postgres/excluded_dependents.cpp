@@ -128,10 +128,7 @@ core::Result<std::vector<Found>> closure(PgConnection& conn, std::set<std::strin
   return out;
 }
 
-}  // namespace
-
-core::Result<std::vector<LeftOutObject>> excluded_dependents(PgConnection& conn, const std::vector<TableName>& excluded) {
-  if (excluded.empty()) return std::vector<LeftOutObject>{};
+core::Result<std::set<std::string>> table_oids(PgConnection& conn, const std::vector<TableName>& excluded) {
   std::vector<std::string> schemas, names;
   for (const auto& [s, n] : excluded) {
     schemas.push_back(s);
@@ -143,6 +140,14 @@ core::Result<std::vector<LeftOutObject>> excluded_dependents(PgConnection& conn,
       {array_literal(schemas), array_literal(names)}));
   std::set<std::string> tables;
   for (const auto& row : oids.rows) tables.insert(row[0].value_or("0"));
+  return tables;
+}
+
+}  // namespace
+
+core::Result<std::vector<LeftOutObject>> excluded_dependents(PgConnection& conn, const std::vector<TableName>& excluded) {
+  if (excluded.empty()) return std::vector<LeftOutObject>{};
+  OPENDBS_ASSIGN(auto tables, table_oids(conn, excluded));
   // Function signatures as pg_dump writes them: it runs with an empty search_path (types qualified).
   OPENDBS_ASSIGN(auto path, conn.query("SELECT current_setting('search_path') AS p"));
   OPENDBS_TRY(conn.query("SELECT pg_catalog.set_config('search_path', '', true)"));
@@ -153,6 +158,22 @@ core::Result<std::vector<LeftOutObject>> excluded_dependents(PgConnection& conn,
   for (auto& f : *found)
     if (!(f.object.type == "TABLE" && tables.count(f.owner))) out.push_back(std::move(f.object));
   return out;
+}
+
+core::Result<std::string> kept_sequences_condition(PgConnection& conn, const std::vector<TableName>& excluded) {
+  if (excluded.empty()) return std::string("true");
+  OPENDBS_ASSIGN(auto tables, table_oids(conn, excluded));
+  OPENDBS_ASSIGN(auto rows, conn.query_params(
+      "SELECT n.nspname, c.relname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid = d.objid"
+      " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass"
+      " AND d.deptype = 'i' AND c.relkind = 'S' AND d.refobjid = ANY($1::oid[])",
+      {oid_array(tables)}));
+  std::string skipped;
+  for (const auto& row : rows.rows)
+    skipped += (skipped.empty() ? "" : ", ") + ("(" + quote_literal(row[0].value_or("")) + ", " +
+                                                quote_literal(row[1].value_or("")) + ")");
+  return skipped.empty() ? std::string("true") : "(schemaname, sequencename) NOT IN (" + skipped + ")";
 }
 
 std::vector<TableName> left_out_tables(const std::vector<LeftOutObject>& objects) {

@@ -36,6 +36,11 @@ using TableName = std::pair<std::string, std::string>;
 // indexes, its own constraints and triggers) are not listed: pg_dump leaves them out itself.
 core::Result<std::vector<LeftOutObject>> excluded_dependents(PgConnection& conn, const std::vector<TableName>& excluded);
 
+// A condition on pg_sequences' (schemaname, sequencename) that leaves out the identity sequences of
+// the `excluded` tables: pg_dump leaves them out with their table, so a set must not set their values.
+// "true" when there are none.
+core::Result<std::string> kept_sequences_condition(PgConnection& conn, const std::vector<TableName>& excluded);
+
 // The tables among `objects` (type TABLE): included tables to exclude too.
 std::vector<TableName> left_out_tables(const std::vector<LeftOutObject>& objects);
 

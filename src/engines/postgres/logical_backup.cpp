@@ -258,6 +258,7 @@ struct SnapshotSessions {
   TableChoice choice;
   std::string pre_data, post_data;  // pg_dump's schema on the snapshot
   std::vector<LeftOutObject> left_out;  // what needs excluded tables (excluded_dependents.h)
+  std::string kept_sequences = "true";  // leaves out the identity sequences of excluded tables
 };
 
 // Finds what cannot be restored without the excluded tables; included tables among it are excluded too.
@@ -271,7 +272,9 @@ core::Status leave_out_dependents(SnapshotSessions& s) {
     if (it == selected.end()) continue;
     s.choice.excluded.push_back(std::move(*it));
     selected.erase(it);
+    excluded.emplace_back(schema, name);
   }
+  OPENDBS_ASSIGN(s.kept_sequences, kept_sequences_condition(*s.holder, excluded));
   return {};
 }
 
@@ -371,7 +374,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   const auto& tables = s.choice.selected;
   OPENDBS_ASSIGN(auto sequences, s.holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"
-      " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL"));
+      " format('%I.%I', schemaname, sequencename), last_value), E'\\n') AS sql FROM pg_sequences WHERE last_value IS NOT NULL AND " + s.kept_sequences));
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
   OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
   matviews = without_left_out_matviews(matviews, s.left_out);
