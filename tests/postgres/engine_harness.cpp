@@ -17,6 +17,12 @@ namespace opendbs::testing {
 int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
 void sleep_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+std::string switch_wal(const PgServer& server) {
+  const std::string name = server.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  server.query("SELECT pg_switch_wal()");
+  return name;
+}
+
 PgServer& shared_source() {
   static std::unique_ptr<PgServer> server = [] {
     std::string error;

@@ -58,6 +58,8 @@ class Control : public engines::TaskControl {
 
 int64_t now_ms();
 void sleep_ms(int64_t ms);
+// The name of the WAL file `server` writes now, which it then completes (pg_switch_wal).
+std::string switch_wal(const PgServer& server);
 
 // The source server every test of the binary shares (each test uses its own tables and plan id).
 PgServer& shared_source();

@@ -44,11 +44,7 @@ std::vector<int64_t> waldump_xact_times(const std::string& dir, const std::strin
 class PostgresWalBackup : public EngineTest {
  protected:
   // The WAL file being written now; after pg_switch_wal() it is complete.
-  std::string switch_wal() {
-    const std::string name = shared_source().query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
-    shared_source().query("SELECT pg_switch_wal()");
-    return name;
-  }
+  std::string switch_wal() { return testing::switch_wal(shared_source()); }
   bool any_open(LogBackupRunner& runner) {
     return runner.wait_for([](const auto& files) { return !files.empty(); }, 20000);
   }

@@ -13,9 +13,10 @@ bool matches(const std::string& pattern, const std::string& name) {
   return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
-bool table_matches(const std::vector<std::string>& patterns, const std::string& schema, const std::string& table) {
-  for (const auto& p : patterns)
-    if (matches(p, table) || matches(p, schema + "." + table)) return true;
+bool table_matches(const std::vector<std::string>& patterns, const BackupObjects::Lineage& lineage) {
+  for (const auto& [schema, table] : lineage)
+    for (const auto& p : patterns)
+      if (matches(p, table) || matches(p, schema + "." + table)) return true;
   return false;
 }
 
@@ -62,13 +63,30 @@ bool BackupObjects::selects_database(const std::string& db) const {
 }
 
 bool BackupObjects::selects_table(const std::string& db, const std::string& schema, const std::string& table) const {
+  return selects_table(db, Lineage{{schema, table}});
+}
+
+bool BackupObjects::selects_table(const std::string& db, const Lineage& lineage) const {
   if (entries_.empty()) return true;
   for (const auto& e : entries_) {
     if (!matches(e.db, db)) continue;
-    const bool included = e.includes.empty() || table_matches(e.includes, schema, table);
-    if (included && !table_matches(e.excludes, schema, table)) return true;
+    const bool included = e.includes.empty() || table_matches(e.includes, lineage);
+    if (included && !table_matches(e.excludes, lineage)) return true;
   }
   return false;
+}
+
+std::vector<bool> BackupObjects::kept_tables(const std::string& db, const std::vector<Table>& tables) const {
+  std::vector<bool> kept(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    Lineage lineage;
+    for (std::optional<size_t> j = i; j && lineage.size() <= tables.size(); j = tables[*j].parent)
+      lineage.emplace_back(tables[*j].schema, tables[*j].name);
+    if (!selects_table(db, lineage)) continue;
+    kept[i] = true;
+    for (auto j = tables[i].parent; j && !kept[*j]; j = tables[*j].parent) kept[*j] = true;
+  }
+  return kept;
 }
 
 }  // namespace opendbs::engines::postgres

@@ -34,6 +34,32 @@ TEST(BackupObjects, TableIncludesAndExcludesMatchTheNameOrSchemaDotName) {
   EXPECT_FALSE(o->selects_table("other", "public", "orders"));
 }
 
+TEST(BackupObjects, APartitionFollowsItsAncestorsUnlessItOrOneOfThemIsExcluded) {
+  auto o = BackupObjects::parse(
+      R"([{"DBName":"shop","TableIncludes":[{"TableName":"meas"},{"TableName":"log_1"}],)"
+      R"("TableExcludes":[{"TableName":"meas_old"}]}])");
+  ASSERT_TRUE(o.ok());
+  const BackupObjects::Lineage sub{{"public", "meas_2a"}, {"public", "meas_2"}, {"public", "meas"}};
+  EXPECT_TRUE(o->selects_table("shop", sub));
+  EXPECT_FALSE(o->selects_table("shop", "public", "meas_2a"));  // by its own name alone
+  EXPECT_FALSE(o->selects_table("shop", {{"public", "meas_old_1"}, {"public", "meas_old"}, {"public", "meas"}}));
+  EXPECT_TRUE(o->selects_table("shop", {{"public", "log_1"}, {"public", "log"}}));  // named directly
+  EXPECT_FALSE(o->selects_table("shop", {{"public", "log_2"}, {"public", "log"}}));
+}
+
+TEST(BackupObjects, APartitionedTableIsKeptForTheDdlOfAChosenPartitionEvenWhenNotChosenItself) {
+  auto o = BackupObjects::parse(R"([{"DBName":"shop","TableIncludes":[{"TableName":"meas_2a"}]}])");
+  ASSERT_TRUE(o.ok());
+  // meas; meas_1 and meas_2 of meas; meas_2a and meas_2b of meas_2; other.
+  const std::vector<BackupObjects::Table> tables{{"public", "meas", {}},     {"public", "meas_1", 0},
+                                                 {"public", "meas_2", 0},    {"public", "meas_2a", 2},
+                                                 {"public", "meas_2b", 2},   {"public", "other", {}}};
+  EXPECT_EQ(o->kept_tables("shop", tables), (std::vector<bool>{true, false, true, true, false, false}));
+  auto all_but = BackupObjects::parse(R"([{"DBName":"shop","TableExcludes":[{"TableName":"meas_2"}]}])");
+  ASSERT_TRUE(all_but.ok());
+  EXPECT_EQ(all_but->kept_tables("shop", tables), (std::vector<bool>{true, true, false, false, false, true}));
+}
+
 TEST(BackupObjects, MalformedJsonIsAnInvalidParameter) {
   for (const char* bad : {"{", R"({"DBName":"x"})", R"([{"Name":"x"}])", R"([{"DBName":"x","TableIncludes":"t"}])"}) {
     auto o = BackupObjects::parse(bad);

@@ -9,6 +9,7 @@
 
 #include "core/crypto.h"
 #include "core/errors.h"
+#include "engines/postgres/dump_session.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -102,6 +103,7 @@ core::Result<boost::json::object> backup_large_objects(const Endpoint& ep, const
                                                        TaskControl& control,
                                                        const std::function<void(uint64_t)>& stored) {
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_TRY(use_dump_settings(*conn));
   OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
   // A cursor (a database may hold millions of large objects) that brings the first kInlineBytes + 1

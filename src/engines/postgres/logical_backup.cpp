@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/dump_session.h"
 #include "engines/postgres/excluded_dependents.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
@@ -75,6 +77,9 @@ core::Status put_text(repo::SetWriter& set, const std::string& name, const std::
 
 struct TableChoice {
   std::vector<Table> selected, excluded;
+  // Partitioned tables whose DDL the set keeps: chosen, or holding a chosen partition (which pg_dump
+  // attaches to them). They hold no rows of their own.
+  std::vector<Table> partitioned;
 };
 
 core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects) {
@@ -83,18 +88,31 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
       " (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a"
       "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS columns, " +
       std::string(kTableIdentityColumns) +
+      ", c.relkind::text AS relkind, (SELECT i.inhparent::text FROM pg_inherits i"
+      "  WHERE i.inhrelid = c.oid AND c.relispartition) AS parent"
       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+      " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
       " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
       " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
       "                 AND d.deptype = 'e')"
       " ORDER BY 3 DESC, 1, 2"));
-  TableChoice choice;
+  const size_t n = rows.rows.size();
+  std::map<std::string, size_t> by_oid;
+  for (size_t i = 0; i < n; ++i) by_oid[rows.rows[i][4].value_or("")] = i;
+  std::vector<BackupObjects::Table> nodes;
   for (const auto& row : rows.rows) {
+    nodes.push_back({*row[0], *row[1], {}});
+    if (auto it = by_oid.find(row[8].value_or("")); it != by_oid.end()) nodes.back().parent = it->second;
+  }
+  const auto kept = objects.kept_tables(db, nodes);
+  TableChoice choice;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& row = rows.rows[i];
     Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}, {}};
     t.identity = {quote_ident(t.schema) + "." + quote_ident(t.name), row[4].value_or(""), row[5].value_or(""),
                   row[6].value_or("")};
-    (objects.selects_table(db, t.schema, t.name) ? choice.selected : choice.excluded).push_back(std::move(t));
+    const bool partitioned = row[7].value_or("") == "p";
+    (!kept[i] ? choice.excluded : partitioned ? choice.partitioned : choice.selected).push_back(std::move(t));
   }
   return choice;
 }
@@ -165,6 +183,19 @@ core::Status copy_out(PgConnection& conn, TaskControl& control, repo::StreamWrit
   }
 }
 
+// row_security = off (dump_session.h): a table whose RLS policies would hide rows from the role
+// refuses the COPY (42501) rather than giving only the rows the role may see.
+core::Error copy_refused(const std::string& what, PGresult* result, PgConnection& conn) {
+  if (!result) return source_error(what, conn.error_message());
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  std::string detail = std::string(state ? state : "") + ": " + PQresultErrorMessage(result);
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  if (detail.find("row-level security") != std::string::npos)
+    detail += " (row-level security would hide rows of this table from the backup's role: the role needs the"
+              " BYPASSRLS attribute, or to own the table, to back up all of its rows)";
+  return source_error(what, detail);
+}
+
 core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, repo::SetWriter& set, TaskControl& control,
                        CopyProgress& progress) {
   const std::string qualified = quote_ident(t.schema) + "." + quote_ident(t.name);
@@ -179,7 +210,7 @@ core::Status copy_part(PgConnection& conn, const Table& t, const Part& part, rep
                                   ") TO STDOUT"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_OUT)
-    return source_error(what, started ? PQresultErrorMessage(started.get()) : conn.error_message());
+    return copy_refused(what, started.get(), conn);
   OPENDBS_TRY(copy_out(conn, control, *out, progress));
   for (;;) {
     OPENDBS_ASSIGN(auto r, conn.next_result(&control));
@@ -240,6 +271,7 @@ struct SnapshotSessions {
   std::vector<std::unique_ptr<PgConnection>> workers;
   std::string id;
   int64_t ms = 0;
+  DatabaseEncoding encoding;  // COPY's text is in it
   TableChoice choice;
   std::string pre_data, post_data;  // pg_dump's schema on the snapshot
   std::vector<LeftOutObject> left_out;  // what needs excluded tables (excluded_dependents.h)
@@ -275,6 +307,7 @@ using Raced = std::string;
 core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const BackupObjects& objects,
                                   const std::string& prefix) {
   OPENDBS_ASSIGN(s.holder, PgConnection::open(ep, ConnectionKind::sql));
+  OPENDBS_ASSIGN(s.encoding, use_dump_settings(*s.holder));
   OPENDBS_TRY(s.holder->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   OPENDBS_ASSIGN(auto snap, s.holder->query("SELECT pg_export_snapshot() AS s,"
                                             " (extract(epoch from clock_timestamp()) * 1000)::bigint AS ms,"
@@ -285,6 +318,7 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   OPENDBS_TRY(leave_out_dependents(s));
   std::vector<TableIdentity> seen;
   for (const auto& t : s.choice.selected) seen.push_back(t.identity);
+  for (const auto& t : s.choice.partitioned) seen.push_back(t.identity);
   OPENDBS_ASSIGN(auto gone, lock_tables(*s.holder, seen, kLockTimeoutMs));
   if (!gone.empty()) return gone;
   plan_parts(s.choice.selected, prefix, s.holder->server_version() >= 140000,
@@ -307,7 +341,8 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
       opened = worker.error();
       break;
     }
-    opened = on_snapshot(**worker, s.id);
+    if (auto set = use_dump_settings(**worker); !set.ok()) opened = set.error();
+    else opened = on_snapshot(**worker, s.id);
     if (!opened.ok()) break;
     auto waiting = lock_tables(**worker, seen, /*wait_ms=*/0);
     if (!waiting.ok()) opened = waiting.error();
@@ -371,7 +406,8 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   boost::json::array table_list;
   for (const auto& t : tables) table_list.push_back(table_entry(t));
   boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", s.ms}, {"tables", table_list},
-                            {"populated_matviews", matviews}};
+                            {"populated_matviews", matviews},
+                            {"encoding", s.encoding.encoding}, {"collate", s.encoding.collate}, {"ctype", s.encoding.ctype}};
   if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);
   if (!s.left_out.empty()) entry["left_out"] = left_out_json(s.left_out);
   log_left_out(db, s.left_out);

@@ -12,6 +12,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/dump_session.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
@@ -256,8 +257,10 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
 }
 
 // Loads the tables with up to kLogicalWorkers parallel COPYs; `loaded` counts finished tables.
+// `encoding`: the one the set's COPY text is in ("" in sets from before it was recorded: the database's).
 core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const std::string& set_id,
-                         const boost::json::array& tables, TaskControl& control, const std::function<void()>& loaded) {
+                         const boost::json::array& tables, const std::string& encoding, TaskControl& control,
+                         const std::function<void()>& loaded) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   core::Status first_error;
@@ -266,6 +269,7 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
     threads.emplace_back([&] {
       auto st = [&]() -> core::Status {
         OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+        OPENDBS_TRY(use_dump_settings(*conn, encoding));
         for (size_t t = next++; t < tables.size(); t = next++) {
           {
             std::lock_guard lock(mu);
@@ -292,11 +296,13 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   Endpoint ep = request.destination;
   ep.database = plan.target;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
+  const std::string encoding = text_of(*plan.db, "encoding");
+  OPENDBS_TRY(use_dump_settings(*conn, encoding));
   OPENDBS_ASSIGN(auto tablespaces, server_tablespaces(*conn));
   OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
   auto pre_fit = fit_tablespaces(without_psql_commands(pre), tablespaces);
   OPENDBS_TRY(conn->query(pre_fit.script));
-  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), control, loaded));
+  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, loaded));
   if (control.cancelled()) return cancelled_error();
   if (large_object_count(*plan.db) > 0) {  // tables refer to them by oid: each keeps its own
     OPENDBS_TRY(restore_large_objects(*conn, repository, request.set_id, *plan.db, control));
@@ -318,6 +324,38 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
     OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
   // Renames reach tables only; the views read them by oid and keep their own names.
   return refresh_matviews(*conn, *plan.db, control);
+}
+
+// A new database in the encoding the set's database had (TEMPLATE template0, the only template that
+// may be copied into another encoding), with its locale when the destination has that locale, else
+// the destination's default one, else C (which fits any encoding), told to `control`. Sets from before
+// the encoding was recorded get the destination's defaults, as they always did.
+core::Status create_database(PgConnection& admin, const DatabasePlan& plan, TaskControl& control) {
+  auto run = [&](const std::string& sql) -> core::Status {
+    auto done = admin.query(sql);
+    return done.ok() ? core::Status{} : core::Status(done.error());
+  };
+  const std::string create = "CREATE DATABASE " + quote_ident(plan.target);
+  const std::string encoding = text_of(*plan.db, "encoding"), collate = text_of(*plan.db, "collate"),
+                    ctype = text_of(*plan.db, "ctype");
+  if (encoding.empty()) return run(create);
+  const std::string with = create + " TEMPLATE template0 ENCODING " + quote_literal(encoding);
+  auto made = run(with + " LC_COLLATE " + quote_literal(collate) + " LC_CTYPE " + quote_literal(ctype));
+  if (made.ok()) return made;
+  const std::string refused = made.error().message;
+  std::string locale = "the destination's default locale";
+  made = run(with);
+  if (!made.ok()) {
+    locale = "locale C";
+    made = run(with + " LC_COLLATE 'C' LC_CTYPE 'C'");
+  }
+  if (!made.ok()) return made;
+  core::log_event(core::LogLevel::warn, "postgres_restore_locale_changed",
+                  {{"database", plan.target}, {"collate", collate}, {"ctype", ctype}, {"error", refused}});
+  control.warning("database " + plan.target + ": created in encoding " + encoding + " with " + locale +
+                  ", as the destination refused its locale (LC_COLLATE " + collate + ", LC_CTYPE " + ctype +
+                  "): " + refused);
+  return {};
 }
 
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
@@ -362,7 +400,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   std::vector<std::string> created, used;
   for (const auto& plan : plans) {
     if (plan.create) {
-      auto made = admin->query("CREATE DATABASE " + quote_ident(plan.target));
+      auto made = create_database(*admin, plan, control);
       if (!made.ok())
         return undo_partial_restore(*admin, created, used,
                                     source_error("CREATE DATABASE " + plan.target, made.error().message));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -138,26 +139,50 @@ struct Unreadable {
   bool sequences = false;
 };
 
+// The relations a logical backup considers (extension members are the extension's): columns nspname,
+// relname, oid, the partition parent's oid, relkind, and whether the role may read it.
+constexpr const char* kRelationsSql =
+    "SELECT n.nspname, c.relname, c.oid::text AS oid, (SELECT i.inhparent::text FROM pg_inherits i"
+    "  WHERE i.inhrelid = c.oid AND c.relispartition) AS parent, c.relkind::text AS relkind,"
+    " has_table_privilege(c.oid, 'SELECT') AS readable"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+    " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+    "                 AND d.deptype = 'e')"
+    " ORDER BY 1, 2";
+
+// Which rows of kRelationsSql the backup keeps (logical_backup.cpp): tables as BackupObjects choose
+// them, partitions with their partitioned ancestors; every sequence.
+std::vector<bool> kept_rows(const Rows& rows, const BackupObjects& objects, const std::string& db) {
+  std::map<std::string, size_t> by_oid;
+  for (size_t i = 0; i < rows.rows.size(); ++i) by_oid[rows.rows[i][2].value_or("")] = i;
+  std::vector<BackupObjects::Table> tables;
+  for (const auto& row : rows.rows) {
+    tables.push_back({row[0].value_or(""), row[1].value_or(""), {}});
+    if (auto it = by_oid.find(row[3].value_or("")); it != by_oid.end()) tables.back().parent = it->second;
+  }
+  auto kept = objects.kept_tables(db, tables);
+  for (size_t i = 0; i < rows.rows.size(); ++i)
+    if (rows.rows[i][4].value_or("") == "S") kept[i] = true;
+  return kept;
+}
+
 core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
   Endpoint ep = plan.source;
   ep.database = db;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-  // The tables logical_backup.cpp copies (extension members are the extension's), and sequences.
-  OPENDBS_ASSIGN(auto rows, conn->query(
-      "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE c.relkind IN ('r', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-      " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
-      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-      "                 AND d.deptype = 'e')"
-      " AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1, 2"));
+  OPENDBS_ASSIGN(auto rows, conn->query(kRelationsSql));
+  const auto kept = kept_rows(rows, objects, db);
   Unreadable out;
   out.database = db;
-  for (const auto& row : rows.rows) {
+  for (size_t i = 0; i < rows.rows.size(); ++i) {
+    const auto& row = rows.rows[i];
+    if (!kept[i] || row[5].value_or("") == "t") continue;
     const std::string schema = row[0].value_or(""), name = row[1].value_or("");
-    if (row[2].value_or("") == "r" && !objects.selects_table(db, schema, name)) continue;
     out.relations.push_back(quote_ident(schema) + "." + quote_ident(name));
     out.schemas.insert(quote_ident(schema));
-    out.sequences = out.sequences || row[2].value_or("") == "S";
+    out.sequences = out.sequences || row[4].value_or("") == "S";
   }
   return out;
 }
@@ -220,16 +245,11 @@ core::Result<std::string> left_out_in(const PlanSpec& plan, const BackupObjects&
   Endpoint ep = plan.source;
   ep.database = db;
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-  OPENDBS_ASSIGN(auto rows, conn->query(
-      "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-      " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-      " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
-      " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-      "                 AND d.deptype = 'e')"));
+  OPENDBS_ASSIGN(auto rows, conn->query(kRelationsSql));
+  const auto kept = kept_rows(rows, objects, db);
   std::vector<TableName> excluded;
-  for (const auto& row : rows.rows)
-    if (!objects.selects_table(db, row[0].value_or(""), row[1].value_or("")))
-      excluded.emplace_back(row[0].value_or(""), row[1].value_or(""));
+  for (size_t i = 0; i < rows.rows.size(); ++i)
+    if (!kept[i]) excluded.emplace_back(rows.rows[i][0].value_or(""), rows.rows[i][1].value_or(""));
   if (excluded.empty()) return std::string();
   OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   OPENDBS_ASSIGN(auto left_out, excluded_dependents(*conn, excluded));
