@@ -19,4 +19,10 @@ core::Result<DatabaseEncoding> use_dump_settings(PgConnection& conn, const std::
   return db;
 }
 
+core::Status join_snapshot(PgConnection& conn, const std::string& snapshot) {
+  OPENDBS_TRY(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  OPENDBS_TRY(conn.query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
+  return {};
+}
+
 }  // namespace opendbs::engines::postgres

@@ -23,4 +23,7 @@ struct DatabaseEncoding {
 // are then the stored ones, unconverted). Returns the database's encoding and locale.
 core::Result<DatabaseEncoding> use_dump_settings(PgConnection& conn, const std::string& client_encoding = "");
 
+// Begins a read-only REPEATABLE READ transaction on `snapshot` (pg_export_snapshot() of another session).
+core::Status join_snapshot(PgConnection& conn, const std::string& snapshot);
+
 }  // namespace opendbs::engines::postgres

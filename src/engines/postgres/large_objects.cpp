@@ -104,8 +104,7 @@ core::Result<boost::json::object> backup_large_objects(const Endpoint& ep, const
                                                        const std::function<void(uint64_t)>& stored) {
   OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
   OPENDBS_TRY(use_dump_settings(*conn));
-  OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  OPENDBS_TRY(conn->query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
+  OPENDBS_TRY(join_snapshot(*conn, snapshot));
   // A cursor (a database may hold millions of large objects) that brings the first kInlineBytes + 1
   // bytes of each: most objects are small and come whole, in one round trip per batch; a longer one
   // is read again on its own, in slices.

@@ -295,12 +295,6 @@ core::Status leave_out_dependents(SnapshotSessions& s) {
   return {};
 }
 
-core::Status on_snapshot(PgConnection& conn, const std::string& snapshot) {
-  OPENDBS_TRY(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  OPENDBS_TRY(conn.query("SET TRANSACTION SNAPSHOT " + quote_literal(snapshot)));
-  return {};
-}
-
 // Why an attempt gave way to DDL (table names or the server's message), or "" when it holds.
 using Raced = std::string;
 
@@ -342,7 +336,7 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
       break;
     }
     if (auto set = use_dump_settings(**worker); !set.ok()) opened = set.error();
-    else opened = on_snapshot(**worker, s.id);
+    else opened = join_snapshot(**worker, s.id);
     if (!opened.ok()) break;
     auto waiting = lock_tables(**worker, seen, /*wait_ms=*/0);
     if (!waiting.ok()) opened = waiting.error();

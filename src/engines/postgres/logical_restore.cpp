@@ -184,6 +184,14 @@ core::Status set_unfinished_mark(PgConnection& admin, const std::string& name, c
   return {};
 }
 
+// WITH (FORCE) from PostgreSQL 13 on: a COPY a cancel cut short may still be ending; before, DROP
+// DATABASE waits up to 5 s for such sessions.
+core::Status drop_database(PgConnection& admin, const std::string& name) {
+  OPENDBS_TRY(admin.query("DROP DATABASE IF EXISTS " + quote_ident(name) +
+                          (admin.server_version() >= 130000 ? " WITH (FORCE)" : "")));
+  return {};
+}
+
 // Whether database `name` exists, once one this restore (`set_id`) left half-loaded is dropped: a node
 // that stopped while loading it ran no undo, and the task's next attempt loads it again from scratch.
 core::Result<bool> exists_unless_own_unfinished(PgConnection& admin, const std::string& name, const std::string& set_id) {
@@ -191,7 +199,7 @@ core::Result<bool> exists_unless_own_unfinished(PgConnection& admin, const std::
   if (!exists) return false;
   OPENDBS_ASSIGN(bool own, marked_unfinished(admin, name, set_id));
   if (!own) return true;
-  OPENDBS_TRY(admin.query("DROP DATABASE " + quote_ident(name) + (admin.server_version() >= 130000 ? " WITH (FORCE)" : "")));
+  OPENDBS_TRY(drop_database(admin, name));
   core::log_event(core::LogLevel::warn, "postgres_restore_unfinished_dropped", {{"database", name}, {"set", set_id}});
   return false;
 }
@@ -359,16 +367,14 @@ core::Status create_database(PgConnection& admin, const DatabasePlan& plan, Task
 }
 
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
-// created are dropped (WITH (FORCE) from PostgreSQL 13 on: a COPY the cancel cut short may still be
-// ending; before, DROP DATABASE waits up to 5 s for such sessions). An existing database it restored
+// created are dropped (drop_database). An existing database it restored
 // into (one without tables, which may hold other objects of its own) is not dropped: the error names
 // it. Returns `error` with what was cleaned up and what was left added to its message.
 core::Error undo_partial_restore(PgConnection& admin, const std::vector<std::string>& created,
                                  const std::vector<std::string>& used, core::Error error) {
   std::string dropped, left;
   for (const auto& name : created) {
-    auto st = admin.query("DROP DATABASE IF EXISTS " + quote_ident(name) +
-                          (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
+    auto st = drop_database(admin, name);
     if (st.ok()) dropped += (dropped.empty() ? "" : ", ") + name;
     else left += (left.empty() ? "" : "; ") + name + " (created by the restore, could not be dropped: " + st.error().message + ")";
   }
