@@ -17,8 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kPsql = "/usr/lib/postgresql/15/bin/psql";
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -30,12 +28,6 @@ std::string quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-int psql(const PgServer& server, const std::string& database, const std::string& args) {
-  return std::system((kPsql + " -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(server.port()) +
-                      " -U postgres -d " + database + " " + args + " > /dev/null")
-                         .c_str());
 }
 
 class PostgresDownload : public EngineTest {
@@ -56,10 +48,7 @@ class PostgresDownload : public EngineTest {
 
   // A database "dlshop" with awkward types and names, backed up logically into set "dl-logical".
   engines::PlanSpec logical_set() {
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS dlshop");
-    src.query("CREATE DATABASE dlshop");
-    PgServer::Query shop{src, "dlshop"};
+    auto shop = new_database("dlshop");
     shop("CREATE TABLE kinds (id serial PRIMARY KEY, t text, n numeric, b bytea, j jsonb, a int[], ts timestamptz,"
          " doubled int GENERATED ALWAYS AS (id * 2) STORED)");
     shop("INSERT INTO kinds (t, n, b, j, a, ts) VALUES"
@@ -71,9 +60,7 @@ class PostgresDownload : public EngineTest {
     shop("CREATE TABLE \"Odd Schema\".\"Mixed Case\" (k int PRIMARY KEY, \"Value\" text UNIQUE)");
     shop("INSERT INTO \"Odd Schema\".\"Mixed Case\" SELECT g, 'v' || g FROM generate_series(1, 5000) g");
     shop("CREATE TABLE empty_one (x int)");
-    auto p = plan("dl-logical");
-    p.backup_method = "logical";
-    p.backup_objects = R"([{"DBName":"dlshop"}])";
+    auto p = logical(plan("dl-logical"), R"([{"DBName":"dlshop"}])");
     Control control;
     auto full = full_backup(p, "dl-logical", control);
     EXPECT_TRUE(full.ok()) << full.error().message;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/file.h"
+#include "engines/postgres/pg_connection.h"
 #include "repo/backend/local_backend.h"
 
 namespace opendbs::testing {
@@ -31,6 +32,18 @@ PgServer& shared_source() {
     return s;
   }();
   return *server;
+}
+
+PgServer::Query new_database(const std::string& name, PgServer& server) {
+  server.query("DROP DATABASE IF EXISTS " + engines::postgres::quote_ident(name));
+  server.query("CREATE DATABASE " + engines::postgres::quote_ident(name));
+  return PgServer::Query{server, name};
+}
+
+int psql(const PgServer& server, const std::string& database, const std::string& args) {
+  return std::system((debian_bin_dir() + "psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+                      std::to_string(server.port()) + " -U postgres -d " + database + " " + args + " > /dev/null")
+                         .c_str());
 }
 
 void EngineTest::SetUp() {
@@ -119,18 +132,58 @@ std::unique_ptr<PgServer> EngineTest::restore_and_start(const engines::PlanSpec&
 
 std::unique_ptr<PgServer> EngineTest::restore_logically(const engines::PlanSpec& plan, const std::string& set_id,
                                                         int64_t target_ms) {
+  auto server = new_server();
+  if (!server) return nullptr;
+  Control control;
+  auto st = restore_into(*server, plan, set_id, target_ms, control);
+  EXPECT_TRUE(st.ok()) << st.error().message;
+  return st.ok() ? std::move(server) : nullptr;
+}
+
+engines::PlanSpec EngineTest::logical(engines::PlanSpec plan, const std::string& backup_objects) {
+  plan.backup_method = "logical";
+  plan.backup_objects = backup_objects;
+  return plan;
+}
+
+int64_t EngineTest::backed_up(const engines::PlanSpec& plan, const std::string& set_id) {
+  Control control;
+  auto full = full_backup(plan, set_id, control);
+  EXPECT_TRUE(full.ok()) << full.error().message;
+  return full.ok() ? full->consistent_ms : -1;
+}
+
+std::unique_ptr<PgServer> EngineTest::new_server() const {
   std::string error;
   auto server = PgServer::create(&error, "", server_bin_dir_);
   EXPECT_TRUE(server) << error;
-  if (!server) return nullptr;
+  return server;
+}
+
+core::Status EngineTest::restore_into(const PgServer& destination, const engines::PlanSpec& plan,
+                                      const std::string& set_id, int64_t target_ms, Control& control,
+                                      const std::string& restore_objects, const std::string& duplicate_conflict) {
   engines::RestoreRequest request;
   request.set_id = set_id;
   request.target_ms = target_ms;
-  request.destination = server->endpoint();
+  request.destination = destination.endpoint();
+  request.restore_objects = restore_objects;
+  request.duplicate_conflict = duplicate_conflict;
+  return engine_.restore(plan, *repo_, request, control);
+}
+
+int EngineTest::load_sql_download(const engines::PlanSpec& plan, const std::string& set_id, const PgServer& server,
+                                  const std::string& database) {
+  engines::DownloadRequest download;
+  download.set_id = set_id;
+  download.format = "SQL";
+  download.out_path = dir_ + "/" + set_id + ".sql";
   Control control;
-  auto st = engine_.restore(plan, *repo_, request, control);
-  EXPECT_TRUE(st.ok()) << st.error().message;
-  return st.ok() ? std::move(server) : nullptr;
+  auto result = engine_.download(plan, *repo_, download, control);
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  if (!result.ok()) return -1;
+  server.query("CREATE DATABASE " + engines::postgres::quote_ident(database));
+  return psql(server, database, "-f " + download.out_path);
 }
 
 LogBackupRunner::LogBackupRunner(engines::Engine& engine, engines::PlanSpec plan, repo::Repository& repository) {

@@ -63,6 +63,10 @@ std::string switch_wal(const PgServer& server);
 
 // The source server every test of the binary shares (each test uses its own tables and plan id).
 PgServer& shared_source();
+// Database `name` of `server`, new and empty (dropped first if a previous run left it).
+PgServer::Query new_database(const std::string& name, PgServer& server = shared_source());
+// psql (Debian's 15) with ON_ERROR_STOP on `database` of `server`, output discarded: its exit status.
+int psql(const PgServer& server, const std::string& database, const std::string& args);
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -85,6 +89,23 @@ class EngineTest : public ::testing::Test {
   // Restores the logical set `set_id` to `target_ms` into a new server (of server_bin_dir_) and returns it.
   std::unique_ptr<PgServer> restore_logically(const engines::PlanSpec& plan, const std::string& set_id,
                                               int64_t target_ms);
+
+  // What the logical tests share.
+  // `plan` backing up `backup_objects` (DBS BackupObjects JSON) with BackupMethod logical.
+  static engines::PlanSpec logical(engines::PlanSpec plan, const std::string& backup_objects);
+  // A full backup of `plan` into the new set `set_id`: its consistent moment (-1 and a test failure
+  // if the backup fails).
+  int64_t backed_up(const engines::PlanSpec& plan, const std::string& set_id);
+  // A new, empty server of server_bin_dir_ (null and a test failure if it does not start).
+  std::unique_ptr<PgServer> new_server() const;
+  // Restores `set_id` of `plan` to `target_ms` into the running `destination`.
+  core::Status restore_into(const PgServer& destination, const engines::PlanSpec& plan, const std::string& set_id,
+                            int64_t target_ms, Control& control, const std::string& restore_objects = "",
+                            const std::string& duplicate_conflict = "");
+  // Downloads `set_id` as SQL and runs it with psql in `database` of `server`, which it creates:
+  // psql's exit status (-1 and a test failure if the download fails).
+  int load_sql_download(const engines::PlanSpec& plan, const std::string& set_id, const PgServer& server,
+                        const std::string& database);
 
   std::string dir_;
   std::string key_file_;

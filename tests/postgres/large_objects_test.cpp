@@ -26,10 +26,7 @@ class PostgresLargeObjects : public EngineTest {
   // bytes); one more (oid 424242) no table refers to.
   void SetUp() override {
     EngineTest::SetUp();
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS lobs");
-    src.query("CREATE DATABASE lobs");
-    PgServer::Query lobs{src, "lobs"};
+    auto lobs = new_database("lobs");
     lobs("CREATE TABLE docs (id int PRIMARY KEY, name text, body oid)");
     lobs("INSERT INTO docs VALUES (1, 'empty', lo_from_bytea(0, '')),"
          " (2, 'text', lo_from_bytea(0, convert_to('hello, large object', 'UTF8'))), (5, 'sparse', lo_create(0))");
@@ -49,12 +46,7 @@ class PostgresLargeObjects : public EngineTest {
              " FROM pg_largeobject_metadata");
   }
 
-  engines::PlanSpec logical_plan(const std::string& id) {
-    auto p = plan(id);
-    p.backup_method = "logical";
-    p.backup_objects = R"([{"DBName":"lobs"}])";
-    return p;
-  }
+  engines::PlanSpec logical_plan(const std::string& id) { return logical(plan(id), R"([{"DBName":"lobs"}])"); }
 
   // A logical backup of lobs into `set_id` during which the source's large objects change: once the
   // tables' COPY reports its first bytes (on the set's snapshot, before the large objects are read),
@@ -101,12 +93,9 @@ TEST_F(PostgresLargeObjects, LogicalRestoreRecreatesEveryLargeObjectUnderItsOrig
 // restore stops there and the database it created is dropped, as for a cancel during the tables.
 TEST_F(PostgresLargeObjects, ARestoreCancelledWhileItWritesTheLargeObjectsDropsTheDatabaseItCreated) {
   auto p = logical_plan("lobs-cancel");
-  Control backup_control;
-  auto full = full_backup(p, "lobs-cancel", backup_control);
-  ASSERT_TRUE(full.ok()) << full.error().message;
-  std::string error;
-  auto dst = PgServer::create(&error);
-  ASSERT_TRUE(dst) << error;
+  const int64_t consistent_ms = backed_up(p, "lobs-cancel");
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
 
   // Progress says 50 % once docs (one table of two steps: the table, the large objects) is loaded;
   // the restore's own check after the tables passes, any later one is told to stop.
@@ -116,11 +105,7 @@ TEST_F(PostgresLargeObjects, ARestoreCancelledWhileItWritesTheLargeObjectsDropsT
     mutable std::atomic<int> checks_after{0};
   } control;
   control.on_progress = [&](int percent, uint64_t) { control.tables_done = control.tables_done || percent > 1; };
-  engines::RestoreRequest request;
-  request.set_id = "lobs-cancel";
-  request.target_ms = full->consistent_ms;
-  request.destination = dst->endpoint();
-  auto st = engine_.restore(p, *repo_, request, control);
+  auto st = restore_into(*dst, p, "lobs-cancel", consistent_ms, control);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, "Cancelled") << st.error().message;
   EXPECT_NE(st.error().message.find("the databases the restore had created were dropped: lobs"), std::string::npos)
@@ -145,14 +130,10 @@ TEST_F(PostgresLargeObjects, TheSqlDownloadLoadsThemWithPsqlAndTheCsvDownloadHol
     EXPECT_EQ(control.last_percent.load(), 100);
   }
 
-  std::string error;
-  auto dst = PgServer::create(&error);
-  ASSERT_TRUE(dst) << error;
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
   dst->query("CREATE DATABASE fresh");
-  ASSERT_EQ(std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                         std::to_string(dst->port()) + " -U postgres -d fresh -f " + dir_ + "/set.SQL > /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_EQ(psql(*dst, "fresh", "-f " + dir_ + "/set.SQL"), 0);
   EXPECT_EQ(contents(PgServer::Query{*dst, "fresh"}), at_backup_);
 
   fs::create_directories(dir_ + "/csv");

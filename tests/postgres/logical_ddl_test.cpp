@@ -41,9 +41,7 @@ class TableLocks : public EngineTest {};
 
 TEST_F(TableLocks, TablesTruncatedRewrittenOrWithOtherColumnsSinceTheSnapshotAreNamedOthersNot) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS tlocks");
-  src.query("CREATE DATABASE tlocks");
-  PgServer::Query db{src, "tlocks"};
+  auto db = new_database("tlocks");
   for (const char* t : {"same", "emptied", "retyped", "widened", "renamed_col", "narrowed"})
     db(std::string("CREATE TABLE ") + t + " (k int, v int); INSERT INTO " + t + " VALUES (1, 2)");
 
@@ -77,9 +75,7 @@ TEST_F(TableLocks, TablesTruncatedRewrittenOrWithOtherColumnsSinceTheSnapshotAre
 
 TEST_F(TableLocks, ATableRenamedSinceTheSnapshotCannotBeLockedAndIsReported) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS tlocks2");
-  src.query("CREATE DATABASE tlocks2");
-  PgServer::Query db{src, "tlocks2"};
+  auto db = new_database("tlocks2");
   db("CREATE TABLE before_name (k int)");
   auto holder = connect(src, "tlocks2");
   ASSERT_TRUE(holder);
@@ -95,9 +91,7 @@ TEST_F(TableLocks, ATableRenamedSinceTheSnapshotCannotBeLockedAndIsReported) {
 // holder's lock, and the holder waits for the worker: without waiting, the worker learns it at once.
 TEST_F(TableLocks, WithoutWaitingALockBehindAWaitingDdlStatementIsRefusedAtOnce) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS tlocks3");
-  src.query("CREATE DATABASE tlocks3");
-  PgServer::Query db{src, "tlocks3"};
+  auto db = new_database("tlocks3");
   db("CREATE TABLE queued (k int)");
   auto holder = connect(src, "tlocks3");
   ASSERT_TRUE(holder);
@@ -126,10 +120,7 @@ class PostgresLogicalBackupDdl : public EngineTest {
  protected:
   // A database with a table large enough that copying it takes a while, and a small one DDL races.
   PgServer::Query database(const std::string& name) {
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS " + name);
-    src.query("CREATE DATABASE " + name);
-    PgServer::Query db{src, name};
+    auto db = new_database(name);
     db("CREATE TABLE big (k int, pad text);"
        " INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 300000) g");
     db("CREATE TABLE victim (k int PRIMARY KEY, v text);"
@@ -137,10 +128,7 @@ class PostgresLogicalBackupDdl : public EngineTest {
     return db;
   }
   engines::PlanSpec logical_plan(const std::string& db) {
-    auto p = plan("logical-ddl-" + db);
-    p.backup_method = "logical";
-    p.backup_objects = R"([{"DBName":")" + db + R"("}])";
-    return p;
+    return logical(plan("logical-ddl-" + db), R"([{"DBName":")" + db + R"("}])");
   }
   // Waits until `sql` (a count) is not "0"; false after 10 s.
   static bool until_nonzero(const PgServer::Query& db, const std::string& sql) {

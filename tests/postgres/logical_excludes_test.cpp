@@ -6,7 +6,6 @@
 // names them beforehand (CHECK_EXCLUDED_TABLES).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <set>
 
 #include <boost/json.hpp>
@@ -22,10 +21,7 @@ class PostgresLogicalExcludes : public EngineTest {
   // Set "ex-full".
   void SetUp() override {
     EngineTest::SetUp();
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS exshop");
-    src.query("CREATE DATABASE exshop");
-    PgServer::Query shop{src, "exshop"};
+    auto shop = new_database("exshop");
     shop("CREATE TABLE fk_a (id int PRIMARY KEY, b_id int, note text)");
     shop("CREATE TABLE fk_b (id serial PRIMARY KEY, a_id int REFERENCES fk_a)");
     shop("ALTER TABLE fk_a ADD FOREIGN KEY (b_id) REFERENCES fk_b");
@@ -60,17 +56,11 @@ class PostgresLogicalExcludes : public EngineTest {
     a_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM fk_a t");
     keep_ = shop("SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM keep t");
 
-    plan_ = plan("logical-ex");
-    plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":"exshop","TableExcludes":[{"TableName":"fk_b"},{"TableName":"pt1"},)"
-                           R"({"TableName":"gone_ident"}]}])";
-    Control control;
-    auto full = full_backup(plan_, "ex-full", control);
-    ASSERT_TRUE(full.ok()) << full.error().message;
-    consistent_ms_ = full->consistent_ms;
-    std::string error;
-    dst_ = PgServer::create(&error);
-    ASSERT_TRUE(dst_) << error;
+    plan_ = logical(plan("logical-ex"), R"([{"DBName":"exshop","TableExcludes":[{"TableName":"fk_b"},)"
+                                        R"({"TableName":"pt1"},{"TableName":"gone_ident"}]}])");
+    consistent_ms_ = backed_up(plan_, "ex-full");
+    dst_ = new_server();
+    ASSERT_TRUE(dst_);
   }
 
   // "TYPE schema.name" of each object the manifest's entry of exshop lists as left out.
@@ -126,29 +116,14 @@ TEST_F(PostgresLogicalExcludes, TheManifestNamesEveryObjectThatNeedsTheExcludedT
 }
 
 TEST_F(PostgresLogicalExcludes, ARestoreFinishesWithEverythingElseAndNoForeignKeyToTheMissingTable) {
-  engines::RestoreRequest request;
-  request.set_id = "ex-full";
-  request.target_ms = consistent_ms_;
-  request.destination = dst_->endpoint();
   Control control;
-  auto st = engine_.restore(plan_, *repo_, request, control);
+  auto st = restore_into(*dst_, plan_, "ex-full", consistent_ms_, control);
   ASSERT_TRUE(st.ok()) << st.error().message;
   expect_everything_else(PgServer::Query{*dst_, "exshop"});
 }
 
 TEST_F(PostgresLogicalExcludes, TheSqlDownloadLoadsWithOnErrorStop) {
-  engines::DownloadRequest download;
-  download.set_id = "ex-full";
-  download.format = "SQL";
-  download.out_path = dir_ + "/ex-full.sql";
-  Control control;
-  auto result = engine_.download(plan_, *repo_, download, control);
-  ASSERT_TRUE(result.ok()) << result.error().message;
-  dst_->query("CREATE DATABASE fresh");
-  ASSERT_EQ(std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                         std::to_string(dst_->port()) + " -U postgres -d fresh -f " + download.out_path + " > /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_EQ(load_sql_download(plan_, "ex-full", *dst_, "fresh"), 0);
   expect_everything_else(PgServer::Query{*dst_, "fresh"});
 }
 

@@ -3,8 +3,6 @@
 // kept WITH NO DATA stays so (docs/POSTGRES.md, "Logical backups").
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "engine_harness.h"
 
 namespace opendbs::testing {
@@ -17,10 +15,7 @@ class PostgresLogicalMatviews : public EngineTest {
   // order); mv_lazy was created WITH NO DATA. Backed up logically as set "mv-full".
   void SetUp() override {
     EngineTest::SetUp();
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS mvshop");
-    src.query("CREATE DATABASE mvshop");
-    PgServer::Query shop{src, "mvshop"};
+    auto shop = new_database("mvshop");
     shop("CREATE TABLE sales (id int PRIMARY KEY, region text, amount int)");
     shop("INSERT INTO sales SELECT g, 'r' || g % 7, g * 3 % 101 FROM generate_series(1, 2000) g");
     shop("CREATE VIEW v_source AS SELECT region, amount FROM sales");
@@ -32,16 +27,10 @@ class PostgresLogicalMatviews : public EngineTest {
     top_ = top(shop);
     rows_ = rows(shop);
 
-    plan_ = plan("logical-mv");
-    plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":"mvshop"}])";
-    Control control;
-    auto full = full_backup(plan_, "mv-full", control);
-    ASSERT_TRUE(full.ok()) << full.error().message;
-    consistent_ms_ = full->consistent_ms;
-    std::string error;
-    dst_ = PgServer::create(&error);
-    ASSERT_TRUE(dst_) << error;
+    plan_ = logical(plan("logical-mv"), R"([{"DBName":"mvshop"}])");
+    consistent_ms_ = backed_up(plan_, "mv-full");
+    dst_ = new_server();
+    ASSERT_TRUE(dst_);
   }
 
   static std::string top(const PgServer::Query& db) {
@@ -56,34 +45,9 @@ class PostgresLogicalMatviews : public EngineTest {
 
   // Restores set `set_id` into dst_ (RestoreObjects `objects`).
   core::Status restore(const std::string& set_id, int64_t target_ms, const std::string& objects = "") {
-    engines::RestoreRequest request;
-    request.set_id = set_id;
-    request.target_ms = target_ms;
-    request.destination = dst_->endpoint();
-    request.restore_objects = objects;
-    return engine_.restore(plan_, *repo_, request, restore_control_);
+    return restore_into(*dst_, plan_, set_id, target_ms, restore_control_, objects);
   }
   Control restore_control_;
-
-  // Downloads set `set_id` as SQL and runs it with psql -v ON_ERROR_STOP=1 in a new database
-  // `database` of dst_; psql's exit status (-1: the download failed).
-  int load_sql_download(const std::string& set_id, const std::string& database) {
-    engines::DownloadRequest download;
-    download.set_id = set_id;
-    download.format = "SQL";
-    download.out_path = dir_ + "/" + set_id + ".sql";
-    Control control;
-    auto result = engine_.download(plan_, *repo_, download, control);
-    if (!result.ok()) {
-      ADD_FAILURE() << result.error().message;
-      return -1;
-    }
-    dst_->query("CREATE DATABASE " + database);
-    return std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                        std::to_string(dst_->port()) + " -U postgres -d " + database + " -f " + download.out_path +
-                        " > /dev/null")
-                           .c_str());
-  }
 
   engines::PlanSpec plan_;
   int64_t consistent_ms_ = 0;
@@ -107,7 +71,7 @@ TEST_F(PostgresLogicalMatviews, ARestoreRefreshesTheViewsPopulatedAtTheBackupAnd
 
 TEST_F(PostgresLogicalMatviews, TheSqlDownloadEndsWithTheRefreshesSoThatPsqlPopulatesTheViews) {
   // ON_ERROR_STOP: a refresh out of order (mv_top before mv_rows) would stop the script.
-  ASSERT_EQ(load_sql_download("mv-full", "fresh"), 0);
+  ASSERT_EQ(load_sql_download(plan_, "mv-full", *dst_, "fresh"), 0);
   PgServer::Query fresh{*dst_, "fresh"};
   EXPECT_EQ(populated(fresh), "mv_lazy=false,mv_rows=true,mv_top=true");
   EXPECT_EQ(top(fresh), top_);
@@ -135,7 +99,7 @@ TEST_F(PostgresLogicalMatviews, ASetWithoutTheRecordRefreshesEveryViewInRestoreA
   EXPECT_EQ(top(restored), top_);
   EXPECT_EQ(restored("SELECT n FROM mv_lazy"), "2000");
 
-  ASSERT_EQ(load_sql_download("mv-old", "fresh"), 0);
+  ASSERT_EQ(load_sql_download(plan_, "mv-old", *dst_, "fresh"), 0);
   PgServer::Query fresh{*dst_, "fresh"};
   EXPECT_EQ(populated(fresh), "mv_lazy=true,mv_rows=true,mv_top=true");
   EXPECT_EQ(rows(fresh), rows_);
@@ -156,11 +120,9 @@ TEST_F(PostgresLogicalMatviews, AViewReadingAnotherThroughAFunctionIsRefreshedAf
   shop("CREATE MATERIALIZED VIEW mv_here AS SELECT only_here() AS one");
   const std::string through = shop("SELECT n FROM mv_through_fn");
   ASSERT_NE(through, "0");
-  Control control;
-  auto full = full_backup(plan_, "mv-fn", control);
-  ASSERT_TRUE(full.ok()) << full.error().message;
+  const int64_t consistent_ms = backed_up(plan_, "mv-fn");
 
-  auto st = restore("mv-fn", full->consistent_ms, R"([{"DBName":"mvshop","NewDBName":"elsewhere"}])");
+  auto st = restore("mv-fn", consistent_ms, R"([{"DBName":"mvshop","NewDBName":"elsewhere"}])");
   ASSERT_TRUE(st.ok()) << st.error().message;
   PgServer::Query restored{*dst_, "elsewhere"};
   EXPECT_EQ(populated(restored), "mv_base=true,mv_here=false,mv_lazy=false,mv_rows=true,mv_through_fn=true,mv_top=true");

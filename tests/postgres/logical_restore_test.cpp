@@ -15,12 +15,7 @@ class PostgresLogicalRestore : public EngineTest {
   // A logical set of the databases crm (customers, orders referencing them) and wiki (pages).
   void SetUp() override {
     EngineTest::SetUp();
-    auto& src = shared_source();
-    for (const char* db : {"crm", "wiki"}) {
-      src.query(std::string("DROP DATABASE IF EXISTS ") + db);
-      src.query(std::string("CREATE DATABASE ") + db);
-    }
-    PgServer::Query crm{src, "crm"}, wiki{src, "wiki"};
+    auto crm = new_database("crm"), wiki = new_database("wiki");
     crm("CREATE TABLE customers (id int PRIMARY KEY, name text)");
     crm("CREATE TABLE orders (id serial PRIMARY KEY, customer int REFERENCES customers, total numeric)");
     crm("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 200) g");
@@ -30,26 +25,14 @@ class PostgresLogicalRestore : public EngineTest {
     orders_ = crm("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o");
     pages_ = wiki("SELECT md5(string_agg(p::text, '|' ORDER BY title)) FROM pages p");
 
-    plan_ = plan("logical-restore");
-    plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":"crm"},{"DBName":"wiki"}])";
-    Control control;
-    auto full = full_backup(plan_, "lr-full", control);
-    ASSERT_TRUE(full.ok()) << full.error().message;
-    consistent_ms_ = full->consistent_ms;
-    std::string error;
-    dst_ = PgServer::create(&error);
-    ASSERT_TRUE(dst_) << error;
+    plan_ = logical(plan("logical-restore"), R"([{"DBName":"crm"},{"DBName":"wiki"}])");
+    consistent_ms_ = backed_up(plan_, "lr-full");
+    dst_ = new_server();
+    ASSERT_TRUE(dst_);
   }
 
   core::Status restore(const std::string& objects, const std::string& duplicate_conflict, Control& control) {
-    engines::RestoreRequest request;
-    request.set_id = "lr-full";
-    request.target_ms = consistent_ms_;
-    request.destination = dst_->endpoint();
-    request.restore_objects = objects;
-    request.duplicate_conflict = duplicate_conflict;
-    return engine_.restore(plan_, *repo_, request, control);
+    return restore_into(*dst_, plan_, "lr-full", consistent_ms_, control, objects, duplicate_conflict);
   }
 
   // The destination's databases but postgres and the templates, by name.

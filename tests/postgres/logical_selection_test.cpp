@@ -19,10 +19,7 @@ class PostgresLogicalSelection : public EngineTest {
   // t2 (identity id); the free-standing sequence free_seq at 42.
   void SetUp() override {
     EngineTest::SetUp();
-    auto& src = shared_source();
-    src.query("DROP DATABASE IF EXISTS sel");
-    src.query("CREATE DATABASE sel");
-    PgServer::Query sel{src, "sel"};
+    auto sel = new_database("sel");
     sel("CREATE TABLE meas (id int GENERATED ALWAYS AS IDENTITY, k int, v text, PRIMARY KEY (k, id))"
         " PARTITION BY LIST (k)");
     sel("CREATE TABLE meas_1 PARTITION OF meas FOR VALUES IN (1)");
@@ -39,24 +36,16 @@ class PostgresLogicalSelection : public EngineTest {
     sel("CREATE SEQUENCE free_seq");
     sel("SELECT setval('free_seq', 42)");
     meas_ = sel("SELECT md5(string_agg(t::text, '|' ORDER BY k, id)) FROM meas t");
-    std::string error;
-    dst_ = PgServer::create(&error);
-    ASSERT_TRUE(dst_) << error;
+    dst_ = new_server();
+    ASSERT_TRUE(dst_);
   }
 
   // Backs database sel up with `objects` as set `set_id` and restores it into dst_: sel there.
   PgServer::Query backup_and_restore(const std::string& objects, const std::string& set_id) {
-    auto p = plan("logical-" + set_id);
-    p.backup_method = "logical";
-    p.backup_objects = objects;
+    const auto p = logical(plan("logical-" + set_id), objects);
+    const int64_t consistent_ms = backed_up(p, set_id);
     Control control;
-    auto full = full_backup(p, set_id, control);
-    EXPECT_TRUE(full.ok()) << full.error().message;
-    engines::RestoreRequest request;
-    request.set_id = set_id;
-    request.target_ms = full.ok() ? full->consistent_ms : 0;
-    request.destination = dst_->endpoint();
-    auto st = engine_.restore(p, *repo_, request, control);
+    auto st = restore_into(*dst_, p, set_id, consistent_ms, control);
     EXPECT_TRUE(st.ok()) << st.error().message;
     return PgServer::Query{*dst_, "sel"};
   }
@@ -109,10 +98,8 @@ TEST_F(PostgresLogicalSelection, ThePrecheckAsksForSelectOnThePartitionsAnInclud
   auto& src = shared_source();
   src.query("DROP ROLE IF EXISTS sel_reader");
   src.query("CREATE ROLE sel_reader LOGIN");
-  auto p = plan("logical-sel-precheck");
-  p.backup_method = "logical";
+  auto p = logical(plan("logical-sel-precheck"), R"([{"DBName":"sel","TableIncludes":[{"TableName":"meas"}]}])");
   p.source = src.endpoint("sel_reader");
-  p.backup_objects = R"([{"DBName":"sel","TableIncludes":[{"TableName":"meas"}]}])";
   auto privileges = [&] {
     for (const auto& i : engine_.precheck(p))
       if (i.name == "CHECK_PRIVILEGES") return i;

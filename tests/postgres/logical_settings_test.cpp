@@ -16,12 +16,10 @@ const std::string kIso = "SET datestyle = ISO; SET intervalstyle = postgres; SET
 
 TEST_F(PostgresLogicalSettings, DatesIntervalsAndFloatsRestoreUnchangedFromADatabaseWithDmyDatesSqlIntervalsAndRoundedFloats) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lsstyles");
-  src.query("CREATE DATABASE lsstyles");
+  auto db = new_database("lsstyles");
   src.query("ALTER DATABASE lsstyles SET datestyle = 'SQL, DMY'");
   src.query("ALTER DATABASE lsstyles SET intervalstyle = 'sql_standard'");
   src.query("ALTER DATABASE lsstyles SET extra_float_digits = 0");
-  PgServer::Query db{src, "lsstyles"};
   db("CREATE TABLE d (k int PRIMARY KEY, day date, ts timestamp, tz timestamptz, iv interval, f8 float8, f4 float4)");
   db(kIso + "INSERT INTO d VALUES"
             " (1, '2026-02-01', '2026-02-01 13:14:15', '2026-02-01 13:14:15+02', '1 day 02:00', 0.1::float8 + 0.2::float8,"
@@ -32,9 +30,7 @@ TEST_F(PostgresLogicalSettings, DatesIntervalsAndFloatsRestoreUnchangedFromAData
   const std::string rows = kIso + "SELECT md5(string_agg(d::text, '|' ORDER BY k)) FROM d";
   const std::string source_rows = db(rows);
 
-  auto p = plan("ls-styles");
-  p.backup_method = "logical";
-  p.backup_objects = R"([{"DBName":"lsstyles"}])";
+  auto p = logical(plan("ls-styles"), R"([{"DBName":"lsstyles"}])");
   Control control;
   auto full = full_backup(p, "ls-styles-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
@@ -62,10 +58,8 @@ TEST_F(PostgresLogicalSettings, ATableWhoseRowLevelSecurityHidesRowsFromTheRoleF
   db("CREATE TABLE open_rows (x int); INSERT INTO open_rows VALUES (1)");
   db("CREATE TABLE sec (k int, owner text); INSERT INTO sec VALUES (1, 'alice'), (2, 'bob')");
   db("ALTER TABLE sec ENABLE ROW LEVEL SECURITY; CREATE POLICY mine ON sec USING (owner = current_user)");
-  auto p = plan("ls-rls");
-  p.backup_method = "logical";
+  auto p = logical(plan("ls-rls"), R"([{"DBName":"lsrls"}])");
   p.source = src.endpoint("ls_rls_reader");
-  p.backup_objects = R"([{"DBName":"lsrls"}])";
   Control control;
   auto full = full_backup(p, "ls-rls-full", control);
   ASSERT_FALSE(full.ok()) << "a set without the rows RLS hides";
@@ -97,9 +91,7 @@ TEST_F(PostgresLogicalSettings, ALatin1DatabaseRestoresAsLatin1WithTheSameBytes)
   const std::string bytes = "SELECT md5(string_agg(convert_to(t, 'LATIN1'), '\\x7c'::bytea ORDER BY k)) FROM l";
   const std::string source_bytes = db(bytes);
 
-  auto p = plan("ls-latin1");
-  p.backup_method = "logical";
-  p.backup_objects = R"([{"DBName":"lslatin1"}])";
+  auto p = logical(plan("ls-latin1"), R"([{"DBName":"lslatin1"}])");
   Control control;
   auto full = full_backup(p, "ls-latin1-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;

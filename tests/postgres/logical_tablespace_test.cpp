@@ -4,8 +4,6 @@
 // backups").
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "own_source.h"
 
 namespace opendbs::testing {
@@ -31,16 +29,10 @@ class PostgresLogicalTablespaces : public OwnSourceTest {
     in_ts1_ = in_ts1(placed);
     ASSERT_EQ(in_ts1_, "events,events_1,events_1_at_idx,events_at,items,items_pkey,items_v");
 
-    plan_ = source_plan("logical-ts");
-    plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":"placed"}])";
-    Control control;
-    auto full = full_backup(plan_, "ts-full", control);
-    ASSERT_TRUE(full.ok()) << full.error().message;
-    consistent_ms_ = full->consistent_ms;
-    std::string error;
-    dst_ = PgServer::create(&error);
-    ASSERT_TRUE(dst_) << error;
+    plan_ = logical(source_plan("logical-ts"), R"([{"DBName":"placed"}])");
+    consistent_ms_ = backed_up(plan_, "ts-full");
+    dst_ = new_server();
+    ASSERT_TRUE(dst_);
   }
 
   // An empty directory the server user owns, for a tablespace.
@@ -61,13 +53,7 @@ class PostgresLogicalTablespaces : public OwnSourceTest {
               " WHERE s.spcname = 'ts1' AND c.relnamespace = 'public'::regnamespace");
   }
 
-  core::Status restore() {
-    engines::RestoreRequest request;
-    request.set_id = "ts-full";
-    request.target_ms = consistent_ms_;
-    request.destination = dst_->endpoint();
-    return engine_.restore(plan_, *repo_, request, restore_control_);
-  }
+  core::Status restore() { return restore_into(*dst_, plan_, "ts-full", consistent_ms_, restore_control_); }
   Control restore_control_;
 
   engines::PlanSpec plan_;
@@ -104,29 +90,15 @@ TEST_F(PostgresLogicalTablespaces, AServerWithATablespaceOfTheSameNameGetsTheObj
 
 // The SQL download chooses when psql runs it: ts1 where the server has it, the default elsewhere.
 TEST_F(PostgresLogicalTablespaces, TheSqlDownloadLoadsWithOnErrorStopIntoServersWithAndWithoutTheTablespace) {
-  engines::DownloadRequest download;
-  download.set_id = "ts-full";
-  download.format = "SQL";
-  download.out_path = dir_ + "/ts.sql";
-  Control control;
-  auto result = engine_.download(plan_, *repo_, download, control);
-  ASSERT_TRUE(result.ok()) << result.error().message;
-  auto load = [&](const PgServer& server) {
-    server.query("CREATE DATABASE placed");
-    return std::system(("/usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-                        std::to_string(server.port()) + " -U postgres -d placed -f " + download.out_path + " > /dev/null")
-                           .c_str());
-  };
-  ASSERT_EQ(load(*dst_), 0);
+  ASSERT_EQ(load_sql_download(plan_, "ts-full", *dst_, "placed"), 0);
   PgServer::Query without{*dst_, "placed"};
   EXPECT_EQ(checksum(without), items_);
   EXPECT_EQ(in_ts1(without), "");
 
-  std::string error;
-  auto with_ts1 = PgServer::create(&error);
-  ASSERT_TRUE(with_ts1) << error;
+  auto with_ts1 = new_server();
+  ASSERT_TRUE(with_ts1);
   with_ts1->query("CREATE TABLESPACE ts1 LOCATION '" + tablespace_dir("dst") + "'");
-  ASSERT_EQ(load(*with_ts1), 0);
+  ASSERT_EQ(load_sql_download(plan_, "ts-full", *with_ts1, "placed"), 0);
   PgServer::Query with{*with_ts1, "placed"};
   EXPECT_EQ(checksum(with), items_);
   EXPECT_EQ(in_ts1(with), in_ts1_);

@@ -47,9 +47,7 @@ TEST_F(PostgresLogicalBackup, RoundTripsEveryBuiltInTypeOfTheChosenObjectsIntoAn
   const std::string kinds = shop("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k");
   const std::string mixed = shop("SELECT md5(string_agg(m::text, '|' ORDER BY k)) FROM \"Odd Schema\".\"Mixed Case\" m");
 
-  auto p = plan("logical1");
-  p.backup_method = "logical";
-  p.backup_objects = R"([{"DBName":"sh?p","TableExcludes":[{"TableName":"public.scratch_*"}]}])";
+  auto p = logical(plan("logical1"), R"([{"DBName":"sh?p","TableExcludes":[{"TableName":"public.scratch_*"}]}])");
   Control control;
   auto full = full_backup(p, "logical-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
@@ -96,9 +94,7 @@ TEST_F(PostgresLogicalBackup, DatabaseNamesThatLookLikeConnectionOptionsAreBacke
        engines::postgres::quote_literal(name) + ") FROM generate_series(1, 100) g");
     sums.push_back(db("SELECT md5(string_agg(v, ',' ORDER BY k)) FROM t"));
   }
-  auto p = plan("logical-names");
-  p.backup_method = "logical";
-  p.backup_objects = R"([{"DBName":"a=b"},{"DBName":"dbname=postgres"},{"DBName":"it's ü"}])";
+  auto p = logical(plan("logical-names"), R"([{"DBName":"a=b"},{"DBName":"dbname=postgres"},{"DBName":"it's ü"}])");
   Control control;
   auto full = full_backup(p, "logical-names-full", control);
   ASSERT_TRUE(full.ok()) << full.error().message;
@@ -123,10 +119,8 @@ TEST_F(PostgresLogicalBackup, ATableTheRoleCannotReadFailsTheBackupAsForbiddenNo
   PgServer::Query lbperm{src, "lbperm"};
   lbperm("CREATE TABLE open_rows (x int); CREATE TABLE secret_rows (x int); INSERT INTO secret_rows VALUES (1)");
   lbperm("GRANT SELECT ON open_rows TO lb_reader");
-  auto p = plan("logical-denied");
-  p.backup_method = "logical";
+  auto p = logical(plan("logical-denied"), R"([{"DBName":"lbperm"}])");
   p.source = src.endpoint("lb_reader");
-  p.backup_objects = R"([{"DBName":"lbperm"}])";
   Control control;
   auto full = full_backup(p, "logical-denied-full", control);
   ASSERT_FALSE(full.ok());
