@@ -12,6 +12,8 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/create_database.h"
+#include "engines/postgres/database_properties.h"
 #include "engines/postgres/dump_session.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
@@ -54,11 +56,6 @@ struct DatabasePlan {
   std::vector<std::pair<std::string, std::string>> table_renames;  // (qualified identifier, new name)
   bool create = true;  // false: an existing database without tables is used
 };
-
-std::string text_of(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
 
 // A table of the set by "name" or "schema.name"; an error when none or several match.
 core::Result<const boost::json::object*> find_table(const DatabasePlan& p, const std::string& wanted) {
@@ -178,9 +175,10 @@ core::Result<bool> marked_unfinished(PgConnection& admin, const std::string& nam
   return comment.value(0, "c").value_or("") == unfinished_mark(set_id);
 }
 
-core::Status set_unfinished_mark(PgConnection& admin, const std::string& name, const std::string* set_id) {
+// `comment` ("" for none) replaces the mark once the database is complete: the database's own, if any.
+core::Status set_comment(PgConnection& admin, const std::string& name, const std::string& comment) {
   OPENDBS_TRY(admin.query("COMMENT ON DATABASE " + quote_ident(name) + " IS " +
-                          (set_id ? quote_literal(unfinished_mark(*set_id)) : std::string("NULL"))));
+                          (comment.empty() ? std::string("NULL") : quote_literal(comment))));
   return {};
 }
 
@@ -334,38 +332,6 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   return refresh_matviews(*conn, *plan.db, control);
 }
 
-// A new database in the encoding the set's database had (TEMPLATE template0, the only template that
-// may be copied into another encoding), with its locale when the destination has that locale, else
-// the destination's default one, else C (which fits any encoding), told to `control`. Sets from before
-// the encoding was recorded get the destination's defaults, as they always did.
-core::Status create_database(PgConnection& admin, const DatabasePlan& plan, TaskControl& control) {
-  auto run = [&](const std::string& sql) -> core::Status {
-    auto done = admin.query(sql);
-    return done.ok() ? core::Status{} : core::Status(done.error());
-  };
-  const std::string create = "CREATE DATABASE " + quote_ident(plan.target);
-  const std::string encoding = text_of(*plan.db, "encoding"), collate = text_of(*plan.db, "collate"),
-                    ctype = text_of(*plan.db, "ctype");
-  if (encoding.empty()) return run(create);
-  const std::string with = create + " TEMPLATE template0 ENCODING " + quote_literal(encoding);
-  auto made = run(with + " LC_COLLATE " + quote_literal(collate) + " LC_CTYPE " + quote_literal(ctype));
-  if (made.ok()) return made;
-  const std::string refused = made.error().message;
-  std::string locale = "the destination's default locale";
-  made = run(with);
-  if (!made.ok()) {
-    locale = "locale C";
-    made = run(with + " LC_COLLATE 'C' LC_CTYPE 'C'");
-  }
-  if (!made.ok()) return made;
-  core::log_event(core::LogLevel::warn, "postgres_restore_locale_changed",
-                  {{"database", plan.target}, {"collate", collate}, {"ctype", ctype}, {"error", refused}});
-  control.warning("database " + plan.target + ": created in encoding " + encoding + " with " + locale +
-                  ", as the destination refused its locale (LC_COLLATE " + collate + ", LC_CTYPE " + ctype +
-                  "): " + refused);
-  return {};
-}
-
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
 // created are dropped (drop_database). An existing database it restored
 // into (one without tables, which may hold other objects of its own) is not dropped: the error names
@@ -406,18 +372,22 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   std::vector<std::string> created, used;
   for (const auto& plan : plans) {
     if (plan.create) {
-      auto made = create_database(*admin, plan, control);
+      auto made = create_database(*admin, *plan.db, plan.target, control);
       if (!made.ok())
         return undo_partial_restore(*admin, created, used,
                                     source_error("CREATE DATABASE " + plan.target, made.error().message));
       created.push_back(plan.target);
-      if (auto marked = set_unfinished_mark(*admin, plan.target, &request.set_id); !marked.ok())
+      if (auto marked = set_comment(*admin, plan.target, unfinished_mark(request.set_id)); !marked.ok())
         return undo_partial_restore(*admin, created, used, marked.error());
     } else {
       used.push_back(plan.target);
     }
     auto st = restore_database(repository, request, plan, control, loaded);
-    if (st.ok() && plan.create) st = set_unfinished_mark(*admin, plan.target, nullptr);
+    // The database's own settings, grants and connection limit once its data are in (none of them may
+    // hinder the load: default_transaction_read_only, a search_path, a limit of 1), then its own
+    // comment replaces the mark. A database that existed before keeps its own.
+    if (st.ok() && plan.create) st = apply_database_properties(*admin, *plan.db, plan.target, control);
+    if (st.ok() && plan.create) st = set_comment(*admin, plan.target, database_comment(*plan.db));
     if (!st.ok()) return undo_partial_restore(*admin, created, used, control.cancelled() ? cancelled_error() : st.error());
   }
   control.progress(100, 0);
