@@ -1,6 +1,7 @@
 // What a database is besides its tables travels with a logical set: its settings (ALTER DATABASE ...
 // SET, ALTER ROLE ... IN DATABASE ... SET), comment, grants, connection limit and ICU default
-// collation, restored under the name the restore gives it, after its data are loaded.
+// collation, restored under the name the restore gives it, after its data are loaded; and the restore
+// counts the bytes it loads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -168,6 +169,39 @@ TEST_F(PostgresLogicalDatabaseProps, AnIcuDatabaseRestoredIntoPostgres14GetsItsL
                           ") instead of the icu locale und, which the destination does not take: PostgreSQL 14 has no ICU"),
             std::string::npos) << warnings;
   src.query("DROP DATABASE lpicu14");
+}
+
+// The task's bytes (opendbs_task_bytes_total): every byte of COPY text loaded, and the large objects.
+TEST_F(PostgresLogicalDatabaseProps, ALogicalRestoreReportsTheBytesItLoads) {
+  auto& src = shared_source();
+  src.query("DROP DATABASE IF EXISTS lpbytes");
+  src.query("CREATE DATABASE lpbytes");
+  PgServer::Query db{src, "lpbytes"};
+  // 20000 rows of at least 5 + 1 + 100 + 1 bytes of COPY text each, and a large object of 300000 bytes.
+  db("CREATE TABLE t (k int, v text); INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(10000, 29999) g");
+  db("SELECT lo_from_bytea(0, convert_to(repeat('y', 300000), 'UTF8'))");
+  const uint64_t at_least = 20000 * 107 + 300000;
+  auto full = back_up("lp-bytes", "lpbytes");
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
+  Control control;
+  std::mutex mu;
+  std::vector<std::pair<int, uint64_t>> reports;
+  control.on_progress = [&](int percent, uint64_t bytes) {
+    std::lock_guard lock(mu);
+    reports.emplace_back(percent, bytes);
+  };
+  auto st = restore(*dst, "", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.back().first, 100);
+  EXPECT_GE(reports.back().second, at_least);
+  EXPECT_LT(reports.back().second, 2 * at_least);
+  // Bytes come as they are loaded, not only at the end.
+  EXPECT_TRUE(std::any_of(reports.begin(), reports.end(), [](const auto& r) { return r.first < 100 && r.second > 0; }));
+  src.query("DROP DATABASE lpbytes");
 }
 
 }  // namespace

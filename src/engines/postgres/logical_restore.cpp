@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
-#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -235,8 +234,23 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
   return {};
 }
 
+// The restore's progress: 1 % once the names are settled, then by tables (and databases' large objects)
+// loaded up to 99 %; and the bytes of the set loaded so far (the task's bytes, opendbs_task_bytes_total).
+struct LoadProgress {
+  TaskControl& control;
+  size_t total = 0;
+  std::atomic<size_t> done{0};
+  std::atomic<int> percent{1};
+  std::atomic<uint64_t> bytes{0};
+  void loaded() {
+    percent = 1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1));
+    control.progress(percent, bytes);
+  }
+  void add_bytes(uint64_t n) { control.progress(percent, bytes += n); }
+};
+
 core::Status load_table(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
-                        const boost::json::object& table, TaskControl& control) {
+                        const boost::json::object& table, TaskControl& control, LoadProgress& progress) {
   const std::string target = quote_ident(table.at("schema").as_string()) + "." + quote_ident(table.at("name").as_string());
   OPENDBS_TRY(conn.send("COPY " + target + " FROM STDIN"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
@@ -248,6 +262,7 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
       if (control.cancelled()) return cancelled_error();
       if (PQputCopyData(conn.raw(), b.data(), static_cast<int>(b.size())) != 1)
         return source_error("COPY into " + target, conn.error_message());
+      progress.add_bytes(b.size());
       return {};
     });
     if (!st.ok()) break;
@@ -262,11 +277,11 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
   }
 }
 
-// Loads the tables with up to kLogicalWorkers parallel COPYs; `loaded` counts finished tables.
+// Loads the tables with up to kLogicalWorkers parallel COPYs, telling `progress` of each.
 // `encoding`: the one the set's COPY text is in ("" in sets from before it was recorded: the database's).
 core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const std::string& set_id,
                          const boost::json::array& tables, const std::string& encoding, TaskControl& control,
-                         const std::function<void()>& loaded) {
+                         LoadProgress& progress) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   core::Status first_error;
@@ -281,9 +296,8 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
             std::lock_guard lock(mu);
             if (!first_error.ok()) return {};
           }
-          OPENDBS_TRY(load_table(*conn, repository, set_id, tables[t].as_object(), control));
-          std::lock_guard lock(mu);
-          loaded();
+          OPENDBS_TRY(load_table(*conn, repository, set_id, tables[t].as_object(), control, progress));
+          progress.loaded();
         }
         return {};
       }();
@@ -297,7 +311,7 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
 // pre-data, the data, the sequences, post-data (indexes and constraints built once over the loaded
 // rows), then the table renames RestoreObjects asks for and the materialized views' refreshes.
 core::Status restore_database(repo::Repository& repository, const RestoreRequest& request, const DatabasePlan& plan,
-                              TaskControl& control, const std::function<void()>& loaded) {
+                              TaskControl& control, LoadProgress& progress) {
   const std::string prefix(plan.db->at("prefix").as_string());
   Endpoint ep = request.destination;
   ep.database = plan.target;
@@ -306,19 +320,23 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   OPENDBS_TRY(use_dump_settings(*conn, encoding));
   OPENDBS_ASSIGN(auto tablespaces, server_tablespaces(*conn));
   OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
+  progress.add_bytes(pre.size());
   auto pre_fit = fit_tablespaces(without_psql_commands(pre), tablespaces);
   OPENDBS_TRY(conn->query(pre_fit.script));
-  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, loaded));
+  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, progress));
   if (control.cancelled()) return cancelled_error();
   if (large_object_count(*plan.db) > 0) {  // tables refer to them by oid: each keeps its own
     OPENDBS_TRY(restore_large_objects(*conn, repository, request.set_id, *plan.db, control));
-    loaded();
+    progress.add_bytes(large_object_bytes(*plan.db));
+    progress.loaded();
   }
   OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
   if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
+  progress.add_bytes(sequences.size());
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
   auto post_fit = fit_tablespaces(without_psql_commands(post), tablespaces);
   OPENDBS_TRY(conn->query(post_fit.script));
+  progress.add_bytes(post.size());
   post_fit.missing.merge(pre_fit.missing);
   for (const auto& name : post_fit.missing) {  // the objects went into the database's default tablespace
     core::log_event(core::LogLevel::warn, "postgres_restore_tablespace_missing",
@@ -360,11 +378,9 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
     return core::make_error("InvalidParameter", "a logical PostgreSQL restore needs a destination server endpoint");
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   OPENDBS_ASSIGN(auto plans, plan_databases(manifest.engine_metadata.at("databases").as_array(), request.restore_objects));
-  size_t total = 0, done = 0;
-  for (const auto& p : plans) total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
-  // Progress: 1 % once the names are settled, then by tables loaded up to 99 %.
+  LoadProgress progress{control};
+  for (const auto& p : plans) progress.total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
   control.progress(1, 0);
-  auto loaded = [&] { control.progress(1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1)), 0); };
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
@@ -382,7 +398,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
     } else {
       used.push_back(plan.target);
     }
-    auto st = restore_database(repository, request, plan, control, loaded);
+    auto st = restore_database(repository, request, plan, control, progress);
     // The database's own settings, grants and connection limit once its data are in (none of them may
     // hinder the load: default_transaction_read_only, a search_path, a limit of 1), then its own
     // comment replaces the mark. A database that existed before keeps its own.
@@ -390,7 +406,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
     if (st.ok() && plan.create) st = set_comment(*admin, plan.target, database_comment(*plan.db));
     if (!st.ok()) return undo_partial_restore(*admin, created, used, control.cancelled() ? cancelled_error() : st.error());
   }
-  control.progress(100, 0);
+  control.progress(100, progress.bytes);
   return {};
 }
 
