@@ -112,6 +112,31 @@ TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReac
   for (const char* role : {"lp_app", "lp_reader", "lp_gone"}) src.query(std::string("DROP ROLE ") + role);
 }
 
+// pg_dump's script empties search_path; the source refreshed its views with the database's own, which
+// the restore applies only after the refreshes: they must use it already.
+TEST_F(PostgresLogicalDatabaseProps, MaterializedViewsAreRefreshedWithTheDatabasesOwnSearchPath) {
+  auto& src = shared_source();
+  src.query("DROP DATABASE IF EXISTS lpmv");
+  src.query("CREATE DATABASE lpmv");
+  src.query("ALTER DATABASE lpmv SET search_path = app, public");
+  PgServer::Query db{src, "lpmv"};
+  db("CREATE SCHEMA app; CREATE TABLE app.prices (p int); INSERT INTO app.prices SELECT generate_series(1, 10)");
+  // The function names its table unqualified, as the database's search_path lets it.
+  db("CREATE FUNCTION public.total() RETURNS bigint LANGUAGE sql AS 'SELECT sum(p) FROM prices'");
+  db("CREATE MATERIALIZED VIEW public.summary AS SELECT public.total() AS t");
+  auto full = back_up("lp-mv", "lpmv");
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
+  Control control;
+  auto st = restore(*dst, "", control);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_TRUE(control.warnings.empty()) << joined(control.warnings);
+  EXPECT_EQ((PgServer::Query{*dst, "lpmv"}("SELECT t FROM public.summary")), "55");
+  src.query("DROP DATABASE lpmv");
+}
+
 // Under the ICU root collation lower and upper case interleave ("a" < "B" < "c"); under the libc
 // C.UTF-8 locale of the test clusters upper case sorts first.
 const std::string kOrder = "SELECT string_agg(x, '' ORDER BY x) FROM (VALUES ('c'), ('B'), ('a')) v(x)";

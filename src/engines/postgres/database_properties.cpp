@@ -100,12 +100,16 @@ std::vector<std::string> split_quoted_list(const std::string& s) {
   return out;
 }
 
-bool is_quoted_list(std::string name) {
+std::string lowered(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name;
+}
+
+bool is_quoted_list(const std::string& name) {
   static const std::array<const char*, 6> kLists{"local_preload_libraries", "search_path",
                                                  "session_preload_libraries", "shared_preload_libraries",
                                                  "temp_tablespaces", "unix_socket_directories"};
-  return std::any_of(kLists.begin(), kLists.end(), [&](const char* n) { return name == n; });
+  return std::any_of(kLists.begin(), kLists.end(), [&](const char* n) { return lowered(name) == n; });
 }
 
 // Runs `sql`; a refusal is a warning to `control` and the log naming `what`, a lost connection an error.
@@ -133,6 +137,17 @@ std::string text_of(const boost::json::object& entry, const char* key) {
 }
 
 std::string database_comment(const boost::json::object& entry) { return text_of(entry, "comment"); }
+
+std::string database_search_path_sql(const boost::json::object& entry) {
+  std::string path;
+  if (auto it = entry.find("settings"); it != entry.end() && it->value().is_array())
+    for (const auto& s : it->value().as_array()) {
+      const std::string name = text_of(s.as_object(), "name");
+      if (text_of(s.as_object(), "role").empty() && lowered(name) == "search_path")
+        path = setting_value_sql(name, text_of(s.as_object(), "value"));
+    }
+  return path.empty() ? "RESET search_path;" : "SET search_path = " + path + ";";
+}
 
 std::string setting_value_sql(const std::string& name, const std::string& value) {
   if (!is_quoted_list(name)) return quote_literal(value);

@@ -40,6 +40,11 @@ std::string text_of(const boost::json::object& entry, const char* key);
 // The comment `entry` records, "" when none.
 std::string database_comment(const boost::json::object& entry);
 
+// "SET search_path = ...;" with the search_path `entry`'s database sets for every role (ALTER DATABASE
+// ... SET search_path), else "RESET search_path;": what the source's sessions used, so that the
+// restore refreshes materialized views as the source did, before the settings themselves are applied.
+std::string database_search_path_sql(const boost::json::object& entry);
+
 // The value of a setting as ALTER ... SET takes it: one string literal, or for the list parameters
 // PostgreSQL stores quoted (search_path, temp_tablespaces, the *_preload_libraries), each element of
 // the list as a literal ('$user', 'public'), as pg_dump writes them.
