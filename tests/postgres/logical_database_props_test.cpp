@@ -6,7 +6,11 @@
 
 #include <algorithm>
 
+#include <boost/json.hpp>
+
 #include "engine_harness.h"
+#include "engines/postgres/create_database.h"
+#include "engines/postgres/pg_connection.h"
 
 namespace opendbs::testing {
 namespace {
@@ -194,6 +198,63 @@ TEST_F(PostgresLogicalDatabaseProps, AnIcuDatabaseRestoredIntoPostgres14GetsItsL
                           ") instead of the icu locale und, which the destination does not take: PostgreSQL 14 has no ICU"),
             std::string::npos) << warnings;
   src.query("DROP DATABASE lpicu14");
+}
+
+// Sources of 16 and 17 need a pg_dump of theirs, which this machine lacks: their ICU rules and builtin
+// provider are tried with create_database itself, on servers of those versions.
+class CreateDatabaseWithProvider : public PostgresLogicalDatabaseProps {
+ protected:
+  // Creates database "made" after `entry` on a new server of `major` (skipped when not installed);
+  // returns "<datlocprovider> <locale> <rules>" as pg_database has them.
+  std::string create_on(int major, const std::string& entry, Control& control) {
+    const std::string bin = server_bin_dir(major);
+    if (bin.empty()) return "not installed";
+    auto server = new_server(bin);
+    if (!server) return "no server";
+    auto admin = engines::postgres::PgConnection::open(server->endpoint(), engines::postgres::ConnectionKind::sql);
+    if (!admin.ok()) return admin.error().message;
+    auto st = engines::postgres::create_database(**admin, boost::json::parse(entry).as_object(), "made", control);
+    if (!st.ok()) return st.error().message;
+    const std::string locale = major >= 17 ? "coalesce(datlocale, '-')" : "coalesce(daticulocale, '-')";
+    const std::string rules = major >= 16 ? "coalesce(daticurules, '-')" : "'-'";
+    return server->query("SELECT datlocprovider::text || ' ' || " + locale + " || ' ' || " + rules +
+                         " FROM pg_database WHERE datname = 'made'");
+  }
+};
+
+const std::string kUtf8 = R"("encoding": "UTF8", "collate": "C.UTF-8", "ctype": "C.UTF-8")";
+
+TEST_F(CreateDatabaseWithProvider, IcuRulesAreKeptFrom16OnAndLeftOutWithAWarningOn15) {
+  const std::string entry = "{" + kUtf8 + R"(, "locale_provider": "icu", "locale": "und", "icu_rules": "&a < g"})";
+  Control on16;
+  const std::string made16 = create_on(16, entry, on16);
+  if (made16 == "not installed") GTEST_SKIP() << "PostgreSQL 16 is not installed (tests/pgversions)";
+  EXPECT_EQ(made16, "i und &a < g");
+  EXPECT_TRUE(on16.warnings.empty()) << joined(on16.warnings);
+  Control on15;
+  EXPECT_EQ(create_on(15, entry, on15), "i und -");
+  EXPECT_NE(joined(on15.warnings).find("PostgreSQL 15 has no ICU rules"), std::string::npos) << joined(on15.warnings);
+}
+
+TEST_F(CreateDatabaseWithProvider, TheBuiltinProviderIsKeptOn17AndBecomesLibcWithAWarningBefore) {
+  const std::string entry = "{" + kUtf8 + R"(, "locale_provider": "builtin", "locale": "C.UTF-8"})";
+  Control on17;
+  const std::string made17 = create_on(17, entry, on17);
+  if (made17 == "not installed") GTEST_SKIP() << "PostgreSQL 17 is not installed (tests/pgversions)";
+  EXPECT_EQ(made17, "b C.UTF-8 -");
+  EXPECT_TRUE(on17.warnings.empty()) << joined(on17.warnings);
+  Control on15;
+  EXPECT_EQ(create_on(15, entry, on15), "c - -");
+  EXPECT_NE(joined(on15.warnings).find("PostgreSQL 15 has no builtin locale provider"), std::string::npos)
+      << joined(on15.warnings);
+}
+
+TEST_F(CreateDatabaseWithProvider, AnIcuLocaleIsKeptOn17) {
+  Control on17;
+  const std::string made = create_on(17, "{" + kUtf8 + R"(, "locale_provider": "icu", "locale": "und"})", on17);
+  if (made == "not installed") GTEST_SKIP() << "PostgreSQL 17 is not installed (tests/pgversions)";
+  EXPECT_EQ(made, "i und -");
+  EXPECT_TRUE(on17.warnings.empty()) << joined(on17.warnings);
 }
 
 // The task's bytes (opendbs_task_bytes_total): every byte of COPY text loaded, and the large objects.
