@@ -178,6 +178,7 @@ core::Status apply_database_properties(PgConnection& admin, const boost::json::o
       const std::string grantee = text_of(grant, "grantee"), privilege = text_of(grant, "privilege");
       const bool grantable = grant.contains("grantable") && grant.at("grantable").is_bool() && grant.at("grantable").as_bool();
       const std::string what = "GRANT " + privilege + " TO " + grantee;
+      if (privilege != "CONNECT" && privilege != "CREATE" && privilege != "TEMPORARY") continue;  // no other on databases
       OPENDBS_ASSIGN(bool skip, missing(grantee, what));
       if (skip) continue;
       OPENDBS_TRY(apply_or_warn(admin, "GRANT " + privilege + " ON DATABASE " + db + " TO " +
