@@ -153,9 +153,9 @@ int64_t EngineTest::backed_up(const engines::PlanSpec& plan, const std::string& 
   return full.ok() ? full->consistent_ms : -1;
 }
 
-std::unique_ptr<PgServer> EngineTest::new_server() const {
+std::unique_ptr<PgServer> EngineTest::new_server(const std::string& bin_dir) const {
   std::string error;
-  auto server = PgServer::create(&error, "", server_bin_dir_);
+  auto server = PgServer::create(&error, "", bin_dir.empty() ? server_bin_dir_ : bin_dir);
   EXPECT_TRUE(server) << error;
   return server;
 }

@@ -96,8 +96,8 @@ class EngineTest : public ::testing::Test {
   // A full backup of `plan` into the new set `set_id`: its consistent moment (-1 and a test failure
   // if the backup fails).
   int64_t backed_up(const engines::PlanSpec& plan, const std::string& set_id);
-  // A new, empty server of server_bin_dir_ (null and a test failure if it does not start).
-  std::unique_ptr<PgServer> new_server() const;
+  // A new, empty server of `bin_dir` (default server_bin_dir_); null and a test failure if it does not start.
+  std::unique_ptr<PgServer> new_server(const std::string& bin_dir = "") const;
   // Restores `set_id` of `plan` to `target_ms` into the running `destination`.
   core::Status restore_into(const PgServer& destination, const engines::PlanSpec& plan, const std::string& set_id,
                             int64_t target_ms, Control& control, const std::string& restore_objects = "",

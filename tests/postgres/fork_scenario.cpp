@@ -60,8 +60,16 @@ void SourceForkTest::restore_source_to(const engines::PlanSpec& p, const std::st
   }
   std::string error;
   ASSERT_TRUE(source_->start(&error)) << error;
-  for (int i = 0; i < 400 && source_->query("SELECT pg_is_in_recovery()") == "t"; ++i) sleep_ms(50);
-  ASSERT_EQ(source_->query("SELECT pg_is_in_recovery()"), "f") << source_->log_tail();
+  // Until the promotion; a server that stops on the way (recovery failed) is reported with its log.
+  auto in_recovery = [&] {
+    try {
+      return source_->query("SELECT pg_is_in_recovery()");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  };
+  for (int i = 0; i < 400 && in_recovery() == "t"; ++i) sleep_ms(50);
+  ASSERT_EQ(in_recovery(), "f") << source_->log_tail();
 }
 
 void SourceForkTest::store_segment() {

@@ -19,9 +19,7 @@ class PostgresLogicalDatabaseProps : public EngineTest {
  protected:
   // A logical backup of database `db` of the shared source into the set "<id>-full" of plan `id`.
   core::Result<engines::FullBackupResult> back_up(const std::string& id, const std::string& db) {
-    plan_ = plan(id);
-    plan_.backup_method = "logical";
-    plan_.backup_objects = R"([{"DBName":")" + db + R"("}])";
+    plan_ = logical(plan(id), R"([{"DBName":")" + db + R"("}])");
     set_id_ = id + "-full";
     Control control;
     auto full = full_backup(plan_, set_id_, control);
@@ -31,19 +29,7 @@ class PostgresLogicalDatabaseProps : public EngineTest {
 
   // Restores the set back_up() took into `dst` (RestoreObjects `objects`) with `control`.
   core::Status restore(PgServer& dst, const std::string& objects, Control& control) {
-    engines::RestoreRequest request;
-    request.set_id = set_id_;
-    request.target_ms = consistent_ms_;
-    request.destination = dst.endpoint();
-    request.restore_objects = objects;
-    return engine_.restore(plan_, *repo_, request, control);
-  }
-
-  std::unique_ptr<PgServer> new_server(const std::string& bin_dir = debian_bin_dir()) {
-    std::string error;
-    auto server = PgServer::create(&error, "", bin_dir);
-    EXPECT_TRUE(server) << error;
-    return server;
+    return restore_into(dst, plan_, set_id_, consistent_ms_, control, objects);
   }
 
   static std::string joined(const std::vector<std::string>& lines) {
@@ -120,10 +106,8 @@ TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReac
 // the restore applies only after the refreshes: they must use it already.
 TEST_F(PostgresLogicalDatabaseProps, MaterializedViewsAreRefreshedWithTheDatabasesOwnSearchPath) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lpmv");
-  src.query("CREATE DATABASE lpmv");
+  auto db = new_database("lpmv");
   src.query("ALTER DATABASE lpmv SET search_path = app, public");
-  PgServer::Query db{src, "lpmv"};
   db("CREATE SCHEMA app; CREATE TABLE app.prices (p int); INSERT INTO app.prices SELECT generate_series(1, 10)");
   // The function names its table unqualified, as the database's search_path lets it.
   db("CREATE FUNCTION public.total() RETURNS bigint LANGUAGE sql AS 'SELECT sum(p) FROM prices'");
@@ -260,9 +244,7 @@ TEST_F(CreateDatabaseWithProvider, AnIcuLocaleIsKeptOn17) {
 // The task's bytes (opendbs_task_bytes_total): every byte of COPY text loaded, and the large objects.
 TEST_F(PostgresLogicalDatabaseProps, ALogicalRestoreReportsTheBytesItLoads) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lpbytes");
-  src.query("CREATE DATABASE lpbytes");
-  PgServer::Query db{src, "lpbytes"};
+  auto db = new_database("lpbytes");
   // 20000 rows of at least 5 + 1 + 100 + 1 bytes of COPY text each, and a large object of 300000 bytes.
   db("CREATE TABLE t (k int, v text); INSERT INTO t SELECT g, repeat('x', 100) FROM generate_series(10000, 29999) g");
   db("SELECT lo_from_bytea(0, convert_to(repeat('y', 300000), 'UTF8'))");
