@@ -1,9 +1,11 @@
 #include "api/ops/restore_ranges.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
+#include "jobs/log_barriers.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -16,7 +18,8 @@ int64_t int_field(const boost::json::object& doc, const char* name, int64_t fall
 
 }  // namespace
 
-core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id) {
+core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id,
+                                                       std::map<std::string, std::string>* unrestorable) {
   catalog::Query sets_q{catalog::Kind::backup_set};
   sets_q.parent_id = plan_id;
   sets_q.states = {"finish"};
@@ -39,11 +42,15 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   // position (a gap: the source no longer had the WAL), which may well be the next one: the chain
   // ends at the UNCOMPLETED file's EndTime, and a new one begins with a full set taken after the gap.
   std::set<std::pair<int64_t, int64_t>> links;
+  // The barriers of every file at a position (of any timeline there: a cut may be earlier than needed
+  // after a fork, never later).
+  std::map<std::pair<int64_t, int64_t>, std::vector<engines::LogBarrier>> barriers_at;
   for (const auto& l : logs) {
     const std::pair<int64_t, int64_t> at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
     int64_t& end = end_by_seq[at];
     end = std::max(end, int_field(l.doc, "EndTime", 0));
     if (l.state != "UNCOMPLETED") links.insert(at);
+    for (auto& b : jobs::log_barriers_of(l.doc)) barriers_at[at].push_back(std::move(b));
   }
 
   std::vector<RestoreRange> out;
@@ -51,18 +58,32 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
     const int64_t end = int_field(s.doc, "EndTime", 0);
     const int64_t first_seq = int_field(s.doc, "_LogStartSeq");
     const int64_t epoch = jobs::source_epoch(s.doc);
+    const int64_t start_position = jobs::log_start_position_of(s.doc);
     int64_t chain_end = end;
+    std::optional<engines::LogBarrier> cut;  // the first barrier the set's roll-forward meets
     for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count({epoch, seq}); ++seq) {
       chain_end = std::max(chain_end, end_by_seq[{epoch, seq}]);
-      if (!links.count({epoch, seq})) break;
+      // A barrier concerns the set when it blocks any moment at all from it; the set then reaches
+      // the barrier's latest moment and no further (a later barrier lies beyond that moment).
+      for (const auto& b : barriers_at[{epoch, seq}])
+        if (b.blocks(start_position, std::numeric_limits<int64_t>::max()) && (!cut || b.latest_ms < cut->latest_ms))
+          cut = b;
+      if (cut || !links.count({epoch, seq})) break;
     }
-    RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}, {chain_end}};
+    const int64_t reach = cut ? std::min(chain_end, cut->latest_ms) : chain_end;
+    if (reach < end) {  // the barrier comes before the set's own consistent point
+      if (unrestorable) (*unrestorable)[s.id] = "its log replays a " + cut->what + " before the set's EndTime";
+      continue;
+    }
+    const std::string cut_by = cut && cut->latest_ms < chain_end ? cut->what : "";
+    RestoreRange r{reach > end ? "range" : "point", end, reach, {s.id}, {end}, {reach}, {cut_by}};
     // A range that starts inside the previous one extends it (both restore from their own base set).
     if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {
       out.back().end_ms = std::max(out.back().end_ms, r.end_ms);
       out.back().full_set_ids.push_back(s.id);
       out.back().full_set_end_ms.push_back(end);
-      out.back().full_set_reach_ms.push_back(chain_end);
+      out.back().full_set_reach_ms.push_back(reach);
+      out.back().full_set_cut_by.push_back(cut_by);
       continue;
     }
     out.push_back(std::move(r));
@@ -85,10 +106,16 @@ std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, 
   return out;
 }
 
+std::string RestoreRange::cut_by() const {
+  for (size_t i = 0; i < full_set_ids.size(); ++i)
+    if (full_set_reach_ms[i] == end_ms && !full_set_cut_by[i].empty()) return full_set_cut_by[i];
+  return "";
+}
+
 std::optional<SetReach> reach_of_set(const std::vector<RestoreRange>& ranges, const std::string& set_id) {
   for (const auto& r : ranges)
     for (size_t i = 0; i < r.full_set_ids.size(); ++i)
-      if (r.full_set_ids[i] == set_id) return SetReach{r.full_set_end_ms[i], r.full_set_reach_ms[i]};
+      if (r.full_set_ids[i] == set_id) return SetReach{r.full_set_end_ms[i], r.full_set_reach_ms[i], r.full_set_cut_by[i]};
   return std::nullopt;
 }
 
