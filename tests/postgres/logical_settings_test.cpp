@@ -43,7 +43,7 @@ TEST_F(PostgresLogicalSettings, DatesIntervalsAndFloatsRestoreUnchangedFromAData
 
   PgServer::Query restored{*dst, "lsstyles"};
   EXPECT_EQ(restored(rows), source_rows);
-  EXPECT_EQ(restored("SELECT day::text FROM d WHERE k = 2"), "2026-03-04");
+  EXPECT_EQ(restored(kIso + "SELECT day::text FROM d WHERE k = 2"), "2026-03-04");  // the database keeps SQL, DMY
   EXPECT_EQ(restored(kIso + "SELECT iv::text FROM d WHERE k = 2"), "-3 days -04:00:00");
   EXPECT_EQ(restored("SELECT f8 = 0.1::float8 + 0.2::float8 AND f4 = (1::float8 / 3)::float4 FROM d WHERE k = 1"), "t");
   EXPECT_EQ(restored("SELECT f8 = pi() FROM d WHERE k = 2"), "t");

@@ -138,12 +138,20 @@ core::Result<boost::json::object> backup_large_objects(const Endpoint& ep, const
   return boost::json::object{{"stream", stream}, {"count", writer.count}, {"bytes", writer.bytes}};
 }
 
-uint64_t large_object_count(const boost::json::object& database) {
+namespace {
+
+uint64_t large_objects_field(const boost::json::object& database, const char* field) {
   auto it = database.find("large_objects");
   if (it == database.end() || !it->value().is_object()) return 0;
-  auto c = it->value().as_object().find("count");
+  auto c = it->value().as_object().find(field);
   return c != it->value().as_object().end() && c->value().is_number() ? c->value().to_number<uint64_t>() : 0;
 }
+
+}  // namespace
+
+uint64_t large_object_count(const boost::json::object& database) { return large_objects_field(database, "count"); }
+
+uint64_t large_object_bytes(const boost::json::object& database) { return large_objects_field(database, "bytes"); }
 
 core::Status restore_large_objects(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
                                    const boost::json::object& database, TaskControl& control) {

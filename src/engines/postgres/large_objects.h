@@ -41,6 +41,8 @@ core::Result<boost::json::object> backup_large_objects(const Endpoint& ep, const
 
 // The number of large objects a database entry of a set's manifest holds (0 without an entry).
 uint64_t large_object_count(const boost::json::object& database);
+// Their bytes (0 without an entry).
+uint64_t large_object_bytes(const boost::json::object& database);
 
 // Recreates the large objects of the set's `database` entry through `conn` (connected to the restored
 // database) under their original oids, in transactions of up to 1000 objects; a cancel stops it

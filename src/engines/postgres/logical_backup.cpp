@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "engines/postgres/backup_objects.h"
+#include "engines/postgres/database_properties.h"
 #include "engines/postgres/dump_session.h"
 #include "engines/postgres/excluded_dependents.h"
 #include "engines/postgres/large_objects.h"
@@ -393,6 +394,8 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   OPENDBS_TRY(put_text(set, prefix + "pre-data.sql", s.pre_data));
   OPENDBS_TRY(put_text(set, prefix + "post-data.sql", s.post_data));
   OPENDBS_TRY(copy_tables(s.workers, tables, set, control, progress));
+  boost::json::object properties;  // the database's own settings, grants, comment, locale provider
+  OPENDBS_TRY(read_database_properties(*s.holder, properties));
   OPENDBS_ASSIGN(auto large_objects, backup_large_objects(ep, s.id, prefix + "large_objects", set, control,
                                                           [&](uint64_t n) { progress.add(n); }));
   OPENDBS_TRY(s.holder->query("COMMIT"));
@@ -402,6 +405,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", s.ms}, {"tables", table_list},
                             {"populated_matviews", matviews},
                             {"encoding", s.encoding.encoding}, {"collate", s.encoding.collate}, {"ctype", s.encoding.ctype}};
+  for (auto& [key, value] : properties) entry[key] = std::move(value);
   if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);
   if (!s.left_out.empty()) entry["left_out"] = left_out_json(s.left_out);
   log_left_out(db, s.left_out);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
-#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -12,6 +11,8 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/create_database.h"
+#include "engines/postgres/database_properties.h"
 #include "engines/postgres/dump_session.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
@@ -54,11 +55,6 @@ struct DatabasePlan {
   std::vector<std::pair<std::string, std::string>> table_renames;  // (qualified identifier, new name)
   bool create = true;  // false: an existing database without tables is used
 };
-
-std::string text_of(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
 
 // A table of the set by "name" or "schema.name"; an error when none or several match.
 core::Result<const boost::json::object*> find_table(const DatabasePlan& p, const std::string& wanted) {
@@ -178,9 +174,10 @@ core::Result<bool> marked_unfinished(PgConnection& admin, const std::string& nam
   return comment.value(0, "c").value_or("") == unfinished_mark(set_id);
 }
 
-core::Status set_unfinished_mark(PgConnection& admin, const std::string& name, const std::string* set_id) {
+// `comment` ("" for none) replaces the mark once the database is complete: the database's own, if any.
+core::Status set_comment(PgConnection& admin, const std::string& name, const std::string& comment) {
   OPENDBS_TRY(admin.query("COMMENT ON DATABASE " + quote_ident(name) + " IS " +
-                          (set_id ? quote_literal(unfinished_mark(*set_id)) : std::string("NULL"))));
+                          (comment.empty() ? std::string("NULL") : quote_literal(comment))));
   return {};
 }
 
@@ -237,8 +234,23 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
   return {};
 }
 
+// The restore's progress: 1 % once the names are settled, then by tables (and databases' large objects)
+// loaded up to 99 %; and the bytes of the set loaded so far (the task's bytes, opendbs_task_bytes_total).
+struct LoadProgress {
+  TaskControl& control;
+  size_t total = 0;
+  std::atomic<size_t> done{0};
+  std::atomic<int> percent{1};
+  std::atomic<uint64_t> bytes{0};
+  void loaded() {
+    percent = 1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1));
+    control.progress(percent, bytes);
+  }
+  void add_bytes(uint64_t n) { control.progress(percent, bytes += n); }
+};
+
 core::Status load_table(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
-                        const boost::json::object& table, TaskControl& control) {
+                        const boost::json::object& table, TaskControl& control, LoadProgress& progress) {
   const std::string target = quote_ident(table.at("schema").as_string()) + "." + quote_ident(table.at("name").as_string());
   OPENDBS_TRY(conn.send("COPY " + target + " FROM STDIN"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
@@ -250,6 +262,7 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
       if (control.cancelled()) return cancelled_error();
       if (PQputCopyData(conn.raw(), b.data(), static_cast<int>(b.size())) != 1)
         return source_error("COPY into " + target, conn.error_message());
+      progress.add_bytes(b.size());
       return {};
     });
     if (!st.ok()) break;
@@ -264,11 +277,11 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
   }
 }
 
-// Loads the tables with up to kLogicalWorkers parallel COPYs; `loaded` counts finished tables.
+// Loads the tables with up to kLogicalWorkers parallel COPYs, telling `progress` of each.
 // `encoding`: the one the set's COPY text is in ("" in sets from before it was recorded: the database's).
 core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const std::string& set_id,
                          const boost::json::array& tables, const std::string& encoding, TaskControl& control,
-                         const std::function<void()>& loaded) {
+                         LoadProgress& progress) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   core::Status first_error;
@@ -283,9 +296,8 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
             std::lock_guard lock(mu);
             if (!first_error.ok()) return {};
           }
-          OPENDBS_TRY(load_table(*conn, repository, set_id, tables[t].as_object(), control));
-          std::lock_guard lock(mu);
-          loaded();
+          OPENDBS_TRY(load_table(*conn, repository, set_id, tables[t].as_object(), control, progress));
+          progress.loaded();
         }
         return {};
       }();
@@ -299,7 +311,7 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
 // pre-data, the data, the sequences, post-data (indexes and constraints built once over the loaded
 // rows), then the table renames RestoreObjects asks for and the materialized views' refreshes.
 core::Status restore_database(repo::Repository& repository, const RestoreRequest& request, const DatabasePlan& plan,
-                              TaskControl& control, const std::function<void()>& loaded) {
+                              TaskControl& control, LoadProgress& progress) {
   const std::string prefix(plan.db->at("prefix").as_string());
   Endpoint ep = request.destination;
   ep.database = plan.target;
@@ -308,19 +320,23 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   OPENDBS_TRY(use_dump_settings(*conn, encoding));
   OPENDBS_ASSIGN(auto tablespaces, server_tablespaces(*conn));
   OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
+  progress.add_bytes(pre.size());
   auto pre_fit = fit_tablespaces(without_psql_commands(pre), tablespaces);
   OPENDBS_TRY(conn->query(pre_fit.script));
-  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, loaded));
+  OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, progress));
   if (control.cancelled()) return cancelled_error();
   if (large_object_count(*plan.db) > 0) {  // tables refer to them by oid: each keeps its own
     OPENDBS_TRY(restore_large_objects(*conn, repository, request.set_id, *plan.db, control));
-    loaded();
+    progress.add_bytes(large_object_bytes(*plan.db));
+    progress.loaded();
   }
   OPENDBS_ASSIGN(auto sequences, read_text(repository, request.set_id, prefix + "sequences.sql"));
   if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
+  progress.add_bytes(sequences.size());
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
   auto post_fit = fit_tablespaces(without_psql_commands(post), tablespaces);
   OPENDBS_TRY(conn->query(post_fit.script));
+  progress.add_bytes(post.size());
   post_fit.missing.merge(pre_fit.missing);
   for (const auto& name : post_fit.missing) {  // the objects went into the database's default tablespace
     core::log_event(core::LogLevel::warn, "postgres_restore_tablespace_missing",
@@ -332,38 +348,6 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
     OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
   // Renames reach tables only; the views read them by oid and keep their own names.
   return refresh_matviews(*conn, *plan.db, control);
-}
-
-// A new database in the encoding the set's database had (TEMPLATE template0, the only template that
-// may be copied into another encoding), with its locale when the destination has that locale, else
-// the destination's default one, else C (which fits any encoding), told to `control`. Sets from before
-// the encoding was recorded get the destination's defaults, as they always did.
-core::Status create_database(PgConnection& admin, const DatabasePlan& plan, TaskControl& control) {
-  auto run = [&](const std::string& sql) -> core::Status {
-    auto done = admin.query(sql);
-    return done.ok() ? core::Status{} : core::Status(done.error());
-  };
-  const std::string create = "CREATE DATABASE " + quote_ident(plan.target);
-  const std::string encoding = text_of(*plan.db, "encoding"), collate = text_of(*plan.db, "collate"),
-                    ctype = text_of(*plan.db, "ctype");
-  if (encoding.empty()) return run(create);
-  const std::string with = create + " TEMPLATE template0 ENCODING " + quote_literal(encoding);
-  auto made = run(with + " LC_COLLATE " + quote_literal(collate) + " LC_CTYPE " + quote_literal(ctype));
-  if (made.ok()) return made;
-  const std::string refused = made.error().message;
-  std::string locale = "the destination's default locale";
-  made = run(with);
-  if (!made.ok()) {
-    locale = "locale C";
-    made = run(with + " LC_COLLATE 'C' LC_CTYPE 'C'");
-  }
-  if (!made.ok()) return made;
-  core::log_event(core::LogLevel::warn, "postgres_restore_locale_changed",
-                  {{"database", plan.target}, {"collate", collate}, {"ctype", ctype}, {"error", refused}});
-  control.warning("database " + plan.target + ": created in encoding " + encoding + " with " + locale +
-                  ", as the destination refused its locale (LC_COLLATE " + collate + ", LC_CTYPE " + ctype +
-                  "): " + refused);
-  return {};
 }
 
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
@@ -394,11 +378,9 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
     return core::make_error("InvalidParameter", "a logical PostgreSQL restore needs a destination server endpoint");
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   OPENDBS_ASSIGN(auto plans, plan_databases(manifest.engine_metadata.at("databases").as_array(), request.restore_objects));
-  size_t total = 0, done = 0;
-  for (const auto& p : plans) total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
-  // Progress: 1 % once the names are settled, then by tables loaded up to 99 %.
+  LoadProgress progress{control};
+  for (const auto& p : plans) progress.total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
   control.progress(1, 0);
-  auto loaded = [&] { control.progress(1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1)), 0); };
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
@@ -406,21 +388,25 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   std::vector<std::string> created, used;
   for (const auto& plan : plans) {
     if (plan.create) {
-      auto made = create_database(*admin, plan, control);
+      auto made = create_database(*admin, *plan.db, plan.target, control);
       if (!made.ok())
         return undo_partial_restore(*admin, created, used,
                                     source_error("CREATE DATABASE " + plan.target, made.error().message));
       created.push_back(plan.target);
-      if (auto marked = set_unfinished_mark(*admin, plan.target, &request.set_id); !marked.ok())
+      if (auto marked = set_comment(*admin, plan.target, unfinished_mark(request.set_id)); !marked.ok())
         return undo_partial_restore(*admin, created, used, marked.error());
     } else {
       used.push_back(plan.target);
     }
-    auto st = restore_database(repository, request, plan, control, loaded);
-    if (st.ok() && plan.create) st = set_unfinished_mark(*admin, plan.target, nullptr);
+    auto st = restore_database(repository, request, plan, control, progress);
+    // The database's own settings, grants and connection limit once its data are in (none of them may
+    // hinder the load: default_transaction_read_only, a search_path, a limit of 1), then its own
+    // comment replaces the mark. A database that existed before keeps its own.
+    if (st.ok() && plan.create) st = apply_database_properties(*admin, *plan.db, plan.target, control);
+    if (st.ok() && plan.create) st = set_comment(*admin, plan.target, database_comment(*plan.db));
     if (!st.ok()) return undo_partial_restore(*admin, created, used, control.cancelled() ? cancelled_error() : st.error());
   }
-  control.progress(100, 0);
+  control.progress(100, progress.bytes);
   return {};
 }
 

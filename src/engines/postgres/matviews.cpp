@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "engines/postgres/database_properties.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -76,9 +77,6 @@ std::vector<const Matview*> refresh_order(const std::vector<Matview>& views) {
 
 using Name = std::pair<std::string, std::string>;  // schema, name
 
-// pg_dump's script empties search_path; a function a view calls may name tables unqualified, as it
-// did when the source refreshed the view with the database's own search_path.
-constexpr const char* kResetSearchPath = "RESET search_path;";
 
 // The views a manifest database entry records as populated, in refresh order; nullopt for a set from
 // before the record.
@@ -144,7 +142,9 @@ core::Result<boost::json::array> populated_matviews(PgConnection& conn) {
 core::Status refresh_matviews(PgConnection& conn, const boost::json::object& db, TaskControl& control) {
   OPENDBS_ASSIGN(auto pending, views_to_refresh(conn, db));
   if (pending.empty()) return {};
-  OPENDBS_TRY(conn.query(kResetSearchPath));
+  // pg_dump's script empties search_path; a function a view calls may name tables unqualified, as it
+  // did when the source refreshed the view with the database's own search_path.
+  OPENDBS_TRY(conn.query(database_search_path_sql(db)));
   std::map<Name, std::string> errors;
   while (!pending.empty()) {
     std::vector<Name> failed;
@@ -171,7 +171,7 @@ std::string refresh_matviews_sql(const boost::json::object& db) {
   const auto recorded = recorded_views(db);
   if (!recorded)  // an older set: every view left unpopulated, oldest first
     return "\n-- Materialized views: the set does not record which were populated; refresh them all.\n" +
-           std::string(kResetSearchPath) +
+           database_search_path_sql(db) +
            "\nDO $opendbs$\nDECLARE v record;\nBEGIN\n"
            "  FOR v IN SELECT n.nspname, c.relname FROM pg_catalog.pg_class c\n"
            "           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
@@ -180,7 +180,8 @@ std::string refresh_matviews_sql(const boost::json::object& db) {
            "  END LOOP;\nEND $opendbs$;\n";
   std::string sql;
   for (const auto& view : *recorded) sql += refresh_statement(view) + "\n";
-  return sql.empty() ? "" : "\n-- Materialized views populated in the backup's snapshot\n" + std::string(kResetSearchPath) + "\n" + sql;
+  if (sql.empty()) return "";
+  return "\n-- Materialized views populated in the backup's snapshot\n" + database_search_path_sql(db) + "\n" + sql;
 }
 
 }  // namespace opendbs::engines::postgres

@@ -1,0 +1,209 @@
+#include "engines/postgres/database_properties.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "core/log.h"
+
+namespace opendbs::engines::postgres {
+namespace {
+
+// The default collation's provider and locale: pg_database has them from 15 on; 16 adds ICU rules;
+// 17 renames daticulocale to datlocale, which also holds the builtin provider's locale.
+std::string locale_columns(int server_version) {
+  if (server_version >= 170000) return "d.datlocprovider::text AS provider, d.datlocale AS locale, d.daticurules AS rules";
+  if (server_version >= 160000) return "d.datlocprovider::text AS provider, d.daticulocale AS locale, d.daticurules AS rules";
+  if (server_version >= 150000) return "d.datlocprovider::text AS provider, d.daticulocale AS locale, NULL AS rules";
+  return "'c' AS provider, NULL AS locale, NULL AS rules";
+}
+
+core::Status read_locale_and_limits(PgConnection& conn, boost::json::object& entry) {
+  OPENDBS_ASSIGN(auto db, conn.query("SELECT d.datconnlimit AS connlimit, shobj_description(d.oid, 'pg_database') AS comment,"
+                                     " d.datacl IS NULL AS default_acl, " + locale_columns(conn.server_version()) +
+                                     " FROM pg_database d WHERE d.datname = current_database()"));
+  if (auto comment = db.value(0, "comment"); comment && !comment->empty()) entry["comment"] = *comment;
+  if (const auto limit = db.value(0, "connlimit").value_or("-1"); limit != "-1") entry["connection_limit"] = std::stoll(limit);
+  const std::string provider = db.value(0, "provider").value_or("c");
+  if (provider == "i" || provider == "b") {
+    entry["locale_provider"] = provider == "i" ? "icu" : "builtin";
+    entry["locale"] = db.value(0, "locale").value_or("");
+    if (auto rules = db.value(0, "rules"); rules && !rules->empty()) entry["icu_rules"] = *rules;
+  }
+  if (db.value(0, "default_acl").value_or("t") == "t") return {};
+  // The owner's own privileges go with ownership, which a logical restore does not carry over.
+  OPENDBS_ASSIGN(auto acl, conn.query(
+      "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE r.rolname END AS grantee, a.privilege_type AS privilege,"
+      " a.is_grantable AS grantable FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a"
+      " LEFT JOIN pg_roles r ON r.oid = a.grantee"
+      " WHERE d.datname = current_database() AND a.grantee <> d.datdba AND (a.grantee = 0 OR r.rolname IS NOT NULL)"
+      " ORDER BY 1, 2"));
+  boost::json::array grants;
+  for (const auto& row : acl.rows)
+    grants.push_back({{"grantee", row[0].value_or("")}, {"privilege", row[1].value_or("")},
+                      {"grantable", row[2].value_or("f") == "t"}});
+  entry["grants"] = std::move(grants);
+  return {};
+}
+
+core::Status read_settings(PgConnection& conn, boost::json::object& entry) {
+  OPENDBS_ASSIGN(auto rows, conn.query(
+      "SELECT coalesce(r.rolname, '') AS role, c.setting FROM pg_db_role_setting s"
+      " LEFT JOIN pg_roles r ON r.oid = s.setrole CROSS JOIN LATERAL unnest(s.setconfig) WITH ORDINALITY AS c(setting, n)"
+      " WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      " AND (s.setrole = 0 OR r.rolname IS NOT NULL) ORDER BY s.setrole <> 0, 1, c.n"));
+  boost::json::array settings;
+  for (const auto& row : rows.rows) {
+    const std::string setting = row[1].value_or("");
+    const size_t eq = setting.find('=');
+    if (eq == std::string::npos) continue;
+    settings.push_back({{"role", row[0].value_or("")}, {"name", setting.substr(0, eq)}, {"value", setting.substr(eq + 1)}});
+  }
+  if (!settings.empty()) entry["settings"] = std::move(settings);
+  return {};
+}
+
+// The elements of a list PostgreSQL stored quoted (SplitGUCList of pg_dump): separated by commas,
+// each "double-quoted" (with "" for ") or a bare word; whitespace around them is not part of them.
+std::vector<std::string> split_quoted_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  auto skip_space = [&] {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  };
+  skip_space();
+  while (i < s.size()) {
+    std::string element;
+    if (s[i] == '"') {
+      for (++i; i < s.size(); ++i) {
+        if (s[i] != '"') {
+          element += s[i];
+        } else if (i + 1 < s.size() && s[i + 1] == '"') {
+          element += '"';
+          ++i;
+        } else {
+          ++i;
+          break;
+        }
+      }
+    } else {
+      while (i < s.size() && s[i] != ',' && !std::isspace(static_cast<unsigned char>(s[i]))) element += s[i++];
+    }
+    out.push_back(std::move(element));
+    skip_space();
+    if (i < s.size() && s[i] == ',') ++i;
+    skip_space();
+  }
+  return out;
+}
+
+std::string lowered(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name;
+}
+
+bool is_quoted_list(const std::string& name) {
+  static const std::array<const char*, 6> kLists{"local_preload_libraries", "search_path",
+                                                 "session_preload_libraries", "shared_preload_libraries",
+                                                 "temp_tablespaces", "unix_socket_directories"};
+  return std::any_of(kLists.begin(), kLists.end(), [&](const char* n) { return lowered(name) == n; });
+}
+
+// Runs `sql`; a refusal is a warning to `control` and the log naming `what`, a lost connection an error.
+core::Status apply_or_warn(PgConnection& admin, const std::string& sql, const std::string& target,
+                           const std::string& what, TaskControl& control) {
+  auto done = admin.query(sql);
+  if (done.ok()) return {};
+  if (PQstatus(admin.raw()) != CONNECTION_OK) return done.error();
+  core::log_event(core::LogLevel::warn, "postgres_restore_property_skipped",
+                  {{"database", target}, {"property", what}, {"error", done.error().message}});
+  control.warning("database " + target + ": " + what + " was not restored: " + done.error().message);
+  return {};
+}
+
+}  // namespace
+
+core::Status read_database_properties(PgConnection& conn, boost::json::object& entry) {
+  OPENDBS_TRY(read_locale_and_limits(conn, entry));
+  return read_settings(conn, entry);
+}
+
+std::string text_of(const boost::json::object& entry, const char* key) {
+  auto it = entry.find(key);
+  return it != entry.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
+}
+
+std::string database_comment(const boost::json::object& entry) { return text_of(entry, "comment"); }
+
+std::string database_search_path_sql(const boost::json::object& entry) {
+  std::string path;
+  if (auto it = entry.find("settings"); it != entry.end() && it->value().is_array())
+    for (const auto& s : it->value().as_array()) {
+      const std::string name = text_of(s.as_object(), "name");
+      if (text_of(s.as_object(), "role").empty() && lowered(name) == "search_path")
+        path = setting_value_sql(name, text_of(s.as_object(), "value"));
+    }
+  return path.empty() ? "RESET search_path;" : "SET search_path = " + path + ";";
+}
+
+std::string setting_value_sql(const std::string& name, const std::string& value) {
+  if (!is_quoted_list(name)) return quote_literal(value);
+  std::string out;
+  for (const auto& element : split_quoted_list(value)) out += (out.empty() ? "" : ", ") + quote_literal(element);
+  return out.empty() ? "''" : out;
+}
+
+core::Status apply_database_properties(PgConnection& admin, const boost::json::object& entry,
+                                       const std::string& target, TaskControl& control) {
+  const std::string db = quote_ident(target);
+  // Whether `role` is missing on the destination, which leaves out `what` with a warning.
+  auto missing = [&](const std::string& role, const std::string& what) -> core::Result<bool> {
+    if (role.empty() || role == "PUBLIC") return false;
+    OPENDBS_ASSIGN(auto found, admin.query_params("SELECT 1 FROM pg_roles WHERE rolname = $1", {role}));
+    if (!found.rows.empty()) return false;
+    core::log_event(core::LogLevel::warn, "postgres_restore_property_skipped",
+                    {{"database", target}, {"property", what}, {"error", "role " + role + " does not exist"}});
+    control.warning("database " + target + ": " + what + " was not restored: role " + role +
+                    " does not exist on the destination");
+    return true;
+  };
+  if (auto it = entry.find("grants"); it != entry.end() && it->value().is_array()) {
+    OPENDBS_TRY(apply_or_warn(admin, "REVOKE ALL ON DATABASE " + db + " FROM PUBLIC", target,
+                              "the revocation of PUBLIC's default privileges", control));
+    for (const auto& g : it->value().as_array()) {
+      const auto& grant = g.as_object();
+      const std::string grantee = text_of(grant, "grantee"), privilege = text_of(grant, "privilege");
+      const bool grantable = grant.contains("grantable") && grant.at("grantable").is_bool() && grant.at("grantable").as_bool();
+      const std::string what = "GRANT " + privilege + " TO " + grantee;
+      if (privilege != "CONNECT" && privilege != "CREATE" && privilege != "TEMPORARY") continue;  // no other on databases
+      OPENDBS_ASSIGN(bool skip, missing(grantee, what));
+      if (skip) continue;
+      OPENDBS_TRY(apply_or_warn(admin, "GRANT " + privilege + " ON DATABASE " + db + " TO " +
+                                           (grantee == "PUBLIC" ? grantee : quote_ident(grantee)) +
+                                           (grantable ? " WITH GRANT OPTION" : ""),
+                                target, what, control));
+    }
+  }
+  if (auto it = entry.find("connection_limit"); it != entry.end() && it->value().is_int64())
+    OPENDBS_TRY(apply_or_warn(admin, "ALTER DATABASE " + db + " CONNECTION LIMIT " + std::to_string(it->value().as_int64()),
+                              target, "CONNECTION LIMIT", control));
+  if (auto it = entry.find("settings"); it != entry.end() && it->value().is_array()) {
+    for (const auto& s : it->value().as_array()) {
+      const auto& setting = s.as_object();
+      const std::string role = text_of(setting, "role"), name = text_of(setting, "name");
+      const std::string assignment = " SET " + quote_ident(name) + " = " + setting_value_sql(name, text_of(setting, "value"));
+      const std::string what = (role.empty() ? "" : "ALTER ROLE " + role + " IN DATABASE: ") + "the setting " + name;
+      OPENDBS_ASSIGN(bool skip, missing(role, what));
+      if (skip) continue;
+      OPENDBS_TRY(apply_or_warn(admin, (role.empty() ? "ALTER DATABASE " + db : "ALTER ROLE " + quote_ident(role) +
+                                                                                      " IN DATABASE " + db) + assignment,
+                                target, what, control));
+    }
+  }
+  return {};
+}
+
+}  // namespace opendbs::engines::postgres
