@@ -75,6 +75,24 @@ struct FullBackupResult {
   int64_t consistent_ms = 0;       // the moment the set restores to
   boost::json::object metadata;    // stored in the manifest (positions, versions, ...)
   int64_t log_start_seq = -1;      // first log file the set needs to be rolled forward, -1 = none
+  // Where in the log the set's roll-forward begins, in LogBarrier::position's terms (PostgreSQL: the
+  // start LSN); 0 = unknown, which every barrier of the chain concerns.
+  int64_t log_start_position = 0;
+};
+
+// A point in the log that a restore from a full set begun before it must not replay (PostgreSQL: a
+// CREATE TABLESPACE made after the set began, whose redo takes over the source's tablespace
+// directory; docs/POSTGRES.md, "Tablespaces"). The engine refuses such a restore before writing
+// anything, and the log backup reports each barrier with the log file holding it, so that the
+// restorable ranges (api/ops/restore_ranges.h) end where the engine's refusals begin: `blocks` is
+// the one rule both apply.
+struct LogBarrier {
+  int64_t position = 0;    // engine-defined, ordered along the log (PostgreSQL: the record's LSN)
+  int64_t latest_ms = -1;  // the latest moment a restore from a set begun before it reaches; -1 = none
+  std::string what;        // names the barrier and says why, for messages
+  bool blocks(int64_t set_start_position, int64_t target_ms) const {
+    return position >= set_start_position && target_ms > latest_ms;
+  }
 };
 
 // One log file (a WAL segment, a binlog) as the log backup reports it; stored under the set id
@@ -93,6 +111,7 @@ struct LogFile {
   int64_t start_ms = 0, end_ms = 0;
   uint64_t size = 0;
   std::string status;      // FILLING while open, COMPLETED when closed
+  std::vector<LogBarrier> barriers = {};  // in the part of the file stored so far
 };
 
 struct RestoreRequest {

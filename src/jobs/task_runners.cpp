@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "jobs/log_barriers.h"
 #include "jobs/plan_spec.h"
 #include "jobs/restore_dir_lock.h"
 #include "jobs/restore_root.h"
@@ -224,6 +225,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set.doc["BackupDataSize"] = static_cast<int64_t>(stats.bytes_in);
     set.doc["Progress"] = 100;
     set.doc["_LogStartSeq"] = result->log_start_seq;
+    set.doc[kLogStartPosition] = result->log_start_position;
     // The source it was taken from (the plan's may have changed since the set was queued).
     set.doc["SourceEndpointIpPort"] = text(plan->doc, "SourceEndpointIpPort");
     set.doc["_SourceEpoch"] = source_epoch(plan->doc);
@@ -283,6 +285,7 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
   const int64_t epoch = source_epoch(plan.doc);
   const std::string id = log_file_record_id(plan.id, epoch, f.name);
   int64_t end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
+  auto barriers = f.barriers;
   // A resumed log backup reopens the segment an earlier one left UNCOMPLETED (or FILLING, after a crash)
   // and reports it FILLING with nothing received yet. The partial set stored before stays in the
   // repository until a larger one supersedes it, so the file keeps claiming what that set holds.
@@ -290,7 +293,10 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
   if (known && f.status == "FILLING" && (known->state == "UNCOMPLETED" || known->state == "FILLING") &&
       known->doc.at("_Seq").as_int64() == f.seq) {
     end_ms = std::max(end_ms, known->doc.at("EndTime").as_int64());
-    size = std::max(size, known->doc.at("BackupSize").as_int64());
+    if (known->doc.at("BackupSize").as_int64() > size) {
+      size = known->doc.at("BackupSize").as_int64();
+      barriers = log_barriers_of(known->doc);
+    }
   }
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
@@ -298,6 +304,7 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
            {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", epoch},
            {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")},
            {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
+  put_log_barriers(r.doc, barriers);
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
   // and EndTime 0 as the engine reports a segment just opened (restore ranges then take nothing from
@@ -310,6 +317,7 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
     if (!holding_data.contains(std::string(file.doc.at("BackupSetId").as_string()))) {
       file.doc["EndTime"] = 0;
       file.doc["BackupSize"] = 0;
+      put_log_barriers(file.doc, {});
     } else {
       // Looked at again once the stream reports a later segment: by then it has completed this one and
       // forgotten what the complete segment supersedes; the partial set before a gap, and a fork's

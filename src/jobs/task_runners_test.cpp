@@ -5,6 +5,7 @@
 // run_release_log when log backup was enabled again before it ran.
 #include "engines/unscripted_engine.h"
 #include "jobs/task_runners.h"
+#include "jobs/log_barriers.h"
 #include "jobs/slot_release.h"
 #include "jobs/plan_spec.h"
 
@@ -176,6 +177,34 @@ TEST_F(LogFileRecords, AResumedSessionKeepsClaimingTheEarlierPartialUntilItStore
   EXPECT_EQ(completed.at("EndTime").as_int64(), 3000);
   EXPECT_EQ(completed.at("BackupSize").as_int64(), kSegment);
   EXPECT_EQ(file(12).at("BackupStatus"), "UNCOMPLETED");
+}
+
+// A log barrier (a CREATE TABLESPACE, engine.h) is kept in the file's record for the restore ranges,
+// also while a resumed session has not received the part of the segment that holds it.
+TEST_F(LogFileRecords, AFilesLogBarriersAreRecordedAndKeptByAResumedSessionUntilItStoresMore) {
+  const auto with_barrier = [](engines::LogFile f) {
+    f.barriers = {{11 * kSegment + 50, 1400, "CREATE TABLESPACE (oid 16390, location /ts)"}};
+    return f;
+  };
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "FILLING", 1000, 1000, 0),
+                        with_barrier(segment(11, "FILLING", 1000, 1500, 100))},
+                       {segment(11, "FILLING", 1000, 1000, 0)},
+                       {segment(11, "FILLING", 1000, 1000, 0), with_barrier(segment(11, "COMPLETED", 1000, 3000, kSegment))}};
+  const auto expect_barrier = [&](const char* when) {
+    const auto barriers = log_barriers_of(file(11));
+    ASSERT_EQ(barriers.size(), 1u) << when;
+    EXPECT_EQ(barriers[0].position, 11 * kSegment + 50) << when;
+    EXPECT_EQ(barriers[0].latest_ms, 1400) << when;
+    EXPECT_EQ(barriers[0].what, "CREATE TABLESPACE (oid 16390, location /ts)") << when;
+  };
+  run_session("task1");
+  expect_barrier("after the first session");
+  EXPECT_TRUE(log_barriers_of(file(10)).empty());
+  run_session("task2");
+  expect_barrier("after a session that received nothing of it");
+  run_session("task3");
+  expect_barrier("once completed");
+  EXPECT_EQ(file(11).at(kHasLogBarrier), "yes");
 }
 
 TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {

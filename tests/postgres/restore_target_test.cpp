@@ -7,10 +7,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/ops/restore_ranges.h"
+#include "catalog/store.h"
 #include "core/file.h"
 #include "engine_harness.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/wal_names.h"
+#include "jobs/log_barriers.h"
 
 namespace opendbs::testing {
 namespace {
@@ -34,6 +37,33 @@ class PostgresRestoreTarget : public EngineTest {
     EXPECT_TRUE(text.ok()) << path;
     return text.ok() ? *text : "";
   }
+  // The set and the log files in a catalog as the task runners record them (jobs/task_runners.cpp,
+  // jobs/log_barriers.h): the latest report of each file wins.
+  void record(const std::string& set_id, const engines::FullBackupResult& set, const std::vector<engines::LogFile>& files) {
+    if (!catalog_) catalog_ = std::move(catalog::open_store(dir_ + "/catalog.db").value());
+    ASSERT_TRUE(catalog_->transact([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_TRY(tx.put(catalog::Kind::backup_set,
+                         {set_id, "A", "plan", "finish", set.consistent_ms,
+                          {{"EndTime", set.consistent_ms}, {"_LogStartSeq", set.log_start_seq},
+                           {jobs::kLogStartPosition, set.log_start_position}}}));
+      for (const auto& f : files) {
+        catalog::Record r{"plan-" + f.name, "A", "plan", f.status, f.start_ms, {{"_Seq", f.seq}, {"EndTime", f.end_ms}}};
+        jobs::put_log_barriers(r.doc, f.barriers);
+        OPENDBS_TRY(tx.put(catalog::Kind::log_file, r));
+      }
+      return {};
+    }).ok());
+  }
+  // The restorable ranges DescribeRestoreRangeInfo answers for what record() holds.
+  std::vector<api::ops::RestoreRange> ranges() {
+    std::vector<api::ops::RestoreRange> out;
+    EXPECT_TRUE(catalog_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(out, api::ops::restore_ranges(tx, "plan"));
+      return {};
+    }).ok());
+    return out;
+  }
+  std::unique_ptr<catalog::Store> catalog_;
 };
 
 TEST_F(PostgresRestoreTarget, AMomentBeforeTheSetsConsistentPointIsRefusedAndNothingIsWritten) {
@@ -121,7 +151,10 @@ TEST_F(PostgresRestoreTarget, ARestoreToTheSetsEndTimeHoldsEveryCommitUpToItWhil
 // A CREATE TABLESPACE after the full set: replaying it, PostgreSQL empties the directory at the path
 // the source used and links the tablespace there — on the node, possibly the source's own live
 // tablespace (checker G20). The restore refuses such a moment before writing anything; a moment
-// before the CREATE restores.
+// before the CREATE restores. The restorable ranges the API computes from the log backup's reports
+// (api/ops/restore_ranges.h) say the same beforehand: the set's range ends at the latest moment the
+// engine restores to, one millisecond later is refused, and a full set taken after the CREATE
+// starts a range of its own.
 TEST_F(PostgresRestoreTarget, AMomentAfterACreateTablespaceMadeAfterTheSetIsRefusedAndTheSourceKeepsItsFiles) {
   auto& src = shared_source();
   src.query("CREATE TABLE before_ts (id int)");
@@ -147,28 +180,51 @@ TEST_F(PostgresRestoreTarget, AMomentAfterACreateTablespaceMadeAfterTheSetIsRefu
   src.query("INSERT INTO in_ts SELECT generate_series(1, 1000)");
   sleep_ms(50);
   const int64_t after = now_ms();
+  auto later = full_backup(p, "tsafter-later", control);  // holds the tablespace
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  src.query("INSERT INTO before_ts VALUES (13)");
+  sleep_ms(50);
+  const int64_t after_later = now_ms();
+  src.query("INSERT INTO before_ts VALUES (14)");
   const std::string last = switch_wal(src);
   ASSERT_TRUE(runner.completed(last, 20000)) << "segment " << last << " never completed";
   ASSERT_FALSE(runner.stop().ok());
 
-  const std::string refused_dir = dir_ + "/refused";
-  const auto refused = restore("tsafter-full", after, refused_dir, "tsafter");
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, "InvalidParameter");
-  EXPECT_NE(refused.error().message.find("CREATE TABLESPACE"), std::string::npos) << refused.error().message;
-  EXPECT_NE(refused.error().message.find("a moment before"), std::string::npos) << refused.error().message;
-  EXPECT_NE(refused.error().message.find(location), std::string::npos) << refused.error().message;
-  EXPECT_FALSE(fs::exists(refused_dir));
+  record("tsafter-full", *full, runner.files());
+  record("tsafter-later", *later, {});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].full_set_ids, std::vector<std::string>{"tsafter-full"});
+  EXPECT_EQ(r[0].begin_ms, full->consistent_ms);
+  EXPECT_GE(r[0].end_ms, before);
+  EXPECT_LT(r[0].end_ms, after);
+  EXPECT_NE(r[0].cut_by().find(location), std::string::npos) << r[0].cut_by();
+  EXPECT_TRUE(api::ops::base_sets_for(r, after).empty()) << "a moment the engine refuses is offered";
+  EXPECT_EQ(r[1].full_set_ids, std::vector<std::string>{"tsafter-later"});
+  EXPECT_EQ(r[1].begin_ms, later->consistent_ms);
+  EXPECT_EQ(api::ops::base_sets_for(r, after_later), std::vector<std::string>{"tsafter-later"});
+
+  for (const int64_t refused_at : {after, r[0].end_ms + 1}) {
+    const std::string refused_dir = dir_ + "/refused";
+    const auto refused = restore("tsafter-full", refused_at, refused_dir, "tsafter");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, "InvalidParameter");
+    for (const std::string& part : {std::string("CREATE TABLESPACE"), std::string("a moment before"), location,
+                                    "at the latest " + engines::postgres::pg_timestamp_literal(r[0].end_ms)})
+      EXPECT_NE(refused.error().message.find(part), std::string::npos) << part << " not in: " << refused.error().message;
+    EXPECT_FALSE(fs::exists(refused_dir));
+  }
   EXPECT_EQ(src.query("SELECT count(*) FROM in_ts"), "1000");
 
-  auto restored = restore_and_start(p, "tsafter-full", before);
+  // The range's end, the latest moment offered: 11 rows (the commit of 12 came after it), no tablespace.
+  auto restored = restore_and_start(p, "tsafter-full", r[0].end_ms);
   ASSERT_TRUE(restored);
   EXPECT_EQ(restored->query("SELECT count(*) FROM before_ts"), "11");
   EXPECT_EQ(restored->query("SELECT count(*) FROM pg_tablespace WHERE spcname = 'ts_after'"), "0");
   restored->stop();
   src.query("DROP TABLE in_ts");
   src.query("DROP TABLESPACE ts_after");
-  EXPECT_EQ(src.query("SELECT count(*) FROM before_ts"), "12");
+  EXPECT_EQ(src.query("SELECT count(*) FROM before_ts"), "14");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Restore tasks: created against the restorable ranges (nothing runs for a time outside them), then
 // started; the plan's engine does the work in a restore task.
 #include <boost/json.hpp>
+#include <map>
 
 #include "api/ops/common.h"
 #include "api/ops/families.h"
@@ -21,6 +22,14 @@ using boost::json::array;
 using boost::json::object;
 using catalog::Kind;
 
+std::string moment(int64_t ms) { return std::to_string(ms) + " (" + core::format_iso8601(ms) + ")"; }
+
+// Why the moments after `end`, where a log barrier cut a range short, are not restorable (restore_ranges.h).
+std::string past_cut(int64_t end, const std::string& cut_by) {
+  return "; after " + moment(end) + " a restore from the full sets before it would replay a " + cut_by +
+         " — take a full backup to restore moments after it";
+}
+
 std::string describe_ranges(const std::vector<RestoreRange>& ranges, int64_t wanted) {
   if (ranges.empty()) return "the plan has no finished backup set yet";
   const RestoreRange* nearest = &ranges.front();
@@ -29,9 +38,15 @@ std::string describe_ranges(const std::vector<RestoreRange>& ranges, int64_t wan
   };
   for (const auto& r : ranges)
     if (distance(r) < distance(*nearest)) nearest = &r;
-  return "the nearest restorable " + nearest->type + " is " + std::to_string(nearest->begin_ms) + " (" +
-         core::format_iso8601(nearest->begin_ms) + ") to " + std::to_string(nearest->end_ms) + " (" +
-         core::format_iso8601(nearest->end_ms) + ")";
+  std::string out = "the nearest restorable " + nearest->type + " is " + std::to_string(nearest->begin_ms) + " (" +
+                    core::format_iso8601(nearest->begin_ms) + ") to " + std::to_string(nearest->end_ms) + " (" +
+                    core::format_iso8601(nearest->end_ms) + ")";
+  // The range just before the moment, when a barrier cut it short, says why the moment is not in it.
+  const RestoreRange* before = nullptr;
+  for (const auto& r : ranges)
+    if (r.end_ms < wanted && (!before || r.end_ms > before->end_ms)) before = &r;
+  if (before && !before->cut_by().empty()) out += past_cut(before->end_ms, before->cut_by());
+  return out;
 }
 
 core::Status check_destination(const Context& ctx) {
@@ -88,8 +103,6 @@ void fill_restore_record(const Context& ctx, catalog::Record& r, const std::stri
   d["ErrMessage"] = "";
 }
 
-std::string moment(int64_t ms) { return std::to_string(ms) + " (" + core::format_iso8601(ms) + ")"; }
-
 // A RestoreTime given with BackupSetId must be a moment that set restores to: not before its EndTime
 // (the set holds nothing older; PostgreSQL could only stop at its end) and not past its own log chain.
 core::Status check_time_for_set(const Context& ctx, const std::string& set_id, const std::optional<SetReach>& reach,
@@ -102,8 +115,9 @@ core::Status check_time_for_set(const Context& ctx, const std::string& set_id, c
   if (reach->is_point())
     return core::make_error("InvalidParameter", what + "no log chain follows that set, it restores only to its EndTime " +
                                                     moment(reach->begin_ms) + "; give that RestoreTime or none" + hint);
+  const std::string end = reach->cut_by.empty() ? ", where its log chain ends" : past_cut(reach->end_ms, reach->cut_by);
   return core::make_error("InvalidParameter", what + "it restores from its EndTime " + moment(reach->begin_ms) +
-                                                  " to " + moment(reach->end_ms) + ", where its log chain ends; give a RestoreTime there" + hint);
+                                                  " to " + moment(reach->end_ms) + end + "; give a RestoreTime there" + hint);
 }
 
 // A physical restore writes a data directory on the node: nothing else can stand in for RestoreDir.
@@ -125,7 +139,8 @@ core::Result<object> create_restore_task(Context& ctx) {
   OPENDBS_TRY(ctx.services.store.transact([&](catalog::Tx& tx) -> core::Status {
     OPENDBS_ASSIGN(auto plan, load_plan(tx, ctx, ctx.str("BackupPlanId")));
     OPENDBS_TRY(check_restore_dir(ctx, plan));
-    OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan.id));
+    std::map<std::string, std::string> unrestorable;
+    OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan.id, &unrestorable));
     std::string base;
     boost::json::array older_bases;
     int64_t time = 0;
@@ -135,6 +150,9 @@ core::Result<object> create_restore_task(Context& ctx) {
       if (set->state != "finish")
         return core::make_error("OperationDenied.PlanStatus",
                                 "backup set " + set->id + " is " + set->state + "; only a finished set can be restored");
+      if (auto why = unrestorable.find(set->id); why != unrestorable.end())
+        return core::make_error("InvalidParameter", "BackupSetId " + set->id + " restores to no moment: " + why->second +
+                                                        "; restore from a full set taken after it");
       base = set->id;
       time = set->doc.at("EndTime").as_int64();
       if (ctx.has("RestoreTime")) {
@@ -277,7 +295,10 @@ std::vector<OperationSpec> restore_operations() {
                 int_param("PageSize", false, "Items per page (1-100)", 1, 100)},
                common_params()}),
        describe_restore_task_list},
-      {"DescribeRestoreRangeInfo", Support::implemented, "The restorable ranges and points of a plan.", true,
+      {"DescribeRestoreRangeInfo", Support::implemented,
+       "The restorable ranges and points of a plan; a range ends before a log record its full sets cannot replay "
+       "(PostgreSQL: a CREATE TABLESPACE made after them).",
+       true,
        concat({{str_param("BackupPlanId", true, "The backup plan"),
                 long_param("BeginTimestampForRestore", true, "From (epoch ms)"),
                 long_param("EndTimestampForRestore", true, "To (epoch ms)"),

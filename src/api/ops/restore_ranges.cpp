@@ -1,9 +1,11 @@
 #include "api/ops/restore_ranges.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
+#include "jobs/log_barriers.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -14,55 +16,96 @@ int64_t int_field(const boost::json::object& doc, const char* name, int64_t fall
   return it != doc.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
 }
 
+using Position = std::pair<int64_t, int64_t>;  // (source generation, seq)
+
+// The plan's log files by position. A set joins only log files streamed from its own source
+// (jobs::source_epoch), whatever their sequence numbers.
+struct LogChain {
+  // Several files can share a position after a timeline switch (the old timeline's end, the history
+  // file, the new timeline's segment): the position reaches as far as the furthest of them.
+  std::map<Position, int64_t> end_at;
+  // The chain goes on past a position only where a file there is not UNCOMPLETED: an UNCOMPLETED
+  // file alone was not streamed to its end. When log backup ran again the stream continued at a later
+  // position (a gap: the source no longer had the WAL), which may well be the next one: the chain
+  // ends at the UNCOMPLETED file's EndTime, and a new one begins with a full set taken after the gap.
+  std::set<Position> links;
+  // The barriers of every file at a position (of any timeline there: after a fork a cut may come
+  // earlier than needed, never later).
+  std::map<Position, std::vector<engines::LogBarrier>> barriers_at;
+};
+
+core::Result<LogChain> load_log_chain(catalog::Tx& tx, const std::string& plan_id) {
+  catalog::Query q{catalog::Kind::log_file};
+  q.parent_id = plan_id;
+  // An UNCOMPLETED file is the segment that was filling when its log backup ended (DisableBackupLog,
+  // StopBackupPlan ALL, a failure): its EndTime reaches only as far as its last partial set, which
+  // stays in the repository and is restored from like a FILLING file's.
+  q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
+  OPENDBS_ASSIGN(auto logs, tx.list(q));
+  LogChain chain;
+  for (const auto& l : logs) {
+    const Position at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
+    int64_t& end = chain.end_at[at];
+    end = std::max(end, int_field(l.doc, "EndTime", 0));
+    if (l.state != "UNCOMPLETED") chain.links.insert(at);
+    for (auto& b : jobs::log_barriers_of(l.doc)) chain.barriers_at[at].push_back(std::move(b));
+  }
+  return chain;
+}
+
+// How far the log chain after a set reaches, and the first barrier the set's roll-forward meets.
+struct ChainReach {
+  int64_t end_ms = 0;
+  std::optional<engines::LogBarrier> cut;
+  int64_t reach_ms() const { return cut ? std::min(end_ms, cut->latest_ms) : end_ms; }
+};
+
+ChainReach reach_from(const LogChain& chain, const boost::json::object& set_doc) {
+  const int64_t first_seq = int_field(set_doc, "_LogStartSeq");
+  const int64_t epoch = jobs::source_epoch(set_doc);
+  const int64_t start_position = jobs::log_start_position_of(set_doc);
+  ChainReach out{int_field(set_doc, "EndTime", 0), std::nullopt};
+  for (int64_t seq = first_seq; first_seq >= 0 && chain.end_at.count({epoch, seq}); ++seq) {
+    out.end_ms = std::max(out.end_ms, chain.end_at.at({epoch, seq}));
+    // A barrier concerns the set when it blocks any moment at all from it; the set then reaches the
+    // barrier's latest moment and no further (a later barrier lies beyond that moment).
+    if (auto it = chain.barriers_at.find({epoch, seq}); it != chain.barriers_at.end())
+      for (const auto& b : it->second)
+        if (b.blocks(start_position, std::numeric_limits<int64_t>::max()) && (!out.cut || b.latest_ms < out.cut->latest_ms))
+          out.cut = b;
+    if (out.cut || !chain.links.count({epoch, seq})) break;
+  }
+  return out;
+}
+
 }  // namespace
 
-core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id) {
+core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const std::string& plan_id,
+                                                       std::map<std::string, std::string>* unrestorable) {
   catalog::Query sets_q{catalog::Kind::backup_set};
   sets_q.parent_id = plan_id;
   sets_q.states = {"finish"};
   sets_q.newest_first = false;
   OPENDBS_ASSIGN(auto sets, tx.list(sets_q));
-  catalog::Query logs_q{catalog::Kind::log_file};
-  logs_q.parent_id = plan_id;
-  // An UNCOMPLETED file is the segment that was filling when its log backup ended (DisableBackupLog,
-  // StopBackupPlan ALL, a failure): its EndTime reaches only as far as its last partial set, which
-  // stays in the repository and is restored from like a FILLING file's.
-  logs_q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
-  OPENDBS_ASSIGN(auto logs, tx.list(logs_q));
-  // (source generation, seq) → EndTime: a set joins only log files streamed from its own source
-  // (jobs::source_epoch), whatever their sequence numbers.
-  std::map<std::pair<int64_t, int64_t>, int64_t> end_by_seq;
-  // Several files can share a position after a timeline switch (the old timeline's end, the history
-  // file, the new timeline's segment): the position reaches as far as the furthest of them.
-  // The chain goes on past a position only where a file there is not UNCOMPLETED: an UNCOMPLETED
-  // file alone was not streamed to its end. When log backup ran again the stream continued at a later
-  // position (a gap: the source no longer had the WAL), which may well be the next one: the chain
-  // ends at the UNCOMPLETED file's EndTime, and a new one begins with a full set taken after the gap.
-  std::set<std::pair<int64_t, int64_t>> links;
-  for (const auto& l : logs) {
-    const std::pair<int64_t, int64_t> at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
-    int64_t& end = end_by_seq[at];
-    end = std::max(end, int_field(l.doc, "EndTime", 0));
-    if (l.state != "UNCOMPLETED") links.insert(at);
-  }
-
+  OPENDBS_ASSIGN(const auto chain, load_log_chain(tx, plan_id));
   std::vector<RestoreRange> out;
   for (const auto& s : sets) {
     const int64_t end = int_field(s.doc, "EndTime", 0);
-    const int64_t first_seq = int_field(s.doc, "_LogStartSeq");
-    const int64_t epoch = jobs::source_epoch(s.doc);
-    int64_t chain_end = end;
-    for (int64_t seq = first_seq; first_seq >= 0 && end_by_seq.count({epoch, seq}); ++seq) {
-      chain_end = std::max(chain_end, end_by_seq[{epoch, seq}]);
-      if (!links.count({epoch, seq})) break;
+    const ChainReach chain_reach = reach_from(chain, s.doc);
+    const int64_t reach = chain_reach.reach_ms();
+    if (reach < end) {  // the barrier comes before the set's own consistent point
+      if (unrestorable) (*unrestorable)[s.id] = "its log replays a " + chain_reach.cut->what + " before the set's EndTime";
+      continue;
     }
-    RestoreRange r{chain_end > end ? "range" : "point", end, chain_end, {s.id}, {end}, {chain_end}};
+    const std::string cut_by = reach < chain_reach.end_ms ? chain_reach.cut->what : "";
+    RestoreRange r{reach > end ? "range" : "point", end, reach, {s.id}, {end}, {reach}, {cut_by}};
     // A range that starts inside the previous one extends it (both restore from their own base set).
     if (!out.empty() && out.back().type == "range" && r.type == "range" && r.begin_ms <= out.back().end_ms) {
       out.back().end_ms = std::max(out.back().end_ms, r.end_ms);
       out.back().full_set_ids.push_back(s.id);
       out.back().full_set_end_ms.push_back(end);
-      out.back().full_set_reach_ms.push_back(chain_end);
+      out.back().full_set_reach_ms.push_back(reach);
+      out.back().full_set_cut_by.push_back(cut_by);
       continue;
     }
     out.push_back(std::move(r));
@@ -85,10 +128,16 @@ std::vector<std::string> base_sets_for(const std::vector<RestoreRange>& ranges, 
   return out;
 }
 
+std::string RestoreRange::cut_by() const {
+  for (size_t i = 0; i < full_set_ids.size(); ++i)
+    if (full_set_reach_ms[i] == end_ms && !full_set_cut_by[i].empty()) return full_set_cut_by[i];
+  return "";
+}
+
 std::optional<SetReach> reach_of_set(const std::vector<RestoreRange>& ranges, const std::string& set_id) {
   for (const auto& r : ranges)
     for (size_t i = 0; i < r.full_set_ids.size(); ++i)
-      if (r.full_set_ids[i] == set_id) return SetReach{r.full_set_end_ms[i], r.full_set_reach_ms[i]};
+      if (r.full_set_ids[i] == set_id) return SetReach{r.full_set_end_ms[i], r.full_set_reach_ms[i], r.full_set_cut_by[i]};
   return std::nullopt;
 }
 

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "core/ids.h"
+#include "jobs/log_barriers.h"
 
 namespace opendbs::api::ops {
 namespace {
@@ -26,10 +28,16 @@ class RestoreRangesTest : public ::testing::Test {
       return tx.put(kind, catalog::Record{id, "A", "plan1", state, 1, std::move(doc)});
     }).ok());
   }
-  std::vector<RestoreRange> ranges() {
+  // A log file holding a barrier (a CREATE TABLESPACE) at `position`, restorable up to `latest_ms`.
+  void put_log_with_barrier(const std::string& id, int64_t seq, int64_t end_ms, int64_t position, int64_t latest_ms) {
+    boost::json::object doc{{"_Seq", seq}, {"EndTime", end_ms}};
+    jobs::put_log_barriers(doc, {{position, latest_ms, "CREATE TABLESPACE (oid 16390, location /ts)"}});
+    put(Kind::log_file, id, "COMPLETED", std::move(doc));
+  }
+  std::vector<RestoreRange> ranges(std::map<std::string, std::string>* unrestorable = nullptr) {
     std::vector<RestoreRange> out;
     EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(out, restore_ranges(tx, "plan1"));
+      OPENDBS_ASSIGN(out, restore_ranges(tx, "plan1", unrestorable));
       return {};
     }).ok());
     return out;
@@ -131,6 +139,59 @@ TEST_F(RestoreRangesTest, AnOlderSetWhoseChainEndsBeforeTheMomentIsNoAlternative
   ASSERT_EQ(r.size(), 1u);  // one range, 1000 to 4000
   EXPECT_EQ(base_sets_for(r, 3000), (std::vector<std::string>{"fullB"}));
   EXPECT_EQ(base_sets_for(r, 1800), (std::vector<std::string>{"fullB", "fullA"}));
+}
+
+// A CREATE TABLESPACE after full1 began (position 6100): full1's range ends at the latest moment the
+// engine would restore from it (2500), though its chain goes on; full2, taken after it, starts a range.
+TEST_F(RestoreRangesTest, ARangeEndsBeforeALogBarrierItsSetWouldReplayAndALaterSetStartsANewOne) {
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}, {jobs::kLogStartPosition, 5000}});
+  put(Kind::log_file, "plan1-5", "COMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});
+  put_log_with_barrier("plan1-6", 6, 4000, 6100, 2500);
+  put(Kind::log_file, "plan1-7", "COMPLETED", {{"_Seq", 7}, {"EndTime", 5000}});
+  put(Kind::backup_set, "full2", "finish", {{"EndTime", 4500}, {"_LogStartSeq", 7}, {jobs::kLogStartPosition, 7000}});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].type, "range");
+  EXPECT_EQ(r[0].begin_ms, 1000);
+  EXPECT_EQ(r[0].end_ms, 2500);
+  EXPECT_EQ(r[0].cut_by(), "CREATE TABLESPACE (oid 16390, location /ts)");
+  EXPECT_EQ(r[1].begin_ms, 4500);
+  EXPECT_EQ(r[1].end_ms, 5000);
+  EXPECT_EQ(r[1].cut_by(), "");
+  EXPECT_EQ(base_sets_for(r, 2500), std::vector<std::string>{"full1"});
+  EXPECT_TRUE(base_sets_for(r, 2501).empty());
+  EXPECT_TRUE(base_sets_for(r, 4000).empty());
+  EXPECT_EQ(base_sets_for(r, 4800), std::vector<std::string>{"full2"});
+  EXPECT_EQ(reach_of_set(r, "full1")->end_ms, 2500);
+}
+
+// A set whose roll-forward begins after the barrier, in the same log file, holds the tablespace itself.
+// A set recorded without its start position counts as beginning before every barrier.
+TEST_F(RestoreRangesTest, ABarrierBeforeTheSetsStartPositionDoesNotConcernIt) {
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 6}, {jobs::kLogStartPosition, 6200}});
+  put_log_with_barrier("plan1-6", 6, 4000, 6100, 500);
+  put(Kind::log_file, "plan1-7", "COMPLETED", {{"_Seq", 7}, {"EndTime", 5000}});
+  auto r = ranges();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].end_ms, 5000);
+
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 6}});
+  put_log_with_barrier("plan1-6", 6, 4000, 6100, 3000);
+  r = ranges();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].end_ms, 3000);
+}
+
+// No commit lies between the set's consistent point and the CREATE: every restore from the set would
+// replay it, so the set offers no moment at all, not even its EndTime, and says why.
+TEST_F(RestoreRangesTest, ASetWhoseBarrierPrecedesItsEndTimeRestoresToNoMoment) {
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}, {jobs::kLogStartPosition, 5000}});
+  put_log_with_barrier("plan1-5", 5, 2000, 5100, -1);
+  std::map<std::string, std::string> unrestorable;
+  const auto r = ranges(&unrestorable);
+  EXPECT_TRUE(r.empty());
+  ASSERT_EQ(unrestorable.count("full1"), 1u);
+  EXPECT_NE(unrestorable["full1"].find("CREATE TABLESPACE (oid 16390, location /ts)"), std::string::npos);
 }
 
 }  // namespace

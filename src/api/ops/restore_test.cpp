@@ -9,6 +9,7 @@
 
 #include "api/dispatcher_fixture.h"
 #include "core/ids.h"
+#include "jobs/log_barriers.h"
 
 namespace opendbs::api {
 namespace {
@@ -53,6 +54,27 @@ class RestoreTaskCalls : public testing::DispatcherFixture {
   }
   void put_log(int64_t seq, int64_t end_ms) {
     put(Kind::log_file, plan_ + "-" + std::to_string(seq), "COMPLETED", {{"_Seq", seq}, {"EndTime", t(end_ms)}});
+  }
+
+  // A physical set whose WAL begins at `position` (jobs/log_barriers.h) of log file `log_start_seq`.
+  void put_set_from(const std::string& id, int64_t end_ms, int64_t log_start_seq, int64_t position) {
+    put(Kind::backup_set, id, "finish", {{"BackupSetId", id}, {"StartTime", t(end_ms - 100)}, {"EndTime", t(end_ms)},
+                                         {"_LogStartSeq", log_start_seq}, {jobs::kLogStartPosition, position}});
+  }
+  // A log file holding a CREATE TABLESPACE at `position`; restores from sets begun before it reach
+  // `latest_ms` (-1: no moment).
+  void put_log_with_create(int64_t seq, int64_t end_ms, int64_t position, int64_t latest_ms) {
+    object doc{{"_Seq", seq}, {"EndTime", t(end_ms)}};
+    jobs::put_log_barriers(doc, {{position, latest_ms < 0 ? -1 : t(latest_ms), "CREATE TABLESPACE (oid 16390, location /srv/ts)"}});
+    put(Kind::log_file, plan_ + "-" + std::to_string(seq), "COMPLETED", std::move(doc));
+  }
+  // full1 (EndTime 1000), then log file 6 holds a CREATE TABLESPACE that the engine would refuse to
+  // replay: the last commit before it was at 2501, so 2500 is the latest moment full1 restores to.
+  void history_up_to_a_tablespace_create() {
+    postgres_plan("physical");
+    put_set_from("full1", 1000, 5, 5000);
+    put_log(5, 2000);
+    put_log_with_create(6, 4000, 6100, 2500);
   }
 
   Answer create(ParamList extra) {
@@ -201,6 +223,79 @@ TEST_F(RestoreTaskCalls, ARestoreIntoTheDirectoryOfARunningRestoreIsRefusedAtSta
     return tx.put(Kind::restore_task, *r);
   }).ok());
   EXPECT_EQ(call("StartRestoreTask", {{"RestoreTaskId", second}}).status, 200);
+}
+
+// history_up_to_a_tablespace_create, then full2, taken after the CREATE.
+class RestoreAcrossATablespaceCreate : public RestoreTaskCalls {
+ protected:
+  void SetUp() override {
+    RestoreTaskCalls::SetUp();
+    history_up_to_a_tablespace_create();
+    put_log(7, 6000);
+    put_set_from("full2", 5000, 7, 7000);
+  }
+};
+
+TEST_F(RestoreAcrossATablespaceCreate, TheRangeInfoEndsBeforeItAndALaterSetStartsANewRange) {
+  const auto info = call("DescribeRestoreRangeInfo", {{"BackupPlanId", plan_}, {"BeginTimestampForRestore", ts(0)},
+                                                      {"EndTimestampForRestore", ts(10000)}});
+  ASSERT_EQ(info.status, 200) << boost::json::serialize(info.body);
+  const auto& ranges = info.body.at("Items").at("DBSRecoverRange").as_array();
+  ASSERT_EQ(ranges.size(), 2u) << boost::json::serialize(info.body);
+  EXPECT_EQ(ranges[0].at("BeginTimestampForRestore").as_int64(), t(1000));
+  EXPECT_EQ(ranges[0].at("EndTimestampForRestore").as_int64(), t(2500));
+  EXPECT_EQ(ranges[1].at("BeginTimestampForRestore").as_int64(), t(5000));
+  EXPECT_EQ(ranges[1].at("EndTimestampForRestore").as_int64(), t(6000));
+}
+
+TEST_F(RestoreAcrossATablespaceCreate, AMomentPastItIsRefusedNamingTheRangeAndWhyAndNothingIsCreated) {
+  const auto refused = create({{"RestoreTime", ts(3000)}, {"RestoreDir", "/tmp/r"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.code(), "InvalidParameterValid");  // as any RestoreTime outside the ranges
+  for (const std::string& part : std::vector<std::string>{ts(1000) + " (", "to " + ts(2500),
+                                                          "CREATE TABLESPACE (oid 16390, location /srv/ts)",
+                                                          "take a full backup"})
+    EXPECT_NE(refused.message().find(part), std::string::npos) << part << " not in: " << refused.message();
+  // Nearer full2's range, which it names, the moment is still said to lie past the CREATE.
+  const auto nearer_full2 = create({{"RestoreTime", ts(4800)}, {"RestoreDir", "/tmp/r"}});
+  for (const std::string& part : std::vector<std::string>{"is " + ts(5000) + " (", "after " + ts(2500) + " (",
+                                                          "CREATE TABLESPACE (oid 16390, location /srv/ts)"})
+    EXPECT_NE(nearer_full2.message().find(part), std::string::npos) << part << " not in: " << nearer_full2.message();
+  const auto named = create({{"BackupSetId", "full1"}, {"RestoreTime", ts(3000)}, {"RestoreDir", "/tmp/r"}});
+  EXPECT_EQ(named.status, 400);
+  EXPECT_EQ(named.code(), "InvalidParameter");
+  for (const std::string& part : std::vector<std::string>{"to " + ts(2500), "CREATE TABLESPACE (oid 16390"})
+    EXPECT_NE(named.message().find(part), std::string::npos) << part << " not in: " << named.message();
+  EXPECT_EQ(restore_tasks(), 0);
+
+  EXPECT_EQ(create({{"RestoreTime", ts(2500)}, {"RestoreDir", "/tmp/r"}}).status, 200);
+  const auto later = create({{"RestoreTime", ts(5500)}, {"RestoreDir", "/tmp/r"}});
+  ASSERT_EQ(later.status, 200);
+  EXPECT_EQ(restore_task(std::string(later.body.at("RestoreTaskId").as_string())).at("BackupSetId"), "full2");
+}
+
+// DescribeBackupPlanList's window (ShowRecoverTimeRange) ends where the last range does, before the
+// CREATE TABLESPACE, while no full set follows it.
+TEST_F(RestoreTaskCalls, ThePlanListsWindowEndsBeforeACreateTablespaceThatNoSetFollows) {
+  history_up_to_a_tablespace_create();
+  const auto list = call("DescribeBackupPlanList", {{"BackupPlanId", plan_}, {"ShowRecoverTimeRange", "true"}});
+  ASSERT_EQ(list.status, 200) << boost::json::serialize(list.body);
+  const auto& plan = list.body.at("Items").at("BackupPlanDetail").as_array().at(0);
+  EXPECT_EQ(plan.at("BeginTimestampForRestore").as_int64(), t(1000));
+  EXPECT_EQ(plan.at("EndTimestampForRestore").as_int64(), t(2500));
+}
+
+// A CREATE TABLESPACE with no commit between full1's consistent point and it: full1 restores to nothing.
+TEST_F(RestoreTaskCalls, ASetEveryRestoreOfWhichWouldReplayACreateTablespaceIsRefusedSayingSo) {
+  postgres_plan("physical");
+  put_set_from("full1", 1000, 5, 5000);
+  put_log_with_create(5, 2000, 5100, -1);
+  const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"}});
+  EXPECT_EQ(refused.code(), "InvalidParameter");
+  EXPECT_NE(refused.message().find("BackupSetId full1 restores to no moment"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("CREATE TABLESPACE (oid 16390"), std::string::npos) << refused.message();
+  EXPECT_EQ(create({{"RestoreTime", ts(1000)}, {"RestoreDir", "/tmp/r"}}).code(), "InvalidParameterValid");
+  EXPECT_EQ(restore_tasks(), 0);
 }
 
 }  // namespace

@@ -268,6 +268,7 @@ core::Result<FullBackupResult> physical_full_backup(const PlanSpec& plan, repo::
   FullBackupResult out;
   out.consistent_ms = consistent_ms;
   out.log_start_seq = static_cast<int64_t>(start.first / facts.segment_size);
+  out.log_start_position = static_cast<int64_t>(start.first);
   boost::json::object tablespaces;
   for (const auto& [link, target] : sink.symlinks()) tablespaces[link] = target;
   out.metadata = {{"engine", "postgres"},

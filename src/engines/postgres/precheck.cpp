@@ -131,20 +131,25 @@ std::vector<PrecheckItem> physical_items(const PlanSpec& plan, PgConnection& sql
 }
 
 // What a logical backup would fail to read in one database: the selected tables (and every
-// sequence, whose values it also takes) without SELECT for the role, as "schema.name".
+// sequence, whose values it also takes) without SELECT for the role, as "schema.name"; and the
+// selected tables it may read but whose row-level security applies to the role.
 struct Unreadable {
   std::string database;
   std::vector<std::string> relations;
   std::set<std::string> schemas;
   bool sequences = false;
+  std::vector<std::string> row_secured;
 };
 
 // The relations a logical backup considers (extension members are the extension's): columns nspname,
-// relname, oid, the partition parent's oid, relkind, and whether the role may read it.
+// relname, oid, the partition parent's oid, relkind, whether the role may read it, and whether
+// row-level security applies to the role on it (a table with rows: not the owner — or FORCE ROW LEVEL
+// SECURITY — and neither superuser nor BYPASSRLS; row_security_active decides as the server does).
 constexpr const char* kRelationsSql =
     "SELECT n.nspname, c.relname, c.oid::text AS oid, (SELECT i.inhparent::text FROM pg_inherits i"
     "  WHERE i.inhrelid = c.oid AND c.relispartition) AS parent, c.relkind::text AS relkind,"
-    " has_table_privilege(c.oid, 'SELECT') AS readable"
+    " has_table_privilege(c.oid, 'SELECT') AS readable,"
+    " c.relkind = 'r' AND c.relrowsecurity AND row_security_active(c.oid) AS row_secured"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
     " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
@@ -178,6 +183,8 @@ core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects
   out.database = db;
   for (size_t i = 0; i < rows.rows.size(); ++i) {
     const auto& row = rows.rows[i];
+    if (kept[i] && row[5].value_or("") == "t" && row[6].value_or("") == "t")
+      out.row_secured.push_back(quote_ident(row[0].value_or("")) + "." + quote_ident(row[1].value_or("")));
     if (!kept[i] || row[5].value_or("") == "t") continue;
     const std::string schema = row[0].value_or(""), name = row[1].value_or("");
     out.relations.push_back(quote_ident(schema) + "." + quote_ident(name));
@@ -202,8 +209,27 @@ std::string grant_for(const Unreadable& u, const std::string& role) {
   return "in database " + quote_ident(u.database) + ": " + grant;
 }
 
-// The role must connect to every database BackupObjects select and read every table chosen there.
-PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
+// The backup reads with row_security = off (dump_session.h), so that a policy never silently leaves rows
+// out: the server then refuses the COPY of a table whose policies apply to the role, and the backup
+// fails.
+struct RowSecured {
+  size_t count = 0;
+  std::string found;  // in database "shop": "public"."accounts", …; in database …
+};
+
+PrecheckItem row_security_item(const PlanSpec& plan, const RowSecured& tables) {
+  if (tables.count == 0) return pass("CHECK_ROW_SECURITY");
+  const std::string role = quote_ident(plan.source.user);
+  return fail("CHECK_ROW_SECURITY",
+              "row-level security applies to the role " + plan.source.user + " on " + std::to_string(tables.count) +
+                  " of the tables the plan backs up, so a backup would fail on them (it reads every row or none, "
+                  "never only the rows a policy shows): " + tables.found + ". Give the role BYPASSRLS (as a superuser: ALTER "
+                  "ROLE " + role + " BYPASSRLS), or back up as a superuser or as the tables' owner (when the tables "
+                  "do not FORCE ROW LEVEL SECURITY), or exclude these tables in BackupObjects");
+}
+
+// CHECK_PRIVILEGES; collects on the way the tables row-level security would refuse (row_security_item).
+PrecheckItem table_privileges(const PlanSpec& plan, PgConnection& sql, RowSecured& row_secured) {
   auto objects = BackupObjects::parse(plan.backup_objects);
   if (!objects.ok()) return fail("CHECK_PRIVILEGES", objects.error().message);
   auto dbs = sql.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
@@ -221,6 +247,12 @@ PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
       refused += (refused.empty() ? "" : "; ") + db + " (" + u.error().message + ")";
       continue;
     }
+    if (!u->row_secured.empty()) {
+      std::string tables;
+      for (const auto& t : u->row_secured) tables += (tables.empty() ? "" : ", ") + t;
+      row_secured.found += (row_secured.found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + tables);
+      row_secured.count += u->row_secured.size();
+    }
     if (u->relations.empty()) continue;
     count += u->relations.size();
     grants += (grants.empty() ? "" : "; ") + grant_for(*u, role);
@@ -237,6 +269,14 @@ PrecheckItem logical_privileges(const PlanSpec& plan, PgConnection& sql) {
   const std::string or_all = sql.server_version() >= 140000 ? " (or once for all: GRANT pg_read_all_data TO " + role + ")" : "";
   return fail("CHECK_PRIVILEGES", "the role " + plan.source.user + " cannot read " + std::to_string(count) +
                                       " of the tables and sequences the plan backs up: " + grants + or_all);
+}
+
+// The role must connect to every database BackupObjects select and read every table chosen there
+// (CHECK_PRIVILEGES), and read all of their rows (CHECK_ROW_SECURITY).
+std::vector<PrecheckItem> logical_privileges(const PlanSpec& plan, PgConnection& sql) {
+  RowSecured row_secured;
+  auto privileges = table_privileges(plan, sql, row_secured);
+  return {std::move(privileges), row_security_item(plan, row_secured)};
 }
 
 // In one database: the objects a logical backup leaves out because they need tables the plan excludes,
@@ -293,7 +333,7 @@ std::vector<PrecheckItem> precheck_source(const PlanSpec& plan) {
   if (physical) {
     for (auto& item : physical_items(plan, **sql)) items.push_back(std::move(item));
   } else {
-    items.push_back(logical_privileges(plan, **sql));
+    for (auto& item : logical_privileges(plan, **sql)) items.push_back(std::move(item));
     items.push_back(excluded_dependents_item(plan, **sql));
   }
   return items;

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "engines/postgres/base_backup.h"
+#include "engines/postgres/tablespace_barriers.h"
 #include "engines/postgres/wal_names.h"
 #include "engines/postgres/wal_sets.h"
 #include "engines/postgres/wal_stream.h"
@@ -212,7 +213,8 @@ core::Result<TargetTimeline> target_timeline(repo::Repository& repository, const
 }  // namespace
 
 namespace {
-constexpr std::string_view kTablespaceRefusal = "replaying CREATE TABLESPACE";
+// In every refusal's message: tablespace_barrier's description of the record.
+constexpr std::string_view kTablespaceRefusal = "CREATE TABLESPACE (oid ";
 }  // namespace
 
 bool is_tablespace_refusal(const core::Error& error) {
@@ -221,28 +223,19 @@ bool is_tablespace_refusal(const core::Error& error) {
 
 core::Status check_no_tablespace_created(const boost::json::object& segment, const boost::json::object& backup,
                                          int64_t target_ms) {
-  const auto* creates = segment.if_contains(segment_meta::kTablespaceCreates);
-  if (!creates || !creates->is_array()) return {};
-  const auto backup_start = parse_lsn(meta_text(backup, meta::kStartLsn)).value_or(0);
-  for (const auto& c : creates->as_array()) {
-    if (!c.is_object()) continue;
-    const auto& create = c.as_object();
-    const auto lsn = parse_lsn(meta_text(create, "lsn")).value_or(0);
-    // Recovery replays everything before the first commit later than the target — the CREATE too
-    // (it takes effect when replayed, before its own commit), unless such a commit precedes it.
-    const int64_t commit_before = meta_int(create, "xact_ms_before", -1);
-    if (lsn < backup_start || commit_before > target_ms) continue;
-    const std::string earlier = commit_before > 0 ? "a moment before " + pg_timestamp_literal(commit_before) +
-                                                        " (the last commit the WAL holds before it)"
-                                                  : "a moment before it, from an older full set";
-    return core::make_error(
-        "InvalidParameter",
-        "the WAL that a restore to " + pg_timestamp_literal(target_ms) + " replays creates a tablespace (oid " +
-            std::to_string(meta_int(create, "oid", 0)) + ", location " + meta_text(create, "path") + ", WAL " +
-            meta_text(create, "lsn") + ") after the full backup set began: " + std::string(kTablespaceRefusal) + ", PostgreSQL "
-            "would empty that location, on this node the source's own tablespace if it is here, and share it. "
-            "Restore to " + earlier + ", or take a full backup now and restore from it (a full set restores its "
-            "tablespaces inside RestoreDir)");
+  const auto backup_start = static_cast<int64_t>(parse_lsn(meta_text(backup, meta::kStartLsn)).value_or(0));
+  for (const auto& create : tablespace_creates_of(segment)) {
+    const LogBarrier barrier = tablespace_barrier(create);
+    if (!barrier.blocks(backup_start, target_ms)) continue;
+    const std::string earlier =
+        barrier.latest_ms >= 0 ? "a moment before " + pg_timestamp_literal(create.xact_ms_before) +
+                                     " (the last commit the WAL holds before it), at the latest " +
+                                     pg_timestamp_literal(barrier.latest_ms)
+                               : "a moment before it, from an older full set";
+    return core::make_error("InvalidParameter", "the WAL that a restore to " + pg_timestamp_literal(target_ms) +
+                                                    " replays holds a " + barrier.what + ". Restore to " + earlier +
+                                                    ", or take a full backup now and restore from it (a full set "
+                                                    "restores its tablespaces inside RestoreDir)");
   }
   return {};
 }

@@ -77,7 +77,7 @@ void WalScanner::end_record() {
     return;                                     // a block reference: not a record we read
   }
   if (tablespace) {
-    TablespaceCreate c{record_start_, 0, "", last_ms_};
+    TablespaceCreate c{record_start_, 0, "", std::max(last_ms_, carried_ms_)};
     if (at + 4 <= record_.size()) {
       c.oid = load<uint32_t>(record_, at);
       const std::string_view rest = std::string_view(record_).substr(at + 4);

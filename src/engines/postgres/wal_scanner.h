@@ -8,6 +8,7 @@
 // checkpoint's start time from XLOG_CHECKPOINT_SHUTDOWN/ONLINE records.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,7 +22,9 @@ struct TablespaceCreate {
   uint64_t lsn = 0;
   uint32_t oid = 0;
   std::string path;              // as far as the scanner keeps a record's bytes
-  int64_t xact_ms_before = -1;   // the latest commit/abort time before it in the segment, -1 = none
+  // The latest commit/abort time before it in the WAL this scanner read (earlier segments of the same
+  // stream included), -1 = none: recovery to an earlier moment stops at that record, short of this one.
+  int64_t xact_ms_before = -1;
 };
 
 class WalScanner {
@@ -42,6 +45,7 @@ class WalScanner {
   // The tablespaces created in the WAL seen since the last reset_times().
   const std::vector<TablespaceCreate>& tablespace_creates() const { return creates_; }
   void reset_times() {
+    carried_ms_ = std::max(carried_ms_, last_ms_);
     first_ms_ = last_ms_ = checkpoint_ms_ = -1;
     creates_.clear();
   }
@@ -75,6 +79,7 @@ class WalScanner {
   uint64_t record_total_ = 0;  // xl_tot_len, 0 until read
   uint64_t record_done_ = 0;
   int64_t first_ms_ = -1, last_ms_ = -1, checkpoint_ms_ = -1;
+  int64_t carried_ms_ = -1;  // the latest last_ms_ before reset_times()
   uint64_t record_start_ = 0;
   uint64_t watch_from_ = UINT64_MAX;
   int64_t watched_ms_ = -1;

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/tablespace_barriers.h"
 #include "engines/postgres/wal_streamer.h"
 #include "repo/lock.h"
 
@@ -102,7 +103,7 @@ core::Status WalStreamer::complete_segment() {
     OPENDBS_TRY(store_set(set_id(s.name), s.received, metadata));
   }
   OPENDBS_TRY(on_file_({s.name, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, segment_size_,
-                        "COMPLETED"}));
+                        "COMPLETED", tablespace_barriers(scanner_->tablespace_creates())}));
   feedback_now_ = true;
   prev_end_ms_ = end_ms;
   progressed_ = true;
@@ -131,13 +132,8 @@ boost::json::object WalStreamer::segment_metadata(const char* kind, Lsn end_lsn,
                         {segment_meta::kLastXactMs, scanner_->last_xact_ms()}};
   if (timeline_begin_ > 0 && timeline_begin_ / segment_size_ == s.segno)
     m[segment_meta::kTimelineFirstXactMs] = scanner_->watched_xact_ms();
-  if (!scanner_->tablespace_creates().empty()) {
-    boost::json::array creates;
-    for (const auto& c : scanner_->tablespace_creates())
-      creates.push_back({{"lsn", format_lsn(c.lsn)}, {"oid", c.oid}, {"path", c.path},
-                         {"xact_ms_before", c.xact_ms_before}});
-    m[segment_meta::kTablespaceCreates] = std::move(creates);
-  }
+  if (!scanner_->tablespace_creates().empty())
+    m[segment_meta::kTablespaceCreates] = tablespace_creates_meta(scanner_->tablespace_creates());
   return m;
 }
 
@@ -187,7 +183,8 @@ core::Status WalStreamer::flush_partial() {
   forget_partials(s.segno, bytes, id);
   // The open file's EndTime moves up to what the partial set holds: restore ranges (and restores,
   // which read the newest partial set) reach it.
-  return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING"});
+  return on_file_({s.name, static_cast<int64_t>(s.segno), s.start_ms, std::max<int64_t>(end_ms, 0), bytes, "FILLING",
+                   tablespace_barriers(scanner_->tablespace_creates())});
 }
 
 // Forgets the stream's timeline's partial sets of `segno` holding no more than `bytes` (a partial

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "engines/postgres/tablespace_barriers.h"
 #include "engines/postgres/wal_streamer.h"
 
 namespace opendbs::engines::postgres::streamer {
@@ -55,7 +56,8 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     // Report the newest stored segment again: a crash between its commit and its report (or a
     // failed report) must not leave it FILLING in the catalog. Reports are idempotent.
     OPENDBS_TRY(on_file_({newest.file, static_cast<int64_t>(newest.segno), meta_int(m, "start_ms", prev_end_ms_),
-                          std::max<int64_t>(prev_end_ms_, 0), segment_size_, "COMPLETED"}));
+                          std::max<int64_t>(prev_end_ms_, 0), segment_size_, "COMPLETED",
+                          tablespace_barriers(tablespace_creates_of(m))}));
   } else if (newest.kind == WalSetKind::history) {
     auto it = m.find("switch_lsn");
     const auto at = it != m.end() && it->value().is_string() ? parse_lsn(std::string(it->value().as_string())) : std::nullopt;
@@ -286,7 +288,8 @@ core::Status WalStreamer::store_timeline_end(Lsn switch_lsn) {
     OPENDBS_TRY(store_set(id, std::string_view(s.received).substr(0, bytes),
                           segment_metadata(wal_kind::kTimelineEnd, switch_lsn, end_ms)));
   }
-  const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED"};
+  const LogFile reported{file, static_cast<int64_t>(s.segno), std::min(s.start_ms, end_ms), end_ms, bytes, "COMPLETED",
+                         tablespace_barriers(scanner_->tablespace_creates())};
   const uint64_t segno = s.segno;
   if (open_->set) open_->set->abort();
   open_.reset();
