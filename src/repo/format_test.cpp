@@ -92,6 +92,20 @@ TEST(ManifestFile, RoundTripsStreamsAndEngineMetadata) {
   EXPECT_EQ(m->find_stream("empty")->meta.size, 0u);
 }
 
+// A SQL_ASCII database's names are whatever bytes its users wrote (here LATIN1's é): the manifest keeps
+// them exactly, in stream names and engine metadata, so that the set reads back and restores them.
+TEST(ManifestFile, KeepsNamesThatAreNotUtf8ByteForByte) {
+  const auto key = test_key();
+  auto m = sample_manifest();
+  const std::string latin1 = "caf\xe9";
+  m.engine_metadata["database"] = latin1;
+  m.streams.push_back(StreamEntry{"db/" + latin1, FileMeta{0, 0600, 0}, {}});
+  auto back = decode_manifest(key, "set-1", encode_manifest(key, m));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(std::string(back->engine_metadata.at("database").as_string()), latin1);
+  EXPECT_NE(back->find_stream("db/" + latin1), nullptr);
+}
+
 TEST(ManifestFile, IsBoundToItsSetId) {
   const auto key = test_key();
   auto m = decode_manifest(key, "set-2", encode_manifest(key, sample_manifest()));

@@ -91,7 +91,11 @@ core::Result<Manifest> decode_manifest(const MasterKey& key, const std::string& 
   auto text = core::aes256gcm_open(key.data_key, sealed, std::string(format::kManifestAad) + set_id);
   if (!text.ok()) return text.error().with_context("manifest of set " + set_id);
   boost::system::error_code ec;
-  auto v = json::parse(*text, ec);
+  // Names are the source's bytes, which need not be UTF-8 (a SQL_ASCII database's names are whatever its
+  // users wrote): json::serialize writes them as they are, and they are read back as they are.
+  json::parse_options bytes_as_written;
+  bytes_as_written.allow_invalid_utf8 = true;
+  auto v = json::parse(*text, ec, {}, bytes_as_written);
   if (ec || !v.is_object()) return core::errors::corrupt("manifest of set " + set_id + " is not a JSON object");
   const auto& o = v.as_object();
   Manifest m;

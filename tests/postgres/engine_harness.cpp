@@ -34,9 +34,10 @@ PgServer& shared_source() {
   return *server;
 }
 
-PgServer::Query new_database(const std::string& name, PgServer& server) {
+PgServer::Query new_database(const std::string& name, const std::string& options) {
+  auto& server = shared_source();
   server.query("DROP DATABASE IF EXISTS " + engines::postgres::quote_ident(name));
-  server.query("CREATE DATABASE " + engines::postgres::quote_ident(name));
+  server.query("CREATE DATABASE " + engines::postgres::quote_ident(name) + (options.empty() ? "" : " " + options));
   return PgServer::Query{server, name};
 }
 

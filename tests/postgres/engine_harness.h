@@ -63,8 +63,9 @@ std::string switch_wal(const PgServer& server);
 
 // The source server every test of the binary shares (each test uses its own tables and plan id).
 PgServer& shared_source();
-// Database `name` of `server`, new and empty (dropped first if a previous run left it).
-PgServer::Query new_database(const std::string& name, PgServer& server = shared_source());
+// Database `name` of the shared source, new and empty (dropped first if a previous run left it), created
+// with CREATE DATABASE's `options` (e.g. "ENCODING 'LATIN1' ... TEMPLATE template0").
+PgServer::Query new_database(const std::string& name, const std::string& options = "");
 // psql (Debian's 15) with ON_ERROR_STOP on `database` of `server`, output discarded: its exit status.
 int psql(const PgServer& server, const std::string& database, const std::string& args);
 

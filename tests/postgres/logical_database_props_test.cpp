@@ -131,9 +131,7 @@ const std::string kOrder = "SELECT string_agg(x, '' ORDER BY x) FROM (VALUES ('c
 
 TEST_F(PostgresLogicalDatabaseProps, AnIcuDatabaseIsRestoredWithItsIcuLocaleAndCollatesAsBefore) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lpicu");
-  src.query("CREATE DATABASE lpicu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'");
-  PgServer::Query db{src, "lpicu"};
+  auto db = new_database("lpicu", "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'");
   db("CREATE TABLE words (w text PRIMARY KEY); INSERT INTO words VALUES ('c'), ('B'), ('a')");
   ASSERT_EQ(db(kOrder), "aBc");
 
@@ -162,9 +160,7 @@ TEST_F(PostgresLogicalDatabaseProps, AnIcuDatabaseRestoredIntoPostgres14GetsItsL
   const std::string bin14 = server_bin_dir(14);
   if (bin14.empty()) GTEST_SKIP() << "PostgreSQL 14 is not installed (tests/pgversions)";
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lpicu14");
-  src.query("CREATE DATABASE lpicu14 TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'");
-  PgServer::Query db{src, "lpicu14"};
+  auto db = new_database("lpicu14", "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und'");
   db("CREATE TABLE words (w text); INSERT INTO words VALUES ('c'), ('B'), ('a')");
   auto full = back_up("lp-icu14", "lpicu14");
   ASSERT_TRUE(full.ok()) << full.error().message;

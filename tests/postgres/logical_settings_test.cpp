@@ -80,9 +80,7 @@ TEST_F(PostgresLogicalSettings, ATableWhoseRowLevelSecurityHidesRowsFromTheRoleF
 
 TEST_F(PostgresLogicalSettings, ALatin1DatabaseRestoresAsLatin1WithTheSameBytes) {
   auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lslatin1");
-  src.query("CREATE DATABASE lslatin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
-  PgServer::Query db{src, "lslatin1"};
+  auto db = new_database("lslatin1", "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
   db("CREATE TABLE l (k int PRIMARY KEY, t text)");
   db("INSERT INTO l VALUES (1, U&'\\00e9t\\00e9, caf\\00e9, \\00bd price')");  // été, café, ½ price
   // Every byte LATIN1 has above ASCII, one row each and all in one row.
@@ -109,6 +107,25 @@ TEST_F(PostgresLogicalSettings, ALatin1DatabaseRestoresAsLatin1WithTheSameBytes)
   EXPECT_EQ(restored("SET client_encoding = UTF8; SELECT t FROM l WHERE k = 1"), "été, café, ½ price");
   EXPECT_EQ(restored("SELECT count(*) FROM l"), "130");
   src.query("DROP DATABASE lslatin1");
+}
+
+// A SQL_ASCII database's names are bytes, here LATIN1's é and à: the set's manifest keeps them as they
+// are (it was unreadable before, and the backup failed), and the restore recreates them byte for byte.
+TEST_F(PostgresLogicalSettings, ASqlAsciiDatabaseWithNamesThatAreNotUtf8RestoresThemByteForByte) {
+  auto& src = shared_source();
+  auto db = new_database("lsascii", "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  db("CREATE TABLE \"caf\xe9\" (k int PRIMARY KEY, \"pr\xe9\" text)");
+  db("INSERT INTO \"caf\xe9\" VALUES (1, 'd\xe9j\xe0')");
+  const auto p = logical(plan("ls-ascii"), R"([{"DBName":"lsascii"}])");
+  const int64_t consistent_ms = backed_up(p, "ls-ascii-full");
+  ASSERT_GT(consistent_ms, 0);
+  auto dst = restore_logically(p, "ls-ascii-full", consistent_ms);
+  ASSERT_TRUE(dst);
+  PgServer::Query restored{*dst, "lsascii"};
+  EXPECT_EQ(restored("SELECT encode(relname::text::bytea, 'hex') FROM pg_class WHERE relname LIKE 'caf%' AND relkind = 'r'"),
+            "636166e9");
+  EXPECT_EQ(restored("SELECT encode(\"pr\xe9\"::bytea, 'hex') FROM \"caf\xe9\""), "64e96ae0");
+  src.query("DROP DATABASE lsascii");
 }
 
 }  // namespace
