@@ -46,9 +46,12 @@ class LocalTask final : public engines::TaskControl {
     std::lock_guard lock(mu_);
     warnings_.push_back(text);
   }
-  std::vector<std::string> warnings() const {
+  // The warnings as one ErrMessage of a task that finished all the same ("" when none).
+  std::string warnings_text() const {
     std::lock_guard lock(mu_);
-    return warnings_;
+    std::string out;
+    for (const auto& w : warnings_) out += (out.empty() ? "" : "; ") + w;
+    return out;
   }
   // (database in the set, the name it was restored under) for each name the engine chose.
   std::vector<std::pair<std::string, std::string>> renamed_databases() const {

@@ -224,6 +224,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set.doc["BackupSize"] = static_cast<int64_t>(stats.bytes_stored);
     set.doc["BackupDataSize"] = static_cast<int64_t>(stats.bytes_in);
     set.doc["Progress"] = 100;
+    set.doc["ErrMessage"] = control.warnings_text();  // e.g. TableIncludes that matched nothing
     set.doc["_LogStartSeq"] = result->log_start_seq;
     set.doc[kLogStartPosition] = result->log_start_position;
     // The source it was taken from (the plan's may have changed since the set was queued).
@@ -505,9 +506,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
     return failed(st.error());
   }
   // A finished restore's ErrMessage carries the engine's warnings (what it placed elsewhere or left out).
-  std::string warnings;
-  for (const auto& w : control.warnings()) warnings += (warnings.empty() ? "" : "; ") + w;
-  finish("finish", warnings);
+  finish("finish", control.warnings_text());
   return {};
 }
 

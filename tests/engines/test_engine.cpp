@@ -41,6 +41,7 @@ TestEngineConfig TestEngineConfig::parse(const std::string& text) {
     if (key == "size") c.size = value;
     if (key == "rate") c.rate = std::max<uint64_t>(value, 1);
     if (key == "log_ms") c.log_ms = static_cast<int64_t>(value);
+    if (key == "warn") c.warn = value != 0;
   }
   return c;
 }
@@ -80,6 +81,7 @@ core::Result<engines::FullBackupResult> TestEngine::full_backup(const engines::P
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   OPENDBS_TRY(stream->close());
+  if (config.warn) control.warning("the test engine warns as its plan asks (warn=1)");
   engines::FullBackupResult result;
   result.consistent_ms = core::SystemClock::instance().now_ms();
   result.metadata = {{"engine", "test"}, {"size", config.size}, {"seed", plan.plan_id}};

@@ -17,6 +17,7 @@ struct TestEngineConfig {
   uint64_t size = 8 << 20;
   uint64_t rate = 4 << 20;
   int64_t log_ms = 500;
+  bool warn = false;  // a full backup that finishes with a warning
   static TestEngineConfig parse(const std::string& text);
 };
 

@@ -94,6 +94,39 @@ TEST_F(PostgresLogicalSelection, ATableLeftOutWithAnIdentityColumnDoesNotStopThe
   EXPECT_EQ(copy("SELECT nextval('free_seq')"), "43");
 }
 
+// A TableIncludes pattern that matches no table (a misspelt name, a quoted one) is named by the precheck;
+// beside patterns that match, the set holds their tables and the backup says what matched nothing;
+// alone, the backup fails as pg_dump -t does, instead of finishing a set without the table.
+TEST_F(PostgresLogicalSelection, IncludePatternsThatMatchNoTableAreNamedAndFailTheBackupWhenNothingMatches) {
+  auto item = [&](const engines::PlanSpec& p) {
+    for (const auto& i : engine_.precheck(p))
+      if (i.name == "CHECK_TABLE_INCLUDES") return i;
+    return engines::PrecheckItem{"CHECK_TABLE_INCLUDES", "absent", ""};
+  };
+  const auto some = logical(plan("logical-sel-some"),
+                            R"([{"DBName":"sel","TableIncludes":[{"TableName":"other"},{"TableName":"ohter"}]}])");
+  const auto warned = item(some);
+  EXPECT_EQ(warned.state, "warning") << warned.message;
+  EXPECT_NE(warned.message.find("in database \"sel\": ohter"), std::string::npos) << warned.message;
+  Control control;
+  auto full = full_backup(some, "sel-some", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  ASSERT_EQ(control.warnings.size(), 1u);
+  EXPECT_NE(control.warnings[0].find("TableIncludes ohter match no table"), std::string::npos) << control.warnings[0];
+  EXPECT_EQ(full->metadata.at("databases").as_array().at(0).at("tables").as_array().size(), 1u);
+
+  const auto none = logical(plan("logical-sel-none"), R"([{"DBName":"sel","TableIncludes":[{"TableName":"\"other\""}]}])");
+  const auto failed = item(none);
+  EXPECT_EQ(failed.state, "failed") << failed.message;
+  EXPECT_NE(failed.message.find("\"other\""), std::string::npos) << failed.message;
+  auto refused = full_backup(none, "sel-none", control);
+  ASSERT_FALSE(refused.ok()) << "a set without the table asked for";
+  EXPECT_EQ(refused.error().code, "InvalidParameterValid") << refused.error().message;
+  EXPECT_NE(refused.error().message.find("\"other\""), std::string::npos) << refused.error().message;
+
+  EXPECT_EQ(item(logical(plan("logical-sel-all"), R"([{"DBName":"sel"}])")).state, "finish");
+}
+
 TEST_F(PostgresLogicalSelection, ThePrecheckAsksForSelectOnThePartitionsAnIncludedPartitionedTableBrings) {
   auto& src = shared_source();
   src.query("DROP ROLE IF EXISTS sel_reader");

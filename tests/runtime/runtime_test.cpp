@@ -259,6 +259,25 @@ TEST_F(RuntimeTest, TaskBytesCountAFullBackupAtItsEndAndALogBackupsStoredLogAsIt
   EXPECT_EQ(while_running + at_end["log_backup"], 1024u * count(Kind::log_file, plan.id, {"COMPLETED"}));
 }
 
+// A full backup that finished with the engine's warnings (e.g. TableIncludes that matched no table)
+// says so in the set's ErrMessage (DescribeFullBackupList); one without has none.
+TEST_F(RuntimeTest, AFinishedFullBackupShowsTheEnginesWarningsInItsErrMessage) {
+  make_runtime("n1");
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  plan.doc["SourceEndpointDatabaseName"] = "size=4096;rate=100000000;warn=1";
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) { return tx.put(Kind::plan, plan); }).ok());
+  back_up_once(plan);
+  std::vector<std::string> messages;
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query q{Kind::backup_set};
+    q.parent_id = plan.id;
+    OPENDBS_ASSIGN(auto sets, tx.list(q));
+    for (const auto& set : sets) messages.emplace_back(set.doc.at("ErrMessage").as_string());
+    return {};
+  }).ok());
+  EXPECT_EQ(messages, (std::vector<std::string>{"the test engine warns as its plan asks (warn=1)"}));
+}
+
 TEST_F(RuntimeTest, APlanWithoutARecentFullBackupRaisesOnePlanStaleWebhook) {
   jobs::testing::WebhookRecorder receiver;
   ASSERT_TRUE(receiver.start().ok());

@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "core/errors.h"
@@ -87,6 +89,27 @@ std::vector<bool> BackupObjects::kept_tables(const std::string& db, const std::v
     for (auto j = tables[i].parent; j && !kept[*j]; j = tables[*j].parent) kept[*j] = true;
   }
   return kept;
+}
+
+std::string joined_patterns(const std::vector<std::string>& patterns) {
+  std::string out;
+  for (const auto& p : patterns) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+std::vector<std::string> BackupObjects::unmatched_includes(const std::string& db,
+                                                          const std::vector<Table>& tables) const {
+  std::vector<std::string> out;
+  for (const auto& e : entries_) {
+    if (!matches(e.db, db)) continue;
+    for (const auto& p : e.includes) {
+      const bool found = std::any_of(tables.begin(), tables.end(), [&](const Table& t) {
+        return table_matches({p}, Lineage{{t.schema, t.name}});
+      });
+      if (!found && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    }
+  }
+  return out;
 }
 
 }  // namespace opendbs::engines::postgres

@@ -36,6 +36,11 @@ class BackupObjects {
   // partitioned ancestors of those (the DDL pg_dump attaches them to), chosen themselves or not.
   std::vector<bool> kept_tables(const std::string& db, const std::vector<Table>& tables) const;
 
+  // The TableIncludes patterns of `db`'s entries that match none of `tables` (a misspelt name, a
+  // dropped table): pg_dump refuses a -t that matches nothing, and a set silently without the table is
+  // worse than a loud precheck.
+  std::vector<std::string> unmatched_includes(const std::string& db, const std::vector<Table>& tables) const;
+
  private:
   struct Entry {
     std::string db;
@@ -43,5 +48,8 @@ class BackupObjects {
   };
   std::vector<Entry> entries_;
 };
+
+// "a, b, c": patterns as messages name them.
+std::string joined_patterns(const std::vector<std::string>& patterns);
 
 }  // namespace opendbs::engines::postgres

@@ -60,6 +60,20 @@ TEST(BackupObjects, APartitionedTableIsKeptForTheDdlOfAChosenPartitionEvenWhenNo
   EXPECT_EQ(all_but->kept_tables("shop", tables), (std::vector<bool>{true, true, false, false, false, true}));
 }
 
+TEST(BackupObjects, IncludePatternsThatMatchNoTableOfTheDatabaseAreNamed) {
+  auto o = BackupObjects::parse(
+      R"([{"DBName":"shop","TableIncludes":[{"TableName":"orders"},{"TableName":"ordres"},{"TableName":"s?.item*"},)"
+      R"({"TableName":"\"a.b\""}]},{"DBName":"wiki","TableIncludes":[{"TableName":"pages"}]}])");
+  ASSERT_TRUE(o.ok());
+  const std::vector<BackupObjects::Table> tables{{"public", "orders", {}}, {"s1", "items", {}}, {"a", "b", {}}};
+  EXPECT_EQ(o->unmatched_includes("shop", tables), (std::vector<std::string>{"ordres", "\"a.b\""}));
+  EXPECT_EQ(o->unmatched_includes("wiki", tables), (std::vector<std::string>{"pages"}));
+  EXPECT_TRUE(o->unmatched_includes("other", tables).empty());
+  auto whole = BackupObjects::parse(R"([{"DBName":"shop"}])");
+  ASSERT_TRUE(whole.ok());
+  EXPECT_TRUE(whole->unmatched_includes("shop", {}).empty());
+}
+
 TEST(BackupObjects, MalformedJsonIsAnInvalidParameter) {
   for (const char* bad : {"{", R"({"DBName":"x"})", R"([{"Name":"x"}])", R"([{"DBName":"x","TableIncludes":"t"}])"}) {
     auto o = BackupObjects::parse(bad);

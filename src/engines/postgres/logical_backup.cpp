@@ -81,6 +81,7 @@ struct TableChoice {
   // Partitioned tables whose DDL the set keeps: chosen, or holding a chosen partition (which pg_dump
   // attaches to them). They hold no rows of their own.
   std::vector<Table> partitioned;
+  std::vector<std::string> unmatched_includes;  // TableIncludes patterns that match no table here
 };
 
 core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db, const BackupObjects& objects) {
@@ -107,6 +108,13 @@ core::Result<TableChoice> list_tables(PgConnection& conn, const std::string& db,
   }
   const auto kept = objects.kept_tables(db, nodes);
   TableChoice choice;
+  choice.unmatched_includes = objects.unmatched_includes(db, nodes);
+  // As pg_dump with -t patterns that match nothing: a set without any of the tables asked for is a
+  // mistake to say, not a backup to finish.
+  if (!choice.unmatched_includes.empty() && std::none_of(kept.begin(), kept.end(), [](bool k) { return k; }))
+    return core::errors::invalid_parameter("BackupObjects", joined_patterns(choice.unmatched_includes),
+                                           "TableIncludes that match tables of database " + quote_ident(db) +
+                                               ": none of these matches one");
   for (size_t i = 0; i < n; ++i) {
     const auto& row = rows.rows[i];
     Table t{*row[0], *row[1], std::stoull(row[2].value_or("0")), row[3].value_or(""), {}, {}};
@@ -384,6 +392,9 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   ep.database = db;
   const std::string prefix = "logical/" + std::to_string(index) + "/";
   OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix));
+  if (!s.choice.unmatched_includes.empty())
+    control.warning("database " + quote_ident(db) + ": BackupObjects TableIncludes " +
+                    joined_patterns(s.choice.unmatched_includes) + " match no table; the set holds the others");
   const auto& tables = s.choice.selected;
   OPENDBS_ASSIGN(auto sequences, s.holder->query(
       "SELECT string_agg(format('SELECT pg_catalog.setval(%L, %s, true);',"

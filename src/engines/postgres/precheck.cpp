@@ -145,6 +145,10 @@ struct Unreadable {
 // relname, oid, the partition parent's oid, relkind, whether the role may read it, and whether
 // row-level security applies to the role on it (a table with rows: not the owner — or FORCE ROW LEVEL
 // SECURITY — and neither superuser nor BYPASSRLS; row_security_active decides as the server does).
+// The databases a logical plan may select.
+constexpr const char* kDatabasesSql =
+    "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";
+
 constexpr const char* kRelationsSql =
     "SELECT n.nspname, c.relname, c.oid::text AS oid, (SELECT i.inhparent::text FROM pg_inherits i"
     "  WHERE i.inhrelid = c.oid AND c.relispartition) AS parent, c.relkind::text AS relkind,"
@@ -232,7 +236,7 @@ PrecheckItem row_security_item(const PlanSpec& plan, const RowSecured& tables) {
 PrecheckItem table_privileges(const PlanSpec& plan, PgConnection& sql, RowSecured& row_secured) {
   auto objects = BackupObjects::parse(plan.backup_objects);
   if (!objects.ok()) return fail("CHECK_PRIVILEGES", objects.error().message);
-  auto dbs = sql.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
+  auto dbs = sql.query(kDatabasesSql);
   if (!dbs.ok()) return fail("CHECK_PRIVILEGES", "cannot list the databases: " + dbs.error().message);
   const std::string role = quote_ident(plan.source.user);
   std::string all, refused, grants;
@@ -303,7 +307,7 @@ core::Result<std::string> left_out_in(const PlanSpec& plan, const BackupObjects&
 // (excluded_dependents.h): the sets restore without them.
 PrecheckItem excluded_dependents_item(const PlanSpec& plan, PgConnection& sql) {
   auto objects = BackupObjects::parse(plan.backup_objects);
-  auto dbs = sql.query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname");
+  auto dbs = sql.query(kDatabasesSql);
   if (!objects.ok() || !dbs.ok()) return pass("CHECK_EXCLUDED_TABLES");  // CHECK_PRIVILEGES names the cause
   std::string found;
   for (const auto& row : dbs->rows) {
@@ -318,6 +322,42 @@ PrecheckItem excluded_dependents_item(const PlanSpec& plan, PgConnection& sql) {
               "BackupObjects exclude tables that other objects need; the backups will leave these objects out (a "
               "restore creates everything else) and list them in the set's manifest as left_out: " + found +
                   ". Include the tables they need to keep them");
+}
+
+// TableIncludes patterns that match no table of their database (a misspelt name, a dropped table).
+// A database none of whose patterns matches fails its backup (as pg_dump's -t), so the item fails;
+// patterns missing beside others that match leave those tables out of the set, so it warns.
+PrecheckItem table_includes_item(const PlanSpec& plan, PgConnection& sql) {
+  auto objects = BackupObjects::parse(plan.backup_objects);
+  auto dbs = sql.query(kDatabasesSql);
+  if (!objects.ok() || !dbs.ok()) return pass("CHECK_TABLE_INCLUDES");  // CHECK_PRIVILEGES names the cause
+  std::string found;
+  bool fails = false;
+  for (const auto& row : dbs->rows) {
+    const std::string db = row[0].value_or("");
+    if (!objects->selects_database(db)) continue;
+    Endpoint ep = plan.source;
+    ep.database = db;
+    auto conn = PgConnection::open(ep, ConnectionKind::sql);
+    if (!conn.ok()) continue;  // CHECK_PRIVILEGES names it
+    auto relations = (*conn)->query(kRelationsSql);
+    if (!relations.ok()) continue;
+    std::vector<BackupObjects::Table> tables;
+    for (const auto& r : relations->rows)
+      if (r[4].value_or("") != "S") tables.push_back({r[0].value_or(""), r[1].value_or(""), {}});
+    const auto unmatched = objects->unmatched_includes(db, tables);
+    if (unmatched.empty()) continue;
+    const auto kept = objects->kept_tables(db, tables);
+    fails = fails || std::none_of(kept.begin(), kept.end(), [](bool k) { return k; });
+    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + joined_patterns(unmatched));
+  }
+  if (found.empty()) return pass("CHECK_TABLE_INCLUDES");
+  const std::string message = "BackupObjects TableIncludes match no table (" + found +
+                              "). A pattern matches a table's name or schema.name, shell-style (* ? [a-z]), without "
+                              "quotes; correct or remove these" +
+                              (fails ? ": a database none of whose patterns matches fails its backup"
+                                     : ": the backups hold the tables the other patterns match");
+  return fails ? fail("CHECK_TABLE_INCLUDES", message) : warn("CHECK_TABLE_INCLUDES", message);
 }
 
 }  // namespace
@@ -335,6 +375,7 @@ std::vector<PrecheckItem> precheck_source(const PlanSpec& plan) {
   } else {
     for (auto& item : logical_privileges(plan, **sql)) items.push_back(std::move(item));
     items.push_back(excluded_dependents_item(plan, **sql));
+    items.push_back(table_includes_item(plan, **sql));
   }
   return items;
 }
