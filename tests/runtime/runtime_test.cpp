@@ -20,6 +20,7 @@
 #include "jobs/webhook_recorder.h"
 #include "repo/backend/local_backend.h"
 #include "repo/lock.h"
+#include "engines/unscripted_engine.h"
 #include "test_engine.h"
 #include "repo/test_support.h"
 
@@ -325,4 +326,68 @@ TEST_F(RuntimeTest, AFullBackupStartingDuringAPruneWaitsForItInsteadOfFailing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
   EXPECT_EQ(count(Kind::backup_set, plan.id, {"failed"}), 0);
+}
+
+namespace {
+
+// Fails every restore as PostgreSQL did for a NewDBName it clipped inside a character (a lone 0xC3).
+class NonUtf8FailureEngine final : public engines::testing::UnscriptedEngine {
+ public:
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+                       engines::TaskControl&) override {
+    ++restores;
+    return core::make_error("SourceUnreachable", "FATAL:  database \"e_\xC3\xBC\xC3\" does not exist");
+  }
+  std::atomic<int> restores = 0;
+};
+
+}  // namespace
+
+// The failure is recorded once, readable (the stray byte escaped, catalog/utf8.h), and the task is not
+// leased and run again: before, the record could not be read back, the task stayed `running`, and
+// every lease expiry ran it again.
+TEST_F(RuntimeTest, ARestoreFailingWithAMessageThatIsNotUtf8EndsFailedOnceWithAReadableRecord) {
+  auto engine = std::make_shared<NonUtf8FailureEngine>();
+  engines_.add("PostgreSQL", engine);
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  plan.doc["DatabaseType"] = "PostgreSQL";
+  const catalog::Record task = jobs::new_task(jobs::task_kind::restore, plan, clock_.now_ms(), {});
+  catalog::Record restore{task.id, "A", plan.id, "running", clock_.now_ms(), {}};
+  restore.doc = {{"RestoreTaskId", task.id}, {"BackupPlanId", plan.id}, {"BackupSetId", "set1"},
+                 {"RestoreTime", clock_.now_ms()}, {"RestoreStatus", "running"}, {"ErrMessage", ""}};
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::plan, plan));
+    OPENDBS_TRY(tx.put(Kind::restore_task, restore));
+    return tx.put(Kind::task, task);
+  }).ok());
+  make_runtime("n1");
+  runtime_->start();
+  auto task_state = [&] {
+    catalog::Record out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task.id));
+      if (t) out = *t;
+      return {};
+    }).ok());
+    return out;
+  };
+  for (int i = 0; i < 100 && task_state().state != "failed"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  clock_.advance_ms(5000);  // well past the lease: a task left `running` would be taken again now
+  runtime_->wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto ended = task_state();
+  EXPECT_EQ(ended.state, "failed");
+  EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
+  EXPECT_EQ(engine->restores.load(), 1);
+  // DescribeRestoreTaskList reads the plan's restore records: all readable, the message escaped.
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query q{Kind::restore_task};
+    q.parent_id = plan.id;
+    auto list = tx.list(q);
+    EXPECT_TRUE(list.ok()) << list.error().message;
+    if (!list.ok() || list->size() != 1u) return {};
+    EXPECT_EQ(list->front().doc.at("RestoreStatus"), "stop");
+    EXPECT_EQ(list->front().doc.at("ErrMessage"), "FATAL:  database \"e_\xC3\xBC\\xC3\" does not exist");
+    return {};
+  }).ok());
 }
