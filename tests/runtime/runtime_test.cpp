@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "catalog/store.h"
 #include "core/errors.h"
 #include "core/ids.h"
@@ -390,4 +392,47 @@ TEST_F(RuntimeTest, ARestoreFailingWithAMessageThatIsNotUtf8EndsFailedOnceWithAR
     EXPECT_EQ(list->front().doc.at("ErrMessage"), "FATAL:  database \"e_\xC3\xBC\\xC3\" does not exist");
     return {};
   }).ok());
+}
+
+// Whatever keeps a task's outcome from being recorded with its restore record (here a document that is
+// not JSON at all), the task itself ends `failed` saying so, instead of staying `running` and being
+// run again at every lease expiry.
+TEST_F(RuntimeTest, ATaskWhoseOutcomeCannotBeRecordedEndsFailedInsteadOfRunningAgainEveryLease) {
+  auto engine = std::make_shared<NonUtf8FailureEngine>();
+  engines_.add("PostgreSQL", engine);
+  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
+  plan.doc["DatabaseType"] = "PostgreSQL";
+  const catalog::Record task = jobs::new_task(jobs::task_kind::restore, plan, clock_.now_ms(), {});
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::plan, plan));
+    OPENDBS_TRY(tx.put(Kind::restore_task, catalog::Record{task.id, "A", plan.id, "running", 1, {}}));
+    return tx.put(Kind::task, task);
+  }).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "catalog.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE records SET doc='{not json' WHERE kind='restore_task'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  make_runtime("n1");
+  runtime_->start();
+  catalog::Record ended;
+  auto read_task = [&] {
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task.id));
+      if (t) ended = *t;
+      return {};
+    }).ok());
+  };
+  for (int i = 0; i < 100 && ended.state != "failed"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    read_task();
+  }
+  clock_.advance_ms(5000);
+  runtime_->wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  read_task();
+  EXPECT_EQ(ended.state, "failed");
+  EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
+  EXPECT_NE(std::string(ended.doc.at("ErrMessage").as_string()).find("unreadable document"), std::string::npos)
+      << ended.doc.at("ErrMessage");
 }
