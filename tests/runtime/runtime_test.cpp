@@ -343,48 +343,62 @@ class NonUtf8FailureEngine final : public engines::testing::UnscriptedEngine {
   std::atomic<int> restores = 0;
 };
 
+// A restore task of a PostgreSQL plan whose engine fails it, run by a runtime until the task ends,
+// then given time to run it again should it be left `running` (the lease expired long ago).
+class FailingRestore : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    engines_.add("PostgreSQL", engine_);
+    plan_ = put_plan("Monday", "02:00", clock_.now_ms());
+    plan_.doc["DatabaseType"] = "PostgreSQL";
+    task_ = jobs::new_task(jobs::task_kind::restore, plan_, clock_.now_ms(), {});
+    catalog::Record restore{task_.id, "A", plan_.id, "running", clock_.now_ms(), {}};
+    restore.doc = {{"RestoreTaskId", task_.id}, {"BackupPlanId", plan_.id}, {"BackupSetId", "set1"},
+                   {"RestoreTime", clock_.now_ms()}, {"RestoreStatus", "running"}, {"ErrMessage", ""}};
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_TRY(tx.put(Kind::plan, plan_));
+      OPENDBS_TRY(tx.put(Kind::restore_task, restore));
+      return tx.put(Kind::task, task_);
+    }).ok());
+  }
+  catalog::Record task_record() {
+    catalog::Record out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task_.id));
+      if (t) out = *t;
+      return {};
+    }).ok());
+    return out;
+  }
+  catalog::Record run_until_ended_and_past_its_lease() {
+    make_runtime("n1");
+    runtime_->start();
+    for (int i = 0; i < 100 && task_record().state != "failed"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    clock_.advance_ms(5000);  // well past the lease: a task left `running` would be taken again now
+    runtime_->wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return task_record();
+  }
+  std::shared_ptr<NonUtf8FailureEngine> engine_ = std::make_shared<NonUtf8FailureEngine>();
+  catalog::Record plan_, task_;
+};
+
 }  // namespace
 
 // The failure is recorded once, readable (the stray byte escaped, catalog/utf8.h), and the task is not
 // leased and run again: before, the record could not be read back, the task stayed `running`, and
 // every lease expiry ran it again.
-TEST_F(RuntimeTest, ARestoreFailingWithAMessageThatIsNotUtf8EndsFailedOnceWithAReadableRecord) {
-  auto engine = std::make_shared<NonUtf8FailureEngine>();
-  engines_.add("PostgreSQL", engine);
-  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
-  plan.doc["DatabaseType"] = "PostgreSQL";
-  const catalog::Record task = jobs::new_task(jobs::task_kind::restore, plan, clock_.now_ms(), {});
-  catalog::Record restore{task.id, "A", plan.id, "running", clock_.now_ms(), {}};
-  restore.doc = {{"RestoreTaskId", task.id}, {"BackupPlanId", plan.id}, {"BackupSetId", "set1"},
-                 {"RestoreTime", clock_.now_ms()}, {"RestoreStatus", "running"}, {"ErrMessage", ""}};
-  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_TRY(tx.put(Kind::plan, plan));
-    OPENDBS_TRY(tx.put(Kind::restore_task, restore));
-    return tx.put(Kind::task, task);
-  }).ok());
-  make_runtime("n1");
-  runtime_->start();
-  auto task_state = [&] {
-    catalog::Record out;
-    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task.id));
-      if (t) out = *t;
-      return {};
-    }).ok());
-    return out;
-  };
-  for (int i = 0; i < 100 && task_state().state != "failed"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  clock_.advance_ms(5000);  // well past the lease: a task left `running` would be taken again now
-  runtime_->wake();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const auto ended = task_state();
+TEST_F(FailingRestore, AMessageThatIsNotUtf8EndsTheTaskFailedOnceWithAReadableRecord) {
+  const auto ended = run_until_ended_and_past_its_lease();
   EXPECT_EQ(ended.state, "failed");
   EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
-  EXPECT_EQ(engine->restores.load(), 1);
+  EXPECT_EQ(engine_->restores.load(), 1);
   // DescribeRestoreTaskList reads the plan's restore records: all readable, the message escaped.
   ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
     catalog::Query q{Kind::restore_task};
-    q.parent_id = plan.id;
+    q.parent_id = plan_.id;
     auto list = tx.list(q);
     EXPECT_TRUE(list.ok()) << list.error().message;
     if (!list.ok() || list->size() != 1u) return {};
@@ -397,42 +411,16 @@ TEST_F(RuntimeTest, ARestoreFailingWithAMessageThatIsNotUtf8EndsFailedOnceWithAR
 // Whatever keeps a task's outcome from being recorded with its restore record (here a document that is
 // not JSON at all), the task itself ends `failed` saying so, instead of staying `running` and being
 // run again at every lease expiry.
-TEST_F(RuntimeTest, ATaskWhoseOutcomeCannotBeRecordedEndsFailedInsteadOfRunningAgainEveryLease) {
-  auto engine = std::make_shared<NonUtf8FailureEngine>();
-  engines_.add("PostgreSQL", engine);
-  auto plan = put_plan("Monday", "02:00", clock_.now_ms());
-  plan.doc["DatabaseType"] = "PostgreSQL";
-  const catalog::Record task = jobs::new_task(jobs::task_kind::restore, plan, clock_.now_ms(), {});
-  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_TRY(tx.put(Kind::plan, plan));
-    OPENDBS_TRY(tx.put(Kind::restore_task, catalog::Record{task.id, "A", plan.id, "running", 1, {}}));
-    return tx.put(Kind::task, task);
-  }).ok());
+TEST_F(FailingRestore, AnOutcomeThatCannotBeRecordedStillEndsTheTaskInsteadOfRunningItAgainEveryLease) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "catalog.db").c_str(), &db), SQLITE_OK);
   EXPECT_EQ(sqlite3_exec(db, "UPDATE records SET doc='{not json' WHERE kind='restore_task'", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
-  make_runtime("n1");
-  runtime_->start();
-  catalog::Record ended;
-  auto read_task = [&] {
-    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task.id));
-      if (t) ended = *t;
-      return {};
-    }).ok());
-  };
-  for (int i = 0; i < 100 && ended.state != "failed"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    read_task();
-  }
-  clock_.advance_ms(5000);
-  runtime_->wake();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  read_task();
+  const auto ended = run_until_ended_and_past_its_lease();
   EXPECT_EQ(ended.state, "failed");
   EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
-  EXPECT_NE(std::string(ended.doc.at("ErrMessage").as_string()).find("unreadable document"), std::string::npos)
-      << ended.doc.at("ErrMessage");
+  const auto* message = ended.doc.if_contains("ErrMessage");
+  ASSERT_TRUE(message && message->is_string());
+  EXPECT_NE(std::string(message->as_string()).find("unreadable document"), std::string::npos) << *message;
 }
