@@ -8,6 +8,7 @@
 #include "jobs/local_task.h"
 #include "jobs/notifier.h"
 #include "jobs/plan_spec.h"
+#include "jobs/retention.h"
 #include "jobs/schedule.h"
 #include "jobs/slot_release.h"
 #include "jobs/task_runners.h"
@@ -378,7 +379,8 @@ void TaskRuntime::forget_log_sets(const std::vector<std::pair<std::string, std::
 }
 
 // Queues scheduled full backups that are due (once, however many runs were missed while the node was
-// down), keeps a log backup task for every running plan that wants one, and expires old sets.
+// down), keeps a log backup task for every running plan that wants one, and expires old sets and log
+// files (jobs/retention.h).
 core::Status TaskRuntime::schedule_once() {
   const int64_t now = clock_.now_ms();
   bool queued = false;
@@ -403,32 +405,9 @@ core::Status TaskRuntime::schedule_once() {
       OPENDBS_TRY(tx.put(Kind::plan, plan));
       queued = true;
     }
-    catalog::Query sets{Kind::backup_set};
-    sets.states = {"finish"};
-    OPENDBS_ASSIGN(auto finished, tx.list(sets));
-    for (auto& s : finished) {
-      if (s.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
-      s.state = "expired";
-      s.doc["BackupStatus"] = "expired";
-      OPENDBS_TRY(tx.put(Kind::backup_set, s));
-      expired.push_back(s.id);
-    }
-    // Log files expire the same way (BackupSetExpiredTime = EndTime + the plan's retention), so the
-    // log older than the oldest set kept goes with it. FILLING files are being written.
-    catalog::Query logs{Kind::log_file};
-    logs.states = {"COMPLETED", "UNCOMPLETED"};
-    OPENDBS_ASSIGN(auto log_files, tx.list(logs));
-    for (auto& f : log_files) {
-      if (f.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
-      // A timeline's history (a few bytes) is kept while the plan is: a kept backup on a later
-      // timeline may need it to recover across the switch.
-      if (std::string_view(f.doc.at("BackupSetId").as_string()).ends_with(".history")) continue;
-      f.state = "expired";
-      f.doc["BackupStatus"] = "expired";
-      OPENDBS_TRY(tx.put(Kind::log_file, f));
-      expired_logs.emplace_back(log_chain_id(f.parent_id, source_epoch(f.doc)),
-                                std::string(f.doc.at("BackupSetId").as_string()));
-    }
+    OPENDBS_ASSIGN(auto due, expire_due(tx, now));
+    expired = std::move(due.sets);
+    expired_logs = std::move(due.logs);
     catalog::Query tokens{Kind::client_token};
     tokens.sort_to_ms = now - kClientTokenLifetimeMs;
     OPENDBS_ASSIGN(auto old_tokens, tx.list(tokens));

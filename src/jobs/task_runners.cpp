@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "jobs/log_barriers.h"
 #include "jobs/plan_spec.h"
+#include "jobs/retention.h"
 #include "jobs/restore_dir_lock.h"
 #include "jobs/restore_root.h"
 #include "jobs/runner_steps.h"
@@ -298,12 +299,15 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
       barriers = log_barriers_of(known->doc);
     }
   }
+  // The plan's retention now: ModifyStorageStrategy may have changed it since this task loaded the plan.
+  OPENDBS_ASSIGN(const auto current, tx.get(Kind::plan, plan.id));
+  const int64_t keep = retention_ms((current ? *current : plan).doc);
   Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
            {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
            {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", epoch},
-           {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")},
-           {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
+           {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")}};
+  r.doc["BackupSetExpiredTime"] = log_file_expiry_ms(r.doc, keep);
   put_log_barriers(r.doc, barriers);
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,

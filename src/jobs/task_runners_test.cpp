@@ -207,6 +207,21 @@ TEST_F(LogFileRecords, AFilesLogBarriersAreRecordedAndKeptByAResumedSessionUntil
   EXPECT_EQ(file(11).at(kHasLogBarrier), "yes");
 }
 
+TEST_F(LogFileRecords, AFileRecordedAfterTheRetentionChangedExpiresByTheNewRetention) {
+  // ModifyStorageStrategy (7 -> 30 days) while the session streams: the session loaded the plan before.
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "COMPLETED", 1000, 2000, kSegment)}};
+  engine_->before_report = [&](const engines::LogFile& f) {
+    if (f.seq != 11) return;
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+      plan_.doc["BackupRetentionPeriod"] = 30;
+      return tx.put(Kind::plan, plan_);
+    }).ok());
+  };
+  run_session("task1");
+  EXPECT_EQ(file(10).at("BackupSetExpiredTime").as_int64(), 1000 + 7 * 86400000LL);
+  EXPECT_EQ(file(11).at("BackupSetExpiredTime").as_int64(), 2000 + 30 * 86400000LL);
+}
+
 TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
   // The second session finds the source's WAL gone and continues at segment 15.
   engine_->sessions = {kFirstSession, {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50)}};

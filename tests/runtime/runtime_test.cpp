@@ -165,7 +165,12 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
                {"BackupSetExpiredTime", end + day}, {"_Seq", 1}};
       OPENDBS_TRY(tx.put(Kind::log_file, r));
     }
-    return {};
+    // A kept full set whose log starts after these files: it needs none of them but the timeline
+    // history (a set on a later timeline may need it to recover across the switch).
+    catalog::Record set{"keptset", "A", plan.id, "finish", now, {}};
+    set.doc = {{"BackupSetId", set.id}, {"BackupStatus", "finish"}, {"CreateTime", now},
+               {"BackupSetExpiredTime", now + day}, {"_LogStartSeq", 2}};
+    return tx.put(Kind::backup_set, set);
   }).ok());
   store_set(engines::log_set_id(plan.id, "000000010000000000000001"));
   store_set(engines::log_partial_prefix(plan.id, "000000010000000000000001") + "8192");
@@ -176,7 +181,7 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
 
   ASSERT_TRUE(runtime_->schedule_once().ok());
   EXPECT_EQ(count(Kind::log_file, plan.id, {"expired"}), 2);
-  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 3) << "recent files and the timeline history stay";
+  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 3) << "recent files and the history a kept set may need stay";
   auto sets = repository_->list_sets();
   ASSERT_TRUE(sets.ok());
   std::sort(sets->begin(), sets->end());
