@@ -21,6 +21,25 @@ using catalog::Record;
 
 constexpr int64_t kClientTokenLifetimeMs = 24LL * 3600 * 1000;
 
+// The outcome could not be recorded together with the records the task closes (one of them unreadable,
+// say): the task record alone still ends, saying why, so that the task is not leased and run again at
+// every lease expiry. What it could not close stays as it was.
+core::Status end_task_alone(catalog::Store& store, const std::string& task_id, const char* state,
+                            const TaskResult& result, const std::string& why, int64_t now_ms) {
+  return store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, task_id));
+    if (!rec) return {};
+    rec->state = state;
+    rec->doc["ErrCode"] = result.err_code;
+    rec->doc["ErrMessage"] =
+        result.err_message + (result.err_message.empty() ? "" : "; ") + "the outcome could not be recorded: " + why;
+    rec->doc.erase("_LeaseOwner");
+    rec->doc.erase("_LeaseExpiresMs");
+    rec->doc["FinishTime"] = now_ms;
+    return tx.put(Kind::task, *rec);
+  });
+}
+
 }  // namespace
 
 TaskRuntime::TaskRuntime(catalog::Store& store, iam::SecretBox& secrets, repo::Repository& repository,
@@ -172,6 +191,10 @@ void TaskRuntime::run_task(Record task) {
       rec->doc["ErrMessage"] = "stopped by request " + std::string(rec->doc.at("_CancelRequestedBy").as_string());
     return tx.put(Kind::task, *rec);
   });
+  if (!st.ok() && (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)) {
+    const auto alone = end_task_alone(store_, task.id, state, result, st.error().message, clock_.now_ms());
+    if (!alone.ok()) st = alone.error();
+  }
   core::log_event(result.outcome == Outcome::failed ? core::LogLevel::warn : core::LogLevel::info, "task",
                   {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id}, {"State", state},
                    {"Code", result.err_code}, {"Message", result.err_message},
