@@ -95,6 +95,11 @@ void TaskRuntime::wake() {
   cv_.notify_all();
 }
 
+void TaskRuntime::downloads_revoked() {
+  auto st = expire_downloads(store_, downloads_, clock_.now_ms());
+  if (!st.ok()) core::log_event(core::LogLevel::warn, "download_expiry_failed", {{"Message", st.error().message}});
+}
+
 void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) {
   std::lock_guard lock(mu_);
   for (const auto& id : task_ids) {

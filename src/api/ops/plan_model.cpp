@@ -198,6 +198,7 @@ void signal(const Context& ctx, const AfterCommit& after) {
   if (!ctx.services.jobs) return;
   if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now, ctx.request_id);
   if (after.wake) ctx.services.jobs->wake();
+  if (after.downloads_revoked) ctx.services.jobs->downloads_revoked();
 }
 
 }  // namespace opendbs::api::ops
