@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <set>
 #include <thread>
 
 #include "catalog/store.h"
+#include "catalog/utf8.h"
 #include "core/errors.h"
 #include "core/ids.h"
 
@@ -169,4 +171,71 @@ TEST(SqliteStore, PlanListingsSeeNewWritesFromThisAndOtherConnections) {
     EXPECT_EQ(*tx.count(q), 3);
     return {};
   }).ok());
+}
+
+// A server message quoting a LATIN1 name, and a name cut inside a character, go into a document.
+TEST(SqliteStore, StringsThatAreNotUtf8AreStoredEscapedAndTheRecordStaysReadable) {
+  TempCatalog tmp;
+  auto store = catalog::open_store(tmp.path());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->transact([](catalog::Tx& tx) -> core::Status {
+    Record r = plan("p1", "A", 1, "running");
+    r.doc["ErrMessage"] = "permission denied for database caf\xE9";
+    r.doc["_Objects"] = boost::json::array{boost::json::object{{"DBName\xFF", "e_\xC3\xBC\xC3"}}};
+    return tx.put(Kind::plan, r);
+  }).ok());
+  ASSERT_TRUE((*store)->read([](catalog::Tx& tx) -> core::Status {
+    auto got = tx.get(Kind::plan, "p1");
+    EXPECT_TRUE(got.ok()) << got.error().message;
+    if (!got.ok() || !got->has_value()) return {};
+    EXPECT_EQ((*got)->doc.at("ErrMessage").as_string(), "permission denied for database caf\\xE9");
+    EXPECT_EQ((*got)->doc.at("_Objects").as_array()[0].as_object().at("DBName\\xFF").as_string(), "e_\xC3\xBC\\xC3");
+    auto all = tx.list(catalog::Query{Kind::plan});
+    EXPECT_TRUE(all.ok() && all->size() == 1u);
+    return {};
+  }).ok());
+}
+
+// Earlier versions stored such strings raw: a node upgraded over that catalog reads them (escaped).
+TEST(SqliteStore, RecordPoisonedByAnEarlierVersionIsReadAndRepairedOnTheNextWrite) {
+  TempCatalog tmp;
+  {
+    auto store = catalog::open_store(tmp.path());
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->transact([](catalog::Tx& tx) { return tx.put(Kind::restore_task, plan("r1", "A", 1, "failed")); }).ok());
+  }
+  {  // what an earlier version wrote: the raw bytes of the server's message inside the JSON text
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(tmp.path().c_str(), &db), SQLITE_OK);
+    const std::string doc = "{\"BackupPlanId\":\"r1\",\"ErrMessage\":\"FATAL:  database \\\"e_\xC3\xBC\xC3\\\" does not exist\"}";
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE records SET doc=? WHERE id='r1'", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, doc.data(), static_cast<int>(doc.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  auto store = catalog::open_store(tmp.path());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->transact([](catalog::Tx& tx) -> core::Status {
+    catalog::Query q{Kind::restore_task};
+    q.account_id = "A";
+    auto all = tx.list(q);
+    EXPECT_TRUE(all.ok()) << all.error().message;
+    if (!all.ok() || all->size() != 1u) return {};
+    Record r = all->front();
+    EXPECT_EQ(r.doc.at("ErrMessage").as_string(), "FATAL:  database \"e_\xC3\xBC\\xC3\" does not exist");
+    r.state = "failed";
+    return tx.put(Kind::restore_task, r);  // the next write stores valid UTF-8
+  }).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(tmp.path().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT doc FROM records WHERE id='r1'", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  const std::string stored(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), sqlite3_column_bytes(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_TRUE(catalog::is_valid_utf8(stored)) << stored;
+  EXPECT_NE(stored.find("e_\xC3\xBC\\\\xC3"), std::string::npos) << stored;
 }

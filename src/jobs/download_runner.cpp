@@ -115,6 +115,23 @@ TaskResult run_download(TaskEnv& env, const Record& task, LocalTask& control) {
   return {};
 }
 
+core::Status revoke_downloads(catalog::Tx& tx, const std::string& plan_id, const std::string& by_request_id,
+                              int64_t now_ms) {
+  catalog::Query q{Kind::download_task};
+  q.parent_id = plan_id;
+  q.states = {"finish"};
+  OPENDBS_ASSIGN(auto finished, tx.list(q));
+  for (auto& r : finished) {
+    if (r.doc.at("BackupSetDownloadInternetUrl").as_string().empty()) continue;  // expired before
+    r.doc["BackupSetDownloadInternetUrl"] = "";
+    r.doc["BackupSetDownloadIntranetUrl"] = "";
+    r.doc["_ExpiresMs"] = now_ms;
+    r.doc["ErrMessage"] = "the plan was released by request " + by_request_id + "; the file was deleted";
+    OPENDBS_TRY(tx.put(Kind::download_task, r));
+  }
+  return {};
+}
+
 core::Status expire_downloads(catalog::Store& store, const DownloadSettings& settings, int64_t now_ms) {
   if (!settings.links) return {};
   std::error_code ec;

@@ -23,6 +23,12 @@ struct DownloadSettings {
 
 TaskResult run_download(TaskEnv& env, const catalog::Record& task, LocalTask& control);
 
+// ReleaseBackupPlan: the plan's finished downloads lose their links at once (`_ExpiresMs` = now, the
+// URLs cleared, ErrMessage naming the request), so expire_downloads deletes their files — at once on
+// this node (Runtime::downloads_revoked), at its next scheduler pass on another node that holds one.
+core::Status revoke_downloads(catalog::Tx& tx, const std::string& plan_id, const std::string& by_request_id,
+                              int64_t now_ms);
+
 // Deletes this node's download files whose links have expired (or whose record is gone) and clears
 // the expired records' links. Called from the scheduler's loop on every node.
 core::Status expire_downloads(catalog::Store& store, const DownloadSettings& settings, int64_t now_ms);

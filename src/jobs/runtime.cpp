@@ -8,6 +8,7 @@
 #include "jobs/local_task.h"
 #include "jobs/notifier.h"
 #include "jobs/plan_spec.h"
+#include "jobs/retention.h"
 #include "jobs/schedule.h"
 #include "jobs/slot_release.h"
 #include "jobs/task_runners.h"
@@ -19,6 +20,25 @@ using catalog::Kind;
 using catalog::Record;
 
 constexpr int64_t kClientTokenLifetimeMs = 24LL * 3600 * 1000;
+
+// The outcome could not be recorded together with the records the task closes (one of them unreadable,
+// say): the task record alone still ends, saying why, so that the task is not leased and run again at
+// every lease expiry. What it could not close stays as it was.
+core::Status end_task_alone(catalog::Store& store, const std::string& task_id, const char* state,
+                            const TaskResult& result, const std::string& why, int64_t now_ms) {
+  return store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, task_id));
+    if (!rec) return {};
+    rec->state = state;
+    rec->doc["ErrCode"] = result.err_code;
+    rec->doc["ErrMessage"] =
+        result.err_message + (result.err_message.empty() ? "" : "; ") + "the outcome could not be recorded: " + why;
+    rec->doc.erase("_LeaseOwner");
+    rec->doc.erase("_LeaseExpiresMs");
+    rec->doc["FinishTime"] = now_ms;
+    return tx.put(Kind::task, *rec);
+  });
+}
 
 }  // namespace
 
@@ -73,6 +93,11 @@ void TaskRuntime::wake() {
     work_hint_ = true;
   }
   cv_.notify_all();
+}
+
+void TaskRuntime::downloads_revoked() {
+  auto st = expire_downloads(store_, downloads_, clock_.now_ms());
+  if (!st.ok()) core::log_event(core::LogLevel::warn, "download_expiry_failed", {{"Message", st.error().message}});
 }
 
 void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) {
@@ -166,6 +191,10 @@ void TaskRuntime::run_task(Record task) {
       rec->doc["ErrMessage"] = "stopped by request " + std::string(rec->doc.at("_CancelRequestedBy").as_string());
     return tx.put(Kind::task, *rec);
   });
+  if (!st.ok() && (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)) {
+    const auto alone = end_task_alone(store_, task.id, state, result, st.error().message, clock_.now_ms());
+    if (!alone.ok()) st = alone.error();
+  }
   core::log_event(result.outcome == Outcome::failed ? core::LogLevel::warn : core::LogLevel::info, "task",
                   {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id}, {"State", state},
                    {"Code", result.err_code}, {"Message", result.err_message},
@@ -355,7 +384,8 @@ void TaskRuntime::forget_log_sets(const std::vector<std::pair<std::string, std::
 }
 
 // Queues scheduled full backups that are due (once, however many runs were missed while the node was
-// down), keeps a log backup task for every running plan that wants one, and expires old sets.
+// down), keeps a log backup task for every running plan that wants one, and expires old sets and log
+// files (jobs/retention.h).
 core::Status TaskRuntime::schedule_once() {
   const int64_t now = clock_.now_ms();
   bool queued = false;
@@ -380,32 +410,9 @@ core::Status TaskRuntime::schedule_once() {
       OPENDBS_TRY(tx.put(Kind::plan, plan));
       queued = true;
     }
-    catalog::Query sets{Kind::backup_set};
-    sets.states = {"finish"};
-    OPENDBS_ASSIGN(auto finished, tx.list(sets));
-    for (auto& s : finished) {
-      if (s.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
-      s.state = "expired";
-      s.doc["BackupStatus"] = "expired";
-      OPENDBS_TRY(tx.put(Kind::backup_set, s));
-      expired.push_back(s.id);
-    }
-    // Log files expire the same way (BackupSetExpiredTime = EndTime + the plan's retention), so the
-    // log older than the oldest set kept goes with it. FILLING files are being written.
-    catalog::Query logs{Kind::log_file};
-    logs.states = {"COMPLETED", "UNCOMPLETED"};
-    OPENDBS_ASSIGN(auto log_files, tx.list(logs));
-    for (auto& f : log_files) {
-      if (f.doc.at("BackupSetExpiredTime").to_number<int64_t>() > now) continue;
-      // A timeline's history (a few bytes) is kept while the plan is: a kept backup on a later
-      // timeline may need it to recover across the switch.
-      if (std::string_view(f.doc.at("BackupSetId").as_string()).ends_with(".history")) continue;
-      f.state = "expired";
-      f.doc["BackupStatus"] = "expired";
-      OPENDBS_TRY(tx.put(Kind::log_file, f));
-      expired_logs.emplace_back(log_chain_id(f.parent_id, source_epoch(f.doc)),
-                                std::string(f.doc.at("BackupSetId").as_string()));
-    }
+    OPENDBS_ASSIGN(auto due, expire_due(tx, now));
+    expired = std::move(due.sets);
+    expired_logs = std::move(due.logs);
     catalog::Query tokens{Kind::client_token};
     tokens.sort_to_ms = now - kClientTokenLifetimeMs;
     OPENDBS_ASSIGN(auto old_tokens, tx.list(tokens));

@@ -66,6 +66,7 @@ class TaskRuntime final : public Runtime {
 
   void wake() override;
   void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) override;
+  void downloads_revoked() override;
 
   // One scheduler pass (also called by tests with a ManualClock).
   core::Status schedule_once();

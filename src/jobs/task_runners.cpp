@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "jobs/log_barriers.h"
 #include "jobs/plan_spec.h"
+#include "jobs/retention.h"
 #include "jobs/restore_dir_lock.h"
 #include "jobs/restore_root.h"
 #include "jobs/runner_steps.h"
@@ -279,13 +280,33 @@ core::Result<std::set<std::string>> passed_files_holding_data(TaskEnv& env, cons
   return holding;
 }
 
+// A timeline history file holds no WAL; the engine reports the switch moment as its times, or 0 when
+// it does not know it (the stream began on that timeline). It then gets the moment the chain's stored
+// log at or before its position ends, or else the moment it is stored.
+core::Result<int64_t> history_moment(catalog::Tx& tx, const Record& plan, int64_t epoch, const engines::LogFile& f,
+                                     int64_t now_ms) {
+  catalog::Query q{Kind::log_file};
+  q.parent_id = plan.id;
+  q.states = {"FILLING", "COMPLETED", "UNCOMPLETED"};
+  OPENDBS_ASSIGN(const auto files, tx.list(q));
+  int64_t latest = 0;
+  for (const auto& file : files)
+    if (source_epoch(file.doc) == epoch && file.doc.at("_Seq").as_int64() <= f.seq)
+      latest = std::max(latest, file.doc.at("EndTime").as_int64());
+  return latest > 0 ? latest : now_ms;
+}
+
 // Records a log file as the engine reports it (DescribeIncrementBackupList shows the record).
 // `holding_data`: the files it passes whose partial sets are still stored.
 core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::string& task_id, const engines::LogFile& f,
-                             const std::set<std::string>& holding_data) {
+                             const std::set<std::string>& holding_data, int64_t now_ms) {
   const int64_t epoch = source_epoch(plan.doc);
   const std::string id = log_file_record_id(plan.id, epoch, f.name);
-  int64_t end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
+  int64_t start_ms = f.start_ms, end_ms = f.end_ms, size = static_cast<int64_t>(f.size);
+  if (f.name.ends_with(".history") && start_ms == 0 && end_ms == 0) {
+    OPENDBS_ASSIGN(start_ms, history_moment(tx, plan, epoch, f, now_ms));
+    end_ms = start_ms;
+  }
   auto barriers = f.barriers;
   // A resumed log backup reopens the segment an earlier one left UNCOMPLETED (or FILLING, after a crash)
   // and reports it FILLING with nothing received yet. The partial set stored before stays in the
@@ -299,12 +320,15 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
       barriers = log_barriers_of(known->doc);
     }
   }
-  Record r{id, plan.account_id, plan.id, f.status, f.start_ms, {}};
+  // The plan's retention now: ModifyStorageStrategy may have changed it since this task loaded the plan.
+  OPENDBS_ASSIGN(const auto current, tx.get(Kind::plan, plan.id));
+  const int64_t keep = retention_ms((current ? *current : plan).doc);
+  Record r{id, plan.account_id, plan.id, f.status, start_ms, {}};
   r.doc = {{"BackupSetId", f.name},      {"BackupSetJobId", task_id}, {"BackupStatus", f.status},
-           {"StartTime", f.start_ms},    {"EndTime", end_ms},         {"BackupSize", size},
+           {"StartTime", start_ms},      {"EndTime", end_ms},         {"BackupSize", size},
            {"StorageMethod", "Standard"}, {"_Seq", f.seq}, {"_SourceEpoch", epoch},
-           {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")},
-           {"BackupSetExpiredTime", end_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000}};
+           {"SourceEndpointIpPort", text(plan.doc, "SourceEndpointIpPort")}};
+  r.doc["BackupSetExpiredTime"] = log_file_expiry_ms(r.doc, keep);
   put_log_barriers(r.doc, barriers);
   OPENDBS_TRY(tx.put(Kind::log_file, r));
   // A passed file ends UNCOMPLETED. One whose partial sets the engine forgot holds nothing: no bytes,
@@ -359,7 +383,8 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
   uint64_t stored_bytes = 0;
   auto on_file = [&](const engines::LogFile& f) -> core::Status {
     OPENDBS_ASSIGN(const auto holding_data, passed_files_holding_data(env, *plan, f));
-    OPENDBS_TRY(env.store.transact([&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data); }));
+    OPENDBS_TRY(env.store.transact(
+        [&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data, env.clock.now_ms()); }));
     uint64_t& before = stored[f.name];
     if (f.size > before) stored_bytes += f.size - before, before = f.size;
     control.progress(0, stored_bytes);

@@ -103,9 +103,12 @@ class LogFileRecords : public ::testing::Test {
   }
 
   boost::json::object file(int64_t seq, int timeline = 1, const std::string& suffix = "") {
+    return named_file(segment(seq, "", 0, 0, 0, timeline, suffix).name);
+  }
+  boost::json::object named_file(const std::string& name) {
     boost::json::object out;
     EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
-      OPENDBS_ASSIGN(auto r, tx.get(Kind::log_file, plan_.id + "-" + segment(seq, "", 0, 0, 0, timeline, suffix).name));
+      OPENDBS_ASSIGN(auto r, tx.get(Kind::log_file, plan_.id + "-" + name));
       if (r) out = r->doc;
       return {};
     }).ok());
@@ -205,6 +208,46 @@ TEST_F(LogFileRecords, AFilesLogBarriersAreRecordedAndKeptByAResumedSessionUntil
   run_session("task3");
   expect_barrier("once completed");
   EXPECT_EQ(file(11).at(kHasLogBarrier), "yes");
+}
+
+TEST_F(LogFileRecords, AFileRecordedAfterTheRetentionChangedExpiresByTheNewRetention) {
+  // ModifyStorageStrategy (7 -> 30 days) while the session streams: the session loaded the plan before.
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "COMPLETED", 1000, 2000, kSegment)}};
+  engine_->before_report = [&](const engines::LogFile& f) {
+    if (f.seq != 11) return;
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+      plan_.doc["BackupRetentionPeriod"] = 30;
+      return tx.put(Kind::plan, plan_);
+    }).ok());
+  };
+  run_session("task1");
+  EXPECT_EQ(file(10).at("BackupSetExpiredTime").as_int64(), 1000 + 7 * 86400000LL);
+  EXPECT_EQ(file(11).at("BackupSetExpiredTime").as_int64(), 2000 + 30 * 86400000LL);
+}
+
+// A stream that begins on timeline 2 stores its history first, at no known switch moment (the engine
+// reports 0): the file is given the moment it was stored, and expires from there.
+TEST_F(LogFileRecords, AHistoryFileWithoutASwitchMomentGetsTheMomentItWasStored) {
+  engine_->sessions = {{{"00000002.history", 11, 0, 0, 41, "COMPLETED"}, segment(12, "COMPLETED", 9000, 9500, kSegment, 2)}};
+  run_session("task1");
+  const auto history = named_file("00000002.history");
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.at("StartTime").as_int64(), clock_.now_ms());
+  EXPECT_EQ(history.at("EndTime").as_int64(), clock_.now_ms());
+  EXPECT_EQ(history.at("BackupSetExpiredTime").as_int64(), clock_.now_ms() + 7 * 86400000LL);
+}
+
+// At a switch inside the chain the history file takes the moment the old timeline's stored log ends,
+// when the engine reports none.
+TEST_F(LogFileRecords, AHistoryFileWithoutASwitchMomentInsideTheChainTakesTheOldTimelinesEnd) {
+  engine_->sessions = {{segment(10, "COMPLETED", 500, 1000, kSegment), segment(11, "COMPLETED", 1000, 1500, 150, 1, ".partial"),
+                        {"00000002.history", 11, 0, 0, 41, "COMPLETED"}}};
+  run_session("task1");
+  const auto history = named_file("00000002.history");
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.at("StartTime").as_int64(), 1500);
+  EXPECT_EQ(history.at("EndTime").as_int64(), 1500);
+  EXPECT_EQ(history.at("BackupSetExpiredTime").as_int64(), 1500 + 7 * 86400000LL);
 }
 
 TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {

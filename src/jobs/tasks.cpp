@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/ids.h"
+#include "jobs/retention.h"
 
 namespace opendbs::jobs {
 
@@ -156,7 +157,7 @@ core::Result<std::string> queue_full_backup(catalog::Tx& tx, const catalog::Reco
   d["BackupObjects"] = field("BackupObjects");
   d["SourceEndpointIpPort"] = field("SourceEndpointIpPort");
   d["StorageMethod"] = "Standard";
-  d["BackupSetExpiredTime"] = now_ms + plan.doc.at("BackupRetentionPeriod").to_number<int64_t>() * 86400000;
+  d["BackupSetExpiredTime"] = set_expiry_ms(d, retention_ms(plan.doc));
   d["ErrMessage"] = "";
   OPENDBS_TRY(tx.put(catalog::Kind::backup_set, set));
   OPENDBS_TRY(tx.put(catalog::Kind::task, task));

@@ -79,6 +79,8 @@ class Runtime {
   virtual void wake() = 0;                                        // new tasks are queued
   // Stops these tasks if they run here; `by_request_id` is recorded as who stopped them.
   virtual void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) = 0;
+  // Downloads were revoked (revoke_downloads): delete the files this node holds now.
+  virtual void downloads_revoked() {}
 };
 
 }  // namespace opendbs::jobs

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sqlite3.h>
+
 #include "catalog/store.h"
 #include "core/errors.h"
 #include "core/ids.h"
@@ -21,6 +23,7 @@
 #include "jobs/webhook_recorder.h"
 #include "repo/backend/local_backend.h"
 #include "repo/lock.h"
+#include "engines/unscripted_engine.h"
 #include "test_engine.h"
 #include "repo/test_support.h"
 
@@ -172,7 +175,12 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
                {"BackupSetExpiredTime", end + day}, {"_Seq", 1}};
       OPENDBS_TRY(tx.put(Kind::log_file, r));
     }
-    return {};
+    // A kept full set whose log starts after these files: it needs none of them but the timeline
+    // history (a set on a later timeline may need it to recover across the switch).
+    catalog::Record set{"keptset", "A", plan.id, "finish", now, {}};
+    set.doc = {{"BackupSetId", set.id}, {"BackupStatus", "finish"}, {"CreateTime", now},
+               {"BackupSetExpiredTime", now + day}, {"_LogStartSeq", 2}};
+    return tx.put(Kind::backup_set, set);
   }).ok());
   store_set(engines::log_set_id(plan.id, "000000010000000000000001"));
   store_set(engines::log_partial_prefix(plan.id, "000000010000000000000001") + "8192");
@@ -183,7 +191,7 @@ TEST_F(RuntimeTest, LogFilesExpireAfterRetentionWithTheirSetsAndPartialCopies) {
 
   ASSERT_TRUE(runtime_->schedule_once().ok());
   EXPECT_EQ(count(Kind::log_file, plan.id, {"expired"}), 2);
-  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 3) << "recent files and the timeline history stay";
+  EXPECT_EQ(count(Kind::log_file, plan.id, {"COMPLETED"}), 3) << "recent files and the history a kept set may need stay";
   auto sets = repository_->list_sets();
   ASSERT_TRUE(sets.ok());
   std::sort(sets->begin(), sets->end());
@@ -352,4 +360,99 @@ TEST_F(RuntimeTest, AFullBackupStartingDuringAPruneWaitsForItInsteadOfFailing) {
   eventually([&] { return count(Kind::backup_set, plan.id, {"finish"}) > 0; });
   EXPECT_EQ(count(Kind::backup_set, plan.id, {"finish"}), 1);
   EXPECT_EQ(count(Kind::backup_set, plan.id, {"failed"}), 0);
+}
+
+namespace {
+
+// Fails every restore as PostgreSQL did for a NewDBName it clipped inside a character (a lone 0xC3).
+class NonUtf8FailureEngine final : public engines::testing::UnscriptedEngine {
+ public:
+  core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest&,
+                       engines::TaskControl&) override {
+    ++restores;
+    return core::make_error("SourceUnreachable", "FATAL:  database \"e_\xC3\xBC\xC3\" does not exist");
+  }
+  std::atomic<int> restores = 0;
+};
+
+// A restore task of a PostgreSQL plan whose engine fails it, run by a runtime until the task ends,
+// then given time to run it again should it be left `running` (the lease expired long ago).
+class FailingRestore : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    engines_.add("PostgreSQL", engine_);
+    plan_ = put_plan("Monday", "02:00", clock_.now_ms());
+    plan_.doc["DatabaseType"] = "PostgreSQL";
+    task_ = jobs::new_task(jobs::task_kind::restore, plan_, clock_.now_ms(), {});
+    catalog::Record restore{task_.id, "A", plan_.id, "running", clock_.now_ms(), {}};
+    restore.doc = {{"RestoreTaskId", task_.id}, {"BackupPlanId", plan_.id}, {"BackupSetId", "set1"},
+                   {"RestoreTime", clock_.now_ms()}, {"RestoreStatus", "running"}, {"ErrMessage", ""}};
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_TRY(tx.put(Kind::plan, plan_));
+      OPENDBS_TRY(tx.put(Kind::restore_task, restore));
+      return tx.put(Kind::task, task_);
+    }).ok());
+  }
+  catalog::Record task_record() {
+    catalog::Record out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto t, tx.get(Kind::task, task_.id));
+      if (t) out = *t;
+      return {};
+    }).ok());
+    return out;
+  }
+  catalog::Record run_until_ended_and_past_its_lease() {
+    make_runtime("n1");
+    runtime_->start();
+    for (int i = 0; i < 100 && task_record().state != "failed"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    clock_.advance_ms(5000);  // well past the lease: a task left `running` would be taken again now
+    runtime_->wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return task_record();
+  }
+  std::shared_ptr<NonUtf8FailureEngine> engine_ = std::make_shared<NonUtf8FailureEngine>();
+  catalog::Record plan_, task_;
+};
+
+}  // namespace
+
+// The failure is recorded once, readable (the stray byte escaped, catalog/utf8.h), and the task is not
+// leased and run again: before, the record could not be read back, the task stayed `running`, and
+// every lease expiry ran it again.
+TEST_F(FailingRestore, AMessageThatIsNotUtf8EndsTheTaskFailedOnceWithAReadableRecord) {
+  const auto ended = run_until_ended_and_past_its_lease();
+  EXPECT_EQ(ended.state, "failed");
+  EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
+  EXPECT_EQ(engine_->restores.load(), 1);
+  // DescribeRestoreTaskList reads the plan's restore records: all readable, the message escaped.
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query q{Kind::restore_task};
+    q.parent_id = plan_.id;
+    auto list = tx.list(q);
+    EXPECT_TRUE(list.ok()) << list.error().message;
+    if (!list.ok() || list->size() != 1u) return {};
+    EXPECT_EQ(list->front().doc.at("RestoreStatus"), "stop");
+    EXPECT_EQ(list->front().doc.at("ErrMessage"), "FATAL:  database \"e_\xC3\xBC\\xC3\" does not exist");
+    return {};
+  }).ok());
+}
+
+// Whatever keeps a task's outcome from being recorded with its restore record (here a document that is
+// not JSON at all), the task itself ends `failed` saying so, instead of staying `running` and being
+// run again at every lease expiry.
+TEST_F(FailingRestore, AnOutcomeThatCannotBeRecordedStillEndsTheTaskInsteadOfRunningItAgainEveryLease) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "catalog.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE records SET doc='{not json' WHERE kind='restore_task'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const auto ended = run_until_ended_and_past_its_lease();
+  EXPECT_EQ(ended.state, "failed");
+  EXPECT_EQ(ended.doc.at("Attempts").as_int64(), 1);
+  const auto* message = ended.doc.if_contains("ErrMessage");
+  ASSERT_TRUE(message && message->is_string());
+  EXPECT_NE(std::string(message->as_string()).find("unreadable document"), std::string::npos) << *message;
 }

@@ -152,11 +152,50 @@ core::Status check_backup_objects(const std::string& name, const std::string& va
   return {};
 }
 
+core::Status check_no_nul(const std::string& name, std::string_view value) {
+  if (value.find('\0') == std::string_view::npos) return {};
+  return core::make_error("InvalidParameter", name + " contains a NUL byte, which ends a name or a path: the server "
+                                              "or the file system would use only what comes before it");
+}
+
+namespace {
+
+// A name RestoreObjects hands to the destination server as a new name. PostgreSQL keeps only 63 bytes
+// of a name (NAMEDATALEN - 1): it would create the object under a clipped name — cut inside a character,
+// even — and the restore would then look for one that does not exist. Restores that rename are
+// PostgreSQL's; MySQL's limit (64 characters) is no smaller.
+constexpr size_t kMaxNewNameBytes = 63;
+
+core::Status check_new_name(const std::string& param, const char* field, const boost::json::value* v) {
+  if (v == nullptr) return {};
+  if (!v->is_string()) return core::make_error("InvalidParameter", param + ": " + field + " must be a string");
+  const std::string_view name = v->as_string();
+  OPENDBS_TRY(check_no_nul(param + ": " + field, name));
+  if (name.size() > kMaxNewNameBytes)
+    return core::make_error("InvalidParameter", param + ": " + field + " \"" + std::string(name) + "\" is " +
+                                                    std::to_string(name.size()) + " bytes long; a new name is at most " +
+                                                    std::to_string(kMaxNewNameBytes) +
+                                                    " bytes (PostgreSQL would clip a longer one)");
+  return {};
+}
+
+}  // namespace
+
 core::Status check_restore_objects(const std::string& name, const std::string& value) {
   OPENDBS_ASSIGN(auto list, parse_object_list(name, value));
-  for (const auto& item : list)
-    if (item.as_object().contains("NewDBName") && !item.at("NewDBName").is_string())
-      return core::errors::invalid_parameter(name, value, "\"NewDBName\" as a string");
+  for (const auto& item : list) {
+    const auto& entry = item.as_object();
+    OPENDBS_TRY(check_no_nul(name + ": DBName", entry.at("DBName").as_string()));
+    OPENDBS_TRY(check_new_name(name, "NewDBName", entry.if_contains("NewDBName")));
+    const auto* tables = entry.if_contains("TableIncludes");
+    if (tables == nullptr || !tables->is_array()) continue;  // the engine explains a malformed list
+    for (const auto& t : tables->as_array()) {
+      if (!t.is_object()) continue;
+      if (const auto* from = t.as_object().if_contains("TableName"); from && from->is_string())
+        OPENDBS_TRY(check_no_nul(name + ": TableName", from->as_string()));
+      OPENDBS_TRY(check_new_name(name, "NewTableName", t.as_object().if_contains("NewTableName")));
+    }
+  }
   return {};
 }
 

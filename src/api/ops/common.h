@@ -5,6 +5,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/operation.h"
@@ -46,6 +47,8 @@ core::Status check_backup_period(const std::string& name, const std::string& val
 core::Status check_start_time(const std::string& name, const std::string& value);      // HH:mm
 core::Status check_backup_objects(const std::string& name, const std::string& value);  // JSON list
 core::Status check_restore_objects(const std::string& name, const std::string& value); // JSON list
+// 400 InvalidParameter naming `name` when `value` holds a NUL byte (a name or a path would end there).
+core::Status check_no_nul(const std::string& name, std::string_view value);
 core::Status check_storage_periods(int64_t retention, int64_t ia, int64_t archive);
 // Canonical weekday spelling: "monday,SUNDAY" → "Monday,Sunday".
 std::string normalize_period(const std::string& value);

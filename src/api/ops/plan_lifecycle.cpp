@@ -6,6 +6,7 @@
 #include "api/ops/param_lists.h"
 #include "api/ops/plan_model.h"
 #include "core/errors.h"
+#include "jobs/download_runner.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -98,6 +99,9 @@ core::Result<object> release_backup_plan(Context& ctx) {
     plan.doc["BackupPlanStatus"] = "released";
     plan.doc["_ReleasedBy"] = ctx.request_id;
     OPENDBS_TRY(tx.put(Kind::task, jobs::new_release_task(plan, ctx.now_ms(), log_backups)));
+    // Finished downloads stop being served: their links go and their files are deleted.
+    OPENDBS_TRY(jobs::revoke_downloads(tx, plan.id, ctx.request_id, ctx.now_ms()));
+    after.downloads_revoked = true;
     after.wake = true;
     // The record stays (as "released", invisible to every call) so that workers finishing the
     // cancelled tasks and retention can still find what belongs to it.
@@ -148,8 +152,9 @@ std::vector<OperationSpec> plan_lifecycle_operations() {
        true, concat({{plan_id_param(), str_param("StopMethod", true, "ALL or PLAN", {"ALL", "PLAN"})}, common_params()}),
        stop_backup_plan},
       {"ReleaseBackupPlan", Support::implemented,
-       "Deletes a plan and stops everything it runs (backups, log backup, restores, downloads); its slot is "
-       "released, retried until the source answers.",
+       "Deletes a plan and stops everything it runs (backups, log backup, restores, downloads); its finished "
+       "downloads' files are deleted (their links answer 404); its slot is released, retried until the source "
+       "answers.",
        true,
        concat({{plan_id_param()}, common_params()}), release_backup_plan},
   };

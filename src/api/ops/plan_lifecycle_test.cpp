@@ -216,3 +216,27 @@ TEST_F(StopDownloads, ReleasePlanStopsItsDownloadsAndDeletesThePartialFile) {
   ASSERT_TRUE(wait_until([&] { return stored_states(running) == stopped; }, 3000));
   EXPECT_FALSE(partial_exists(running));
 }
+
+TEST_F(StopDownloads, ReleasePlanRevokesItsFinishedDownloadsDeletingTheirFiles) {
+  const auto [plan, set] = plan_with_a_set();
+  engine_->release = true;
+  const std::string id = download(set);
+  ASSERT_TRUE(wait_until([&] { return status(id) == "finish"; }));
+  const fs::path file = dir_ / "downloads" / (id + ".csv");
+  ASSERT_TRUE(fs::exists(file));
+  const std::string link(download_task(id).at("BackupSetDownloadInternetUrl").as_string());
+  const std::string by(call("ReleaseBackupPlan", {{"BackupPlanId", plan}}).at("RequestId").as_string());
+  // Gone with the call on the node that holds it (another node's file at its next scheduler pass):
+  // the link answers 404 from now on.
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_TRUE(links_->verify(link.substr(link.find("/downloads/")), clock_.now_ms() / 1000).ok())
+      << "the link itself is still well-signed; the file it named is gone";
+  ASSERT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto record, tx.get(catalog::Kind::download_task, id));
+    EXPECT_EQ(record->doc.at("BackupSetDownloadInternetUrl"), "");
+    EXPECT_EQ(record->doc.at("BackupSetDownloadIntranetUrl"), "");
+    EXPECT_NE(std::string(record->doc.at("ErrMessage").as_string()).find("released by request " + by), std::string::npos)
+        << record->doc.at("ErrMessage");
+    return {};
+  }).ok());
+}

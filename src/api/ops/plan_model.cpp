@@ -5,6 +5,7 @@
 #include "api/ops/common.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/retention.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -161,6 +162,7 @@ core::Status configure_plan(catalog::Tx& tx, const Context& ctx, catalog::Record
   OPENDBS_TRY(apply_source_endpoint(ctx, plan));
   OPENDBS_TRY(apply_strategy(ctx, plan));
   OPENDBS_TRY(apply_storage(ctx, plan));
+  OPENDBS_TRY(jobs::reapply_retention(tx, plan, ctx.now_ms()));  // sets it may already have
   auto& d = plan.doc;
   d["BackupPlanName"] = ctx.str("BackupPlanName");
   if (auto log = ctx.opt_bool("EnableBackupLog")) d["EnableBackupLog"] = *log;
@@ -196,6 +198,7 @@ void signal(const Context& ctx, const AfterCommit& after) {
   if (!ctx.services.jobs) return;
   if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now, ctx.request_id);
   if (after.wake) ctx.services.jobs->wake();
+  if (after.downloads_revoked) ctx.services.jobs->downloads_revoked();
 }
 
 }  // namespace opendbs::api::ops

@@ -35,6 +35,7 @@ core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catal
 struct AfterCommit {
   std::vector<std::string> cancel_now;
   bool wake = false;
+  bool downloads_revoked = false;
 };
 void signal(const Context& ctx, const AfterCommit& after);
 

@@ -6,6 +6,7 @@
 #include "api/ops/param_lists.h"
 #include "api/ops/plan_model.h"
 #include "core/errors.h"
+#include "jobs/retention.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -75,8 +76,10 @@ core::Result<object> modify_objects(Context& ctx) {
 }
 
 core::Result<object> modify_storage(Context& ctx) {
-  return modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) {
-    return apply_storage(ctx, plan);
+  // The new retention governs the sets and log files the plan already has (jobs/retention.h).
+  return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit&) -> core::Status {
+    OPENDBS_TRY(apply_storage(ctx, plan));
+    return jobs::reapply_retention(tx, plan, ctx.now_ms());
   });
 }
 
@@ -158,7 +161,9 @@ std::vector<OperationSpec> plan_settings_operations() {
        with_plan(source_endpoint_params(true)), modify_source_endpoint},
       {"ModifyBackupObjects", Support::implemented, "Changes which databases and tables are backed up.", true,
        with_plan({str_param("BackupObjects", true, "JSON list of databases/tables")}), modify_objects},
-      {"ModifyStorageStrategy", Support::implemented, "Changes retention (IA < Archive < Retention days).", true,
+      {"ModifyStorageStrategy", Support::implemented, "Changes retention (IA < Archive < Retention days); the new BackupRetentionPeriod applies to the sets and "
+       "log files the plan already has.",
+       true,
        with_plan(concat({storage_params(true),
                          {str_param("IncrementBackupRetentionPeriod", false, "Recorded"),
                           str_param("IncrementDuplicationArchivePeriod", false, "Recorded"),

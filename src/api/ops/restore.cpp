@@ -62,6 +62,8 @@ core::Status check_destination(const Context& ctx) {
   if ((is("RDS") || is("ECS") || is("DDS")) && !ctx.has("DestinationEndpointInstanceID"))
     return core::errors::missing_parameter("DestinationEndpointInstanceID");
   if (ctx.has("RestoreObjects")) OPENDBS_TRY(check_restore_objects("RestoreObjects", ctx.str("RestoreObjects")));
+  for (const char* p : {"RestoreDir", "DestinationEndpointDatabaseName", "DestinationEndpointUserName"})
+    OPENDBS_TRY(check_no_nul(p, ctx.str(p)));
   if (!ctx.has("BackupSetId") && !ctx.has("RestoreTime"))
     return core::make_error("MissingParameter",
                             "Either BackupSetId (a full backup set) or RestoreTime (a point in time, epoch ms) is required.");

@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "jobs/log_barriers.h"
 #include "jobs/tasks.h"
@@ -46,6 +47,10 @@ core::Result<LogChain> load_log_chain(catalog::Tx& tx, const std::string& plan_i
   for (const auto& l : logs) {
     const Position at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
     int64_t& end = chain.end_at[at];
+    // A timeline history file holds no WAL: it neither reaches a moment (its times may be when it was
+    // stored) nor joins its position to the next.
+    const auto* name = l.doc.if_contains("BackupSetId");
+    if (name && name->is_string() && std::string_view(name->as_string()).ends_with(".history")) continue;
     end = std::max(end, int_field(l.doc, "EndTime", 0));
     if (l.state != "UNCOMPLETED") chain.links.insert(at);
     for (auto& b : jobs::log_barriers_of(l.doc)) chain.barriers_at[at].push_back(std::move(b));

@@ -63,6 +63,19 @@ TEST_F(RestoreRangesTest, FilesSharingAPositionReachAsFarAsTheFurthestOfThem) {
   EXPECT_EQ(r[0].end_ms, 4000);
 }
 
+// A timeline history file holds no WAL: the moment it was stored (when the stream began on its
+// timeline) claims nothing, even where it is later than the log stored at its position.
+TEST_F(RestoreRangesTest, ATimelineHistoryFileClaimsNoTime) {
+  put(Kind::backup_set, "full1", "finish", {{"EndTime", 1000}, {"_LogStartSeq", 5}});
+  put(Kind::log_file, "plan1-5", "UNCOMPLETED", {{"_Seq", 5}, {"EndTime", 2000}});
+  put(Kind::log_file, "plan1-00000002.history", "COMPLETED",
+      {{"BackupSetId", "00000002.history"}, {"_Seq", 5}, {"EndTime", 9000}});
+  const auto r = ranges();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].begin_ms, 1000);
+  EXPECT_EQ(r[0].end_ms, 2000);
+}
+
 // Log backup ended inside segment 6 (UNCOMPLETED, its partial set reaching 3000); when it ran again the
 // source had removed that WAL and the stream went on at segment 7: nothing joins 6's end to 7's start.
 TEST_F(RestoreRangesTest, AnUncompletedFileEndsTheChainAlsoWhenTheNextPositionIsStored) {

@@ -298,5 +298,45 @@ TEST_F(RestoreTaskCalls, ASetEveryRestoreOfWhichWouldReplayACreateTablespaceIsRe
   EXPECT_EQ(restore_tasks(), 0);
 }
 
+// PostgreSQL keeps 63 bytes of a name: a longer NewDBName would be created clipped and then not found
+// (or, cut inside a character, poison the error text). Refused at the call, before anything runs.
+TEST_F(RestoreTaskCalls, ANewNameLongerThan63BytesIsRefusedNamingRestoreObjectsAndTheLimit) {
+  physical_history();
+  std::string long_db = "e_";
+  for (int i = 0; i < 40; ++i) long_db += "\xC3\xBC";  // 82 bytes, 42 characters
+  const std::string long_table(64, 't');
+  for (const std::string& objects :
+       {R"([{"DBName":"shop","NewDBName":")" + long_db + R"("}])",
+        R"([{"DBName":"shop","TableIncludes":[{"TableName":"orders","NewTableName":")" + long_table + R"("}]}])"}) {
+    const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"}, {"RestoreObjects", objects}});
+    EXPECT_EQ(refused.status, 400) << objects;
+    EXPECT_EQ(refused.code(), "InvalidParameter");
+    EXPECT_NE(refused.message().find("RestoreObjects"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("63 bytes"), std::string::npos) << refused.message();
+  }
+  EXPECT_EQ(restore_tasks(), 0);
+  const std::string at_limit(63, 'd');
+  EXPECT_EQ(create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"},
+                    {"RestoreObjects", R"([{"DBName":"shop","NewDBName":")" + at_limit + R"("}])"}}).status, 200);
+}
+
+// A NUL byte ends a name or a path for PostgreSQL and the file system: what ran would not be what was asked.
+TEST_F(RestoreTaskCalls, ANulByteInANameOrInRestoreDirIsRefused) {
+  physical_history();
+  for (const std::string& objects : std::vector<std::string>{R"([{"DBName":"shop","NewDBName":"a\u0000b"}])", R"([{"DBName":"sh\u0000op"}])",
+                                    R"([{"DBName":"shop","TableIncludes":[{"TableName":"o\u0000","NewTableName":"x"}]}])"}) {
+    const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"}, {"RestoreObjects", objects}});
+    EXPECT_EQ(refused.status, 400) << objects;
+    EXPECT_NE(refused.message().find("RestoreObjects"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("NUL"), std::string::npos) << refused.message();
+  }
+  const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", std::string("/tmp/x\0y", 8)}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.code(), "InvalidParameter");
+  EXPECT_NE(refused.message().find("RestoreDir"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("NUL"), std::string::npos) << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+}
+
 }  // namespace
 }  // namespace opendbs::api

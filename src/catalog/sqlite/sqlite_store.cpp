@@ -5,6 +5,7 @@
 #include <string>
 
 #include "catalog/sqlite/statement.h"
+#include "catalog/utf8.h"
 #include "core/errors.h"
 
 namespace opendbs::catalog {
@@ -48,7 +49,7 @@ class SqliteTx final : public Tx {
     Statement st(db_, "INSERT OR REPLACE INTO records(kind,id,account_id,parent_id,state,sort_ms,doc) "
                       "VALUES(?,?,?,?,?,?,?)");
     st.bind(1, kind_name(kind)).bind(2, r.id).bind(3, r.account_id).bind(4, r.parent_id).bind(5, r.state);
-    st.bind(6, r.sort_ms).bind(7, boost::json::serialize(r.doc));
+    st.bind(6, r.sort_ms).bind(7, document_text(r));
     return st.run();
   }
 
@@ -165,11 +166,32 @@ class SqliteTx final : public Tx {
     r.parent_id = st.column_text(2);
     r.state = st.column_text(3);
     r.sort_ms = st.column_int64(4);
-    boost::system::error_code ec;
-    auto v = boost::json::parse(st.column_text(5), ec);
-    if (ec || !v.is_object()) return core::errors::corrupt("catalog record " + r.id + " has an unreadable document");
-    r.doc = std::move(v.as_object());
+    OPENDBS_ASSIGN(r.doc, parse_document(r.id, st.column_text(5)));
     return r;
+  }
+
+  // The JSON text stored for a record: always valid UTF-8 (catalog/utf8.h). Serialising copies bytes
+  // through, so checking the text once is enough; only a document holding a bad string is copied.
+  static std::string document_text(const Record& r) {
+    std::string text = boost::json::serialize(r.doc);
+    if (is_valid_utf8(text)) return text;
+    boost::json::object repaired = r.doc;
+    make_valid_utf8(repaired);
+    return boost::json::serialize(repaired);
+  }
+
+  // Reads what document_text wrote, and also what versions before it stored: raw bytes that are not
+  // UTF-8 inside strings. Those are parsed tolerantly and escaped, so such a record is readable again
+  // and the next write of it stores it repaired.
+  static core::Result<boost::json::object> parse_document(const std::string& id, const std::string& text) {
+    const bool valid = is_valid_utf8(text);
+    boost::json::parse_options options;
+    options.allow_invalid_utf8 = !valid;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec, {}, options);
+    if (ec || !v.is_object()) return core::errors::corrupt("catalog record " + id + " has an unreadable document");
+    if (!valid) make_valid_utf8(v);
+    return std::move(v.as_object());
   }
 
   void mark(Kind kind) {
