@@ -95,6 +95,38 @@ TEST_F(PostgresLogicalRestore, ANameTakenByADatabaseWithTablesStopsTheRestoreBef
   EXPECT_EQ(PgServer::Query({*dst_, "crm"})("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders_);
 }
 
+// Every CREATE DATABASE copies a template database: a set loaded into template1 (or any database marked
+// datistemplate) would reappear in each database created afterwards. Refused before anything is written.
+TEST_F(PostgresLogicalRestore, ATemplateDatabaseIsNeverARestoreDestination) {
+  dst_->query("CREATE DATABASE shop_template IS_TEMPLATE true");
+  for (const char* target : {"template1", "template0", "shop_template"}) {
+    Control control;
+    auto st = restore(R"([{"DBName":"wiki"},{"DBName":"crm","NewDBName":")" + std::string(target) + R"("}])", "", control);
+    ASSERT_FALSE(st.ok()) << target;
+    EXPECT_EQ(st.error().code, "InvalidParameter");
+    EXPECT_NE(st.error().message.find("RestoreObjects"), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find(std::string(target) + ", a template database"), std::string::npos)
+        << st.error().message;
+    EXPECT_EQ(dst_->query("SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"), "0")
+        << "wiki was created although the restore stopped";
+  }
+  EXPECT_EQ(PgServer::Query({*dst_, "template1"})("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "0");
+  EXPECT_EQ(PgServer::Query({*dst_, "shop_template"})("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"), "0");
+}
+
+// Two tables of one schema renamed onto one name would collide only after every row was loaded.
+TEST_F(PostgresLogicalRestore, TwoTablesRenamedOntoOneNameStopTheRestoreBeforeAnythingIsWritten) {
+  Control control;
+  auto st = restore(R"([{"DBName":"crm","TableIncludes":[{"TableName":"public.orders","NewTableName":"zz"},
+                                                          {"TableName":"public.customers","NewTableName":"zz"}]}])",
+                    "", control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "InvalidParameter");
+  EXPECT_NE(st.error().message.find("renames two tables of schema public of database crm to zz"), std::string::npos)
+      << st.error().message;
+  EXPECT_EQ(dst_->query("SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"), "0");
+}
+
 TEST_F(PostgresLogicalRestore, RenameNewRestoresUnderAFreeNameWhenTheNameHoldsTables) {
   dst_->query("CREATE DATABASE wiki");
   PgServer::Query{*dst_, "wiki"}("CREATE TABLE mine (x int)");

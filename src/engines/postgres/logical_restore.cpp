@@ -86,11 +86,22 @@ core::Status add_table_renames(DatabasePlan& p, const boost::json::object& entry
                                                       " needs TableName and NewTableName (tables are chosen at backup "
                                                       "time with BackupObjects; a restore only renames them)");
     OPENDBS_ASSIGN(auto table, find_table(p, from));
-    const std::string qualified = quote_ident(table->at("schema").as_string()) + "." + quote_ident(table->at("name").as_string());
+    const std::string schema(table->at("schema").as_string());
+    const std::string qualified = quote_ident(schema) + "." + quote_ident(table->at("name").as_string());
     for (const auto& t : p.db->at("tables").as_array())
       if (t.as_object().at("schema") == table->at("schema") && t.as_object().at("name").as_string() == to)
         return core::make_error("InvalidParameter", "RestoreObjects: database " + p.name + " already has a table " +
-                                                        std::string(table->at("schema").as_string()) + "." + to);
+                                                        schema + "." + to);
+    // Caught here, before anything is written: the second rename would fail only after the whole load.
+    for (const auto& [earlier, earlier_to] : p.table_renames) {
+      if (earlier == qualified)
+        return core::make_error("InvalidParameter", "RestoreObjects renames table " + schema + "." +
+                                                        std::string(table->at("name").as_string()) + " of database " +
+                                                        p.name + " twice");
+      if (earlier_to == to && earlier.rfind(quote_ident(schema) + ".", 0) == 0)
+        return core::make_error("InvalidParameter", "RestoreObjects renames two tables of schema " + schema +
+                                                        " of database " + p.name + " to " + to);
+    }
     p.table_renames.emplace_back(qualified, to);
   }
   return {};
@@ -201,6 +212,18 @@ core::Result<bool> exists_unless_own_unfinished(PgConnection& admin, const std::
   return false;
 }
 
+// Every CREATE DATABASE on the server copies a template database (template1 by default): a set loaded
+// into one would reappear in each database created after it.
+core::Status refuse_template(PgConnection& admin, const DatabasePlan& plan) {
+  OPENDBS_ASSIGN(auto found, admin.query_params("SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate",
+                                                {plan.target}));
+  if (found.rows.empty()) return {};
+  return core::make_error("InvalidParameter", "RestoreObjects: database " + plan.name + " would be restored into " +
+                                                  plan.target + ", a template database of the destination server "
+                                                  "(every later CREATE DATABASE would copy what the restore loads); "
+                                                  "give it another NewDBName");
+}
+
 // Decides, before anything is written, where each database goes: a new database, or an existing one
 // that holds no tables yet. One that holds tables is a conflict: DuplicateConflict=renamenew restores
 // under a free new name (told to `control` and the log), anything else stops the restore naming the
@@ -214,6 +237,7 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
     OPENDBS_ASSIGN(bool exists, exists_unless_own_unfinished(admin, plan.target, request.set_id));
     plan.create = !exists;
     if (!exists) continue;
+    OPENDBS_TRY(refuse_template(admin, plan));
     OPENDBS_ASSIGN(bool taken, has_tables(destination, plan.target));
     if (!taken) continue;
     if (duplicate_conflict != "renamenew")
