@@ -1,5 +1,6 @@
 #include "api/ops/common.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <sstream>
 
@@ -179,22 +180,61 @@ core::Status check_new_name(const std::string& param, const char* field, const b
   return {};
 }
 
+// The schema a TableName names ("sales" of "sales.orders"), "" when it names none.
+std::string_view schema_written(std::string_view table) {
+  const size_t dot = table.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : table.substr(0, dot);
+}
+
+// A renamed table keeps its schema, so NewTableName is a bare name; and two tables of one database
+// renamed onto one name would collide only after all their rows were loaded. Two tables written
+// schema-qualified in different schemas may share a new name (the engine checks the rest against the set).
+core::Status check_table_renames(const std::string& param, std::string_view db, const boost::json::array& tables) {
+  std::vector<std::pair<std::string_view, std::string_view>> seen;  // (TableName, NewTableName)
+  for (const auto& t : tables) {
+    if (!t.is_object()) continue;
+    const auto* from = t.as_object().if_contains("TableName");
+    const auto* to = t.as_object().if_contains("NewTableName");
+    if (from && from->is_string()) OPENDBS_TRY(check_no_nul(param + ": TableName", from->as_string()));
+    OPENDBS_TRY(check_new_name(param, "NewTableName", to));
+    if (!from || !from->is_string() || !to || to->as_string().empty()) continue;  // the engine explains these
+    const std::string_view old_name = from->as_string(), new_name = to->as_string();
+    if (new_name.find('.') != std::string_view::npos)
+      return core::make_error("InvalidParameter", param + ": NewTableName \"" + std::string(new_name) + "\" of table " +
+                                                      std::string(old_name) + " holds a dot; a renamed table keeps its "
+                                                      "schema, so NewTableName is the bare new name");
+    for (const auto& [other, other_new] : seen) {
+      const bool distinct_schemas = !schema_written(old_name).empty() && !schema_written(other).empty() &&
+                                    schema_written(old_name) != schema_written(other);
+      if (other_new == new_name && !distinct_schemas)
+        return core::make_error("InvalidParameter",
+                                param + ": tables " + std::string(other) + " and " + std::string(old_name) +
+                                    " of database " + std::string(db) + " are both renamed to " + std::string(new_name) +
+                                    "; give each its own NewTableName (tables of different schemas may share one "
+                                    "when both are written as schema.table)");
+    }
+    seen.emplace_back(old_name, new_name);
+  }
+  return {};
+}
+
 }  // namespace
 
 core::Status check_restore_objects(const std::string& name, const std::string& value) {
   OPENDBS_ASSIGN(auto list, parse_object_list(name, value));
+  std::vector<std::string_view> databases;
   for (const auto& item : list) {
     const auto& entry = item.as_object();
-    OPENDBS_TRY(check_no_nul(name + ": DBName", entry.at("DBName").as_string()));
+    const std::string_view db = entry.at("DBName").as_string();
+    OPENDBS_TRY(check_no_nul(name + ": DBName", db));
+    if (std::find(databases.begin(), databases.end(), db) != databases.end())
+      return core::make_error("InvalidParameter", name + " names database " + std::string(db) +
+                                                      " twice; give one entry per database, with all its renames");
+    databases.push_back(db);
     OPENDBS_TRY(check_new_name(name, "NewDBName", entry.if_contains("NewDBName")));
     const auto* tables = entry.if_contains("TableIncludes");
     if (tables == nullptr || !tables->is_array()) continue;  // the engine explains a malformed list
-    for (const auto& t : tables->as_array()) {
-      if (!t.is_object()) continue;
-      if (const auto* from = t.as_object().if_contains("TableName"); from && from->is_string())
-        OPENDBS_TRY(check_no_nul(name + ": TableName", from->as_string()));
-      OPENDBS_TRY(check_new_name(name, "NewTableName", t.as_object().if_contains("NewTableName")));
-    }
+    OPENDBS_TRY(check_table_renames(name, db, tables->as_array()));
   }
   return {};
 }

@@ -338,5 +338,34 @@ TEST_F(RestoreTaskCalls, ANulByteInANameOrInRestoreDirIsRefused) {
   EXPECT_EQ(restore_tasks(), 0);
 }
 
+// What RestoreObjects asks must be doable as a whole, or it is refused at the call: a database named
+// twice (one entry would be silently dropped), two tables of one database renamed onto one name (they
+// would collide after all their rows were loaded), a schema in NewTableName (the table keeps its own).
+TEST_F(RestoreTaskCalls, RestoreObjectsThatCannotAllBeCarriedOutAreRefusedSayingWhatIsWrong) {
+  physical_history();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"([{"DBName":"shop","NewDBName":"a"},{"DBName":"shop","NewDBName":"b"}])", "names database shop twice"},
+      {R"([{"DBName":"shop","TableIncludes":[{"TableName":"tab_a","NewTableName":"zz"},{"TableName":"tab_b","NewTableName":"zz"}]}])",
+       "tables tab_a and tab_b of database shop are both renamed to zz"},
+      {R"([{"DBName":"shop","TableIncludes":[{"TableName":"sales.a","NewTableName":"zz"},{"TableName":"b","NewTableName":"zz"}]}])",
+       "both renamed to zz"},
+      {R"([{"DBName":"shop","TableIncludes":[{"TableName":"sales.orders","NewTableName":"public.orders2"}]}])",
+       "keeps its schema"},
+  };
+  for (const auto& [objects, why] : cases) {
+    const auto refused = create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"}, {"RestoreObjects", objects}});
+    EXPECT_EQ(refused.status, 400) << objects;
+    EXPECT_EQ(refused.code(), "InvalidParameter") << objects;
+    EXPECT_NE(refused.message().find("RestoreObjects"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find(why), std::string::npos) << refused.message();
+  }
+  EXPECT_EQ(restore_tasks(), 0);
+  // Tables written in different schemas may share a new name; two databases may rename tables alike.
+  for (const std::string& objects :
+       {std::string(R"([{"DBName":"shop","TableIncludes":[{"TableName":"sales.a","NewTableName":"zz"},{"TableName":"public.a","NewTableName":"zz"}]}])"),
+        std::string(R"([{"DBName":"shop","TableIncludes":[{"TableName":"a","NewTableName":"zz"}]},{"DBName":"crm","TableIncludes":[{"TableName":"a","NewTableName":"zz"}]}])")})
+    EXPECT_EQ(create({{"BackupSetId", "full1"}, {"RestoreDir", "/tmp/r"}, {"RestoreObjects", objects}}).status, 200) << objects;
+}
+
 }  // namespace
 }  // namespace opendbs::api
