@@ -4,6 +4,7 @@
 
 #include "core/crypto.h"
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace opendbs::api {
 namespace {
@@ -25,7 +26,8 @@ core::Result<boost::json::object> ClientTokens::run_once(
     const std::map<std::string, std::string>& params, int64_t now_ms,
     const std::function<core::Result<boost::json::object>()>& call) {
   if (token.size() > 64)
-    return core::errors::invalid_parameter("ClientToken", token.substr(0, 16) + "...", "at most 64 characters");
+    return core::errors::invalid_parameter("ClientToken", std::string(core::utf8_prefix(token, 16)) + "...",
+                                           "at most 64 characters");
   const std::string id = core::to_hex(core::sha256(account_id + '\0' + action + '\0' + token));
   const std::string digest = params_digest(params);
   std::lock_guard lock(stripes_[std::hash<std::string>{}(id) % kStripes]);

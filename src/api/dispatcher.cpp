@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
 namespace opendbs::api {
 namespace {
@@ -79,7 +80,7 @@ ApiResponse Dispatcher::handle(const ApiRequest& request) {
                    {"Status", outcome.status},
                    {"Code", outcome.code},
                    {"LatencyMs", outcome.latency_seconds * 1000},
-                   {"Message", result.ok() ? "" : result.error().message.substr(0, 300)}});
+                   {"Message", result.ok() ? "" : std::string(core::utf8_prefix(result.error().message, 300))}});
   if (observer_) observer_(outcome);
   return response;
 }

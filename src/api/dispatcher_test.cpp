@@ -12,6 +12,7 @@
 #include "api/dispatcher_fixture.h"
 #include "core/file.h"
 #include "core/ids.h"
+#include "core/utf8.h"
 
 using namespace opendbs;
 using boost::json::object;
@@ -99,6 +100,25 @@ TEST_F(DispatcherTest, ValidationNamesTheParameter) {
   auto unknown_plan = call("StopBackupPlan", {{"BackupPlanId", "dbsnosuchplan1"}, {"StopMethod", "ALL"}});
   EXPECT_EQ(unknown_plan.body.at("Code").as_string(), "InvalidJobId");
   EXPECT_NE(std::string(unknown_plan.body.at("Message").as_string()).find("dbsnosuchplan1"), std::string::npos);
+}
+
+// Answers are JSON, which is UTF-8 text: a parameter that is not UTF-8 is refused naming it (it could be
+// neither kept nor quoted), and a value a message quotes cut short is cut between characters.
+TEST_F(DispatcherTest, ParametersThatAreNotUtf8AreRefusedAndQuotedValuesAreCutBetweenCharacters) {
+  const std::string id = create_configured_plan();
+  auto latin1 = call("ModifyBackupPlanName", {{"BackupPlanId", id}, {"BackupPlanName", "bad\xE9name"}});
+  EXPECT_EQ(latin1.status, 400);
+  EXPECT_EQ(latin1.body.at("Code").as_string(), "InvalidParameterValid");
+  const std::string refused(latin1.body.at("Message").as_string());
+  EXPECT_NE(refused.find("BackupPlanName value \"bad\\xE9name\" is not valid: expected UTF-8 text"), std::string::npos)
+      << refused;
+
+  const std::string a19(19, 'a');
+  auto long_name = call("ModifyBackupPlanName", {{"BackupPlanId", id}, {"BackupPlanName", a19 + "\xC3\xBC" + std::string(200, 'b')}});
+  EXPECT_EQ(long_name.status, 400);
+  const std::string cut(long_name.body.at("Message").as_string());
+  EXPECT_TRUE(core::is_valid_utf8(cut)) << cut;
+  EXPECT_NE(cut.find("\"" + a19 + "...\""), std::string::npos) << cut;
 }
 
 TEST_F(DispatcherTest, PlanStateMachineStartStopResume) {

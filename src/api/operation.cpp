@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/errors.h"
+#include "core/utf8.h"
 
 namespace opendbs::api {
 namespace {
@@ -79,6 +80,9 @@ core::Status validate_params(const OperationSpec& spec, const std::map<std::stri
       continue;
     }
     const std::string& v = it->second;
+    // JSON answers and catalog documents are UTF-8 text; a value that is not cannot be kept or quoted.
+    if (!core::is_valid_utf8(v))
+      return core::errors::invalid_parameter(p.name, core::to_valid_utf8(core::utf8_prefix(v, 64)), "UTF-8 text");
     switch (p.type) {
       case ParamType::integer:
       case ParamType::long_integer: {
@@ -94,7 +98,7 @@ core::Status validate_params(const OperationSpec& spec, const std::map<std::stri
         break;
       case ParamType::string:
         if (v.size() > 65536)
-          return core::errors::invalid_parameter(p.name, v.substr(0, 32) + "...", "at most 65536 characters");
+          return core::errors::invalid_parameter(p.name, std::string(core::utf8_prefix(v, 32)) + "...", "at most 65536 characters");
         break;
     }
     if (!p.allowed.empty()) {

@@ -8,7 +8,7 @@
 //   returns an error, nothing it wrote is kept. A transaction that meets contention is retried by the
 //   store (so the function must be free of side effects outside the transaction).
 // - A document is stored as valid UTF-8: a key or string value that is not comes back with each stray
-//   byte written as `\xNN` (catalog/utf8.h), so one server message in another encoding can never make a
+//   byte written as `\xNN` (core/utf8.h), so one server message in another encoding can never make a
 //   record unreadable. Documents stored raw by earlier versions are read the same way.
 // - Implementations are thread-safe. The interface has no SQLite-only semantics: a PostgreSQL store
 //   implements the same calls (claim_next uses SELECT ... FOR UPDATE SKIP LOCKED there).

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "catalog/store.h"
-#include "catalog/utf8.h"
+#include "core/utf8.h"
 #include "core/errors.h"
 #include "core/ids.h"
 
@@ -236,6 +236,6 @@ TEST(SqliteStore, RecordPoisonedByAnEarlierVersionIsReadAndRepairedOnTheNextWrit
   const std::string stored(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), sqlite3_column_bytes(st, 0));
   sqlite3_finalize(st);
   sqlite3_close(db);
-  EXPECT_TRUE(catalog::is_valid_utf8(stored)) << stored;
+  EXPECT_TRUE(core::is_valid_utf8(stored)) << stored;
   EXPECT_NE(stored.find("e_\xC3\xBC\\\\xC3"), std::string::npos) << stored;
 }

@@ -8,6 +8,7 @@
 #include "api/signature.h"
 #include "core/errors.h"
 #include "core/file.h"
+#include "core/utf8.h"
 
 namespace opendbs::cli {
 namespace {
@@ -127,7 +128,7 @@ core::Result<ApiAnswer> call_api(const ClientConfig& c, const std::string& actio
   auto body = boost::json::parse(response, ec);
   if (ec || !body.is_object())
     return core::make_error("BadRequest", c.endpoint + " did not answer with DBS JSON (HTTP " +
-                                              std::to_string(answer.http_status) + "): " + response.substr(0, 200));
+                                              std::to_string(answer.http_status) + "): " + std::string(core::utf8_prefix(response, 200)));
   answer.body = std::move(body.as_object());
   return answer;
 }

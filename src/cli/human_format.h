@@ -11,6 +11,10 @@ namespace opendbs::cli {
 
 // "2026-11-28T15:36:29+08:00": local time, ISO 8601 with the zone offset.
 std::string local_time(int64_t epoch_ms);
+// The same with the milliseconds when the moment has them ("2026-11-28T15:36:29.250+08:00"): for
+// restore moments and range bounds, which are milliseconds, so that a bound read off and given back
+// to --time lies inside its range.
+std::string local_moment(int64_t epoch_ms);
 // "just now", "42s ago", "5m ago", "3h ago", "2d ago"; "in 5m" for the future.
 std::string age(int64_t epoch_ms, int64_t now_ms);
 // "512 B", "1.5 KiB", "120 MiB", "2.3 GiB".

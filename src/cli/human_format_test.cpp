@@ -32,6 +32,10 @@ TEST_F(InZone, LocalTimeIsIsoWithTheZoneOffset) {
   EXPECT_EQ(local_time(kMoment), "2026-11-28T15:56:29+08:00");
   use("UTC");
   EXPECT_EQ(local_time(kMoment), "2026-11-28T07:56:29+00:00");
+  EXPECT_EQ(local_time(kMoment + 250), "2026-11-28T07:56:29+00:00");
+  EXPECT_EQ(local_moment(kMoment + 250), "2026-11-28T07:56:29.250+00:00");
+  EXPECT_EQ(local_moment(kMoment + 7), "2026-11-28T07:56:29.007+00:00");
+  EXPECT_EQ(local_moment(kMoment), "2026-11-28T07:56:29+00:00");
   EXPECT_EQ(local_time(0), "-");
 }
 
@@ -68,11 +72,12 @@ TEST_F(InZone, ParseTimeAcceptsUtcOffsetsFractionsAndLocalTime) {
   EXPECT_EQ(*parse_time("2026-11-28T02:56:29-0500", "--time"), kMoment);
   EXPECT_EQ(*parse_time("2026-11-28 15:56:29", "--time"), kMoment) << "no zone: local time";
   EXPECT_EQ(*parse_time("2026-11-28T15:56:29", "--time"), kMoment);
+  EXPECT_EQ(*parse_time("1795852589250", "--time"), kMoment + 250) << "epoch milliseconds, as the API gives them";
 }
 
 TEST(ParseTime, RejectsWhatIsNotATimeNamingTheFlag) {
   for (const char* bad : {"yesterday", "2026-13-01T00:00:00Z", "2026-11-28T24:00:00Z", "2026-11-28T07:56:29+8",
-                          "2026-11-28", "2026-11-28T07:56:29Q"}) {
+                          "2026-11-28", "2026-11-28T07:56:29Q", "179585258", "17958525890001234"}) {
     auto r = parse_time(bad, "--time");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, "InvalidParameterValid");

@@ -177,8 +177,8 @@ int run_plan_show(const PlanViewArgs& a) {
   TextTable range_table({"  KIND", "FROM", "TO"});
   for (const auto& v : items(*ranges, "DBSRecoverRange")) {
     const auto& r = v.as_object();
-    range_table.add({"  " + text(r, "RangeType"), local_time(number(r, "BeginTimestampForRestore")),
-                     local_time(number(r, "EndTimestampForRestore"))});
+    range_table.add({"  " + text(r, "RangeType"), local_moment(number(r, "BeginTimestampForRestore")),
+                     local_moment(number(r, "EndTimestampForRestore"))});
   }
   std::cout << "\nRestorable\n" << (range_table.empty() ? "  (nothing yet)\n" : range_table.render());
   return exit_code::ok;

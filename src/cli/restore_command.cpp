@@ -43,7 +43,7 @@ std::string destination(const object& r) {
 std::string restore_summary(const object& r) {
   const std::string id = text(r, "RestoreTaskId");
   if (text(r, "RestoreStatus") == "finish")
-    return "restore " + id + " finished: " + destination(r) + " holds the data of " + local_time(number(r, "RestoreTime"));
+    return "restore " + id + " finished: " + destination(r) + " holds the data of " + local_moment(number(r, "RestoreTime"));
   const std::string why = text(r, "ErrMessage");
   return "restore " + id + " stopped" + (why.empty() ? "" : ": " + why);
 }
@@ -152,7 +152,7 @@ int run_list(const TaskArgs& a) {
   for (const auto& v : list) {
     const auto& r = v.as_object();
     table.add({text(r, "RestoreTaskId"), text(r, "RestoreTaskName"), text(r, "RestoreStatus"),
-               local_time(number(r, "RestoreTime")), text(r, "BackupSetId"), destination(r),
+               local_moment(number(r, "RestoreTime")), text(r, "BackupSetId"), destination(r),
                age(number(r, "RestoreTaskCreateTime"), now), text(r, "ErrMessage")});
   }
   std::cout << (table.empty() ? "(no restore tasks)\n" : table.render());
@@ -180,7 +180,7 @@ int run_range(const TaskArgs& a) {
     if (auto it = r.find("FullBackupList"); it != r.end() && it->value().is_object())
       for (const auto& s : items(object{{"Items", it->value()}}, "FullBackupDetail"))
         sets += (sets.empty() ? "" : ",") + text(s.as_object(), "BackupSetId");
-    table.add({text(r, "RangeType"), local_time(from), local_time(to), duration(to - from), age(to, now), sets});
+    table.add({text(r, "RangeType"), local_moment(from), local_moment(to), duration(to - from), age(to, now), sets});
   }
   std::cout << (table.empty() ? "(nothing restorable yet: the plan has no finished full backup)\n" : table.render());
   return exit_code::ok;

@@ -30,6 +30,7 @@ constexpr std::array kTable = {
     ErrorKind{"OperationDenied.NotApplicable", 400, 6,
               "The operation concerns Alibaba Cloud billing or services that a self-hosted node does not have."},
     ErrorKind{"RequestTooLarge", 413, 2, "Headers or body exceed the node's limits."},
+    ErrorKind{"InvalidRange", 416, 2, "A download's Range starts past the end of the file."},
     ErrorKind{"BadRequest", 400, 2, "The HTTP request could not be read (method, path, encoding)."},
     ErrorKind{"NotFound", 404, 4, "The object does not exist."},
     ErrorKind{"Corrupt", 500, 7, "Stored data failed verification (hash, authentication tag, structure)."},

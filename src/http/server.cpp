@@ -38,6 +38,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -45,8 +46,11 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include <sys/stat.h>
+
 #include "core/errors.h"
 #include "core/log.h"
+#include "http/byte_range.h"
 
 namespace opendbs::http {
 
@@ -294,28 +298,56 @@ class Session final : public Connection {
     }
     const auto& message = parser_->get();
     const bool keep_alive = message.keep_alive() && !rt_.stopping;  // read after the handler ran
+    const bool head = message.method() == bhttp::verb::head;
     if (!response.file_path.empty())
-      co_return co_await send_file(std::move(response), message.version(), keep_alive,
-                                   message.method() == bhttp::verb::head);
-    auto wire = to_wire(rt_, std::move(response), message.version(), keep_alive, message.method() == bhttp::verb::head);
+      co_return co_await send_file(std::move(response), message.version(), keep_alive, head,
+                                   message.method() == bhttp::verb::get);
+    co_return co_await send_buffered(std::move(response), message.version(), keep_alive, head);
+  }
+
+  asio::awaitable<bool> send_buffered(Response response, unsigned version, bool keep_alive, bool head) {
+    auto wire = to_wire(rt_, std::move(response), version, keep_alive, head);
     expire_in(options().read_timeout_ms);
     auto [ec, n] = co_await bhttp::async_write(stream_, wire, kNoThrow);
     co_return !ec && keep_alive;
   }
 
   // Streams a file as the body in 256 KiB pieces: the whole file is never in memory, and the write
-  // timeout bounds each piece (a stalled client), not the whole transfer (a large file).
-  asio::awaitable<bool> send_file(Response response, unsigned version, bool keep_alive, bool head) {
+  // timeout bounds each piece (a stalled client), not the whole transfer (a large file). A 200 file
+  // response carries Accept-Ranges, ETag and Last-Modified; a GET's Range turns it into a 206 of one
+  // part of the file or a 416 (byte_range.h), so that a broken download can be resumed.
+  asio::awaitable<bool> send_file(Response response, unsigned version, bool keep_alive, bool head, bool get) {
     beast::file file;
     beast::error_code ec;
     file.open(response.file_path.c_str(), beast::file_mode::scan, ec);
     const std::uint64_t size = ec ? 0 : file.size(ec);
-    if (ec) {
-      auto wire = to_wire(rt_, rt_.error_response(404, "NotFound", "The file is no longer available."), version,
-                          keep_alive, head);
-      expire_in(options().read_timeout_ms);
-      auto [wec, n] = co_await bhttp::async_write(stream_, wire, kNoThrow);
-      co_return !wec && keep_alive;
+    struct stat file_stat {};
+    if (!ec && ::fstat(file.native_handle(), &file_stat) != 0) ec.assign(errno, beast::system_category());
+    if (ec)
+      co_return co_await send_buffered(rt_.error_response(404, "NotFound", "The file is no longer available."),
+                                       version, keep_alive, head);
+    RangeAnswer range;
+    if (response.status == 200) {
+      const FileValidators validators = file_validators(size, file_stat.st_mtim.tv_sec, file_stat.st_mtim.tv_nsec);
+      response.headers.emplace_back("Accept-Ranges", "bytes");
+      response.headers.emplace_back("ETag", validators.etag);
+      response.headers.emplace_back("Last-Modified", validators.last_modified);
+      if (get) range = answer_range(request_.header("range"), request_.header("if-range"), size, validators);
+    }
+    if (range.kind == RangeAnswer::unsatisfiable) {
+      Response refusal = rt_.error_response(
+          416, "InvalidRange", "The requested range starts past the end of the file (" + std::to_string(size) + " bytes).");
+      refusal.headers.emplace_back("Content-Range", content_range(range, size));
+      refusal.headers.emplace_back("Accept-Ranges", "bytes");
+      co_return co_await send_buffered(std::move(refusal), version, keep_alive, head);
+    }
+    std::uint64_t left = size;
+    if (range.kind == RangeAnswer::partial) {
+      response.status = 206;
+      response.headers.emplace_back("Content-Range", content_range(range, size));
+      left = range.length;
+      file.seek(range.first, ec);
+      if (ec) co_return false;
     }
     bhttp::response<bhttp::empty_body> out;
     out.version(version);
@@ -323,14 +355,14 @@ class Session final : public Connection {
     if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) out.insert(name, value);
     out.keep_alive(keep_alive);
-    out.content_length(size);
+    out.content_length(left);
     bhttp::response_serializer<bhttp::empty_body> serializer(out);
     expire_in(options().read_timeout_ms);
     auto [hec, hn] = co_await bhttp::async_write_header(stream_, serializer, kNoThrow);
     if (hec) co_return false;
     if (head) co_return keep_alive;
     std::vector<char> buffer(kFileSliceBytes);
-    for (std::uint64_t left = size; left > 0;) {
+    while (left > 0) {
       const size_t n = file.read(buffer.data(), static_cast<size_t>(std::min<std::uint64_t>(left, buffer.size())), ec);
       if (ec || n == 0 || rt_.cut_off) co_return false;  // the file shrank: the client sees a short body
       expire_in(options().read_timeout_ms);

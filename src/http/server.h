@@ -38,7 +38,8 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, written as given
   // When set, the body is this file, streamed from disk in pieces with its size as Content-Length
-  // (`body` is ignored); a file that cannot be opened is answered 404.
+  // (`body` is ignored); a file that cannot be opened is answered 404. A 200 file response supports
+  // single-range GETs (206/416, Accept-Ranges, ETag, Last-Modified, If-Range; see byte_range.h).
   std::string file_path;
 };
 

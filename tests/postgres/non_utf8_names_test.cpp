@@ -1,12 +1,12 @@
 // PostgreSQL's messages quote names in the database's own bytes: a SQL_ASCII database named in LATIN1
 // ("caf\xE9") gives "permission denied for database caf\xE9", which no encoding setting can convert.
-// Such a message must still name the object once the node records it in the catalog (catalog/utf8.h:
+// Such a message must still name the object once the node records it in the catalog (core/utf8.h:
 // the stray byte becomes the visible `\xE9`), and the record must stay readable — before, it made the
 // plan's record, the account's plan list and the scheduler fail with Corrupt.
 #include <gtest/gtest.h>
 
 #include "catalog/store.h"
-#include "catalog/utf8.h"
+#include "core/utf8.h"
 #include "engine_harness.h"
 
 namespace opendbs::testing {
@@ -75,9 +75,9 @@ class NonUtf8Names : public EngineTest {
 TEST_F(NonUtf8Names, ADatabaseTheRoleCannotConnectToIsNamedInTheRecordedFailure) {
   const auto full = back_up_as_reader();
   ASSERT_FALSE(full.ok());
-  EXPECT_FALSE(catalog::is_valid_utf8(full.error().message));  // what PostgreSQL said, raw
+  EXPECT_FALSE(core::is_valid_utf8(full.error().message));  // what PostgreSQL said, raw
   const std::string recorded = recorded_failure(full.error());
-  EXPECT_TRUE(catalog::is_valid_utf8(recorded)) << recorded;
+  EXPECT_TRUE(core::is_valid_utf8(recorded)) << recorded;
   EXPECT_NE(recorded.find("permission denied for database caf\\xE9"), std::string::npos) << recorded;
 }
 
@@ -86,7 +86,7 @@ TEST_F(NonUtf8Names, ATableTheRoleCannotReadIsNamedInTheRecordedFailure) {
   const auto full = back_up_as_reader();
   ASSERT_FALSE(full.ok());
   const std::string recorded = recorded_failure(full.error());
-  EXPECT_TRUE(catalog::is_valid_utf8(recorded)) << recorded;
+  EXPECT_TRUE(core::is_valid_utf8(recorded)) << recorded;
   EXPECT_NE(recorded.find("t\\xE9st"), std::string::npos) << recorded;
 }
 

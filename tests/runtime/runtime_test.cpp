@@ -419,7 +419,7 @@ class FailingRestore : public RuntimeTest {
 
 }  // namespace
 
-// The failure is recorded once, readable (the stray byte escaped, catalog/utf8.h), and the task is not
+// The failure is recorded once, readable (the stray byte escaped, core/utf8.h), and the task is not
 // leased and run again: before, the record could not be read back, the task stayed `running`, and
 // every lease expiry ran it again.
 TEST_F(FailingRestore, AMessageThatIsNotUtf8EndsTheTaskFailedOnceWithAReadableRecord) {

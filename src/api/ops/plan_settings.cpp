@@ -6,6 +6,7 @@
 #include "api/ops/param_lists.h"
 #include "api/ops/plan_model.h"
 #include "core/errors.h"
+#include "core/utf8.h"
 #include "jobs/retention.h"
 #include "jobs/tasks.h"
 
@@ -30,7 +31,7 @@ core::Result<object> modify_plan(Context& ctx, bool need_precheck,
 
 core::Result<object> modify_name(Context& ctx) {
   if (ctx.str("BackupPlanName").size() > 128)
-    return core::errors::invalid_parameter("BackupPlanName", ctx.str("BackupPlanName").substr(0, 20) + "...",
+    return core::errors::invalid_parameter("BackupPlanName", std::string(core::utf8_prefix(ctx.str("BackupPlanName"), 20)) + "...",
                                            "at most 128 characters");
   auto r = modify_plan(ctx, false, [&](catalog::Tx&, catalog::Record& plan, AfterCommit&) -> core::Status {
     plan.doc["BackupPlanName"] = ctx.str("BackupPlanName");

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "catalog/sqlite/statement.h"
-#include "catalog/utf8.h"
+#include "core/utf8.h"
 #include "core/errors.h"
 
 namespace opendbs::catalog {
@@ -170,13 +170,13 @@ class SqliteTx final : public Tx {
     return r;
   }
 
-  // The JSON text stored for a record: always valid UTF-8 (catalog/utf8.h). Serialising copies bytes
+  // The JSON text stored for a record: always valid UTF-8 (core/utf8.h). Serialising copies bytes
   // through, so checking the text once is enough; only a document holding a bad string is copied.
   static std::string document_text(const Record& r) {
     std::string text = boost::json::serialize(r.doc);
-    if (is_valid_utf8(text)) return text;
+    if (core::is_valid_utf8(text)) return text;
     boost::json::object repaired = r.doc;
-    make_valid_utf8(repaired);
+    core::make_valid_utf8(repaired);
     return boost::json::serialize(repaired);
   }
 
@@ -184,13 +184,13 @@ class SqliteTx final : public Tx {
   // UTF-8 inside strings. Those are parsed tolerantly and escaped, so such a record is readable again
   // and the next write of it stores it repaired.
   static core::Result<boost::json::object> parse_document(const std::string& id, const std::string& text) {
-    const bool valid = is_valid_utf8(text);
+    const bool valid = core::is_valid_utf8(text);
     boost::json::parse_options options;
     options.allow_invalid_utf8 = !valid;
     boost::system::error_code ec;
     auto v = boost::json::parse(text, ec, {}, options);
     if (ec || !v.is_object()) return core::errors::corrupt("catalog record " + id + " has an unreadable document");
-    if (!valid) make_valid_utf8(v);
+    if (!valid) core::make_valid_utf8(v);
     return std::move(v.as_object());
   }
 

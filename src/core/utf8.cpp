@@ -1,8 +1,9 @@
-#include "catalog/utf8.h"
+#include "core/utf8.h"
 
+#include <algorithm>
 #include <cstdint>
 
-namespace opendbs::catalog {
+namespace opendbs::core {
 namespace {
 
 // Length of the well-formed UTF-8 sequence that starts at text[i], or 0 when the byte there does not
@@ -43,6 +44,16 @@ bool is_valid_utf8(std::string_view text) {
     i += len;
   }
   return true;
+}
+
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  size_t end = 0;
+  while (end < text.size()) {
+    const size_t len = std::max<size_t>(sequence_length(text, end), 1);  // a stray byte counts alone
+    if (end + len > max_bytes) break;
+    end += len;
+  }
+  return text.substr(0, end);
 }
 
 std::string to_valid_utf8(std::string_view text) {
@@ -88,4 +99,4 @@ bool make_valid_utf8(boost::json::object& object) {
   return true;
 }
 
-}  // namespace opendbs::catalog
+}  // namespace opendbs::core

@@ -1,4 +1,4 @@
-#include "catalog/utf8.h"
+#include "core/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <boost/json/serialize.hpp>
 
 using namespace opendbs;
-using catalog::is_valid_utf8;
-using catalog::to_valid_utf8;
+using core::is_valid_utf8;
+using core::to_valid_utf8;
 
 TEST(Utf8, WellFormedTextIsValidAndKeptExactly) {
   for (std::string_view s : {"", "plain ascii", "caf\xC3\xA9", "\xE2\x86\x92 arrow", "\xF0\x9F\x98\x80 emoji",
@@ -49,7 +49,7 @@ TEST(Utf8, DocumentKeysAndValuesAreRepairedRecursively) {
   doc["ErrMessage"] = "relation \"t\xE9st\" does not exist";
   doc["k\xE9y"] = 1;
   doc["Items"] = boost::json::array{"a\xFF", boost::json::object{{"Name", "x\xC3"}}, 2, nullptr};
-  EXPECT_TRUE(catalog::make_valid_utf8(doc));
+  EXPECT_TRUE(core::make_valid_utf8(doc));
   EXPECT_EQ(doc.at("ok").as_string(), "caf\xC3\xA9");
   EXPECT_EQ(doc.at("ErrMessage").as_string(), "relation \"t\\xE9st\" does not exist");
   EXPECT_EQ(doc.at("k\\xE9y").as_int64(), 1);
@@ -59,5 +59,14 @@ TEST(Utf8, DocumentKeysAndValuesAreRepairedRecursively) {
   EXPECT_EQ(items[1].as_object().at("Name").as_string(), "x\\xC3");
   EXPECT_EQ(items[2].as_int64(), 2);
   EXPECT_TRUE(is_valid_utf8(boost::json::serialize(doc)));
-  EXPECT_FALSE(catalog::make_valid_utf8(doc));  // a second pass finds nothing to change
+  EXPECT_FALSE(core::make_valid_utf8(doc));  // a second pass finds nothing to change
+}
+
+TEST(Utf8, APrefixEndsBetweenCharacters) {
+  const std::string text = std::string(19, 'a') + "\xC3\xBC" + "bb";  // 19 × a, ü, bb
+  EXPECT_EQ(core::utf8_prefix(text, 20), std::string(19, 'a'));
+  EXPECT_EQ(core::utf8_prefix(text, 21), std::string(19, 'a') + "\xC3\xBC");
+  EXPECT_EQ(core::utf8_prefix(text, 100), text);
+  EXPECT_EQ(core::utf8_prefix("\xF0\x9F\x98\x80x", 3), "");
+  EXPECT_EQ(core::utf8_prefix("ab\xE9" "cd", 3), "ab\xE9");  // a stray byte is a unit of its own
 }
