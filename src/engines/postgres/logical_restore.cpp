@@ -258,19 +258,29 @@ core::Status settle_targets(const Endpoint& destination, PgConnection& admin, st
   return {};
 }
 
-// The restore's progress: 1 % once the names are settled, then by tables (and databases' large objects)
-// loaded up to 99 %; and the bytes of the set loaded so far (the task's bytes, opendbs_task_bytes_total).
+// The restore's progress: 1 % once the names are settled, then up to 99 % by what is loaded — the share
+// of tables (and databases' large objects) done or the share of the set's bytes loaded, whichever is
+// further, so that one big table moves it while it loads; and the bytes of the set loaded so far (the
+// task's bytes, opendbs_task_bytes_total).
 struct LoadProgress {
   TaskControl& control;
   size_t total = 0;
+  uint64_t total_bytes = 0;  // every stream of the databases restored
   std::atomic<size_t> done{0};
-  std::atomic<int> percent{1};
   std::atomic<uint64_t> bytes{0};
-  void loaded() {
-    percent = 1 + static_cast<int>(98 * ++done / std::max<size_t>(total, 1));
-    control.progress(percent, bytes);
+  int percent() const {
+    const double by_steps = static_cast<double>(done) / static_cast<double>(std::max<size_t>(total, 1));
+    const double by_bytes = total_bytes == 0 ? 0 : static_cast<double>(bytes) / static_cast<double>(total_bytes);
+    return 1 + static_cast<int>(98 * std::min(1.0, std::max(by_steps, by_bytes)));
   }
-  void add_bytes(uint64_t n) { control.progress(percent, bytes += n); }
+  void loaded() {
+    ++done;
+    control.progress(percent(), bytes);
+  }
+  void add_bytes(uint64_t n) {
+    bytes += n;
+    control.progress(percent(), bytes);
+  }
 };
 
 core::Status load_table(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
@@ -403,7 +413,12 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   OPENDBS_ASSIGN(auto manifest, repository.load_manifest(request.set_id));
   OPENDBS_ASSIGN(auto plans, plan_databases(manifest.engine_metadata.at("databases").as_array(), request.restore_objects));
   LoadProgress progress{control};
-  for (const auto& p : plans) progress.total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
+  for (const auto& p : plans) {
+    progress.total += p.db->at("tables").as_array().size() + (large_object_count(*p.db) > 0);
+    const std::string_view prefix = p.db->at("prefix").as_string();
+    for (const auto& s : manifest.streams)
+      if (std::string_view(s.name).starts_with(prefix)) progress.total_bytes += s.meta.size;
+  }
   control.progress(1, 0);
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
