@@ -78,17 +78,7 @@ std::vector<std::string> split_quoted_list(const std::string& s) {
   while (i < s.size()) {
     std::string element;
     if (s[i] == '"') {
-      for (++i; i < s.size(); ++i) {
-        if (s[i] != '"') {
-          element += s[i];
-        } else if (i + 1 < s.size() && s[i + 1] == '"') {
-          element += '"';
-          ++i;
-        } else {
-          ++i;
-          break;
-        }
-      }
+      element = unquote_ident(s, i);
     } else {
       while (i < s.size() && s[i] != ',' && !std::isspace(static_cast<unsigned char>(s[i]))) element += s[i++];
     }

@@ -7,6 +7,13 @@
 namespace opendbs::engines::postgres {
 namespace {
 
+TEST(UnquoteIdent, ReadsBackWhatQuoteIdentWroteAndStopsAfterTheClosingQuote) {
+  const std::string text = quote_ident("My \"odd\" name") + ".rest";
+  size_t at = 0;
+  EXPECT_EQ(unquote_ident(text, at), "My \"odd\" name");
+  EXPECT_EQ(text.substr(at), ".rest");
+}
+
 TEST(SettingValueSql, AnOrdinarySettingIsOneLiteral) {
   EXPECT_EQ(setting_value_sql("DateStyle", "SQL, DMY"), "'SQL, DMY'");
   EXPECT_EQ(setting_value_sql("app.tenant", "o'brien"), "'o''brien'");

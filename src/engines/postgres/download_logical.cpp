@@ -98,21 +98,8 @@ std::string header_row(const std::vector<std::string>& columns) {
 
 // An identifier as pg_dump writes it, quoted or not, starting at `at`; `at` moves past it.
 std::string parse_identifier(std::string_view s, size_t& at) {
+  if (at < s.size() && s[at] == '"') return unquote_ident(s, at);
   std::string out;
-  if (at < s.size() && s[at] == '"') {
-    for (++at; at < s.size(); ++at) {
-      if (s[at] != '"') {
-        out += s[at];
-      } else if (at + 1 < s.size() && s[at + 1] == '"') {
-        out += '"';
-        ++at;
-      } else {
-        ++at;
-        break;
-      }
-    }
-    return out;
-  }
   while (at < s.size() && s[at] != ' ' && s[at] != '.' && s[at] != '(' && s[at] != ',') out += s[at++];
   return out;
 }

@@ -196,6 +196,22 @@ std::string quoted(std::string_view s, char quote) {
 std::string quote_ident(std::string_view s) { return quoted(s, '"'); }
 std::string quote_literal(std::string_view s) { return quoted(s, '\''); }
 
+std::string unquote_ident(std::string_view s, size_t& at) {
+  std::string out;
+  for (++at; at < s.size(); ++at) {
+    if (s[at] != '"') {
+      out += s[at];
+    } else if (at + 1 < s.size() && s[at + 1] == '"') {
+      out += '"';
+      ++at;
+    } else {
+      ++at;
+      break;
+    }
+  }
+  return out;
+}
+
 core::Error cancelled_error() { return core::make_error("Cancelled", "cancelled"); }
 
 std::string_view source_error_code(std::string_view detail) {

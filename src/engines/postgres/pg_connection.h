@@ -97,5 +97,8 @@ std::string_view source_error_code(std::string_view detail);
 // "an identifier" with " doubled, 'a literal' with ' doubled.
 std::string quote_ident(std::string_view s);
 std::string quote_literal(std::string_view s);
+// The inverse of quote_ident: the identifier whose opening quote is s[at], with "" read as ";
+// `at` moves past the closing quote (or to the end when there is none).
+std::string unquote_ident(std::string_view s, size_t& at);
 
 }  // namespace opendbs::engines::postgres
