@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,15 +20,21 @@ namespace opendbs::testing {
 namespace {
 namespace fs = std::filesystem;
 
-// The major version of the pg_dump the engine runs (the first on PATH), 0 when there is none.
+// The newest major version of the pg_dumps the engine may run (side by side under
+// /usr/lib/postgresql, or the first on PATH), 0 when there is none: it can dump sources up to it.
 int pg_dump_major() {
+  int newest = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec))
+    if (fs::exists(entry.path() / "bin" / "pg_dump") && std::regex_match(entry.path().filename().string(), std::regex(R"(\d+)")))
+      newest = std::max(newest, std::stoi(entry.path().filename().string()));
   FILE* pipe = ::popen("pg_dump --version 2>/dev/null", "r");
   char line[256] = {0};
-  if (pipe == nullptr) return 0;
+  if (pipe == nullptr) return newest;
   const bool read = std::fgets(line, sizeof line, pipe) != nullptr;
   ::pclose(pipe);
   std::cmatch m;
-  return read && std::regex_search(line, m, std::regex(R"(\) (\d+))")) ? std::stoi(m[1]) : 0;
+  return read && std::regex_search(line, m, std::regex(R"(\) (\d+))")) ? std::max(newest, std::stoi(m[1])) : newest;
 }
 
 class PostgresVersions : public EngineTest, public ::testing::WithParamInterface<int> {

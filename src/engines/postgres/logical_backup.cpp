@@ -52,11 +52,11 @@ struct Table {
 // pg_dump connects with a conninfo string, as every other connection of the engine: a database name
 // given as such would be taken for one when it holds "=" ("a=b": "invalid connection option").
 // The password stays out of the arguments (libpq_env passes it).
-std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
-                                      const std::vector<Table>& excluded) {
+std::vector<std::string> pg_dump_argv(const std::string& pg_dump, const Endpoint& ep, const std::string& snapshot,
+                                      const char* section, const std::vector<Table>& excluded) {
   Endpoint without_password = ep;
   without_password.password.clear();
-  std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
+  std::vector<std::string> argv{pg_dump, "--schema-only", std::string("--section=") + section, "--no-owner",
                                 "--no-privileges", "--snapshot=" + snapshot,
                                 "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--no-password",
                                 "--dbname=" + conninfo(without_password, ConnectionKind::sql)};
@@ -308,7 +308,7 @@ core::Status leave_out_dependents(SnapshotSessions& s) {
 using Raced = std::string;
 
 core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const BackupObjects& objects,
-                                  const std::string& prefix) {
+                                  const std::string& prefix, const std::string& pg_dump) {
   OPENDBS_ASSIGN(s.holder, PgConnection::open(ep, ConnectionKind::sql));
   OPENDBS_ASSIGN(s.encoding, use_dump_settings(*s.holder));
   OPENDBS_TRY(s.holder->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
@@ -329,12 +329,16 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   size_t parts = 0;
   for (const auto& t : s.choice.selected) parts += t.parts.size();
 
-  // pg_dump locks the tables too: it gives up after a while behind a waiting DDL statement.
+  // pg_dump locks the tables too: it gives up after a while behind a waiting DDL statement. The two
+  // sections are dumped side by side: on a small database each pg_dump's catalog reading is most of
+  // the backup's time.
   core::Result<std::string> pre_data(std::string{}), post_data(std::string{});
-  std::thread schema_dump([&] {
-    pre_data = run_program(pg_dump_argv(ep, s.id, "pre-data", s.choice.excluded), libpq_env(ep));
-    if (pre_data.ok()) post_data = run_program(pg_dump_argv(ep, s.id, "post-data", s.choice.excluded), libpq_env(ep));
-  });
+  const auto dump_section = [&](const char* section, core::Result<std::string>* out) {
+    return std::thread([&ep, &s, &pg_dump, section, out] {
+      *out = run_program(pg_dump_argv(pg_dump, ep, s.id, section, s.choice.excluded), libpq_env(ep));
+    });
+  };
+  std::thread pre_dump = dump_section("pre-data", &pre_data), post_dump = dump_section("post-data", &post_data);
   Raced raced;
   core::Status opened;
   for (size_t i = 0; i < std::min<size_t>(kLogicalWorkers, std::max<size_t>(parts, 1)) && opened.ok() && raced.empty();
@@ -352,7 +356,8 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
     else raced = *waiting;
     s.workers.push_back(std::move(*worker));
   }
-  schema_dump.join();
+  pre_dump.join();
+  post_dump.join();
   OPENDBS_TRY(opened);
   if (!raced.empty()) return raced;
   for (auto* ddl : {&pre_data, &post_data}) {
@@ -371,10 +376,10 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
 
 // Sessions of a snapshot no DDL raced, after a few attempts at most (each gives way to the DDL it met).
 core::Result<SnapshotSessions> snapshot_sessions(const Endpoint& ep, const BackupObjects& objects,
-                                                 const std::string& prefix) {
+                                                 const std::string& prefix, const std::string& pg_dump) {
   for (int attempt = 1;; ++attempt) {
     SnapshotSessions s;
-    OPENDBS_ASSIGN(auto raced, open_sessions(s, ep, objects, prefix));
+    OPENDBS_ASSIGN(auto raced, open_sessions(s, ep, objects, prefix, pg_dump));
     if (raced.empty()) return s;
     core::log_event(core::LogLevel::warn, "postgres_logical_snapshot_retry",
                     {{"database", ep.database}, {"attempt", attempt}, {"ddl", raced}});
@@ -386,12 +391,12 @@ core::Result<SnapshotSessions> snapshot_sessions(const Endpoint& ep, const Backu
 }
 
 core::Result<boost::json::object> backup_database(const PlanSpec& plan, const BackupObjects& objects,
-                                                  const std::string& db, size_t index, repo::SetWriter& set,
-                                                  TaskControl& control, CopyProgress& progress) {
+                                                  const std::string& pg_dump, const std::string& db, size_t index,
+                                                  repo::SetWriter& set, TaskControl& control, CopyProgress& progress) {
   Endpoint ep = plan.source;
   ep.database = db;
   const std::string prefix = "logical/" + std::to_string(index) + "/";
-  OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix));
+  OPENDBS_ASSIGN(auto s, snapshot_sessions(ep, objects, prefix, pg_dump));
   if (!s.choice.unmatched_includes.empty())
     control.warning("database " + quote_ident(db) + ": BackupObjects TableIncludes " +
                     joined_patterns(s.choice.unmatched_includes) + " match no table; the set holds the others");
@@ -437,7 +442,7 @@ std::vector<std::string> table_streams(const boost::json::object& table) {
 core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::SetWriter& set, TaskControl& control) {
   OPENDBS_ASSIGN(auto objects, BackupObjects::parse(plan.backup_objects));
   OPENDBS_ASSIGN(auto admin, PgConnection::open(plan.source, ConnectionKind::sql));
-  OPENDBS_TRY(check_pg_dump_for(admin->server_version()));  // before anything is stored
+  OPENDBS_ASSIGN(const auto pg_dump, pg_dump_for(admin->server_version()));  // before anything is stored
   OPENDBS_ASSIGN(auto dbs, admin->query("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate"
                                         " ORDER BY datname"));
   OPENDBS_ASSIGN(auto size, admin->query("SELECT sum(pg_database_size(datname))::bigint AS b FROM pg_database"
@@ -449,7 +454,7 @@ core::Result<FullBackupResult> logical_full_backup(const PlanSpec& plan, repo::S
   for (size_t i = 0; i < dbs.rows.size(); ++i) {
     if (control.cancelled()) return cancelled_error();
     if (!objects.selects_database(*dbs.rows[i][0])) continue;
-    OPENDBS_ASSIGN(auto db, backup_database(plan, objects, *dbs.rows[i][0], i, set, control, progress));
+    OPENDBS_ASSIGN(auto db, backup_database(plan, objects, pg_dump, *dbs.rows[i][0], i, set, control, progress));
     consistent_ms = std::max(consistent_ms, db.at("snapshot_ms").as_int64());
     databases.push_back(std::move(db));
   }
