@@ -51,14 +51,18 @@ struct Table {
 
 // pg_dump connects with a conninfo string, as every other connection of the engine: a database name
 // given as such would be taken for one when it holds "=" ("a=b": "invalid connection option").
-// The password stays out of the arguments (libpq_env passes it).
+// The password stays out of the arguments (libpq_env passes it). `--encoding` is the database's own,
+// as every session of the backup uses: without it PGCLIENTENCODING on the node, or a client_encoding
+// the server or role sets, would have pg_dump write names converted, which the sessions copying the
+// tables would not find.
 std::vector<std::string> pg_dump_argv(const Endpoint& ep, const std::string& snapshot, const char* section,
-                                      const std::vector<Table>& excluded) {
+                                      const std::string& encoding, const std::vector<Table>& excluded) {
   Endpoint without_password = ep;
   without_password.password.clear();
   std::vector<std::string> argv{"pg_dump", "--schema-only", std::string("--section=") + section, "--no-owner",
                                 "--no-privileges", "--snapshot=" + snapshot,
                                 "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--no-password",
+                                "--encoding=" + encoding,
                                 "--dbname=" + conninfo(without_password, ConnectionKind::sql)};
   for (const auto& t : excluded) argv.push_back("--exclude-table=" + quote_ident(t.schema) + "." + quote_ident(t.name));
   return argv;
@@ -332,8 +336,10 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   // pg_dump locks the tables too: it gives up after a while behind a waiting DDL statement.
   core::Result<std::string> pre_data(std::string{}), post_data(std::string{});
   std::thread schema_dump([&] {
-    pre_data = run_program(pg_dump_argv(ep, s.id, "pre-data", s.choice.excluded), libpq_env(ep));
-    if (pre_data.ok()) post_data = run_program(pg_dump_argv(ep, s.id, "post-data", s.choice.excluded), libpq_env(ep));
+    const std::string& encoding = s.encoding.encoding;
+    pre_data = run_program(pg_dump_argv(ep, s.id, "pre-data", encoding, s.choice.excluded), libpq_env(ep));
+    if (pre_data.ok())
+      post_data = run_program(pg_dump_argv(ep, s.id, "post-data", encoding, s.choice.excluded), libpq_env(ep));
   });
   Raced raced;
   core::Status opened;
