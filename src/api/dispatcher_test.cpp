@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "api/dispatcher_fixture.h"
+#include "catalog/sqlite/damage_for_tests.h"
 #include "core/file.h"
 #include "core/ids.h"
 #include "core/utf8.h"
@@ -241,6 +242,37 @@ TEST_F(DispatcherTest, IncrementDownloadsTakeCompletedFilesAndUncompletedOnesHol
     EXPECT_EQ(refused.status, 409) << name;
     EXPECT_EQ(refused.body.at("Code"), "OperationDenied.PlanStatus") << name;
   }
+}
+
+// One record that is not JSON (a damaged row) leaves the listings answering with the others, and a
+// call naming that record says which record of the catalog it cannot read.
+TEST_F(DispatcherTest, ARecordThatIsNotJsonLeavesListingsAnsweringAndIsNamedWhenAskedFor) {
+  const std::string kept = create_configured_plan(), damaged = create_configured_plan();
+  ASSERT_EQ(call("StartBackupPlan", {{"BackupPlanId", kept}}).status, 200);
+  ASSERT_EQ(call("StartBackupPlan", {{"BackupPlanId", kept}}).status, 200);
+  auto sets = call("DescribeFullBackupList", {{"BackupPlanId", kept}});
+  ASSERT_EQ(sets.body.at("TotalElements").as_int64(), 2);
+  const auto& set_items = sets.body.at("Items").at("FullBackupFile").as_array();
+  const std::string damaged_set(set_items.at(0).at("BackupSetId").as_string());
+  const std::string kept_set(set_items.at(1).at("BackupSetId").as_string());
+  catalog::testing::damage_document((dir_ / "catalog.db").string(), catalog::Kind::plan, damaged);
+  catalog::testing::damage_document((dir_ / "catalog.db").string(), catalog::Kind::backup_set, damaged_set);
+
+  auto plans = call("DescribeBackupPlanList", {});
+  ASSERT_EQ(plans.status, 200) << boost::json::serialize(plans.body);
+  const auto& plan_items = plans.body.at("Items").at("BackupPlanDetail").as_array();
+  ASSERT_EQ(plan_items.size(), 1u);
+  EXPECT_EQ(plan_items.at(0).at("BackupPlanId").as_string(), kept);
+  auto kept_sets = call("DescribeFullBackupList", {{"BackupPlanId", kept}});
+  ASSERT_EQ(kept_sets.status, 200) << boost::json::serialize(kept_sets.body);
+  const auto& kept_items = kept_sets.body.at("Items").at("FullBackupFile").as_array();
+  ASSERT_EQ(kept_items.size(), 1u);
+  EXPECT_EQ(kept_items.at(0).at("BackupSetId").as_string(), kept_set);
+
+  auto direct = call("DescribeFullBackupList", {{"BackupPlanId", damaged}});
+  EXPECT_EQ(direct.status, 500);
+  EXPECT_EQ(direct.code(), "Corrupt");
+  EXPECT_NE(direct.message().find("catalog record plan " + damaged), std::string::npos) << direct.message();
 }
 
 TEST_F(DispatcherTest, EveryOperationOfTheReferenceIsRegistered) {

@@ -10,6 +10,9 @@
 // - A document is stored as valid UTF-8: a key or string value that is not comes back with each stray
 //   byte written as `\xNN` (core/utf8.h), so one server message in another encoding can never make a
 //   record unreadable. Documents stored raw by earlier versions are read the same way.
+// - A record whose document cannot be parsed at all (not JSON: a damaged page, a hand edit) is left
+//   out of listings and task claims, so one record cannot fail every listing and the scheduler; get()
+//   of it answers Corrupt naming it. Each time one is met the store reports it (note_unreadable).
 // - Implementations are thread-safe. The interface has no SQLite-only semantics: a PostgreSQL store
 //   implements the same calls (claim_next uses SELECT ... FOR UPDATE SKIP LOCKED there).
 #pragma once
@@ -17,7 +20,9 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +84,20 @@ class Store {
   // now_ms (its owner died), marks it running with lease (owner, now_ms + lease_ms) and returns it.
   virtual core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
                                                               int64_t lease_ms) = 0;
+
+  // Called with every unreadable record the store meets (the node counts them:
+  // opendbs_catalog_unreadable_records_total), from the thread that met it.
+  void on_unreadable_record(std::function<void(Kind, const std::string& id)> observer);
+
+ protected:
+  // Reports an unreadable record: an error log line naming the table and key (once a minute per
+  // record, as the scheduler's pass meets it every few seconds) and the observer.
+  void note_unreadable(Kind kind, const std::string& table, const std::string& id, const std::string& why);
+
+ private:
+  std::function<void(Kind, const std::string&)> unreadable_observer_;
+  std::mutex unreadable_mu_;
+  std::map<std::string, int64_t> unreadable_logged_ms_;  // table/kind/id -> when last logged
 };
 
 // Opens the store a catalog URL names: "sqlite:PATH" or a bare path (PostgreSQL: not in this build).

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "catalog/sqlite/damage_for_tests.h"
 #include "catalog/store.h"
 #include "core/utf8.h"
 #include "core/errors.h"
@@ -13,6 +14,7 @@
 using namespace opendbs;
 using catalog::Kind;
 using catalog::Record;
+using catalog::testing::damage_document;
 
 namespace {
 
@@ -238,4 +240,83 @@ TEST(SqliteStore, RecordPoisonedByAnEarlierVersionIsReadAndRepairedOnTheNextWrit
   sqlite3_close(db);
   EXPECT_TRUE(core::is_valid_utf8(stored)) << stored;
   EXPECT_NE(stored.find("e_\xC3\xBC\\\\xC3"), std::string::npos) << stored;
+}
+
+namespace {
+
+std::vector<std::string> ids_of(const core::Result<std::vector<Record>>& records) {
+  std::vector<std::string> ids;
+  if (records.ok())
+    for (const auto& r : *records) ids.push_back(r.id);
+  return ids;
+}
+
+}  // namespace
+
+TEST(SqliteStore, ARecordThatIsNotJsonIsSkippedByListingsCountedAndNamedWhenReadDirectly) {
+  TempCatalog tmp;
+  auto store = std::move(catalog::open_store(tmp.path()).value());
+  std::vector<std::string> reported;
+  store->on_unreadable_record([&](Kind kind, const std::string& id) { reported.push_back(std::string(catalog::kind_name(kind)) + "/" + id); });
+  ASSERT_TRUE(store->transact([](catalog::Tx& tx) -> core::Status {
+    for (int i = 1; i <= 3; ++i) {
+      OPENDBS_TRY(tx.put(Kind::plan, plan("p" + std::to_string(i), "A", i, "running")));
+      OPENDBS_TRY(tx.put(Kind::restore_task, plan("r" + std::to_string(i), "A", i, "succeeded")));
+    }
+    return {};
+  }).ok());
+  damage_document(tmp.path(), Kind::plan, "p2");
+  damage_document(tmp.path(), Kind::restore_task, "r2");
+  const std::vector<std::string> others_plans{"p3", "p1"}, others_restores{"r3", "r1"};
+  ASSERT_TRUE(store->read([&](catalog::Tx& tx) -> core::Status {
+    catalog::Query plans{Kind::plan};
+    plans.account_id = "A";
+    auto listed = tx.list(plans);  // plans: through the listing's id cache
+    EXPECT_TRUE(listed.ok()) << listed.error().message;
+    EXPECT_EQ(ids_of(listed), others_plans);
+    catalog::Query restores{Kind::restore_task};
+    restores.account_id = "A";
+    auto restores_listed = tx.list(restores);  // other kinds: one SQL query
+    EXPECT_TRUE(restores_listed.ok()) << restores_listed.error().message;
+    EXPECT_EQ(ids_of(restores_listed), others_restores);
+    restores.doc_equals = {{"BackupPlanName", "name-r3"}};  // a filter on the documents' fields
+    auto filtered = tx.list(restores);
+    EXPECT_TRUE(filtered.ok()) << filtered.error().message;
+    EXPECT_EQ(ids_of(filtered), std::vector<std::string>{"r3"});
+    auto counted = tx.count(restores);
+    EXPECT_TRUE(counted.ok() && *counted == 1) << (counted.ok() ? "" : counted.error().message);
+
+    auto direct = tx.get(Kind::plan, "p2");
+    EXPECT_FALSE(direct.ok());
+    if (!direct.ok()) {
+      EXPECT_EQ(direct.error().code, "Corrupt");
+      EXPECT_NE(direct.error().message.find("plan p2"), std::string::npos) << direct.error().message;
+      EXPECT_NE(direct.error().message.find("records"), std::string::npos) << direct.error().message;
+    }
+    return {};
+  }).ok());
+  EXPECT_EQ(reported, (std::vector<std::string>{"plan/p2", "restore_task/r2", "plan/p2"}));
+}
+
+TEST(SqliteStore, ATaskThatIsNotJsonIsLeftQueuedAndTheOthersAreClaimed) {
+  TempCatalog tmp;
+  auto store = std::move(catalog::open_store(tmp.path()).value());
+  std::vector<std::string> reported;
+  store->on_unreadable_record([&](Kind, const std::string& id) { reported.push_back(id); });
+  ASSERT_TRUE(store->transact([](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::task, Record{"t1", "A", "p", "queued", 1, {}}));
+    OPENDBS_TRY(tx.put(Kind::task, Record{"t2", "A", "p", "running", 2, {{"_LeaseExpiresMs", 10}}}));
+    return tx.put(Kind::task, Record{"t3", "A", "p", "queued", 3, {}});
+  }).ok());
+  damage_document(tmp.path(), Kind::task, "t1");  // the oldest queued task
+  damage_document(tmp.path(), Kind::task, "t2");  // a running task whose lease would be read
+  auto first = store->claim_next_task("w", 1000, 30000);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(first->has_value());
+  EXPECT_EQ((*first)->id, "t3");
+  auto none = store->claim_next_task("w", 1000, 30000);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(reported.empty());
+  EXPECT_EQ(reported.front(), "t1");
 }

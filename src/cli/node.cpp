@@ -262,6 +262,12 @@ void register_metrics(Node::Parts& p) {
   register_repository_metrics(p);
   register_slot_metrics(p);
   register_prune_metrics(p);
+  auto& unreadable = p.metrics.counter("opendbs_catalog_unreadable_records_total",
+                                       "Catalog records met that are not readable JSON (left out of listings)", {"kind"});
+  unreadable.with({"plan"});  // a series from the start, so that an alert on increase() sees 0
+  p.store->on_unreadable_record([&unreadable](catalog::Kind kind, const std::string&) {
+    unreadable.with({catalog::kind_name(kind)}).inc();
+  });
   auto& tasks = p.metrics.gauge("opendbs_tasks", "Tasks by kind and state", {"kind", "state"});
   p.metrics.add_collect_hook([&p, &tasks] {
     (void)p.store->read([&](catalog::Tx& tx) -> core::Status {

@@ -127,6 +127,18 @@ TEST_F(PostgresLogicalRestore, TwoTablesRenamedOntoOneNameStopTheRestoreBeforeAn
   EXPECT_EQ(dst_->query("SELECT count(*) FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'"), "0");
 }
 
+// The API refuses it when the task is created; the engine, called by anything else, refuses it too.
+TEST_F(PostgresLogicalRestore, ANewTableNameWithADotStopsTheRestoreBeforeAnythingIsWritten) {
+  Control control;
+  auto st = restore(R"([{"DBName":"crm","TableIncludes":[{"TableName":"public.orders","NewTableName":"archive.orders"}]}])",
+                    "", control);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, "InvalidParameter");
+  EXPECT_EQ(st.error().message, "RestoreObjects: NewTableName \"archive.orders\" of table public.orders holds a dot; a "
+                                "renamed table keeps its schema, so NewTableName is the bare new name");
+  EXPECT_EQ(databases(), "");
+}
+
 TEST_F(PostgresLogicalRestore, RenameNewRestoresUnderAFreeNameWhenTheNameHoldsTables) {
   dst_->query("CREATE DATABASE wiki");
   PgServer::Query{*dst_, "wiki"}("CREATE TABLE mine (x int)");

@@ -3,6 +3,9 @@
 // backup rather than leaving rows out, and a database's encoding travels with the set.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include "engine_harness.h"
 #include "engines/postgres/pg_connection.h"
 
@@ -10,6 +13,24 @@ namespace opendbs::testing {
 namespace {
 
 class PostgresLogicalSettings : public EngineTest {};
+
+// An environment variable set for one scope of the test process (the engine's connections and the
+// programs it runs inherit it), then put back.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 // Reads values in one fixed form, whatever the database sets.
 const std::string kIso = "SET datestyle = ISO; SET intervalstyle = postgres; SET extra_float_digits = 3; ";
@@ -107,6 +128,47 @@ TEST_F(PostgresLogicalSettings, ALatin1DatabaseRestoresAsLatin1WithTheSameBytes)
   EXPECT_EQ(restored("SET client_encoding = UTF8; SELECT t FROM l WHERE k = 1"), "été, café, ½ price");
   EXPECT_EQ(restored("SELECT count(*) FROM l"), "130");
   src.query("DROP DATABASE lslatin1");
+}
+
+// An operator's PGCLIENTENCODING=UTF8 on the node would have the engine's sessions and pg_dump read a
+// LATIN1 database's names and text converted to UTF-8: names then no longer match between the sessions
+// that set the database's own encoding and those that do not. Every session and pg_dump uses the
+// database's encoding instead, so the set and the restore are the same bytes.
+TEST_F(PostgresLogicalSettings, ALatin1DatabaseBacksUpAndRestoresByteForByteWhileTheNodeSetsPgclientencodingUtf8) {
+  auto& src = shared_source();
+  // The set-up session speaks LATIN1 (the database's encoding, nothing set yet): these are LATIN1 bytes.
+  auto db = new_database("lsenvlatin1", "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  const std::string table = "\"\xe9" "cole\".\"caf\xe9\"";  // "école"."café"
+  db("CREATE SCHEMA \"\xe9" "cole\"");
+  db("CREATE TABLE " + table + " (k int PRIMARY KEY, \"pr\xe9\" text)");
+  db("CREATE INDEX \"caf\xe9_pr\xe9\" ON " + table + " (\"pr\xe9\")");
+  db("INSERT INTO " + table + " SELECT g, 'd\xe9j\xe0 ' || convert_from(decode(to_hex(g), 'hex'), 'LATIN1')"
+     " FROM generate_series(128, 255) g");
+  const std::string names =
+      "SELECT string_agg(encode(nspname::text::bytea, 'hex') || '.' || encode(relname::text::bytea, 'hex'), ','"
+      " ORDER BY relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname LIKE '%cole'";
+  const std::string rows = "SELECT md5(string_agg(k || ':' || encode(convert_to(\"pr\xe9\", 'LATIN1'), 'hex'), ','"
+                           " ORDER BY k)) FROM " + table;
+  const std::string source_names = db(names), source_rows = db(rows);
+  ASSERT_EQ(source_names, "e9636f6c65.636166e9,e9636f6c65.636166e95f706b6579,e9636f6c65.636166e95f7072e9");
+
+  const auto p = logical(plan("ls-env-latin1"), R"([{"DBName":"lsenvlatin1"}])");
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
+  {
+    ScopedEnv utf8("PGCLIENTENCODING", "UTF8");  // the engine's work only, not the test's own queries
+    const int64_t consistent_ms = backed_up(p, "ls-env-latin1-full");
+    ASSERT_GT(consistent_ms, 0);
+    Control control;
+    auto restored = restore_into(*dst, p, "ls-env-latin1-full", consistent_ms, control);
+    ASSERT_TRUE(restored.ok()) << restored.error().message;
+  }
+  PgServer::Query restored{*dst, "lsenvlatin1"};
+  EXPECT_EQ(restored("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'lsenvlatin1'"), "LATIN1");
+  EXPECT_EQ(restored(names), source_names);
+  EXPECT_EQ(restored(rows), source_rows);
+  EXPECT_EQ(restored("SELECT count(*) FROM " + table), "128");
+  src.query("DROP DATABASE lsenvlatin1");
 }
 
 // A SQL_ASCII database's names are bytes, here LATIN1's é and à: the set's manifest keeps them as they

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "engines/restore_objects.h"
 
 namespace opendbs::api::ops {
 namespace {
@@ -199,10 +200,7 @@ core::Status check_table_renames(const std::string& param, std::string_view db, 
     OPENDBS_TRY(check_new_name(param, "NewTableName", to));
     if (!from || !from->is_string() || !to || to->as_string().empty()) continue;  // the engine explains these
     const std::string_view old_name = from->as_string(), new_name = to->as_string();
-    if (new_name.find('.') != std::string_view::npos)
-      return core::make_error("InvalidParameter", param + ": NewTableName \"" + std::string(new_name) + "\" of table " +
-                                                      std::string(old_name) + " holds a dot; a renamed table keeps its "
-                                                      "schema, so NewTableName is the bare new name");
+    OPENDBS_TRY(engines::check_new_table_name(param, old_name, new_name));
     for (const auto& [other, other_new] : seen) {
       const bool distinct_schemas = !schema_written(old_name).empty() && !schema_written(other).empty() &&
                                     schema_written(old_name) != schema_written(other);

@@ -40,7 +40,7 @@ class SqliteTx final : public Tx {
     st.bind(1, kind_name(kind)).bind(2, id);
     OPENDBS_ASSIGN(bool row, st.step());
     if (!row) return std::optional<Record>{};
-    OPENDBS_ASSIGN(auto rec, read_record(st));
+    OPENDBS_ASSIGN(auto rec, read_record(kind, st));
     return std::optional<Record>(std::move(rec));
   }
 
@@ -67,8 +67,10 @@ class SqliteTx final : public Tx {
       const size_t from = static_cast<size_t>(std::min<int64_t>(q.offset, static_cast<int64_t>(ids->size())));
       const size_t to = q.limit < 0 ? ids->size() : std::min(ids->size(), from + static_cast<size_t>(q.limit));
       for (size_t i = from; i < to; ++i) {
-        OPENDBS_ASSIGN(auto rec, get(q.kind, (*ids)[i]));
-        if (rec) out.push_back(std::move(*rec));
+        auto rec = get(q.kind, (*ids)[i]);
+        if (!rec.ok() && is_unreadable(rec.error())) continue;
+        if (!rec.ok()) return rec.error();
+        if (*rec) out.push_back(std::move(**rec));
       }
       return out;
     }
@@ -81,8 +83,10 @@ class SqliteTx final : public Tx {
     for (;;) {
       OPENDBS_ASSIGN(bool row, st.step());
       if (!row) break;
-      OPENDBS_ASSIGN(auto rec, read_record(st));
-      out.push_back(std::move(rec));
+      auto rec = read_record(q.kind, st);
+      if (!rec.ok() && is_unreadable(rec.error())) continue;
+      if (!rec.ok()) return rec.error();
+      out.push_back(std::move(*rec));
     }
     return out;
   }
@@ -138,7 +142,8 @@ class SqliteTx final : public Tx {
     if (q.parent_id) w += " AND parent_id=?";
     if (!q.ids.empty()) w += " AND id IN (" + placeholders(q.ids.size()) + ")";
     if (!q.states.empty()) w += " AND state IN (" + placeholders(q.states.size()) + ")";
-    for (size_t i = 0; i < q.doc_equals.size(); ++i) w += " AND json_extract(doc, ?) = ?";
+    // json_extract fails the whole statement on a document that is not JSON: such a row matches nothing.
+    for (size_t i = 0; i < q.doc_equals.size(); ++i) w += " AND CASE WHEN json_valid(doc) THEN json_extract(doc, ?) END = ?";
     if (q.sort_from_ms) w += " AND sort_ms >= ?";
     if (q.sort_to_ms) w += " AND sort_ms <= ?";
     return w;
@@ -159,14 +164,20 @@ class SqliteTx final : public Tx {
     if (q.sort_to_ms) st.bind(i++, *q.sort_to_ms);
   }
 
-  static core::Result<Record> read_record(Statement& st) {
+  core::Result<Record> read_record(Kind kind, Statement& st) {
     Record r;
     r.id = st.column_text(0);
     r.account_id = st.column_text(1);
     r.parent_id = st.column_text(2);
     r.state = st.column_text(3);
     r.sort_ms = st.column_int64(4);
-    OPENDBS_ASSIGN(r.doc, parse_document(r.id, st.column_text(5)));
+    auto doc = parse_document(st.column_text(5));
+    if (!doc.ok()) {
+      store_.note_unreadable(kind, "records", r.id, doc.error().message);
+      return core::errors::corrupt(std::string("catalog record ") + kind_name(kind) + " " + r.id + " (table records) " +
+                                   doc.error().message + "; listings leave it out until the row is repaired or deleted");
+    }
+    r.doc = std::move(*doc);
     return r;
   }
 
@@ -183,16 +194,19 @@ class SqliteTx final : public Tx {
   // Reads what document_text wrote, and also what versions before it stored: raw bytes that are not
   // UTF-8 inside strings. Those are parsed tolerantly and escaped, so such a record is readable again
   // and the next write of it stores it repaired.
-  static core::Result<boost::json::object> parse_document(const std::string& id, const std::string& text) {
+  static core::Result<boost::json::object> parse_document(const std::string& text) {
     const bool valid = core::is_valid_utf8(text);
     boost::json::parse_options options;
     options.allow_invalid_utf8 = !valid;
     boost::system::error_code ec;
     auto v = boost::json::parse(text, ec, {}, options);
-    if (ec || !v.is_object()) return core::errors::corrupt("catalog record " + id + " has an unreadable document");
+    if (ec) return core::errors::corrupt("is not a JSON document (" + ec.message() + ")");
+    if (!v.is_object()) return core::errors::corrupt("holds JSON that is not an object");
     if (!valid) core::make_valid_utf8(v);
     return std::move(v.as_object());
   }
+
+  static bool is_unreadable(const core::Error& e) { return e.code == "Corrupt"; }
 
   void mark(Kind kind) {
     dirty_ = true;
@@ -319,13 +333,22 @@ core::Result<std::optional<Record>> SqliteStore::claim_next_task(const std::stri
                                                                  int64_t lease_ms) {
   std::optional<Record> claimed;
   OPENDBS_TRY(transact([&](Tx& tx) -> core::Status {
+    // A task whose document is not JSON cannot be run: it is passed over (and reported), not claimed,
+    // so it does not stop the queue behind it. A running one's lease is unreadable: never expired.
     Statement st(statements_, "SELECT id FROM records WHERE kind='task' AND (state='queued' OR (state='running' AND "
-                      "json_extract(doc,'$._LeaseExpiresMs') < ?)) ORDER BY sort_ms LIMIT 1");
+                      "CASE WHEN json_valid(doc) THEN json_extract(doc,'$._LeaseExpiresMs') END < ?)) "
+                      "ORDER BY sort_ms LIMIT 64");
     st.bind(1, now_ms);
-    OPENDBS_ASSIGN(bool row, st.step());
-    if (!row) return {};
-    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, st.column_text(0)));
-    if (!rec) return {};
+    std::optional<Record> rec;
+    for (;;) {
+      OPENDBS_ASSIGN(bool row, st.step());
+      if (!row) return {};
+      auto candidate = tx.get(Kind::task, st.column_text(0));
+      if (!candidate.ok() && candidate.error().code == "Corrupt") continue;
+      if (!candidate.ok()) return candidate.error();
+      rec = std::move(*candidate);
+      if (rec) break;
+    }
     rec->state = "running";
     rec->doc["_LeaseOwner"] = owner;
     rec->doc["_LeaseExpiresMs"] = now_ms + lease_ms;

@@ -12,10 +12,7 @@ core::Result<DatabaseEncoding> use_dump_settings(PgConnection& conn, const std::
       " FROM pg_database WHERE datname = current_database()"));
   DatabaseEncoding db{rows.value(0, "encoding").value_or(""), rows.value(0, "datcollate").value_or(""),
                       rows.value(0, "datctype").value_or("")};
-  const std::string wanted = client_encoding.empty() ? db.encoding : client_encoding;
-  // Through libpq, which then knows the encoding it escapes and reports in.
-  if (!wanted.empty() && PQsetClientEncoding(conn.raw(), wanted.c_str()) != 0)
-    return source_error("setting client_encoding to " + wanted, conn.error_message());
+  OPENDBS_TRY(conn.use_client_encoding(client_encoding.empty() ? db.encoding : client_encoding));
   return db;
 }
 

@@ -51,14 +51,19 @@ struct Table {
 
 // pg_dump connects with a conninfo string, as every other connection of the engine: a database name
 // given as such would be taken for one when it holds "=" ("a=b": "invalid connection option").
-// The password stays out of the arguments (libpq_env passes it).
+// The password stays out of the arguments (libpq_env passes it). `--encoding` is the database's own,
+// as every session of the backup uses: without it PGCLIENTENCODING on the node, or a client_encoding
+// the server or role sets, would have pg_dump write names converted, which the sessions copying the
+// tables would not find.
 std::vector<std::string> pg_dump_argv(const std::string& pg_dump, const Endpoint& ep, const std::string& snapshot,
-                                      const char* section, const std::vector<Table>& excluded) {
+                                      const char* section, const std::string& encoding,
+                                      const std::vector<Table>& excluded) {
   Endpoint without_password = ep;
   without_password.password.clear();
   std::vector<std::string> argv{pg_dump, "--schema-only", std::string("--section=") + section, "--no-owner",
                                 "--no-privileges", "--snapshot=" + snapshot,
                                 "--lock-wait-timeout=" + std::to_string(kDumpLockWaitMs), "--no-password",
+                                "--encoding=" + encoding,
                                 "--dbname=" + conninfo(without_password, ConnectionKind::sql)};
   for (const auto& t : excluded) argv.push_back("--exclude-table=" + quote_ident(t.schema) + "." + quote_ident(t.name));
   return argv;
@@ -335,7 +340,8 @@ core::Result<Raced> open_sessions(SnapshotSessions& s, const Endpoint& ep, const
   core::Result<std::string> pre_data(std::string{}), post_data(std::string{});
   const auto dump_section = [&](const char* section, core::Result<std::string>* out) {
     return std::thread([&ep, &s, &pg_dump, section, out] {
-      *out = run_program(pg_dump_argv(pg_dump, ep, s.id, section, s.choice.excluded), libpq_env(ep));
+      *out = run_program(pg_dump_argv(pg_dump, ep, s.id, section, s.encoding.encoding, s.choice.excluded),
+                         libpq_env(ep));
     });
   };
   std::thread pre_dump = dump_section("pre-data", &pre_data), post_dump = dump_section("post-data", &post_data);

@@ -19,6 +19,7 @@
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_tablespaces.h"
+#include "engines/restore_objects.h"
 
 namespace opendbs::engines::postgres {
 namespace {
@@ -85,6 +86,7 @@ core::Status add_table_renames(DatabasePlan& p, const boost::json::object& entry
       return core::make_error("InvalidParameter", "RestoreObjects: each TableIncludes item of database " + p.name +
                                                       " needs TableName and NewTableName (tables are chosen at backup "
                                                       "time with BackupObjects; a restore only renames them)");
+    OPENDBS_TRY(check_new_table_name("RestoreObjects", from, to));
     OPENDBS_ASSIGN(auto table, find_table(p, from));
     const std::string schema(table->at("schema").as_string());
     const std::string qualified = quote_ident(schema) + "." + quote_ident(table->at("name").as_string());

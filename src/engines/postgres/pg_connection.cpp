@@ -78,10 +78,23 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::open(const Endpoint& e
     return core::make_error("SourceUnreachable", "cannot connect to PostgreSQL at " + endpoint.host + ":" +
                                                      std::to_string(endpoint.port) + ": " + message);
   }
-  return std::unique_ptr<PgConnection>(new PgConnection(conn));
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  // A physical walsender takes no SET (and, attached to no database, converts nothing).
+  if (kind == ConnectionKind::sql) OPENDBS_TRY(connection->use_client_encoding(""));
+  return connection;
 }
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
+
+core::Status PgConnection::use_client_encoding(const std::string& encoding) {
+  const char* server = PQparameterStatus(conn_, "server_encoding");
+  const std::string wanted = !encoding.empty() ? encoding : server ? server : "";
+  const char* current = PQparameterStatus(conn_, "client_encoding");
+  if (wanted.empty() || (current != nullptr && wanted == current)) return {};
+  if (PQsetClientEncoding(conn_, wanted.c_str()) != 0)
+    return source_error("setting client_encoding to " + wanted, error_message());
+  return {};
+}
 
 core::Result<Rows> PgConnection::query(const std::string& sql) { return rows_of(PQexec(conn_, sql.c_str()), conn_); }
 

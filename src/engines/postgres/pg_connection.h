@@ -41,7 +41,10 @@ struct Rows {
 
 class PgConnection {
  public:
-  // Connects (with a connect timeout); a failure carries libpq's message.
+  // Connects (with a connect timeout); a failure carries libpq's message. An ordinary session speaks
+  // the database's own encoding (client_encoding = server_encoding), whatever the node's environment
+  // (PGCLIENTENCODING), the server's configuration or the role's settings choose: names and text then
+  // come and go as the bytes stored, and match between every session and pg_dump of the engine.
   static core::Result<std::unique_ptr<PgConnection>> open(const Endpoint& endpoint, ConnectionKind kind,
                                                           int connect_timeout_s = 10);
   ~PgConnection();
@@ -49,6 +52,9 @@ class PgConnection {
   PgConnection& operator=(const PgConnection&) = delete;
 
   PGconn* raw() { return conn_; }
+  // Sets client_encoding through libpq (which then escapes and reports in it) to `encoding`, or to
+  // the server's encoding when empty; nothing is sent when it is already that.
+  core::Status use_client_encoding(const std::string& encoding);
   int server_version() const { return PQserverVersion(conn_); }
 
   // Runs one command (simple query protocol) and returns its single result set, or the server's
