@@ -63,9 +63,13 @@ class PostgresLogicalDatabaseProps : public EngineTest {
     src.query("DROP DATABASE IF EXISTS lpprops");
     for (const char* role : kRoles) src.query(std::string("DROP ROLE IF EXISTS ") + role);
   }
-  // A new server with the roles of make_props_database() but lp_gone.
-  std::unique_ptr<PgServer> props_destination() {
-    auto dst = new_server();
+  // make_props_database() backed up by plan `id`, and a new server to restore it into, with the roles
+  // of lpprops but lp_gone; null (and a test failure) when either fails.
+  std::unique_ptr<PgServer> props_backed_up(const std::string& id) {
+    make_props_database();
+    auto full = back_up(id, "lpprops");
+    EXPECT_TRUE(full.ok()) << full.error().message;
+    auto dst = full.ok() ? new_server() : nullptr;
     if (dst) dst->query("CREATE ROLE lp_app LOGIN; CREATE ROLE lp_reader LOGIN");
     return dst;
   }
@@ -100,11 +104,7 @@ class PostgresLogicalDatabaseProps : public EngineTest {
 // before the data; the database's search_path lets its users name app's tables unqualified. A role
 // the destination lacks costs its setting and grant, with a warning, never the restore.
 TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReachTheRenamedDatabaseAfterItsData) {
-  make_props_database();
-  auto full = back_up("lp-props", "lpprops");
-  ASSERT_TRUE(full.ok()) << full.error().message;
-
-  auto dst = props_destination();
+  auto dst = props_backed_up("lp-props");
   ASSERT_TRUE(dst);
   Control control;
   auto st = restore(*dst, R"([{"DBName":"lpprops","NewDBName":"lpcopy"}])", control);
@@ -123,11 +123,7 @@ TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReac
 // The SQL download gives the database it is loaded into the same properties, at the end of its part;
 // what needs a role the server lacks is a WARNING, so psql's ON_ERROR_STOP run goes on to the end.
 TEST_F(PostgresLogicalDatabaseProps, TheSqlDownloadGivesTheDatabaseItIsLoadedIntoItsSettingsCommentGrantsAndLimit) {
-  make_props_database();
-  auto full = back_up("lp-props-sql", "lpprops");
-  ASSERT_TRUE(full.ok()) << full.error().message;
-
-  auto dst = props_destination();
+  auto dst = props_backed_up("lp-props-sql");
   ASSERT_TRUE(dst);
   ASSERT_EQ(load_sql_download(plan_, set_id_, *dst, "lpsql"), 0);
   expect_props(*dst, "lpsql");
