@@ -38,6 +38,63 @@ class PostgresLogicalDatabaseProps : public EngineTest {
     return out;
   }
 
+  // Database lpprops of the shared source with every property a set carries: a connection limit, a
+  // comment, PUBLIC's privileges revoked, grants with and without grant option, its own search_path
+  // and default_transaction_read_only, and roles' settings; lp_gone is a role destinations lack.
+  void make_props_database() {
+    auto& src = shared_source();
+    drop_props_database();
+    for (const char* role : kRoles) src.query(std::string("CREATE ROLE ") + role + " LOGIN");
+    src.query("CREATE DATABASE lpprops CONNECTION LIMIT 3");
+    PgServer::Query db{src, "lpprops"};
+    db("CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, name text)");
+    db("INSERT INTO app.items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
+    src.query("COMMENT ON DATABASE lpprops IS 'the shop''s data'");
+    src.query("REVOKE ALL ON DATABASE lpprops FROM PUBLIC");
+    src.query("GRANT CONNECT ON DATABASE lpprops TO lp_app, lp_gone");
+    src.query("GRANT CREATE ON DATABASE lpprops TO lp_app WITH GRANT OPTION");
+    src.query("ALTER DATABASE lpprops SET search_path = app, \"$user\", public");
+    src.query("ALTER ROLE lp_app IN DATABASE lpprops SET work_mem = '8MB'");
+    src.query("ALTER ROLE lp_gone IN DATABASE lpprops SET work_mem = '16MB'");
+    src.query("ALTER DATABASE lpprops SET default_transaction_read_only = on");
+  }
+  void drop_props_database() {
+    auto& src = shared_source();
+    src.query("DROP DATABASE IF EXISTS lpprops");
+    for (const char* role : kRoles) src.query(std::string("DROP ROLE IF EXISTS ") + role);
+  }
+  // make_props_database() backed up by plan `id`, and a new server to restore it into, with the roles
+  // of lpprops but lp_gone; null (and a test failure) when either fails.
+  std::unique_ptr<PgServer> props_backed_up(const std::string& id) {
+    make_props_database();
+    auto full = back_up(id, "lpprops");
+    EXPECT_TRUE(full.ok()) << full.error().message;
+    auto dst = full.ok() ? new_server() : nullptr;
+    if (dst) dst->query("CREATE ROLE lp_app LOGIN; CREATE ROLE lp_reader LOGIN");
+    return dst;
+  }
+  // Database `name` of `dst` has what make_props_database() gave lpprops (but for lp_gone).
+  static void expect_props(PgServer& dst, const std::string& name) {
+    PgServer::Query restored{dst, name};
+    const std::string literal = engines::postgres::quote_literal(name);
+    EXPECT_EQ(restored("SELECT count(*) FROM items"), "500");  // unqualified: the database's search_path
+    EXPECT_EQ(restored("SHOW search_path"), "app, \"$user\", public");
+    EXPECT_EQ(restored("SHOW default_transaction_read_only"), "on");
+    EXPECT_EQ(dst.query("SELECT s.setconfig::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
+                        " JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = " + literal +
+                        " AND r.rolname = 'lp_app'"),
+              "{work_mem=8MB}");
+    EXPECT_EQ(dst.query("SELECT datconnlimit FROM pg_database WHERE datname = " + literal), "3");
+    EXPECT_EQ(dst.query("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = " + literal),
+              "the shop's data");
+    EXPECT_EQ(dst.query("SELECT has_database_privilege('lp_app', " + literal + ", 'CONNECT')::text"
+                        " || has_database_privilege('lp_app', " + literal + ", 'CREATE WITH GRANT OPTION')::text"
+                        " || has_database_privilege('lp_reader', " + literal + ", 'CONNECT')::text"
+                        " || has_database_privilege('lp_reader', " + literal + ", 'TEMP')::text"),
+              "truetruefalsefalse");
+  }
+  static constexpr const char* kRoles[] = {"lp_app", "lp_reader", "lp_gone"};
+
   engines::PlanSpec plan_;
   std::string set_id_;
   int64_t consistent_ms_ = 0;
@@ -47,49 +104,12 @@ class PostgresLogicalDatabaseProps : public EngineTest {
 // before the data; the database's search_path lets its users name app's tables unqualified. A role
 // the destination lacks costs its setting and grant, with a warning, never the restore.
 TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReachTheRenamedDatabaseAfterItsData) {
-  auto& src = shared_source();
-  src.query("DROP DATABASE IF EXISTS lpprops");
-  for (const char* role : {"lp_app", "lp_reader", "lp_gone"}) src.query(std::string("DROP ROLE IF EXISTS ") + role);
-  for (const char* role : {"lp_app", "lp_reader", "lp_gone"}) src.query(std::string("CREATE ROLE ") + role + " LOGIN");
-  src.query("CREATE DATABASE lpprops CONNECTION LIMIT 3");
-  PgServer::Query db{src, "lpprops"};
-  db("CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, name text)");
-  db("INSERT INTO app.items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
-  src.query("COMMENT ON DATABASE lpprops IS 'the shop''s data'");
-  src.query("REVOKE ALL ON DATABASE lpprops FROM PUBLIC");
-  src.query("GRANT CONNECT ON DATABASE lpprops TO lp_app, lp_gone");
-  src.query("GRANT CREATE ON DATABASE lpprops TO lp_app WITH GRANT OPTION");
-  src.query("ALTER DATABASE lpprops SET search_path = app, \"$user\", public");
-  src.query("ALTER ROLE lp_app IN DATABASE lpprops SET work_mem = '8MB'");
-  src.query("ALTER ROLE lp_gone IN DATABASE lpprops SET work_mem = '16MB'");
-  src.query("ALTER DATABASE lpprops SET default_transaction_read_only = on");
-
-  auto full = back_up("lp-props", "lpprops");
-  ASSERT_TRUE(full.ok()) << full.error().message;
-
-  auto dst = new_server();
+  auto dst = props_backed_up("lp-props");
   ASSERT_TRUE(dst);
-  dst->query("CREATE ROLE lp_app LOGIN");
-  dst->query("CREATE ROLE lp_reader LOGIN");
   Control control;
   auto st = restore(*dst, R"([{"DBName":"lpprops","NewDBName":"lpcopy"}])", control);
   ASSERT_TRUE(st.ok()) << st.error().message;
-
-  PgServer::Query restored{*dst, "lpcopy"};
-  EXPECT_EQ(restored("SELECT count(*) FROM items"), "500");  // unqualified: the database's search_path
-  EXPECT_EQ(restored("SHOW search_path"), "app, \"$user\", public");
-  EXPECT_EQ(restored("SHOW default_transaction_read_only"), "on");
-  EXPECT_EQ(dst->query("SELECT s.setconfig::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole"
-                       " JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'lpcopy' AND r.rolname = 'lp_app'"),
-            "{work_mem=8MB}");
-  EXPECT_EQ(dst->query("SELECT datconnlimit FROM pg_database WHERE datname = 'lpcopy'"), "3");
-  EXPECT_EQ(dst->query("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'lpcopy'"),
-            "the shop's data");
-  EXPECT_EQ(dst->query("SELECT has_database_privilege('lp_app', 'lpcopy', 'CONNECT')::text"
-                       " || has_database_privilege('lp_app', 'lpcopy', 'CREATE WITH GRANT OPTION')::text"
-                       " || has_database_privilege('lp_reader', 'lpcopy', 'CONNECT')::text"
-                       " || has_database_privilege('lp_reader', 'lpcopy', 'TEMP')::text"),
-            "truetruefalsefalse");
+  expect_props(*dst, "lpcopy");
 
   const std::string warnings = joined(control.warnings);
   EXPECT_NE(warnings.find("ALTER ROLE lp_gone IN DATABASE: the setting work_mem was not restored: role lp_gone does not exist"),
@@ -97,9 +117,20 @@ TEST_F(PostgresLogicalDatabaseProps, SettingsCommentGrantsAndConnectionLimitReac
   EXPECT_NE(warnings.find("GRANT CONNECT TO lp_gone was not restored: role lp_gone does not exist"), std::string::npos)
       << warnings;
   EXPECT_EQ(std::count(warnings.begin(), warnings.end(), '\n'), 2) << warnings;
+  drop_props_database();
+}
 
-  src.query("DROP DATABASE lpprops");
-  for (const char* role : {"lp_app", "lp_reader", "lp_gone"}) src.query(std::string("DROP ROLE ") + role);
+// The SQL download gives the database it is loaded into the same properties, at the end of its part;
+// what needs a role the server lacks is a WARNING, so psql's ON_ERROR_STOP run goes on to the end.
+TEST_F(PostgresLogicalDatabaseProps, TheSqlDownloadGivesTheDatabaseItIsLoadedIntoItsSettingsCommentGrantsAndLimit) {
+  auto dst = props_backed_up("lp-props-sql");
+  ASSERT_TRUE(dst);
+  ASSERT_EQ(load_sql_download(plan_, set_id_, *dst, "lpsql"), 0);
+  expect_props(*dst, "lpsql");
+  EXPECT_EQ(dst->query("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
+                       " WHERE d.datname = 'lpsql'"),
+            "2");  // the database's own and lp_app's; lp_gone's was left out
+  drop_props_database();
 }
 
 // pg_dump's script empties search_path; the source refreshed its views with the database's own, which

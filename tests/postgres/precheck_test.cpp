@@ -217,5 +217,36 @@ TEST_F(LogicalPrivileges, TablesWhoseRowLevelSecurityAppliesToTheRoleFailNamingW
   EXPECT_EQ(bypassing.state, "finish") << bypassing.message;
 }
 
+// CHECK_PRIVILEGES, CHECK_EXCLUDED_TABLES and CHECK_TABLE_INCLUDES each read every selected database:
+// they share one connection to each (a source with many databases, or a connection limit, felt three).
+TEST_F(LogicalPrivileges, TheLogicalItemsOpenOneConnectionPerSelectedDatabase) {
+  // Sessions counted when they end (pg_stat_database.sessions, PostgreSQL 14+).
+  auto sessions = [] {
+    return shared_source().query("SELECT pg_stat_clear_snapshot(); SELECT string_agg(datname || '=' || sessions, ','"
+                                 " ORDER BY datname) FROM pg_stat_database WHERE datname LIKE 'prk\\_%'");
+  };
+  auto settled = [&](const std::string& before) {  // the precheck's backends may still be exiting
+    std::string now = sessions();
+    for (int i = 0; i < 20; ++i, sleep_ms(100)) {
+      const std::string again = sessions();
+      if (again == now && again != before) break;
+      now = again;
+    }
+    return now;
+  };
+  const std::string before = settled("");
+  engines::PostgresEngine engine;
+  const auto items = engine.precheck(logical_plan(shared_source().endpoint(), objects_));
+  ASSERT_NE(item(items, "CHECK_TABLE_INCLUDES"), nullptr);
+  ASSERT_NE(item(items, "CHECK_EXCLUDED_TABLES"), nullptr);
+  const std::string after = settled(before);
+  auto count_of = [](const std::string& list, const std::string& db) {
+    const size_t at = list.find(db + "=");
+    return at == std::string::npos ? -1 : std::stoi(list.substr(at + db.size() + 1));
+  };
+  for (const char* db : {"prk_other", "prk_shop1", "prk_shop2"})
+    EXPECT_EQ(count_of(after, db) - count_of(before, db), 1) << db << ": " << before << " -> " << after;
+}
+
 }  // namespace
 }  // namespace opendbs::testing

@@ -146,52 +146,74 @@ std::string setting_value_sql(const std::string& name, const std::string& value)
   return out.empty() ? "''" : out;
 }
 
-core::Status apply_database_properties(PgConnection& admin, const boost::json::object& entry,
-                                       const std::string& target, TaskControl& control) {
-  const std::string db = quote_ident(target);
-  // Whether `role` is missing on the destination, which leaves out `what` with a warning.
-  auto missing = [&](const std::string& role, const std::string& what) -> core::Result<bool> {
-    if (role.empty() || role == "PUBLIC") return false;
-    OPENDBS_ASSIGN(auto found, admin.query_params("SELECT 1 FROM pg_roles WHERE rolname = $1", {role}));
-    if (!found.rows.empty()) return false;
-    core::log_event(core::LogLevel::warn, "postgres_restore_property_skipped",
-                    {{"database", target}, {"property", what}, {"error", "role " + role + " does not exist"}});
-    control.warning("database " + target + ": " + what + " was not restored: role " + role +
-                    " does not exist on the destination");
-    return true;
-  };
+std::vector<PropertyStatement> database_property_statements(const boost::json::object& entry) {
+  std::vector<PropertyStatement> out;
   if (auto it = entry.find("grants"); it != entry.end() && it->value().is_array()) {
-    OPENDBS_TRY(apply_or_warn(admin, "REVOKE ALL ON DATABASE " + db + " FROM PUBLIC", target,
-                              "the revocation of PUBLIC's default privileges", control));
+    out.push_back({"REVOKE ALL ON DATABASE ", " FROM PUBLIC", "the revocation of PUBLIC's default privileges", ""});
     for (const auto& g : it->value().as_array()) {
       const auto& grant = g.as_object();
       const std::string grantee = text_of(grant, "grantee"), privilege = text_of(grant, "privilege");
       const bool grantable = grant.contains("grantable") && grant.at("grantable").is_bool() && grant.at("grantable").as_bool();
-      const std::string what = "GRANT " + privilege + " TO " + grantee;
       if (privilege != "CONNECT" && privilege != "CREATE" && privilege != "TEMPORARY") continue;  // no other on databases
-      OPENDBS_ASSIGN(bool skip, missing(grantee, what));
-      if (skip) continue;
-      OPENDBS_TRY(apply_or_warn(admin, "GRANT " + privilege + " ON DATABASE " + db + " TO " +
-                                           (grantee == "PUBLIC" ? grantee : quote_ident(grantee)) +
-                                           (grantable ? " WITH GRANT OPTION" : ""),
-                                target, what, control));
+      out.push_back({"GRANT " + privilege + " ON DATABASE ",
+                     " TO " + (grantee == "PUBLIC" ? grantee : quote_ident(grantee)) + (grantable ? " WITH GRANT OPTION" : ""),
+                     "GRANT " + privilege + " TO " + grantee, grantee == "PUBLIC" ? "" : grantee});
     }
   }
   if (auto it = entry.find("connection_limit"); it != entry.end() && it->value().is_int64())
-    OPENDBS_TRY(apply_or_warn(admin, "ALTER DATABASE " + db + " CONNECTION LIMIT " + std::to_string(it->value().as_int64()),
-                              target, "CONNECTION LIMIT", control));
+    out.push_back({"ALTER DATABASE ", " CONNECTION LIMIT " + std::to_string(it->value().as_int64()), "CONNECTION LIMIT", ""});
   if (auto it = entry.find("settings"); it != entry.end() && it->value().is_array()) {
     for (const auto& s : it->value().as_array()) {
       const auto& setting = s.as_object();
       const std::string role = text_of(setting, "role"), name = text_of(setting, "name");
       const std::string assignment = " SET " + quote_ident(name) + " = " + setting_value_sql(name, text_of(setting, "value"));
-      const std::string what = (role.empty() ? "" : "ALTER ROLE " + role + " IN DATABASE: ") + "the setting " + name;
-      OPENDBS_ASSIGN(bool skip, missing(role, what));
-      if (skip) continue;
-      OPENDBS_TRY(apply_or_warn(admin, (role.empty() ? "ALTER DATABASE " + db : "ALTER ROLE " + quote_ident(role) +
-                                                                                      " IN DATABASE " + db) + assignment,
-                                target, what, control));
+      out.push_back({role.empty() ? "ALTER DATABASE " : "ALTER ROLE " + quote_ident(role) + " IN DATABASE ", assignment,
+                     (role.empty() ? "" : "ALTER ROLE " + role + " IN DATABASE: ") + "the setting " + name, role});
     }
+  }
+  return out;
+}
+
+PropertyStatement database_comment_statement(const std::string& comment) {
+  return {"COMMENT ON DATABASE ", " IS " + (comment.empty() ? std::string("NULL") : quote_literal(comment)), "the comment", ""};
+}
+
+std::string database_properties_sql(const boost::json::object& entry) {
+  auto statements = database_property_statements(entry);
+  if (const std::string comment = database_comment(entry); !comment.empty())
+    statements.push_back(database_comment_statement(comment));
+  if (statements.empty()) return "";
+  std::string sql =
+      "\n-- The database's own properties (grants, connection limit, settings, comment), given to the database\n"
+      "-- this part was loaded into. A statement this server refuses (a role it lacks, a setting it does not\n"
+      "-- take, a privilege the loading role lacks) is left out with a WARNING and the script goes on.\n";
+  for (const auto& st : statements) {
+    sql += "-- " + st.what + (st.role.empty() ? "" : " (needs role " + st.role + " on this server)") + "\n";
+    // The statement is one literal inside the DO body, itself one literal: quotes doubled twice, and
+    // no dollar-quote a value could end.
+    const std::string body = "BEGIN EXECUTE " + quote_literal(st.before_db) +
+                             " || pg_catalog.quote_ident(pg_catalog.current_database()) || " + quote_literal(st.after_db) +
+                             "; EXCEPTION WHEN OTHERS THEN RAISE WARNING '% was not restored: %', " +
+                             quote_literal(st.what) + ", SQLERRM; END";
+    sql += "DO " + quote_literal(body) + ";\n";
+  }
+  return sql;
+}
+
+core::Status apply_database_properties(PgConnection& admin, const boost::json::object& entry,
+                                       const std::string& target, TaskControl& control) {
+  for (const auto& st : database_property_statements(entry)) {
+    if (!st.role.empty()) {  // a role the destination lacks leaves the statement out, with a warning
+      OPENDBS_ASSIGN(auto found, admin.query_params("SELECT 1 FROM pg_roles WHERE rolname = $1", {st.role}));
+      if (found.rows.empty()) {
+        core::log_event(core::LogLevel::warn, "postgres_restore_property_skipped",
+                        {{"database", target}, {"property", st.what}, {"error", "role " + st.role + " does not exist"}});
+        control.warning("database " + target + ": " + st.what + " was not restored: role " + st.role +
+                        " does not exist on the destination");
+        continue;
+      }
+    }
+    OPENDBS_TRY(apply_or_warn(admin, st.on(target), target, st.what, control));
   }
   return {};
 }

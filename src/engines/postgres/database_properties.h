@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -23,6 +24,28 @@
 #include "engines/postgres/pg_connection.h"
 
 namespace opendbs::engines::postgres {
+
+// One statement giving a database one of its properties, its name left out: a restore puts in the
+// name it creates the database under, the SQL download the database psql runs in.
+struct PropertyStatement {
+  std::string before_db, after_db;  // the statement is before_db + <the quoted database name> + after_db
+  std::string what;                 // names it in warnings: "GRANT CONNECT TO app", "the setting work_mem"
+  std::string role;                 // a role it needs on the destination, "" when none
+  std::string on(const std::string& database) const { return before_db + quote_ident(database) + after_db; }
+};
+
+// The statements giving a database `entry`'s grants (REVOKE ALL ... FROM PUBLIC, then each GRANT),
+// connection limit and settings, in the order a restore applies them; the comment is not among them.
+std::vector<PropertyStatement> database_property_statements(const boost::json::object& entry);
+
+// COMMENT ON DATABASE ... IS `comment` (NULL when "").
+PropertyStatement database_comment_statement(const std::string& comment);
+
+// The SQL download's end of a database's part: `entry`'s properties and comment given to the database
+// psql is connected to (current_database()), each in a DO block that turns a failure (a role this
+// server lacks, a setting it refuses) into a WARNING naming what was left out, as a restore warns,
+// so that the script goes on under ON_ERROR_STOP. "" when the entry records none.
+std::string database_properties_sql(const boost::json::object& entry);
 
 // Adds the connected database's properties, as `conn`'s transaction sees them, to `entry`.
 core::Status read_database_properties(PgConnection& conn, boost::json::object& entry);

@@ -38,5 +38,21 @@ TEST(DatabaseSearchPathSql, TheDatabasesOwnSearchPathNotARolesElseTheServersDefa
   EXPECT_EQ(database_search_path_sql(boost::json::object{}), "RESET search_path;");
 }
 
+TEST(DatabasePropertiesSql, EachPropertyRunsOnTheDatabasePsqlIsInAndAFailureIsAWarningNamingIt) {
+  auto entry = boost::json::parse(R"({"comment": "it's", "connection_limit": 3, "settings": [
+      {"role": "app", "name": "work_mem", "value": "8MB"}]})").as_object();
+  const std::string sql = database_properties_sql(entry);
+  EXPECT_NE(sql.find("-- ALTER ROLE app IN DATABASE: the setting work_mem (needs role app on this server)\n"
+                     "DO 'BEGIN EXECUTE ''ALTER ROLE \"app\" IN DATABASE '' || pg_catalog.quote_ident("
+                     "pg_catalog.current_database()) || '' SET \"work_mem\" = ''''8MB''''''; EXCEPTION WHEN OTHERS THEN "
+                     "RAISE WARNING ''% was not restored: %'', ''ALTER ROLE app IN DATABASE: the setting work_mem'', "
+                     "SQLERRM; END';\n"),
+            std::string::npos) << sql;
+  EXPECT_NE(sql.find("-- CONNECTION LIMIT\n"), std::string::npos) << sql;
+  EXPECT_LT(sql.find("CONNECTION LIMIT 3"), sql.find("COMMENT ON DATABASE"));  // the comment last
+  EXPECT_NE(sql.find("'' IS ''''it''''''''s''''"), std::string::npos) << sql;
+  EXPECT_EQ(database_properties_sql(boost::json::object{}), "");
+}
+
 }  // namespace
 }  // namespace opendbs::engines::postgres

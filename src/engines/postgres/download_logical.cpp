@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/errors.h"
+#include "engines/postgres/database_properties.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
@@ -12,11 +13,6 @@
 
 namespace opendbs::engines::postgres {
 namespace {
-
-std::string text_of(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
 
 core::Result<std::string> read_text(repo::Repository& repository, const std::string& set_id, const std::string& stream,
                                     DownloadProgress& progress) {
@@ -79,7 +75,8 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
   OPENDBS_TRY(write_line_block(out, sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, set_id, prefix + "post-data.sql", progress));
   OPENDBS_TRY(write_line_block(out, tablespaces_chosen_at_load(post)));
-  return out.write(refresh_matviews_sql(db));
+  OPENDBS_TRY(out.write(refresh_matviews_sql(db)));
+  return out.write(database_properties_sql(db));
 }
 
 // A tar member name for a table: '/' and '%' in names are percent-encoded so that each table is one

@@ -189,8 +189,7 @@ core::Result<bool> marked_unfinished(PgConnection& admin, const std::string& nam
 
 // `comment` ("" for none) replaces the mark once the database is complete: the database's own, if any.
 core::Status set_comment(PgConnection& admin, const std::string& name, const std::string& comment) {
-  OPENDBS_TRY(admin.query("COMMENT ON DATABASE " + quote_ident(name) + " IS " +
-                          (comment.empty() ? std::string("NULL") : quote_literal(comment))));
+  OPENDBS_TRY(admin.query(database_comment_statement(comment).on(name)));
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -177,11 +178,7 @@ std::vector<bool> kept_rows(const Rows& rows, const BackupObjects& objects, cons
   return kept;
 }
 
-core::Result<Unreadable> unreadable_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
-  Endpoint ep = plan.source;
-  ep.database = db;
-  OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-  OPENDBS_ASSIGN(auto rows, conn->query(kRelationsSql));
+Unreadable unreadable_of(const Rows& rows, const BackupObjects& objects, const std::string& db) {
   const auto kept = kept_rows(rows, objects, db);
   Unreadable out;
   out.database = db;
@@ -232,36 +229,106 @@ PrecheckItem row_security_item(const PlanSpec& plan, const RowSecured& tables) {
                   "do not FORCE ROW LEVEL SECURITY), or exclude these tables in BackupObjects");
 }
 
+// In one database: the objects a logical backup leaves out because they need tables the plan excludes,
+// as "TYPE schema.name (needs ...)".
+core::Result<std::string> left_out_in(PgConnection& conn, const Rows& rows, const BackupObjects& objects,
+                                      const std::string& db) {
+  const auto kept = kept_rows(rows, objects, db);
+  std::vector<TableName> excluded;
+  for (size_t i = 0; i < rows.rows.size(); ++i)
+    if (!kept[i]) excluded.emplace_back(rows.rows[i][0].value_or(""), rows.rows[i][1].value_or(""));
+  if (excluded.empty()) return std::string();
+  OPENDBS_TRY(conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  OPENDBS_ASSIGN(auto left_out, excluded_dependents(conn, excluded));
+  std::string out;
+  for (const auto& o : left_out)
+    out += (out.empty() ? "" : "; ") + o.type + " " + o.schema + "." + o.name + " (needs " + o.because + ")";
+  return out;
+}
+
+// What the logical items find in one database BackupObjects select, read through one connection that
+// CHECK_PRIVILEGES, CHECK_ROW_SECURITY, CHECK_EXCLUDED_TABLES and CHECK_TABLE_INCLUDES share (each
+// opened its own before: three connections per database), closed before the next database's opens.
+struct DatabaseFindings {
+  std::string name;
+  std::optional<core::Error> error;  // the role could not connect, or not list the relations
+  Unreadable unreadable;
+  core::Result<std::string> left_out = std::string();  // an error: the item passes over the database
+  std::vector<std::string> unmatched_includes;
+  bool keeps_no_table = false;  // none of the database's TableIncludes patterns matches
+};
+
+DatabaseFindings findings_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
+  DatabaseFindings f;
+  f.name = db;
+  Endpoint ep = plan.source;
+  ep.database = db;
+  auto conn = PgConnection::open(ep, ConnectionKind::sql);
+  if (!conn.ok()) {
+    f.error = conn.error();
+    return f;
+  }
+  auto rows = (*conn)->query(kRelationsSql);
+  if (!rows.ok()) {
+    f.error = rows.error();
+    return f;
+  }
+  f.unreadable = unreadable_of(*rows, objects, db);
+  f.left_out = left_out_in(**conn, *rows, objects, db);
+  std::vector<BackupObjects::Table> tables;
+  for (const auto& r : rows->rows)
+    if (r[4].value_or("") != "S") tables.push_back({r[0].value_or(""), r[1].value_or(""), {}});
+  f.unmatched_includes = objects.unmatched_includes(db, tables);
+  const auto kept = objects.kept_tables(db, tables);
+  f.keeps_no_table = std::none_of(kept.begin(), kept.end(), [](bool k) { return k; });
+  return f;
+}
+
+// What the logical items read of the source: BackupObjects, the databases a plan may select, and the
+// findings in each selected one.
+struct LogicalSource {
+  core::Result<BackupObjects> objects;
+  core::Result<Rows> databases;
+  std::vector<DatabaseFindings> selected;
+};
+
+LogicalSource read_logical_source(const PlanSpec& plan, PgConnection& sql) {
+  LogicalSource source{BackupObjects::parse(plan.backup_objects), sql.query(kDatabasesSql), {}};
+  if (!source.objects.ok() || !source.databases.ok()) return source;
+  for (const auto& row : source.databases->rows) {
+    const std::string db = row[0].value_or("");
+    if (source.objects->selects_database(db)) source.selected.push_back(findings_in(plan, *source.objects, db));
+  }
+  return source;
+}
+
 // CHECK_PRIVILEGES; collects on the way the tables row-level security would refuse (row_security_item).
-PrecheckItem table_privileges(const PlanSpec& plan, PgConnection& sql, RowSecured& row_secured) {
-  auto objects = BackupObjects::parse(plan.backup_objects);
-  if (!objects.ok()) return fail("CHECK_PRIVILEGES", objects.error().message);
-  auto dbs = sql.query(kDatabasesSql);
-  if (!dbs.ok()) return fail("CHECK_PRIVILEGES", "cannot list the databases: " + dbs.error().message);
+PrecheckItem table_privileges(const PlanSpec& plan, PgConnection& sql, const LogicalSource& source,
+                              RowSecured& row_secured) {
+  if (!source.objects.ok()) return fail("CHECK_PRIVILEGES", source.objects.error().message);
+  if (!source.databases.ok()) return fail("CHECK_PRIVILEGES", "cannot list the databases: " + source.databases.error().message);
   const std::string role = quote_ident(plan.source.user);
   std::string all, refused, grants;
-  size_t selected = 0, count = 0;
-  for (const auto& row : dbs->rows) {
-    const std::string db = row[0].value_or("");
-    all += (all.empty() ? "" : ", ") + db;
-    if (!objects->selects_database(db)) continue;
-    ++selected;
-    auto u = unreadable_in(plan, *objects, db);
-    if (!u.ok()) {
-      refused += (refused.empty() ? "" : "; ") + db + " (" + u.error().message + ")";
+  size_t count = 0;
+  for (const auto& row : source.databases->rows) all += (all.empty() ? "" : ", ") + row[0].value_or("");
+  for (const auto& f : source.selected) {
+    const std::string& db = f.name;
+    if (f.error) {
+      refused += (refused.empty() ? "" : "; ") + db + " (" + f.error->message + ")";
       continue;
     }
-    if (!u->row_secured.empty()) {
+    const Unreadable& u = f.unreadable;
+    if (!u.row_secured.empty()) {
       std::string tables;
-      for (const auto& t : u->row_secured) tables += (tables.empty() ? "" : ", ") + t;
+      for (const auto& t : u.row_secured) tables += (tables.empty() ? "" : ", ") + t;
       row_secured.found += (row_secured.found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + tables);
-      row_secured.count += u->row_secured.size();
+      row_secured.count += u.row_secured.size();
     }
-    if (u->relations.empty()) continue;
-    count += u->relations.size();
-    grants += (grants.empty() ? "" : "; ") + grant_for(*u, role);
+    if (u.relations.empty()) continue;
+    count += u.relations.size();
+    grants += (grants.empty() ? "" : "; ") + grant_for(u, role);
   }
-  if (selected == 0)
+  if (source.selected.empty())
     return fail("CHECK_PRIVILEGES", "BackupObjects select none of the source's databases (" + all +
                                         "): name at least one of them in DBName");
   if (!refused.empty())
@@ -275,47 +342,15 @@ PrecheckItem table_privileges(const PlanSpec& plan, PgConnection& sql, RowSecure
                                       " of the tables and sequences the plan backs up: " + grants + or_all);
 }
 
-// The role must connect to every database BackupObjects select and read every table chosen there
-// (CHECK_PRIVILEGES), and read all of their rows (CHECK_ROW_SECURITY).
-std::vector<PrecheckItem> logical_privileges(const PlanSpec& plan, PgConnection& sql) {
-  RowSecured row_secured;
-  auto privileges = table_privileges(plan, sql, row_secured);
-  return {std::move(privileges), row_security_item(plan, row_secured)};
-}
-
-// In one database: the objects a logical backup leaves out because they need tables the plan excludes,
-// as "TYPE schema.name (needs ...)".
-core::Result<std::string> left_out_in(const PlanSpec& plan, const BackupObjects& objects, const std::string& db) {
-  Endpoint ep = plan.source;
-  ep.database = db;
-  OPENDBS_ASSIGN(auto conn, PgConnection::open(ep, ConnectionKind::sql));
-  OPENDBS_ASSIGN(auto rows, conn->query(kRelationsSql));
-  const auto kept = kept_rows(rows, objects, db);
-  std::vector<TableName> excluded;
-  for (size_t i = 0; i < rows.rows.size(); ++i)
-    if (!kept[i]) excluded.emplace_back(rows.rows[i][0].value_or(""), rows.rows[i][1].value_or(""));
-  if (excluded.empty()) return std::string();
-  OPENDBS_TRY(conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  OPENDBS_ASSIGN(auto left_out, excluded_dependents(*conn, excluded));
-  std::string out;
-  for (const auto& o : left_out)
-    out += (out.empty() ? "" : "; ") + o.type + " " + o.schema + "." + o.name + " (needs " + o.because + ")";
-  return out;
-}
-
 // A warning naming what the backups will leave out because BackupObjects exclude tables it needs
 // (excluded_dependents.h): the sets restore without them.
-PrecheckItem excluded_dependents_item(const PlanSpec& plan, PgConnection& sql) {
-  auto objects = BackupObjects::parse(plan.backup_objects);
-  auto dbs = sql.query(kDatabasesSql);
-  if (!objects.ok() || !dbs.ok()) return pass("CHECK_EXCLUDED_TABLES");  // CHECK_PRIVILEGES names the cause
+PrecheckItem excluded_dependents_item(const LogicalSource& source) {
+  if (!source.objects.ok() || !source.databases.ok()) return pass("CHECK_EXCLUDED_TABLES");  // CHECK_PRIVILEGES names the cause
   std::string found;
-  for (const auto& row : dbs->rows) {
-    const std::string db = row[0].value_or("");
-    if (!objects->selects_database(db)) continue;
-    auto left_out = left_out_in(plan, *objects, db);
-    if (!left_out.ok() || left_out->empty()) continue;  // a database not readable fails CHECK_PRIVILEGES
-    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + *left_out);
+  for (const auto& f : source.selected) {
+    // A database not readable fails CHECK_PRIVILEGES.
+    if (f.error || !f.left_out.ok() || f.left_out->empty()) continue;
+    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(f.name) + ": " + *f.left_out);
   }
   if (found.empty()) return pass("CHECK_EXCLUDED_TABLES");
   return warn("CHECK_EXCLUDED_TABLES",
@@ -327,29 +362,14 @@ PrecheckItem excluded_dependents_item(const PlanSpec& plan, PgConnection& sql) {
 // TableIncludes patterns that match no table of their database (a misspelt name, a dropped table).
 // A database none of whose patterns matches fails its backup (as pg_dump's -t), so the item fails;
 // patterns missing beside others that match leave those tables out of the set, so it warns.
-PrecheckItem table_includes_item(const PlanSpec& plan, PgConnection& sql) {
-  auto objects = BackupObjects::parse(plan.backup_objects);
-  auto dbs = sql.query(kDatabasesSql);
-  if (!objects.ok() || !dbs.ok()) return pass("CHECK_TABLE_INCLUDES");  // CHECK_PRIVILEGES names the cause
+PrecheckItem table_includes_item(const LogicalSource& source) {
+  if (!source.objects.ok() || !source.databases.ok()) return pass("CHECK_TABLE_INCLUDES");  // CHECK_PRIVILEGES names the cause
   std::string found;
   bool fails = false;
-  for (const auto& row : dbs->rows) {
-    const std::string db = row[0].value_or("");
-    if (!objects->selects_database(db)) continue;
-    Endpoint ep = plan.source;
-    ep.database = db;
-    auto conn = PgConnection::open(ep, ConnectionKind::sql);
-    if (!conn.ok()) continue;  // CHECK_PRIVILEGES names it
-    auto relations = (*conn)->query(kRelationsSql);
-    if (!relations.ok()) continue;
-    std::vector<BackupObjects::Table> tables;
-    for (const auto& r : relations->rows)
-      if (r[4].value_or("") != "S") tables.push_back({r[0].value_or(""), r[1].value_or(""), {}});
-    const auto unmatched = objects->unmatched_includes(db, tables);
-    if (unmatched.empty()) continue;
-    const auto kept = objects->kept_tables(db, tables);
-    fails = fails || std::none_of(kept.begin(), kept.end(), [](bool k) { return k; });
-    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(db) + ": " + joined_patterns(unmatched));
+  for (const auto& f : source.selected) {
+    if (f.error || f.unmatched_includes.empty()) continue;  // a database not readable: CHECK_PRIVILEGES names it
+    fails = fails || f.keeps_no_table;
+    found += (found.empty() ? "" : "; ") + ("in database " + quote_ident(f.name) + ": " + joined_patterns(f.unmatched_includes));
   }
   if (found.empty()) return pass("CHECK_TABLE_INCLUDES");
   const std::string message = "BackupObjects TableIncludes match no table (" + found +
@@ -358,6 +378,15 @@ PrecheckItem table_includes_item(const PlanSpec& plan, PgConnection& sql) {
                               (fails ? ": a database none of whose patterns matches fails its backup"
                                      : ": the backups hold the tables the other patterns match");
   return fails ? fail("CHECK_TABLE_INCLUDES", message) : warn("CHECK_TABLE_INCLUDES", message);
+}
+
+// The logical items, in their order, from one pass over the selected databases.
+std::vector<PrecheckItem> logical_items(const PlanSpec& plan, PgConnection& sql) {
+  const LogicalSource source = read_logical_source(plan, sql);
+  RowSecured row_secured;
+  auto privileges = table_privileges(plan, sql, source, row_secured);
+  return {std::move(privileges), row_security_item(plan, row_secured), excluded_dependents_item(source),
+          table_includes_item(source)};
 }
 
 }  // namespace
@@ -373,9 +402,7 @@ std::vector<PrecheckItem> precheck_source(const PlanSpec& plan) {
   if (physical) {
     for (auto& item : physical_items(plan, **sql)) items.push_back(std::move(item));
   } else {
-    for (auto& item : logical_privileges(plan, **sql)) items.push_back(std::move(item));
-    items.push_back(excluded_dependents_item(plan, **sql));
-    items.push_back(table_includes_item(plan, **sql));
+    for (auto& item : logical_items(plan, **sql)) items.push_back(std::move(item));
   }
   return items;
 }
