@@ -24,6 +24,15 @@ class Findings {
     std::lock_guard lk(mutex_);
     report_.warnings.push_back(std::move(text));
   }
+  void damaged_set(const std::string& id, uint64_t missing_chunks, const std::set<std::string>& lost_packs) {
+    std::string packs;
+    for (const auto& p : lost_packs) packs += (packs.empty() ? "" : ", ") + p;
+    error("set " + id + " cannot be restored: " + std::to_string(missing_chunks) + " of its chunks are in no existing pack" +
+          (packs.empty() ? std::string() : " (missing packs: " + packs + ")") +
+          "; if its data is gone for good, forget it (`opendbs repo forget " + id + "`) and take a new backup");
+    std::lock_guard lk(mutex_);
+    report_.damaged_sets.push_back(id);
+  }
 
  private:
   std::mutex mutex_;
@@ -73,19 +82,26 @@ void check_manifests(Repository& repo, const ChunkIndex& index,
       findings.error("manifest of set " + id + " is unreadable: " + m.error().message);
       continue;
     }
+    uint64_t missing = 0;
+    std::set<std::string> lost_packs;
     for (const auto& s : m->streams) {
       uint64_t at = 0;
       for (const auto& c : s.chunks) {
         auto loc = index.find(c.id);
         const std::string where = "set " + id + " stream " + s.name + " at byte " + std::to_string(at) + ": chunk " +
                                   core::to_hex(c.id);
-        if (!loc)
+        if (!loc) {
           findings.error(where + " is missing (in no index file)");
-        else if (!present.count(pack_object_name(loc->pack_id)))
+          ++missing;
+        } else if (!present.count(pack_object_name(loc->pack_id))) {
           findings.error(where + " is in pack " + loc->pack_id + ", which is missing");
+          lost_packs.insert(loc->pack_id);
+          ++missing;
+        }
         at += c.raw_len;
       }
     }
+    if (missing > 0) findings.damaged_set(id, missing, lost_packs);
   }
 }
 
