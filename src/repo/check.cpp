@@ -45,8 +45,9 @@ struct IndexedPack {
   uint64_t min_size = 0;  // blob area end, plus the trailer
 };
 
-// Every index file decoded on its own so that one bad file is reported by name.
-std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& findings) {
+// Every index file decoded on its own so that one bad file is reported by name; `unreadable` tells
+// whether any could not be read.
+std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& findings, bool& unreadable) {
   std::map<std::string, IndexedPack> packs;
   auto names = state.backend->list(std::string(format::kIndexPrefix));
   if (!names.ok()) {
@@ -57,6 +58,7 @@ std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& 
     auto sealed = state.backend->get(obj.name);
     auto decoded = sealed.ok() ? decode_index_file(state.key, *sealed) : core::Result<std::vector<IndexPack>>(sealed.error());
     if (!decoded.ok()) {
+      unreadable = true;
       findings.error("index file " + obj.name + " is unreadable: " + decoded.error().message);
       continue;
     }
@@ -143,7 +145,8 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
                                               state_->options.lock_lease_ms, *state_->clock));
   CheckReport report;
   Findings findings(report);
-  const auto indexed = load_index_files(*state_, findings);
+  bool index_unreadable = false;
+  const auto indexed = load_index_files(*state_, findings, index_unreadable);
   ChunkIndex index;
   for (const auto& [id, p] : indexed) index.add(IndexPack{id, p.entries});
 
@@ -161,7 +164,10 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
   for (const auto& [name, size] : present) {
     const std::string id = name.substr(name.rfind('/') + 1);
     if (!indexed.count(id))
-      findings.warning("pack " + id + " is in no index file (left by an interrupted backup); prune removes it");
+      findings.warning(index_unreadable
+                           ? "pack " + id + " is in no readable index file: it may be listed by the unreadable one "
+                                            "and hold live data; prune refuses to run while an index file is unreadable"
+                           : "pack " + id + " is in no index file (left by an interrupted backup); prune removes it");
   }
   check_manifests(*this, index, present, findings);
 
