@@ -59,6 +59,11 @@ class ChunkingSetWriter final : public SetWriter {
   void store_chunk(StreamState& stream, ChunkRef& ref, const std::string& data);
   void seal_pack_and_upload(std::unique_lock<std::mutex>& lk);
   core::Status check_reused_packs(const Manifest& manifest);
+  core::Error lease_lapsed() const {
+    return core::make_error("ServiceUnavailable", "backup set " + set_id_ +
+                                                      " not committed: its repository lock lease lapsed, so a prune "
+                                                      "may have removed data it relies on; run the backup again");
+  }
 
   RepoState& state_;
   const std::string set_id_;
@@ -197,6 +202,9 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
   Manifest manifest{set_id_, state_.clock->now_ms(), engine_metadata, {}};
   for (const auto& s : streams_) manifest.streams.push_back(std::move(s->entry));
   lk.unlock();
+  // Under a lapsed lease a prune may have deleted packs we reuse (no loss: our commit fails anyway), and
+  // rewriting index files while a prune replaces them would list its deleted packs again.
+  if (!lock_->held()) return lease_lapsed();
   if (auto reused = check_reused_packs(manifest); !reused.ok()) {
     lk.lock();
     error_ = reused.error();  // the streams went into `manifest`: no second commit may write an empty set
@@ -208,10 +216,7 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
     index_name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
     OPENDBS_TRY(state_.backend->put(index_name, encode_index_file(state_.key, written_packs_)));
   }
-  if (!lock_->held())
-    return core::make_error("ServiceUnavailable", "backup set " + set_id_ +
-                                                      " not committed: its repository lock lease lapsed, so a prune "
-                                                      "may have removed data it relies on; run the backup again");
+  if (!lock_->held()) return lease_lapsed();
   OPENDBS_TRY(state_.backend->put(manifest_object_name(set_id_), encode_manifest(state_.key, manifest)));
   for (const auto& p : written_packs_) index_->add(p);
   {
@@ -238,6 +243,7 @@ core::Status ChunkingSetWriter::check_reused_packs(const Manifest& manifest) {
   for (const auto& [pack, chunks] : reused) packs.insert(pack);
   OPENDBS_ASSIGN(auto lost, find_lost_packs(state_, packs));
   if (lost.empty()) return {};
+  if (!lock_->held()) return lease_lapsed();  // the packs may be a prune's doing, not a loss
   OPENDBS_ASSIGN(auto dropped, drop_lost_packs(state_, lost, "backup set " + set_id_));
   std::string names;
   uint64_t chunks = 0;
