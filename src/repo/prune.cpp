@@ -71,8 +71,9 @@ void log_damage(const PruneReport& report) {
   for (const auto& id : report.damaged_sets)
     core::log_event(core::LogLevel::error, "repo_set_damaged",
                     {{"Set", id},
-                     {"Message", "set " + id + " references chunks of lost packs and can no longer be restored "
-                                 "in full; `opendbs repo check` names them; forget the set once it is not needed"}});
+                     {"Message", "set " + id + " references chunks that no pack in the repository holds (lost "
+                                 "packs) and can no longer be restored in full; `opendbs repo check` names them; "
+                                 "take a new backup, then forget the set"}});
 }
 
 PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
