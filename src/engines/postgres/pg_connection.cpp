@@ -57,6 +57,10 @@ std::string conninfo(const Endpoint& endpoint, ConnectionKind kind) {
   out += " dbname=" + quoted(endpoint.database.empty() ? "postgres" : endpoint.database);
   out += std::string(" sslmode=") + (endpoint.ssl ? "require" : "prefer");
   out += std::string(" application_name=") + kApplicationName;
+  // A peer that vanished without closing (a host frozen or cut off, an expired NAT entry) is found by
+  // TCP within about a minute, whether the connection idles (keepalives) or has data unacknowledged
+  // (tcp_user_timeout), instead of a read that waits forever. Ignored for Unix sockets.
+  out += " keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3 tcp_user_timeout=60000";
   if (kind == ConnectionKind::replication) out += " replication=true";
   return out;
 }

@@ -226,6 +226,13 @@ void WalStreamer::observe_server_flush(Lsn flushed, int64_t send_ms) {
     seen_.emplace_back(flushed, t);
 }
 
+void WalStreamer::heard_from_source() {
+  heard_steady_ms_ = steady_ms();
+  heard_ms_ = now_ms();
+  waited_ms_ = 0;
+  reply_requested_ = false;
+}
+
 void WalStreamer::raise_known_durable(Lsn lsn) {
   if (timeline_ != known_durable_timeline_) {
     known_durable_ = 0;
@@ -248,6 +255,28 @@ void WalStreamer::note_session_start() {
   for (const auto& p : partials_)
     if (p.timeline == timeline_ && p.segno == pos_ / segment_size_) raise_known_durable(p.segno * segment_size_ + p.bytes);
   report_lag(true);
+}
+
+// A walsender whose client replies regularly sends nothing while its server is idle, so silence
+// alone proves nothing: after ping_after_ms the source is asked to reply at once (a status update
+// with replyRequested); silence_timeout_ms ends the session.
+core::Status WalStreamer::check_silence(PgConnection& repl) {
+  const int64_t silent_ms = waited_ms_;
+  if (silent_ms >= options_.silence_timeout_ms)
+    return source_error("WAL streaming", "no message from the source for " + std::to_string(silent_ms / 1000) +
+                                             " s, not even a reply to a keepalive request: the connection is "
+                                             "taken for dead and opened again");
+  if (silent_ms >= options_.ping_after_ms && !reply_requested_) {
+    reply_requested_ = true;
+    return send_feedback(repl, /*request_reply=*/true);
+  }
+  return {};
+}
+
+// The source was asked for a reply and has not given one within a second: what it wrote since it
+// last spoke may be lost, so the lag counts from then.
+bool WalStreamer::reply_overdue() const {
+  return heard_steady_ms_ > 0 && steady_ms() - heard_steady_ms_ >= options_.ping_after_ms + 1000;
 }
 
 // How long to wait for the next message: never past the moment the pending WAL must become durable.
@@ -283,7 +312,7 @@ core::Status WalStreamer::on_xlog_data(std::string_view body) {
   return {};
 }
 
-core::Status WalStreamer::send_feedback(PgConnection& repl) {
+core::Status WalStreamer::send_feedback(PgConnection& repl, bool request_reply) {
   // Written = received; flushed (and applied) = durable in the repository, so the server's own
   // pg_stat_replication.flush_lag measures the lag defined in report_lag. The slot keeps WAL from
   // the flushed position, which lies in the first segment not committed, so nothing unstored is
@@ -296,7 +325,7 @@ core::Status WalStreamer::send_feedback(PgConnection& repl) {
   put_be64(msg, flushed);
   put_be64(msg, flushed);
   put_be64(msg, static_cast<uint64_t>(unix_ms_to_pg_micros(now_ms())));
-  msg += '\0';
+  msg += request_reply ? '\1' : '\0';
   feedback_now_ = false;
   return repl.put_copy_data(msg);
 }
@@ -311,7 +340,8 @@ void WalStreamer::report_lag(bool now) {
   const Lsn durable = open_ ? std::max(known_durable_, durable_lsn()) : known_durable_;
   const uint64_t bytes = server_flush_ > durable ? server_flush_ - durable : 0;
   while (!seen_.empty() && seen_.front().first <= durable) seen_.pop_front();
-  const int64_t since = bytes == 0 || seen_.empty() ? 0 : seen_.front().second;
+  int64_t since = bytes == 0 || seen_.empty() ? 0 : seen_.front().second;
+  if (reply_overdue()) since = since == 0 ? heard_ms_ : std::min(since, heard_ms_);
   lag_bytes_ = bytes;
   lag_since_ms_ = since;
   if (now) control_.lag(bytes, lag_age_s(since));
@@ -341,6 +371,7 @@ core::Status WalStreamer::session() {
   OPENDBS_ASSIGN(auto setting, sql->query("SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
   segment_size_ = std::stoull(setting.value(0, "setting").value_or("16777216"));
   OPENDBS_ASSIGN(auto ident, repl->query("IDENTIFY_SYSTEM"));
+  heard_from_source();
   const auto server_timeline = static_cast<uint32_t>(std::stoul(ident.value(0, "timeline").value_or("1")));
   const Lsn flushed = parse_lsn(ident.value(0, "xlogpos").value_or("0/0")).value_or(0);
   min_delay_ms_ = std::numeric_limits<int64_t>::max();  // the server's clock may have changed
@@ -365,7 +396,9 @@ core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, P
 
   int64_t last_feedback = steady_ms();
   for (;;) {
+    const int64_t polled_ms = steady_ms();
     OPENDBS_ASSIGN(auto read, repl.poll_copy_data(&control_, poll_wait_ms()));
+    if (read.idle) waited_ms_ += steady_ms() - polled_ms;
     if (read.end) {
       // The server ended its side: either it has sent all of a timeline that is no longer its newest
       // (a result set naming the next timeline and the switch point follows once our side ends too),
@@ -387,6 +420,7 @@ core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, P
     }
     bool reply = false;
     if (!read.idle && !read.bytes.empty()) {
+      heard_from_source();
       const std::string_view m(read.bytes);
       if (m[0] == 'w') {
         OPENDBS_TRY(on_xlog_data(m.substr(1)));
@@ -395,6 +429,7 @@ core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, P
         reply = m[17] != 0;
       }
     }
+    OPENDBS_TRY(check_silence(repl));
     report_lag(false);  // before a commit, which may wait for the repository
     if (open_ && partials_enabled() && open_->received.size() > open_->durable_bytes &&
         steady_ms() - durable_steady_ms_ >= options_.durable_interval_ms)

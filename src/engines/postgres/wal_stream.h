@@ -29,6 +29,12 @@ struct WalStreamOptions {
   // Consecutive failed sessions (connection refused, source restarting) tolerated before giving up.
   int max_failed_sessions = 20;
   int64_t max_retry_wait_ms = 15000;
+  // A source silent this long (no WAL, no keepalive) is asked for a reply; one silent for
+  // silence_timeout_ms ends the session, which then starts again, as PostgreSQL's own standby does
+  // after wal_receiver_timeout: a connection can hang without an error (a firewall dropping packets,
+  // a frozen host or walsender). Meanwhile the lag counts from the last message (docs/POSTGRES.md).
+  int64_t ping_after_ms = 10000;
+  int64_t silence_timeout_ms = 60000;
 };
 
 // Metadata keys of a segment set's manifest (read back by the restore).

@@ -117,7 +117,11 @@ class WalStreamer {
   // segments of up to 64 MiB.
   bool keeps_received() const { return segment_size_ <= (64u << 20); }
   bool partials_enabled() const { return options_.durable_interval_ms > 0 && keeps_received(); }
-  core::Status send_feedback(PgConnection& repl);
+  core::Status send_feedback(PgConnection& repl, bool request_reply = false);
+  // Ends the session when the source has been silent too long; asks it for a reply before.
+  core::Status check_silence(PgConnection& repl);
+  bool reply_overdue() const;
+  void heard_from_source();
   void maybe_switch(PgConnection& sql);
   void report_lag(bool now);
   static double lag_age_s(int64_t since_ms);
@@ -136,6 +140,12 @@ class WalStreamer {
   bool feedback_now_ = false;  // a segment or partial set was committed: tell the server at once
   Lsn server_flush_ = 0;       // the server's flush position, from XLogData and keepalives
   int64_t last_send_ms_ = 0;          // the server's clock in the newest XLogData
+  // When the source last answered (a message of the stream, or a session's IDENTIFY_SYSTEM), on
+  // the steady and the wall clock; how long the stream has waited for it since (time spent committing
+  // does not count: the source may have sent what is not read yet); whether it was asked for a reply.
+  int64_t heard_steady_ms_ = 0, heard_ms_ = 0;
+  int64_t waited_ms_ = 0;
+  bool reply_requested_ = false;
   int64_t covered_send_ms_ = 0;       // see note_flush_time
   // The server's flush position over time: (position, when first seen), ascending; entries at or
   // below the durable position are dropped. The lag's age is that of the oldest entry left.
