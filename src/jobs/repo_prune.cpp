@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <exception>
 
+#include <boost/json.hpp>
+
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "jobs/damaged_sets.h"
 #include "jobs/tasks.h"
 #include "repo/lock.h"
 
@@ -14,13 +17,24 @@ namespace {
 
 void log_run(const PruneRun& run) {
   switch (run.result) {
-    case PruneResult::done:
-      core::log_event(core::LogLevel::info, "repo_prune",
-                      {{"Result", "done"}, {"PacksDeleted", run.report.packs_deleted},
-                       {"PacksRepacked", run.report.packs_repacked}, {"BytesFreed", run.report.bytes_freed},
-                       {"IndexFilesReplaced", run.report.index_files_replaced},
-                       {"StaleLocksRemoved", run.report.locks_removed}, {"Seconds", run.seconds}});
+    case PruneResult::done: {
+      boost::json::object fields{{"Result", "done"}, {"PacksDeleted", run.report.packs_deleted},
+                                 {"PacksRepacked", run.report.packs_repacked}, {"BytesFreed", run.report.bytes_freed},
+                                 {"IndexFilesReplaced", run.report.index_files_replaced},
+                                 {"StaleLocksRemoved", run.report.locks_removed}, {"Seconds", run.seconds}};
+      const bool damage = !run.report.lost_packs.empty() || !run.report.damaged_sets.empty();
+      if (damage) {  // never "done" and quiet while sets cannot be restored
+        boost::json::array lost, damaged, marked;
+        for (const auto& p : run.report.lost_packs) lost.push_back({{"Pack", p.pack_id}, {"Chunks", p.chunks}});
+        for (const auto& id : run.report.damaged_sets) damaged.push_back(boost::json::string(id));
+        for (const auto& id : run.sets_marked_failed) marked.push_back(boost::json::string(id));
+        fields["LostPacks"] = std::move(lost);
+        fields["DamagedSets"] = std::move(damaged);
+        fields["SetsMarkedFailed"] = std::move(marked);
+      }
+      core::log_event(damage ? core::LogLevel::error : core::LogLevel::info, "repo_prune", std::move(fields));
       return;
+    }
     case PruneResult::skipped_locked:  // routine while log backup streams: no more than debug
       core::log_event(core::LogLevel::debug, "repo_prune", {{"Result", "skipped_locked"}, {"Reason", run.error}});
       return;
@@ -138,6 +152,14 @@ PruneRun RepoPrune::run_once() {
   if (report.ok()) {
     run.result = PruneResult::done;
     run.report = *report;
+    if (store_ && !run.report.damaged_sets.empty()) {
+      auto marked = mark_damaged_sets(*store_, run.report.damaged_sets, run.finished_ms);
+      if (marked.ok())
+        run.sets_marked_failed = std::move(*marked);
+      else
+        core::log_event(core::LogLevel::error, "backup_set_damaged",
+                        {{"Error", "could not mark the damaged sets failed: " + marked.error().message}});
+    }
   } else {
     run.result = repo::locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
     run.error = report.error().message;

@@ -6,7 +6,8 @@
 // soon after retention forgot sets (request_soon). Prune needs an exclusive lock and gives up at once
 // while any set is being written (a shared lock): such a pass is "skipped_locked", not an error, and
 // is tried again after retry_ms until it gets through. A failed pass is logged and tried again at the
-// next interval; neither touches tasks. One pass runs at a time.
+// next interval; neither touches tasks. One pass runs at a time. A pass that finds packs lost from the
+// repository logs them and the sets they damage at error level, and marks those full sets failed.
 //
 // Reading one stream (logical and delta restores, downloads) takes no repository lock, and a prune that
 // repacks a pack under such a read makes it fail. With a catalog (skip_while_tasks_read), a pass is
@@ -40,7 +41,8 @@ const char* to_string(PruneResult r);
 
 struct PruneRun {
   PruneResult result = PruneResult::failed;
-  repo::PruneReport report;  // what a "done" pass freed
+  repo::PruneReport report;  // what a "done" pass freed, and the damage it found
+  std::vector<std::string> sets_marked_failed;  // damaged full sets whose catalog records it marked failed
   double seconds = 0;
   int64_t finished_ms = 0;   // wall clock, ms since the epoch
   std::string error;         // why it was skipped or failed
@@ -55,7 +57,8 @@ class RepoPrune {
 
   // Called after every pass (on the pass's thread), e.g. to update metrics. Set before start().
   void set_observer(std::function<void(const PruneRun&)> observer) { observer_ = std::move(observer); }
-  // Skip passes while the catalog has a running restore or download task. Set before start().
+  // The node's catalog. Passes are skipped while it has a running restore or download task, and the
+  // full sets a pass finds damaged (lost packs) are marked failed in it (damaged_sets.h). Set before start().
   void skip_while_tasks_read(catalog::Store& store) { store_ = &store; }
 
   void start();  // the first pass after retry_ms, then every interval; nothing when interval_ms is 0

@@ -227,4 +227,46 @@ TEST_F(RepoPruneTest, ZeroIntervalMeansTheNodeNeverPrunes) {
   EXPECT_EQ(packs(), before);
 }
 
+// A pack lost from the repository (a lifecycle rule, a deleted object): the full set that used it can
+// no longer be restored, so the node takes it out of the restore ranges instead of reporting "done".
+TEST_F(RepoPruneTest, PassThatFindsALostPackMarksTheDamagedFullSetFailedAndLeavesTheOthers) {
+  ASSERT_TRUE(write_set(*repo_, "damaged", {{"db", random_data(200000, 21)}}).ok());
+  const auto damaged_packs = packs();
+  ASSERT_TRUE(write_set(*repo_, "healthy", {{"db", random_data(200000, 22)}}).ok());
+  ASSERT_TRUE(std::filesystem::remove(*damaged_packs.begin()));
+  auto store = catalog::open_store("sqlite:" + dir_ + "/catalog.db");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  for (const std::string id : {"damaged", "healthy"}) {
+    catalog::Record set{id, "A", "plan1", "finish", 1, {{"BackupStatus", "finish"}, {"ErrMessage", ""}}};
+    ASSERT_TRUE((*store)->transact([&](catalog::Tx& tx) { return tx.put(catalog::Kind::backup_set, set); }).ok());
+  }
+  auto set_record = [&](const std::string& id) {
+    std::optional<catalog::Record> out;
+    EXPECT_TRUE((*store)->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(out, tx.get(catalog::Kind::backup_set, id));
+      return {};
+    }).ok());
+    return out.value_or(catalog::Record{});
+  };
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  prune.skip_while_tasks_read(**store);
+  const PruneRun run = prune.run_once();
+  ASSERT_EQ(run.result, PruneResult::done) << run.error;
+  ASSERT_EQ(run.report.lost_packs.size(), 1u);
+  EXPECT_EQ(run.report.damaged_sets, std::vector<std::string>{"damaged"});
+  EXPECT_EQ(run.sets_marked_failed, std::vector<std::string>{"damaged"});
+  const auto damaged = set_record("damaged");
+  EXPECT_EQ(damaged.state, "failed");
+  EXPECT_EQ(damaged.doc.at("BackupStatus").as_string(), "failed");
+  EXPECT_NE(std::string(damaged.doc.at("ErrMessage").as_string()).find("can no longer be restored"), std::string::npos);
+  EXPECT_EQ(set_record("healthy").state, "finish");
+
+  // The next pass still reports the set (its manifest is still there) but has nothing left to mark.
+  const PruneRun again = prune.run_once();
+  ASSERT_EQ(again.result, PruneResult::done) << again.error;
+  EXPECT_EQ(again.report.damaged_sets, std::vector<std::string>{"damaged"});
+  EXPECT_TRUE(again.sets_marked_failed.empty());
+}
+
 }  // namespace

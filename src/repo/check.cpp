@@ -24,6 +24,15 @@ class Findings {
     std::lock_guard lk(mutex_);
     report_.warnings.push_back(std::move(text));
   }
+  void damaged_set(const std::string& id, uint64_t missing_chunks, const std::set<std::string>& lost_packs) {
+    std::string packs;
+    for (const auto& p : lost_packs) packs += (packs.empty() ? "" : ", ") + p;
+    error("set " + id + " cannot be restored: " + std::to_string(missing_chunks) + " of its chunks are in no existing pack" +
+          (packs.empty() ? std::string() : " (missing packs: " + packs + ")") +
+          "; if its data is gone for good, forget it (`opendbs repo forget " + id + "`) and take a new backup");
+    std::lock_guard lk(mutex_);
+    report_.damaged_sets.push_back(id);
+  }
 
  private:
   std::mutex mutex_;
@@ -36,8 +45,9 @@ struct IndexedPack {
   uint64_t min_size = 0;  // blob area end, plus the trailer
 };
 
-// Every index file decoded on its own so that one bad file is reported by name.
-std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& findings) {
+// Every index file decoded on its own so that one bad file is reported by name; `unreadable` tells
+// whether any could not be read.
+std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& findings, bool& unreadable) {
   std::map<std::string, IndexedPack> packs;
   auto names = state.backend->list(std::string(format::kIndexPrefix));
   if (!names.ok()) {
@@ -48,6 +58,7 @@ std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& 
     auto sealed = state.backend->get(obj.name);
     auto decoded = sealed.ok() ? decode_index_file(state.key, *sealed) : core::Result<std::vector<IndexPack>>(sealed.error());
     if (!decoded.ok()) {
+      unreadable = true;
       findings.error("index file " + obj.name + " is unreadable: " + decoded.error().message);
       continue;
     }
@@ -73,19 +84,26 @@ void check_manifests(Repository& repo, const ChunkIndex& index,
       findings.error("manifest of set " + id + " is unreadable: " + m.error().message);
       continue;
     }
+    uint64_t missing = 0;
+    std::set<std::string> lost_packs;
     for (const auto& s : m->streams) {
       uint64_t at = 0;
       for (const auto& c : s.chunks) {
         auto loc = index.find(c.id);
         const std::string where = "set " + id + " stream " + s.name + " at byte " + std::to_string(at) + ": chunk " +
                                   core::to_hex(c.id);
-        if (!loc)
+        if (!loc) {
           findings.error(where + " is missing (in no index file)");
-        else if (!present.count(pack_object_name(loc->pack_id)))
+          ++missing;
+        } else if (!present.count(pack_object_name(loc->pack_id))) {
           findings.error(where + " is in pack " + loc->pack_id + ", which is missing");
+          lost_packs.insert(loc->pack_id);
+          ++missing;
+        }
         at += c.raw_len;
       }
     }
+    if (missing > 0) findings.damaged_set(id, missing, lost_packs);
   }
 }
 
@@ -127,7 +145,8 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
                                               state_->options.lock_lease_ms, *state_->clock));
   CheckReport report;
   Findings findings(report);
-  const auto indexed = load_index_files(*state_, findings);
+  bool index_unreadable = false;
+  const auto indexed = load_index_files(*state_, findings, index_unreadable);
   ChunkIndex index;
   for (const auto& [id, p] : indexed) index.add(IndexPack{id, p.entries});
 
@@ -145,7 +164,10 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
   for (const auto& [name, size] : present) {
     const std::string id = name.substr(name.rfind('/') + 1);
     if (!indexed.count(id))
-      findings.warning("pack " + id + " is in no index file (left by an interrupted backup); prune removes it");
+      findings.warning(index_unreadable
+                           ? "pack " + id + " is in no readable index file: it may be listed by the unreadable one "
+                                            "and hold live data; prune refuses to run while an index file is unreadable"
+                           : "pack " + id + " is in no index file (left by an interrupted backup); prune removes it");
   }
   check_manifests(*this, index, present, findings);
 

@@ -88,6 +88,12 @@ TEST_F(CorruptionTest, FlippedIndexFileIsReportedByName) {
   EXPECT_NE(all_errors(*report).find("index file " + index + " is unreadable"), std::string::npos)
       << all_errors(*report);
   EXPECT_NE(all_errors(*report).find("is missing (in no index file)"), std::string::npos);
+  // The packs it listed hold live data: check must not call them garbage that prune removes.
+  ASSERT_FALSE(report->warnings.empty());
+  for (const auto& w : report->warnings) {
+    EXPECT_EQ(w.find("prune removes it"), std::string::npos) << w;
+    EXPECT_NE(w.find("may be listed by the unreadable one"), std::string::npos) << w;
+  }
   auto st = repo->read_stream("s", "db", [](std::string_view) { return core::Status{}; });
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("no index entry"), std::string::npos);

@@ -7,8 +7,10 @@
 
 #include "core/crypto.h"
 #include "core/errors.h"
+#include "core/log.h"
 #include "repo/blob.h"
 #include "repo/lock.h"
+#include "repo/lost_packs.h"
 #include "repo/pack.h"
 #include "repo/repo_state.h"
 
@@ -20,6 +22,7 @@ struct PackPlan {
   std::vector<IndexPack> repack;           // packs whose live entries move to new packs
   std::vector<std::string> delete_names;  // packs to delete (garbage and repacked)
   uint64_t bytes_freed = 0;
+  std::unordered_set<std::string> missing;  // referenced chunks that no existing pack holds
 };
 
 core::Result<std::unordered_set<std::string>> referenced_chunks(Repository& repo) {
@@ -34,13 +37,52 @@ core::Result<std::unordered_set<std::string>> referenced_chunks(Repository& repo
   return live;
 }
 
+// The sets that reference any of `missing` (chunks no existing pack holds): they cannot be restored.
+// A second reading of the manifests, done only when something is missing.
+core::Result<std::vector<std::string>> sets_using(Repository& repo, const std::unordered_set<std::string>& missing) {
+  std::vector<std::string> damaged;
+  OPENDBS_ASSIGN(auto sets, repo.list_sets());
+  for (const auto& id : sets) {
+    OPENDBS_ASSIGN(auto m, repo.load_manifest(id));
+    auto uses = [&] {
+      for (const auto& s : m.streams)
+        for (const auto& c : s.chunks)
+          if (missing.count(c.id)) return true;
+      return false;
+    };
+    if (uses()) damaged.push_back(id);
+  }
+  return damaged;
+}
+
+// The indexed packs the repository no longer has (confirmed one by one: lost_packs.h).
+core::Result<std::vector<LostPack>> lost_packs(RepoState& state, const std::map<std::string, std::vector<PackEntry>>& indexed,
+                                               const std::map<std::string, uint64_t>& present) {
+  std::set<std::string> ids;
+  for (const auto& [id, entries] : indexed) ids.insert(id);
+  OPENDBS_ASSIGN(auto lost, confirm_lost_packs(state, ids, present));
+  std::vector<LostPack> out;
+  for (const auto& id : lost) out.push_back(LostPack{id, indexed.at(id).size()});
+  return out;
+}
+
+void log_damage(const PruneReport& report) {
+  for (const auto& p : report.lost_packs) log_lost_pack(p, "prune");
+  for (const auto& id : report.damaged_sets)
+    core::log_event(core::LogLevel::error, "repo_set_damaged",
+                    {{"Set", id},
+                     {"Message", "set " + id + " references chunks that no pack in the repository holds (lost "
+                                 "packs) and can no longer be restored in full; `opendbs repo check` names them; "
+                                 "take a new backup, then forget the set"}});
+}
+
 PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
               const std::map<std::string, uint64_t>& present, const std::unordered_set<std::string>& live) {
   PackPlan plan;
   std::unordered_set<std::string> claimed;  // live chunk ids already kept in some pack
   for (const auto& [pack_id, entries] : indexed) {
     auto it = present.find(pack_object_name(pack_id));
-    if (it == present.end()) continue;  // missing: its entries drop out of the index; check reports it
+    if (it == present.end()) continue;  // lost (find_losses): its entries drop out of the index
     uint64_t total = 0, live_bytes = 0;
     IndexPack live_part{pack_id, {}};
     for (const auto& e : entries) {
@@ -61,6 +103,8 @@ PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
       plan.keep.push_back(IndexPack{pack_id, entries});
     }
   }
+  for (const auto& id : live)
+    if (!claimed.count(id)) plan.missing.insert(id);
   for (const auto& [name, size] : present) {
     if (!indexed.count(name.substr(name.rfind('/') + 1))) {
       plan.delete_names.push_back(name);
@@ -124,11 +168,16 @@ core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
   OPENDBS_ASSIGN(auto objects, state_->backend->list(std::string(format::kDataPrefix)));
   std::map<std::string, uint64_t> present;
   for (const auto& o : objects) present[o.name] = o.size;
+  PruneReport report;
+  OPENDBS_ASSIGN(report.lost_packs, lost_packs(*state_, indexed, present));
 
   if (stop && stop()) return stopped();
   PackPlan p = plan(indexed, present, live);
-  PruneReport report;
-  const bool index_changes = !p.delete_names.empty() || index_objects.size() > 1;
+  if (!p.missing.empty()) {
+    OPENDBS_ASSIGN(report.damaged_sets, sets_using(*this, p.missing));
+  }
+  // Lost packs leave the index with this rewrite: new backups store their chunks again.
+  const bool index_changes = !p.delete_names.empty() || index_objects.size() > 1 || !report.lost_packs.empty();
   if (index_changes) {
     OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack, stop));
     if (stop && stop()) return stopped();
@@ -145,6 +194,7 @@ core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
     report.index_files_replaced = index_objects.size();
     report.bytes_freed = p.bytes_freed;
   }
+  log_damage(report);
   OPENDBS_ASSIGN(report.locks_removed, remove_stale_locks(*state_->backend, *state_->clock));
   std::set<std::string> loaded;
   OPENDBS_ASSIGN(auto fresh, load_index(*state_, nullptr, &loaded));

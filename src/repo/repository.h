@@ -61,6 +61,9 @@ class SetWriter {
   virtual core::Result<std::unique_ptr<StreamWriter>> add_stream(const std::string& name, const FileMeta& meta,
                                                                  Cutting cutting = Cutting::kContentDefined) = 0;
   // Makes everything durable: packs, then the index, then the manifest. Every stream must be closed.
+  // Fails with Corrupt, committing nothing, when a chunk the set reuses lives in a pack the repository
+  // no longer has; those chunks are then dropped from the index, so that writing the set again stores
+  // them anew.
   virtual core::Status commit(const boost::json::object& engine_metadata) = 0;
   virtual void abort() = 0;  // discards; what was written is garbage for prune
   virtual SetStats stats() const = 0;
@@ -100,9 +103,17 @@ struct CheckOptions {
 struct CheckReport {
   std::vector<std::string> errors;    // damage: a set cannot be fully restored, or an object is corrupt
   std::vector<std::string> warnings;  // harmless: e.g. unreferenced packs that prune will remove
+  std::vector<std::string> damaged_sets;  // sets with chunks that no existing pack holds (also in errors)
   uint64_t packs_checked = 0;
   uint64_t bytes_read = 0;
   bool clean() const { return errors.empty(); }
+};
+
+// A pack an index file named that the repository no longer has (deleted, removed by an object store's
+// lifecycle rule, lost with a damaged directory): its chunks were dropped from the index.
+struct LostPack {
+  std::string pack_id;  // 64 hex
+  uint64_t chunks = 0;  // index entries dropped with it
 };
 
 struct PruneReport {
@@ -111,6 +122,10 @@ struct PruneReport {
   uint64_t index_files_replaced = 0;
   uint64_t bytes_freed = 0;
   uint64_t locks_removed = 0;
+  // Damage found on the way (each also logged as an error): lost packs, and the sets that reference
+  // chunks no remaining pack holds — those sets can no longer be restored in full.
+  std::vector<LostPack> lost_packs;
+  std::vector<std::string> damaged_sets;
 };
 
 struct RepoState;  // internal

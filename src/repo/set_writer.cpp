@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_set>
 
 #include "core/crypto.h"
@@ -11,6 +13,7 @@
 #include "repo/blob.h"
 #include "repo/chunker.h"
 #include "repo/lock.h"
+#include "repo/lost_packs.h"
 #include "repo/pack.h"
 #include "repo/task_pool.h"
 
@@ -55,6 +58,12 @@ class ChunkingSetWriter final : public SetWriter {
  private:
   void store_chunk(StreamState& stream, ChunkRef& ref, const std::string& data);
   void seal_pack_and_upload(std::unique_lock<std::mutex>& lk);
+  core::Status check_reused_packs(const Manifest& manifest);
+  core::Error lease_lapsed() const {
+    return core::make_error("ServiceUnavailable", "backup set " + set_id_ +
+                                                      " not committed: its repository lock lease lapsed, so a prune "
+                                                      "may have removed data it relies on; run the backup again");
+  }
 
   RepoState& state_;
   const std::string set_id_;
@@ -193,16 +202,21 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
   Manifest manifest{set_id_, state_.clock->now_ms(), engine_metadata, {}};
   for (const auto& s : streams_) manifest.streams.push_back(std::move(s->entry));
   lk.unlock();
+  // Under a lapsed lease a prune may have deleted packs we reuse (no loss: our commit fails anyway), and
+  // rewriting index files while a prune replaces them would list its deleted packs again.
+  if (!lock_->held()) return lease_lapsed();
+  if (auto reused = check_reused_packs(manifest); !reused.ok()) {
+    lk.lock();
+    error_ = reused.error();  // the streams went into `manifest`: no second commit may write an empty set
+    return reused;
+  }
   // Write order (§9): packs are durable; now the index, then the manifest.
   std::string index_name;
   if (!written_packs_.empty()) {
     index_name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
     OPENDBS_TRY(state_.backend->put(index_name, encode_index_file(state_.key, written_packs_)));
   }
-  if (!lock_->held())
-    return core::make_error("ServiceUnavailable", "backup set " + set_id_ +
-                                                      " not committed: its repository lock lease lapsed, so a prune "
-                                                      "may have removed data it relies on; run the backup again");
+  if (!lock_->held()) return lease_lapsed();
   OPENDBS_TRY(state_.backend->put(manifest_object_name(set_id_), encode_manifest(state_.key, manifest)));
   for (const auto& p : written_packs_) index_->add(p);
   {
@@ -215,6 +229,33 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
   finished_ = true;
   lock_.reset();
   return {};
+}
+
+// A set must not commit while a chunk it reuses lives in a pack the repository no longer has: it would
+// be `finish`ed and fail only at its restore. The lost packs' chunks leave the index (lost_packs.h), so
+// that the next attempt stores them anew.
+core::Status ChunkingSetWriter::check_reused_packs(const Manifest& manifest) {
+  std::map<std::string, uint64_t> reused;  // pack → chunks of this set in it
+  for (const auto& s : manifest.streams)
+    for (const auto& c : s.chunks)
+      if (auto loc = index_->find(c.id)) ++reused[loc->pack_id];
+  std::set<std::string> packs;
+  for (const auto& [pack, chunks] : reused) packs.insert(pack);
+  OPENDBS_ASSIGN(auto lost, find_lost_packs(state_, packs));
+  if (lost.empty()) return {};
+  if (!lock_->held()) return lease_lapsed();  // the packs may be a prune's doing, not a loss
+  OPENDBS_ASSIGN(auto dropped, drop_lost_packs(state_, lost, "backup set " + set_id_));
+  std::string names;
+  uint64_t chunks = 0;
+  for (const auto& p : dropped) {
+    names += (names.empty() ? "" : ", ") + p.pack_id;
+    chunks += reused[p.pack_id];
+  }
+  return core::errors::corrupt(
+      "backup set " + set_id_ + " not committed: " + std::to_string(chunks) + " of its chunks are in pack(s) " + names +
+      ", missing from the repository (deleted, removed by a lifecycle rule, or lost with damaged storage). Those "
+      "packs were dropped from the index: run the backup again and it stores the chunks anew. Sets that use them "
+      "cannot be restored; `opendbs repo check` names them");
 }
 
 void ChunkingSetWriter::abort() {

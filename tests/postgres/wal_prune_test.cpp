@@ -3,8 +3,10 @@
 // sets the stream superseded, and the chain it leaves is whole.
 #include <set>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "engine_harness.h"
+#include "repo/lock.h"
 
 namespace opendbs::testing {
 namespace {
@@ -50,6 +52,36 @@ TEST_F(PostgresWalPrune, APruneRunsWhileTheLogBackupStreamsAndTheChainStaysWhole
   auto check = repo_->check();
   ASSERT_TRUE(check.ok()) << check.error().message;
   EXPECT_TRUE(check->errors.empty()) << check->errors.front();
+}
+
+// The lag is what would be lost if the source vanished now. While a prune holds the repository the
+// stream cannot store what arrives: the lag must grow meanwhile (not read 0 because the stream waits
+// to commit), and fall once the WAL is stored.
+TEST_F(PostgresWalPrune, TheLagGrowsWhileAPruneHoldsTheRepositoryAndFallsOnceTheWalIsStored) {
+  auto& src = shared_source();
+  src.query("CREATE TABLE lag_ticks (id serial PRIMARY KEY, filler text)");
+  LogBackupRunner runner(engine_, plan("lag1"), *repo_);
+  ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  const auto eventually = [](const std::function<bool()>& holds, int64_t timeout_ms) {
+    for (const int64_t until = now_ms() + timeout_ms; now_ms() < until; sleep_ms(50))
+      if (holds()) return true;
+    return holds();
+  };
+  const auto lag_s = [&] { return runner.control().last_lag_seconds.load(); };
+
+  core::SystemClock clock;
+  core::Result<std::unique_ptr<repo::RepoLock>> prune = core::errors::internal("not taken");
+  ASSERT_TRUE(eventually([&] {  // the stream holds the repository only while it commits
+    prune = repo::RepoLock::acquire(repo_->backend(), repo::LockKind::kExclusive, "prune", 60000, clock);
+    return prune.ok();
+  }, 10000)) << prune.error().message;
+  src.query("INSERT INTO lag_ticks (filler) SELECT repeat('x', 500) FROM generate_series(1, 2000)");
+  EXPECT_TRUE(eventually([&] { return lag_s() >= 3.0; }, 15000)) << "the lag stayed at " << lag_s() << " s";
+  EXPECT_GT(runner.control().max_lag_bytes.load(), 0u);
+
+  prune->reset();  // the prune ends: the stream stores what it holds
+  EXPECT_TRUE(eventually([&] { return lag_s() < 1.0; }, 30000)) << "the lag stayed at " << lag_s() << " s";
+  ASSERT_FALSE(runner.stop().ok());
 }
 
 }  // namespace

@@ -226,8 +226,27 @@ void WalStreamer::observe_server_flush(Lsn flushed, int64_t send_ms) {
     seen_.emplace_back(flushed, t);
 }
 
+void WalStreamer::raise_known_durable(Lsn lsn) {
+  if (timeline_ != known_durable_timeline_) {
+    known_durable_ = 0;
+    known_durable_timeline_ = timeline_;
+  }
+  known_durable_ = std::max(known_durable_, lsn);
+}
+
 void WalStreamer::reached_durable() {
+  raise_known_durable(durable_lsn());
   durable_steady_ms_ = steady_ms();
+  report_lag(true);
+}
+
+// Where the session starts, everything before is stored, and so is what the segment's newest partial
+// set holds. Reported at once: the lag goes on from what earlier sessions left undurable, also while
+// this one waits for the repository before its first commit.
+void WalStreamer::note_session_start() {
+  raise_known_durable(pos_);
+  for (const auto& p : partials_)
+    if (p.timeline == timeline_ && p.segno == pos_ / segment_size_) raise_known_durable(p.segno * segment_size_ + p.bytes);
   report_lag(true);
 }
 
@@ -289,7 +308,7 @@ core::Status WalStreamer::send_feedback(PgConnection& repl) {
 // keeps growing while this thread is blocked (a slow commit, a stalled source); `now` also reports it
 // at once (a durable point).
 void WalStreamer::report_lag(bool now) {
-  const Lsn durable = durable_lsn();
+  const Lsn durable = open_ ? std::max(known_durable_, durable_lsn()) : known_durable_;
   const uint64_t bytes = server_flush_ > durable ? server_flush_ - durable : 0;
   while (!seen_.empty() && seen_.front().first <= durable) seen_.pop_front();
   const int64_t since = bytes == 0 || seen_.empty() ? 0 : seen_.front().second;
@@ -328,6 +347,7 @@ core::Status WalStreamer::session() {
   observe_server_flush(flushed, -1);
   OPENDBS_ASSIGN(const Lsn slot_restart, ensure_slot(*sql, *repl, flushed));
   OPENDBS_TRY(choose_start(*repl, server_timeline, slot_restart));
+  note_session_start();
   for (;;) {
     OPENDBS_ASSIGN(const auto end, stream(*repl, *sql));
     OPENDBS_TRY(end_timeline(*repl, end));
@@ -375,6 +395,7 @@ core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, P
         reply = m[17] != 0;
       }
     }
+    report_lag(false);  // before a commit, which may wait for the repository
     if (open_ && partials_enabled() && open_->received.size() > open_->durable_bytes &&
         steady_ms() - durable_steady_ms_ >= options_.durable_interval_ms)
       OPENDBS_TRY(flush_partial());
@@ -384,7 +405,6 @@ core::Result<WalStreamer::TimelineEnd> WalStreamer::stream(PgConnection& repl, P
       last_feedback = steady_ms();
     }
     maybe_switch(sql);
-    report_lag(false);
   }
 }
 
@@ -409,6 +429,7 @@ core::Status WalStreamer::run_sessions() {
     progressed_ = false;
     auto st = session();
     open_.reset();  // the open segment is received again by the next session (its partial set stays)
+    report_lag(true);  // what the session could not store stays lag, and ages, until a later one does
     if (control_.cancelled()) return cancelled_error();
     if (!st.ok() && wal_removed(st.error()) && !restart_at_slot_) {
       core::log_event(core::LogLevel::warn, "postgres_wal_gap",

@@ -110,6 +110,8 @@ class WalStreamer {
   Lsn durable_lsn() const { return open_ ? open_->segno * segment_size_ + open_->durable_bytes : pos_; }
   void observe_server_flush(Lsn flushed, int64_t send_ms);
   void reached_durable();
+  void note_session_start();
+  void raise_known_durable(Lsn lsn);
   int poll_wait_ms() const;
   // The open segment is kept in memory (for partial sets and a timeline's last segment) only for
   // segments of up to 64 MiB.
@@ -138,6 +140,11 @@ class WalStreamer {
   // The server's flush position over time: (position, when first seen), ascending; entries at or
   // below the durable position are dropped. The lag's age is that of the oldest entry left.
   std::deque<std::pair<Lsn, int64_t>> seen_;
+  // The end of the WAL known to be durable in the repository, across sessions: a session that failed
+  // had received WAL it could not store (pos_ is past it), and the next one starts again at the
+  // beginning of a segment, of which a partial set may hold more.
+  Lsn known_durable_ = 0;
+  uint32_t known_durable_timeline_ = 0;  // positions of another timeline may lie below (a fork)
   int64_t durable_steady_ms_ = 0;  // when the durable position last moved
   int64_t min_delay_ms_ = std::numeric_limits<int64_t>::max();  // see observe_server_flush
   // The lag as report_lag last found it: bytes not durable, and when the oldest was seen (0: none).
