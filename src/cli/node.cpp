@@ -230,12 +230,19 @@ void register_prune_metrics(Node::Parts& p) {
                                   "Duration of the last prune pass that was not skipped");
   auto& last_success = p.metrics.gauge("opendbs_repository_prune_last_success_timestamp_seconds",
                                        "When the last prune pass finished successfully");
+  // Damage a pass found (docs/REPOSITORY.md, Lost packs): alert on either being above 0.
+  auto& lost = p.metrics.counter("opendbs_repository_lost_packs_total",
+                                 "Packs prune found missing from the repository while its index listed them");
+  auto& damaged = p.metrics.gauge("opendbs_repository_damaged_sets",
+                                  "Sets the last prune pass found that can no longer be restored in full");
   for (auto r : {jobs::PruneResult::done, jobs::PruneResult::skipped_locked, jobs::PruneResult::failed})
     runs.with({jobs::to_string(r)});  // every series from the start, so that rate() and alerts see 0
   bytes.with();
   packs.with({"deleted"});
   packs.with({"repacked"});
-  p.prune->set_observer([&runs, &bytes, &packs, &seconds, &last_success](const jobs::PruneRun& run) {
+  lost.with();
+  damaged.with();
+  p.prune->set_observer([&runs, &bytes, &packs, &seconds, &last_success, &lost, &damaged](const jobs::PruneRun& run) {
     runs.with({jobs::to_string(run.result)}).inc();
     if (run.result == jobs::PruneResult::skipped_locked) return;
     seconds.with().set(run.seconds);
@@ -243,6 +250,8 @@ void register_prune_metrics(Node::Parts& p) {
     bytes.with().inc(run.report.bytes_freed);
     packs.with({"deleted"}).inc(run.report.packs_deleted);
     packs.with({"repacked"}).inc(run.report.packs_repacked);
+    lost.with().inc(run.report.lost_packs.size());
+    damaged.with().set(static_cast<double>(run.report.damaged_sets.size()));
     last_success.with().set(static_cast<double>(run.finished_ms) / 1000);
   });
 }

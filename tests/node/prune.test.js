@@ -14,18 +14,23 @@ const { checked } = require('./lib/envelope');
 const P = require('./lib/plans');
 
 
-// Bytes of the repository's packs on disk.
-function packBytes(node) {
-  let total = 0;
+// The repository's pack files on disk.
+function packFiles(node) {
+  const files = [];
   const walk = (dir) => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else total += fs.statSync(p).size;
+      else files.push(p);
     }
   };
   walk(path.join(node.dataDir, 'repository', 'data'));
-  return total;
+  return files;
+}
+
+// Bytes of the repository's packs on disk.
+function packBytes(node) {
+  return packFiles(node).reduce((total, p) => total + fs.statSync(p).size, 0);
 }
 
 test('the packs of a stopped full backup are pruned; passes during the backup are skipped; the kept set restores', async (t) => {
@@ -76,6 +81,34 @@ test('the packs of a stopped full backup are pruned; passes during the backup ar
       if (d.RestoreStatus === 'stop' || d.RestoreStatus === 'failed') throw new Error(`restore failed: ${d.ErrMessage}`);
       return d.RestoreStatus === 'finish';
     });
+  } finally {
+    await node.dispose();
+  }
+});
+
+test('a pack lost from the repository: a prune pass marks the set that needs it failed and /metrics counts both', async () => {
+  const node = await TestNode.start({ workers: 2, env: { OPENDBS_PRUNE_INTERVAL: '1s', OPENDBS_PRUNE_RETRY: '300ms' } });
+  try {
+    const api = checked(makeClient(node, 'tea-v3'));
+    const plan = await P.createConfiguredPlan(api, { configure: { engine: { size: 1 << 20 } } });
+    const set = (await api.call('StartBackupPlan', { BackupPlanId: plan })).CreatedFullBackupsetId;
+    await P.waitSetStatus(api, plan, set, 'finish');
+    const before = await node.metrics();
+    assert.equal(metric(before, 'opendbs_repository_damaged_sets'), 0);
+    assert.equal(metric(before, 'opendbs_repository_lost_packs_total'), 0);
+
+    const packs = packFiles(node);  // a bucket lifecycle rule, or a disk that lost a directory
+    assert.ok(packs.length >= 1, 'the set stored packs');
+    for (const p of packs) fs.unlinkSync(p);
+
+    const found = await waitFor('a pass that finds the lost packs', async () => {
+      const m = await node.metrics();
+      return metric(m, 'opendbs_repository_damaged_sets') >= 1 && m;
+    }, { timeoutMs: 15000, intervalMs: 250 });
+    assert.equal(metric(found, 'opendbs_repository_damaged_sets'), 1);
+    assert.ok(metric(found, 'opendbs_repository_lost_packs_total') >= packs.length);
+    await P.waitSetStatus(api, plan, set, 'failed', 10000);
+    assert.match((await P.fullSet(api, plan, set)).ErrMessage, /can no longer be restored/);
   } finally {
     await node.dispose();
   }
