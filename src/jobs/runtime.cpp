@@ -237,10 +237,11 @@ core::Status TaskRuntime::alert_on_stale_plans(catalog::Tx& tx, const std::vecto
   return {};
 }
 
+// Goes on while the node stops, until its runs have ended: a run that takes long to hand its task back
+// keeps its lease meanwhile, so that no other node starts the task while it winds down.
 void TaskRuntime::keeper_loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
+  const auto heartbeat = std::chrono::milliseconds(options_.heartbeat_ms);
+  for (;;) {
     auto st = keep_leases();
     if (!st.ok()) {
       core::log_event(core::LogLevel::warn, "lease_renewal_failed", {{"Message", st.error().message}});
@@ -248,8 +249,13 @@ void TaskRuntime::keeper_loop() {
     }
     (void)beat_heartbeat();
     alert_on_lag();
-    lock.lock();
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_; });
+    std::unique_lock lock(mu_);
+    if (!stopping_) {
+      cv_.wait_for(lock, heartbeat, [this] { return stopping_; });
+      continue;
+    }
+    lock.unlock();
+    if (runs_.wait_until_ended(std::chrono::steady_clock::now() + heartbeat).empty()) return;
   }
 }
 

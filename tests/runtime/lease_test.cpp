@@ -222,6 +222,23 @@ TEST_F(LeaseTest, StopWaitsABoundedTimeForRunsThatDoNotEndAndReportsThem) {
   EXPECT_TRUE(runtime_->stop()) << "stopping again changes nothing";
 }
 
+// While the node waits for a run to hand its task back, the run keeps its lease: no other node starts
+// the task meanwhile.
+TEST_F(LeaseTest, ARunThatTakesLongToStopKeepsItsLeaseWhileTheNodeWaitsForIt) {
+  const auto id = queue_full_backup();
+  engine_->deaf = true;
+  runtime_->start();
+  ASSERT_TRUE(eventually([&] { return engine_->full.running == 1; }));
+  std::thread stopping([&] { EXPECT_TRUE(runtime_->stop(30s)); });
+  std::this_thread::sleep_for(200ms);
+  clock_.advance_ms(5000);  // five leases later
+  EXPECT_TRUE(eventually([&] { return task(id).doc.at("_LeaseExpiresMs").as_int64() > clock_.now_ms(); }))
+      << "the lease of a run that is still ending was left to expire";
+  engine_->deaf = false;
+  stopping.join();
+  EXPECT_EQ(task(id).state, "queued");
+}
+
 TEST_F(LeaseTest, StopHandsEveryRunBackAndEndsWellWithinItsBound) {
   const auto id = queue_full_backup();
   runtime_->start();
