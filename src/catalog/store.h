@@ -81,9 +81,16 @@ class Store {
   virtual uint64_t change_counter(Kind kind) = 0;
 
   // Atomically takes the oldest task that is `queued`, or `running` with a lease that expired before
-  // now_ms (its owner died), marks it running with lease (owner, now_ms + lease_ms) and returns it.
+  // now_ms (its owner died, or could not renew it), marks it running with lease (owner,
+  // now_ms + lease_ms) and returns it. `claimable`, when given, passes over the tasks it refuses (the
+  // caller runs them already: a task whose lease lapsed on this node while its run goes on); they stay
+  // as they are for a later claim. It runs inside the transaction, so it must not block.
+  using Claimable = std::function<bool(const Record& task)>;
   virtual core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
-                                                              int64_t lease_ms) = 0;
+                                                              int64_t lease_ms, const Claimable& claimable) = 0;
+  core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms, int64_t lease_ms) {
+    return claim_next_task(owner, now_ms, lease_ms, {});
+  }
 
   // Called with every unreadable record the store meets (the node counts them:
   // opendbs_catalog_unreadable_records_total), from the thread that met it.

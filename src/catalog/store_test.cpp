@@ -320,3 +320,30 @@ TEST(SqliteStore, ATaskThatIsNotJsonIsLeftQueuedAndTheOthersAreClaimed) {
   EXPECT_FALSE(reported.empty());
   EXPECT_EQ(reported.front(), "t1");
 }
+
+// A node passes over the tasks it runs already (a run whose lease lapsed goes on): they stay as they
+// are, and the next claimable one is taken instead.
+TEST(SqliteStore, AClaimPassesOverTasksTheClaimantRefusesAndLeavesThemUntouched) {
+  TempCatalog tmp;
+  auto store = std::move(catalog::open_store(tmp.path()).value());
+  ASSERT_TRUE(store->transact([](catalog::Tx& tx) -> core::Status {
+    OPENDBS_TRY(tx.put(Kind::task, Record{"lapsed", "A", "p", "running", 1, {{"_LeaseOwner", "w"}, {"_LeaseExpiresMs", 10}, {"Attempts", 1}}}));
+    return tx.put(Kind::task, Record{"next", "A", "p", "queued", 2, {}});
+  }).ok());
+  const auto not_lapsed = [](const Record& t) { return t.id != "lapsed"; };
+  auto first = store->claim_next_task("w", 1000, 30000, not_lapsed);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->id, "next");
+  auto none = store->claim_next_task("w", 1000, 30000, not_lapsed);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(store->read([](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto lapsed, tx.get(Kind::task, "lapsed"));
+    EXPECT_EQ(lapsed->doc.at("Attempts").as_int64(), 1);
+    EXPECT_EQ(lapsed->doc.at("_LeaseExpiresMs").as_int64(), 10);
+    return {};
+  }).ok());
+  auto taken = store->claim_next_task("w", 1000, 30000);  // once it is claimable again
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ((*taken)->id, "lapsed");
+}

@@ -383,12 +383,13 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
 uint16_t Node::port() const { return parts_->server->port(); }
 uint16_t Node::tls_port() const { return parts_->server->tls_port(); }
 
-void Node::shutdown(int grace_ms) {
+bool Node::shutdown(int grace_ms, std::chrono::milliseconds task_wait) {
   if (parts_->server) parts_->server->shutdown(grace_ms);
   if (parts_->slot_watch) parts_->slot_watch->stop();
-  if (parts_->runtime) parts_->runtime->stop();
+  const bool tasks_ended = !parts_->runtime || parts_->runtime->stop(task_wait);
   // Last: it waits for a pass in progress (prune cannot be interrupted), and tasks are handed back first.
   if (parts_->prune) parts_->prune->stop();
+  return tasks_ended;
 }
 
 void Node::wait() {
@@ -414,7 +415,14 @@ int run_serve(const NodeOptions& options, engines::EngineRegistry engines) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   core::log_event(core::LogLevel::info, "node_stopping", {{"Signal", sig}});
-  (*node)->shutdown(10000);
+  if (!(*node)->shutdown(10000, kTaskStopWait)) {
+    // The runtime logged each task that did not end (task_not_ended). Their threads cannot be joined:
+    // the process ends without them, and their leases expire so that the tasks run again.
+    core::log_event(core::LogLevel::error, "node_stopped_with_tasks_running",
+                    {{"WaitedMs", kTaskStopWait.count()}, {"ExitCode", 1}});
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
   (*node)->wait();
   return 0;
 }

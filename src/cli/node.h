@@ -2,6 +2,7 @@
 // together from a data directory. `opendbs serve` runs one until SIGTERM; tests run one in-process.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -40,8 +41,11 @@ class Node {
   ~Node();
   uint16_t port() const;
   uint16_t tls_port() const;
-  // Stops accepting, lets in-flight requests finish (up to grace_ms), hands running tasks back.
-  void shutdown(int grace_ms);
+  // Stops accepting, lets in-flight requests finish (up to grace_ms), hands running tasks back and
+  // waits up to task_wait (default: without bound) for their runs to end. False when some did not
+  // (logged: task_not_ended); their threads still run then, and only ending the process (or destroying
+  // the Node, which waits for them without bound) stops them.
+  bool shutdown(int grace_ms, std::chrono::milliseconds task_wait = std::chrono::milliseconds::max());
   void wait();
 
   struct Parts;
@@ -51,7 +55,11 @@ class Node {
   std::unique_ptr<Parts> parts_;
 };
 
-// `opendbs serve ...` until SIGTERM/SIGINT. Returns the process exit code.
+// How long SIGTERM waits for running tasks to hand themselves back before the process ends anyway.
+inline constexpr std::chrono::milliseconds kTaskStopWait{20000};
+
+// `opendbs serve ...` until SIGTERM/SIGINT. Returns the process exit code; exits 1 at once when tasks
+// did not end within kTaskStopWait.
 int run_serve(const NodeOptions& options, engines::EngineRegistry engines);
 
 }  // namespace opendbs::cli

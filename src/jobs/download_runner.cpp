@@ -73,7 +73,7 @@ TaskResult run_download(TaskEnv& env, const Record& task, LocalTask& control) {
   auto result = (*engine)->download(*spec, env.repository, request, control);
   if (control.cancelled()) {
     remove_quietly(request.out_path);
-    if (control.is_shutdown()) {
+    if (control.is_handed_back()) {
       (void)update(env, Kind::download_task, id, [](Record& r) {
         r.state = "init";
         r.doc["BackupSetDownloadStatus"] = "init";

@@ -1,5 +1,9 @@
-// A task running on this node: its cancellation flags and progress, shared between the worker that
-// runs it and the keeper that renews its lease.
+// A task running on this node: its cancellation flags, lease and progress, shared between the worker
+// that runs it and the keeper that renews its lease.
+//
+// A run stops for one of two reasons: cancelled (StopBackupPlan ALL, ReleaseBackupPlan, ...: the task
+// ends `cancelled`) or handed back (the node stops, or the run cannot keep its lease: the task goes
+// back to the queue and runs again later, here or on another node).
 #pragma once
 
 #include <atomic>
@@ -17,7 +21,7 @@ class LocalTask final : public engines::TaskControl {
   LocalTask(std::string id, std::string kind, std::string plan_id)
       : id(std::move(id)), kind(std::move(kind)), plan_id(std::move(plan_id)) {}
 
-  bool cancelled() const override { return cancelled_.load() || shutting_down_.load(); }
+  bool cancelled() const override { return cancelled_.load() || handed_back_.load(); }
   void progress(int percent, uint64_t bytes) override {
     percent_.store(percent);
     bytes_.store(bytes);
@@ -28,12 +32,29 @@ class LocalTask final : public engines::TaskControl {
     if (cancelled_by_.empty()) cancelled_by_ = by;
     cancelled_.store(true);
   }
-  void shut_down() { shutting_down_.store(true); }
-  bool is_shutdown() const { return shutting_down_.load() && !cancelled_.load(); }
+  // Stops the run to hand the task back; `why` is logged with the outcome.
+  void hand_back(const std::string& why) {
+    std::lock_guard lock(mu_);
+    if (handed_back_why_.empty()) handed_back_why_ = why;
+    handed_back_.store(true);
+  }
+  void shut_down() { hand_back("the node is stopping"); }
+  // Stopped to be handed back, and not cancelled by a request as well.
+  bool is_handed_back() const { return handed_back_.load() && !cancelled_.load(); }
   std::string cancelled_by() const {
     std::lock_guard lock(mu_);
     return cancelled_by_;
   }
+  std::string handed_back_why() const {
+    std::lock_guard lock(mu_);
+    return handed_back_why_;
+  }
+  // The runner has returned; only its outcome is still being recorded.
+  void mark_ended() { ended_.store(true); }
+  bool ended() const { return ended_.load(); }
+  // Until when (catalog clock, ms) the catalog record holds this run's lease, as last written.
+  void leased_until(int64_t ms) { lease_expires_ms_.store(ms); }
+  int64_t lease_expires_ms() const { return lease_expires_ms_.load(); }
   void lag(uint64_t bytes, double seconds) override {
     lag_bytes_.store(bytes);
     lag_seconds_.store(seconds);
@@ -75,12 +96,13 @@ class LocalTask final : public engines::TaskControl {
   const std::string id, kind, plan_id;
 
  private:
-  std::atomic<bool> cancelled_{false}, shutting_down_{false};
+  std::atomic<bool> cancelled_{false}, handed_back_{false}, ended_{false};
+  std::atomic<int64_t> lease_expires_ms_{0};
   std::atomic<int> percent_{0};
   std::atomic<uint64_t> bytes_{0}, counted_bytes_{0}, lag_bytes_{0};
   std::atomic<double> lag_seconds_{0};
   mutable std::mutex mu_;
-  std::string cancelled_by_;
+  std::string cancelled_by_, handed_back_why_;
   std::vector<std::pair<std::string, std::string>> restored_as_;
   std::vector<std::string> warnings_;
 };

@@ -21,25 +21,6 @@ using catalog::Record;
 
 constexpr int64_t kClientTokenLifetimeMs = 24LL * 3600 * 1000;
 
-// The outcome could not be recorded together with the records the task closes (one of them unreadable,
-// say): the task record alone still ends, saying why, so that the task is not leased and run again at
-// every lease expiry. What it could not close stays as it was.
-core::Status end_task_alone(catalog::Store& store, const std::string& task_id, const char* state,
-                            const TaskResult& result, const std::string& why, int64_t now_ms) {
-  return store.transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, task_id));
-    if (!rec) return {};
-    rec->state = state;
-    rec->doc["ErrCode"] = result.err_code;
-    rec->doc["ErrMessage"] =
-        result.err_message + (result.err_message.empty() ? "" : "; ") + "the outcome could not be recorded: " + why;
-    rec->doc.erase("_LeaseOwner");
-    rec->doc.erase("_LeaseExpiresMs");
-    rec->doc["FinishTime"] = now_ms;
-    return tx.put(Kind::task, *rec);
-  });
-}
-
 }  // namespace
 
 TaskRuntime::TaskRuntime(catalog::Store& store, iam::SecretBox& secrets, repo::Repository& repository,
@@ -56,23 +37,34 @@ void TaskRuntime::start() {
   threads_.emplace_back([this] { scheduler_loop(); });
 }
 
-void TaskRuntime::stop() {
+bool TaskRuntime::stop(std::chrono::milliseconds wait_for_runs) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && threads_.empty()) return;
+    if (stopped_) return true;
     stopping_ = true;
-    for (auto& [id, task] : running_) task->shut_down();
   }
+  for (auto& run : runs_.all()) run->shut_down();
   cv_.notify_all();
+  const auto deadline = wait_for_runs == kNoBound ? std::chrono::steady_clock::time_point::max()
+                                                  : std::chrono::steady_clock::now() + wait_for_runs;
+  const auto left = runs_.wait_until_ended(deadline);
+  for (const auto& run : left)
+    core::log_event(core::LogLevel::error, "task_not_ended",
+                    {{"TaskId", run->id}, {"Kind", run->kind}, {"Plan", run->plan_id},
+                     {"WaitedMs", wait_for_runs.count()},
+                     {"effect", "its lease expires and the task is claimed again; the process must end to stop it"}});
+  if (!left.empty()) return false;
   for (auto& t : threads_) t.join();
   threads_.clear();
   std::vector<LongRunning> long_running;
   {
     std::lock_guard lock(mu_);
     long_running.swap(long_running_);
+    stopped_ = true;
   }
   for (auto& t : long_running) t.thread.join();
   (void)beat_heartbeat();  // records the node as stopped
+  return true;
 }
 
 // Joins the threads of log backups that have ended (their stacks are freed only when joined).
@@ -101,11 +93,13 @@ void TaskRuntime::downloads_revoked() {
 }
 
 void TaskRuntime::cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) {
-  std::lock_guard lock(mu_);
-  for (const auto& id : task_ids) {
-    auto it = running_.find(id);
-    if (it != running_.end()) it->second->cancel(by_request_id);
-  }
+  for (const auto& id : task_ids)
+    if (auto run = runs_.find(id)) run->cancel(by_request_id);
+}
+
+void TaskRuntime::cancel_plan(const std::string& plan_id, const std::vector<std::string_view>& kinds,
+                              const std::string& by_request_id) {
+  for (auto& run : runs_.of_plan(plan_id, kinds)) run->cancel(by_request_id);
 }
 
 void TaskRuntime::worker_loop(int) {
@@ -114,42 +108,34 @@ void TaskRuntime::worker_loop(int) {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    auto claimed = store_.claim_next_task(options_.node_id, clock_.now_ms(), options_.lease_ms);
-    if (claimed.ok() && claimed->has_value()) {
+    std::shared_ptr<LocalTask> run;
+    if (auto claimed = claim(run)) {
       // A log backup runs until it is stopped: it gets a thread of its own so that it never holds one
       // of the workers that full backups, restores and prechecks need.
       // So does the release of a log backup's slot, which retries until the source can be reached.
-      const auto claimed_kind = (*claimed)->doc.at("TaskKind").as_string();
-      if (claimed_kind == task_kind::log_backup || claimed_kind == task_kind::release_log) {
+      if (run->kind == task_kind::log_backup || run->kind == task_kind::release_log) {
         std::lock_guard lock(mu_);
         reap_long_running();
         auto done = std::make_shared<std::atomic<bool>>(false);
-        long_running_.push_back({std::thread([this, done, task = std::move(**claimed)]() mutable {
-                                   run_task(std::move(task));
+        long_running_.push_back({std::thread([this, done, run, task = std::move(*claimed)]() mutable {
+                                   run_task(std::move(task), std::move(run));
                                    done->store(true);
                                  }),
                                  done});
         continue;
       }
-      run_task(std::move(**claimed));
+      run_task(std::move(*claimed), std::move(run));
       continue;
     }
-    if (!claimed.ok()) core::log_event(core::LogLevel::error, "task_claim_failed", {{"Message", claimed.error().message}});
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_ || work_hint_; });
     work_hint_ = false;
   }
 }
 
-void TaskRuntime::run_task(Record task) {
-  const std::string kind(task.doc.at("TaskKind").as_string());
-  auto local = std::make_shared<LocalTask>(task.id, kind, task.parent_id);
+void TaskRuntime::run_task(Record task, std::shared_ptr<LocalTask> local) {
+  const std::string kind = local->kind;
   const auto started = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(mu_);
-    running_[task.id] = local;
-    if (stopping_) local->shut_down();
-  }
   // A cancel that arrived between the claim and now must not be lost.
   if (task.doc.contains("_CancelRequestedBy")) local->cancel(std::string(task.doc.at("_CancelRequestedBy").as_string()));
   core::log_event(core::LogLevel::info, "task", {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id},
@@ -172,32 +158,13 @@ void TaskRuntime::run_task(Record task) {
                       : result.outcome == Outcome::failed  ? "failed"
                       : result.outcome == Outcome::cancelled ? "cancelled"
                                                               : "queued";
-  auto st = store_.transact([&](catalog::Tx& tx) -> core::Status {
-    OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, task.id));
-    if (!rec) return {};
-    rec->state = state;
-    rec->doc["Progress"] = result.outcome == Outcome::succeeded ? 100 : local->percent();
-    rec->doc["ErrCode"] = result.err_code;
-    rec->doc["ErrMessage"] = result.err_message;
-    // Whatever the runner did or did not record (an exception cuts it short), a task that ended without
-    // success leaves no set, restore or download looking as if it were still running.
-    if (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)
-      OPENDBS_TRY(close_task_record(tx, *rec, result.outcome == Outcome::failed ? "failed" : "stop",
-                                    result.err_message, clock_.now_ms()));
-    rec->doc.erase("_LeaseOwner");
-    rec->doc.erase("_LeaseExpiresMs");
-    if (result.outcome != Outcome::requeue) rec->doc["FinishTime"] = clock_.now_ms();
-    if (result.outcome == Outcome::cancelled && rec->doc.contains("_CancelRequestedBy"))
-      rec->doc["ErrMessage"] = "stopped by request " + std::string(rec->doc.at("_CancelRequestedBy").as_string());
-    return tx.put(Kind::task, *rec);
-  });
-  if (!st.ok() && (result.outcome == Outcome::failed || result.outcome == Outcome::cancelled)) {
-    const auto alone = end_task_alone(store_, task.id, state, result, st.error().message, clock_.now_ms());
-    if (!alone.ok()) st = alone.error();
-  }
+  local->mark_ended();
+  const auto st = record_outcome(task, *local, result, state);
   core::log_event(result.outcome == Outcome::failed ? core::LogLevel::warn : core::LogLevel::info, "task",
                   {{"TaskId", task.id}, {"Kind", kind}, {"Plan", task.parent_id}, {"State", state},
-                   {"Code", result.err_code}, {"Message", result.err_message},
+                   {"Code", result.err_code},
+                   {"Message", result.outcome == Outcome::requeue ? "handed back: " + local->handed_back_why()
+                                                                  : result.err_message},
                    {"Recorded", st.ok() ? "" : st.error().message}});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (task_observer_) task_observer_(kind, state, seconds, local->take_uncounted_bytes());
@@ -207,22 +174,19 @@ void TaskRuntime::run_task(Record task) {
   if (notifier_ && result.outcome == Outcome::succeeded)
     notifier_->notify("task.succeeded", {{"TaskId", task.id}, {"TaskKind", kind}, {"BackupPlanId", task.parent_id},
                                          {"Seconds", seconds}, {"Bytes", local->bytes()}});
-  std::lock_guard lock(mu_);
-  running_.erase(task.id);
+  runs_.remove(*local);
 }
 
 std::vector<RunningTaskInfo> TaskRuntime::running_tasks() {
-  std::lock_guard lock(mu_);
   std::vector<RunningTaskInfo> out;
-  for (const auto& [id, t] : running_)
-    out.push_back({id, t->kind, t->plan_id, t->percent(), t->bytes(), t->lag_bytes(), t->lag_seconds()});
+  for (const auto& t : runs_.all())
+    out.push_back({t->id, t->kind, t->plan_id, t->percent(), t->bytes(), t->lag_bytes(), t->lag_seconds()});
   return out;
 }
 
 std::map<std::string, uint64_t> TaskRuntime::take_running_task_bytes() {
-  std::lock_guard lock(mu_);
   std::map<std::string, uint64_t> out;
-  for (const auto& [id, t] : running_) out[t->kind] += t->take_uncounted_bytes();
+  for (const auto& t : runs_.all()) out[t->kind] += t->take_uncounted_bytes();
   return out;
 }
 
@@ -273,61 +237,26 @@ core::Status TaskRuntime::alert_on_stale_plans(catalog::Tx& tx, const std::vecto
   return {};
 }
 
+// Goes on while the node stops, until its runs have ended: a run that takes long to hand its task back
+// keeps its lease meanwhile, so that no other node starts the task while it winds down.
 void TaskRuntime::keeper_loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
+  const auto heartbeat = std::chrono::milliseconds(options_.heartbeat_ms);
+  for (;;) {
     auto st = keep_leases();
-    if (!st.ok()) core::log_event(core::LogLevel::warn, "lease_renewal_failed", {{"Message", st.error().message}});
+    if (!st.ok()) {
+      core::log_event(core::LogLevel::warn, "lease_renewal_failed", {{"Message", st.error().message}});
+      hand_back_runs_losing_their_lease(st.error().message);
+    }
     (void)beat_heartbeat();
     alert_on_lag();
-    lock.lock();
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms), [this] { return stopping_; });
-  }
-}
-
-// Renews the leases of this node's running tasks, records their progress, and cancels those whose
-// record asks for it (StopBackupPlan ALL from any node) or that another node has taken over.
-core::Status TaskRuntime::keep_leases() {
-  std::vector<std::shared_ptr<LocalTask>> tasks;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [id, t] : running_) tasks.push_back(t);
-  }
-  if (tasks.empty()) return {};
-  const int64_t now = clock_.now_ms();
-  return store_.transact([&](catalog::Tx& tx) -> core::Status {
-    for (auto& t : tasks) {
-      OPENDBS_ASSIGN(auto rec, tx.get(Kind::task, t->id));
-      if (!rec || rec->state != "running") continue;
-      if (rec->doc.contains("_CancelRequestedBy"))
-        t->cancel(std::string(rec->doc.at("_CancelRequestedBy").as_string()));
-      if (rec->doc.contains("_LeaseOwner") && rec->doc.at("_LeaseOwner").as_string() != options_.node_id) {
-        t->cancel("lease lost to " + std::string(rec->doc.at("_LeaseOwner").as_string()));
-        continue;
-      }
-      rec->doc["_LeaseExpiresMs"] = now + options_.lease_ms;
-      rec->doc["Progress"] = t->percent();
-      rec->doc["BytesDone"] = static_cast<int64_t>(t->bytes());
-      OPENDBS_TRY(tx.put(Kind::task, *rec));
-      if (rec->doc.at("TaskKind").as_string() == task_kind::full_backup) {
-        OPENDBS_ASSIGN(auto set, tx.get(Kind::backup_set, t->id));
-        if (set && set->state == "running") {
-          set->doc["Progress"] = t->percent();
-          set->doc["BackupDataSize"] = static_cast<int64_t>(t->bytes());
-          OPENDBS_TRY(tx.put(Kind::backup_set, *set));
-        }
-      }
-      if (rec->doc.at("TaskKind").as_string() == task_kind::restore) {
-        OPENDBS_ASSIGN(auto restore, tx.get(Kind::restore_task, t->id));
-        if (restore && restore->state == "running") {
-          restore->doc["FullDataRestoreProgress"] = t->percent();
-          OPENDBS_TRY(tx.put(Kind::restore_task, *restore));
-        }
-      }
+    std::unique_lock lock(mu_);
+    if (!stopping_) {
+      cv_.wait_for(lock, heartbeat, [this] { return stopping_; });
+      continue;
     }
-    return {};
-  });
+    lock.unlock();
+    if (runs_.wait_until_ended(std::chrono::steady_clock::now() + heartbeat).empty()) return;
+  }
 }
 
 core::Status TaskRuntime::beat_heartbeat() {

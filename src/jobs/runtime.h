@@ -4,17 +4,22 @@
 //
 // Crash safety: a task is leased for lease_ms and renewed every heartbeat; a node that dies stops
 // renewing, and any node takes the task again once the lease expires. A task is never run twice at
-// once because claiming happens in one catalog transaction. On a clean shutdown, running tasks are
-// handed back to the queue at once.
+// once: claiming happens in one catalog transaction; a run whose lease cannot be renewed (the catalog
+// cannot be written) stops itself while half its lease is left, before another node may take it; and
+// the node never claims a task it still runs, nor a second log backup of a plan (LocalRuns). On a
+// clean shutdown, running tasks are handed back to the queue at once; stop() waits for them a
+// bounded time.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <set>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +29,7 @@
 #include "engines/engine.h"
 #include "iam/secret_box.h"
 #include "jobs/download_runner.h"
+#include "jobs/local_runs.h"
 #include "jobs/tasks.h"
 #include "repo/repository.h"
 
@@ -52,8 +58,7 @@ struct RunningTaskInfo {
 };
 
 class Notifier;
-
-class LocalTask;
+struct TaskResult;  // task_runners.h
 
 class TaskRuntime final : public Runtime {
  public:
@@ -62,10 +67,17 @@ class TaskRuntime final : public Runtime {
   ~TaskRuntime() override;
 
   void start();
-  void stop();  // hands running tasks back to the queue and joins the threads
+  // Hands running tasks back to the queue, waits up to `wait_for_runs` for their runs to end and joins
+  // the threads. A run that does not end in time is logged (task_not_ended) and false returned, with
+  // the threads left running: the caller ends the process (their leases expire, and the tasks are
+  // claimed again) or calls stop() again to wait for them without bound.
+  static constexpr std::chrono::milliseconds kNoBound = std::chrono::milliseconds::max();
+  bool stop(std::chrono::milliseconds wait_for_runs = kNoBound);
 
   void wake() override;
   void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) override;
+  void cancel_plan(const std::string& plan_id, const std::vector<std::string_view>& kinds,
+                   const std::string& by_request_id) override;
   void downloads_revoked() override;
 
   // One scheduler pass (also called by tests with a ManualClock).
@@ -91,8 +103,12 @@ class TaskRuntime final : public Runtime {
   void worker_loop(int index);
   void keeper_loop();
   void scheduler_loop();
-  void run_task(catalog::Record task);
+  std::optional<catalog::Record> claim(std::shared_ptr<LocalTask>& run);
+  void run_task(catalog::Record task, std::shared_ptr<LocalTask> local);
+  core::Status record_outcome(const catalog::Record& task, const LocalTask& local, const TaskResult& result,
+                              const char* state);
   core::Status keep_leases();
+  void hand_back_runs_losing_their_lease(const std::string& why);
   core::Status beat_heartbeat();
   void alert_on_lag();
   core::Status alert_on_stale_plans(catalog::Tx& tx, const std::vector<catalog::Record>& running_plans, int64_t now);
@@ -107,9 +123,10 @@ class TaskRuntime final : public Runtime {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;
+  bool stopping_ = false, stopped_ = false;
   bool work_hint_ = false;
-  std::map<std::string, std::shared_ptr<LocalTask>> running_;
+  std::mutex claim_mu_;  // a claim and the registration of its run are one step for LocalRuns
+  LocalRuns runs_;
   std::vector<std::thread> threads_;
   struct LongRunning {
     std::thread thread;

@@ -35,7 +35,7 @@ std::string cleanup_after_stop(const core::Status& st) {
 }
 
 TaskResult stopped(const LocalTask& control) {
-  if (control.is_shutdown()) return {Outcome::requeue, "", ""};
+  if (control.is_handed_back()) return {Outcome::requeue, "", ""};
   return {Outcome::cancelled, "Cancelled", "stopped by request " + control.cancelled_by()};
 }
 
@@ -183,7 +183,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
   }
   auto writer = waiting_out_prune(control, [&] { return env.repository.begin_set(task.id); });
   if (!writer.ok() && control.cancelled()) {  // while waiting for a prune
-    if (control.is_shutdown())
+    if (control.is_handed_back())
       (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
     else
       fail_set("stop", "stopped by request " + control.cancelled_by());
@@ -196,7 +196,7 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
   auto result = (*engine)->full_backup(*spec, **writer, control);
   if (control.cancelled()) {
     (*writer)->abort();
-    if (control.is_shutdown()) {
+    if (control.is_handed_back()) {
       (void)update(env, Kind::backup_set, task.id, [](Record& set) { set.state = "init"; set.doc["BackupStatus"] = "init"; });
       return {Outcome::requeue, "", ""};
     }
@@ -522,7 +522,7 @@ TaskResult run_restore(TaskEnv& env, const Record& task, LocalTask& control) {
   if (request.set_id != text(restore->doc, "BackupSetId"))  // DescribeRestoreTaskList names the set used
     (void)update(env, Kind::restore_task, restore_id, [&](Record& r) { r.doc["BackupSetId"] = request.set_id; });
   if (control.cancelled()) {
-    if (control.is_shutdown()) return {Outcome::requeue, "", ""};
+    if (control.is_handed_back()) return {Outcome::requeue, "", ""};
     finish("stop", "stopped by request " + control.cancelled_by() + cleanup_after_stop(st));
     return stopped(control);
   }

@@ -79,6 +79,10 @@ class Runtime {
   virtual void wake() = 0;                                        // new tasks are queued
   // Stops these tasks if they run here; `by_request_id` is recorded as who stopped them.
   virtual void cancel_now(const std::vector<std::string>& task_ids, const std::string& by_request_id) = 0;
+  // Stops every run of these kinds of the plan on this node, whatever its task record says: also a run
+  // whose lease lapsed and whose record another run (or node) has taken since.
+  virtual void cancel_plan(const std::string& plan_id, const std::vector<std::string_view>& kinds,
+                           const std::string& by_request_id) = 0;
   // Downloads were revoked (revoke_downloads): delete the files this node holds now.
   virtual void downloads_revoked() {}
 };

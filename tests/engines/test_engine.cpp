@@ -42,6 +42,7 @@ TestEngineConfig TestEngineConfig::parse(const std::string& text) {
     if (key == "rate") c.rate = std::max<uint64_t>(value, 1);
     if (key == "log_ms") c.log_ms = static_cast<int64_t>(value);
     if (key == "warn") c.warn = value != 0;
+    if (key == "deaf") c.deaf = value != 0;
   }
   return c;
 }
@@ -70,14 +71,14 @@ core::Result<engines::FullBackupResult> TestEngine::full_backup(const engines::P
   const auto started = std::chrono::steady_clock::now();
   std::string block;
   for (uint64_t offset = 0; offset < config.size; offset += block.size()) {
-    if (control.cancelled()) return cancelled();
+    if (control.cancelled() && !config.deaf) return cancelled();
     block.resize(std::min(kBlock, config.size - offset));
     for (uint64_t i = 0; i < block.size(); ++i) block[i] = generated_byte(plan.plan_id, offset + i);
     OPENDBS_TRY(stream->write(block));
     control.progress(static_cast<int>(100 * (offset + block.size()) / config.size), offset + block.size());
     // Pace to `rate` bytes per second.
     const auto due = started + std::chrono::microseconds((offset + block.size()) * 1000000 / config.rate);
-    while (std::chrono::steady_clock::now() < due && !control.cancelled())
+    while (std::chrono::steady_clock::now() < due && (config.deaf || !control.cancelled()))
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   OPENDBS_TRY(stream->close());

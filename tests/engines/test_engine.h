@@ -3,7 +3,7 @@
 // from the real database engines. It is built only into the test tree's `opendbs-test-node`.
 //
 // The plan's SourceEndpointDatabaseName configures it: "size=BYTES;rate=BYTES_PER_SECOND;log_ms=MS"
-// (defaults 8 MiB, 4 MiB/s, 500 ms). Host "unreachable.invalid" fails the precheck and every backup.
+// (defaults 8 MiB, 4 MiB/s, 500 ms), optionally ";warn=1" and ";deaf=1" (TestEngineConfig). Host "unreachable.invalid" fails the precheck and every backup.
 // A full backup writes one stream "data" of `size` bytes derived from the plan id, at `rate`.
 // The log backup closes a log file every `log_ms` until cancelled. A restore writes the set's streams
 // into RestoreDir and checks every byte against the generator.
@@ -18,6 +18,7 @@ struct TestEngineConfig {
   uint64_t rate = 4 << 20;
   int64_t log_ms = 500;
   bool warn = false;  // a full backup that finishes with a warning
+  bool deaf = false;  // a full backup that does not hear a cancellation (an engine stuck in a call)
   static TestEngineConfig parse(const std::string& text);
 };
 

@@ -157,6 +157,28 @@ describe('restarts', { concurrency: true }, () => {
     }
   });
 
+  // K1 (checker round 4): a node whose task did not end hung on SIGTERM for good.
+  test('SIGTERM waits at most 20 s for a task that does not end, names it, and exits 1', async () => {
+    const node = await TestNode.start({ workers: 2 });
+    try {
+      const api = checked(makeClient(node, 'tea-v3'));
+      const engine = { size: 64 << 20, rate: 1 << 20, deaf: true };  // a minute, deaf to the stop
+      const planId = await P.createConfiguredPlan(api, { configure: { engine } });
+      const setId = (await api.call('StartBackupPlan', { BackupPlanId: planId })).CreatedFullBackupsetId;
+      await waitFor('the full backup running', async () => (await P.fullSet(api, planId, setId)).Progress > 0,
+        { timeoutMs: 15000 });
+      const stoppedAt = Date.now();
+      const exit = await node.stop({ killAfterMs: 45000 });
+      const tookMs = Date.now() - stoppedAt;
+      assert.equal(exit.code, 1, `exit 1 once the wait is over (${JSON.stringify(exit)})`);
+      assert.ok(tookMs >= 19000 && tookMs < 30000, `stopped after the 20 s wait: ${tookMs} ms`);
+      assert.equal(node.events('task_not_ended', { TaskId: setId, Kind: 'full_backup', Plan: planId }).length, 1);
+      assert.equal(node.events('node_stopped_with_tasks_running').length, 1);
+    } finally {
+      await node.dispose();
+    }
+  });
+
   test('a request signed before a restart cannot be replayed after it',
     async () => {
       const node = await TestNode.start({ workers: 1 });

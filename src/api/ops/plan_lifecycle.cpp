@@ -68,11 +68,11 @@ core::Result<object> stop_backup_plan(Context& ctx) {
       return core::make_error("OperationDenied.PlanStatus",
                               "backup plan " + plan.id + " is not configured; there is nothing to stop");
     if (all) {
+      after.cancel_plan = plan.id;
+      after.cancel_plan_kinds = {jobs::task_kind::full_backup, jobs::task_kind::log_backup, jobs::task_kind::restore,
+                                 jobs::task_kind::download};
       OPENDBS_ASSIGN(after.cancel_now,
-                     jobs::cancel_tasks(tx, plan.id,
-                                        {jobs::task_kind::full_backup, jobs::task_kind::log_backup,
-                                         jobs::task_kind::restore, jobs::task_kind::download},
-                                        ctx.request_id, ctx.now_ms()));
+                     jobs::cancel_tasks(tx, plan.id, after.cancel_plan_kinds, ctx.request_id, ctx.now_ms()));
     }
     if (plan.state == "pause") return {};
     plan.state = "pause";
@@ -90,11 +90,11 @@ core::Result<object> release_backup_plan(Context& ctx) {
     OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
     // Everything but the releases of slots (an earlier DisableBackupLog or source change): those go on
     // until the slot is gone, also after the plan is.
+    after.cancel_plan = plan.id;
+    after.cancel_plan_kinds = {jobs::task_kind::precheck, jobs::task_kind::full_backup, jobs::task_kind::log_backup,
+                               jobs::task_kind::restore, jobs::task_kind::download};
     OPENDBS_ASSIGN(after.cancel_now,
-                   jobs::cancel_tasks(tx, plan.id,
-                                      {jobs::task_kind::precheck, jobs::task_kind::full_backup,
-                                       jobs::task_kind::log_backup, jobs::task_kind::restore, jobs::task_kind::download},
-                                      ctx.request_id, ctx.now_ms()));
+                   jobs::cancel_tasks(tx, plan.id, after.cancel_plan_kinds, ctx.request_id, ctx.now_ms()));
     plan.state = "released";
     plan.doc["BackupPlanStatus"] = "released";
     plan.doc["_ReleasedBy"] = ctx.request_id;

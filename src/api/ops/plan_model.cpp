@@ -197,6 +197,8 @@ core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catal
 void signal(const Context& ctx, const AfterCommit& after) {
   if (!ctx.services.jobs) return;
   if (!after.cancel_now.empty()) ctx.services.jobs->cancel_now(after.cancel_now, ctx.request_id);
+  if (!after.cancel_plan.empty())
+    ctx.services.jobs->cancel_plan(after.cancel_plan, after.cancel_plan_kinds, ctx.request_id);
   if (after.wake) ctx.services.jobs->wake();
   if (after.downloads_revoked) ctx.services.jobs->downloads_revoked();
 }

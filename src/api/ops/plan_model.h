@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/operation.h"
@@ -36,6 +37,10 @@ struct AfterCommit {
   std::vector<std::string> cancel_now;
   bool wake = false;
   bool downloads_revoked = false;
+  // And every run of these kinds of the plan on this node, whatever its task record says (a run whose
+  // lease lapsed: jobs/local_runs.h).
+  std::string cancel_plan;
+  std::vector<std::string_view> cancel_plan_kinds;
 };
 void signal(const Context& ctx, const AfterCommit& after);
 

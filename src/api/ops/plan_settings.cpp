@@ -55,8 +55,10 @@ core::Result<object> modify_source_endpoint(Context& ctx) {
     // The log backup streams from the old endpoint: it stops, and the scheduler starts it again on the
     // new one (its own slot there). A different server's slot is released, retried until it is gone.
     OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
+    after.cancel_plan = plan.id;
+    after.cancel_plan_kinds = {jobs::task_kind::log_backup};
     OPENDBS_ASSIGN(after.cancel_now,
-                   jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
+                   jobs::cancel_tasks(tx, plan.id, after.cancel_plan_kinds, ctx.request_id, ctx.now_ms()));
     const auto* had_log = before.doc.if_contains("EnableBackupLog");
     if (jobs::source_server_changed(before, plan)) {
       plan.doc["_SourceEpoch"] = jobs::source_epoch(before.doc) + 1;  // the new server's WAL is a chain of its own
@@ -99,8 +101,10 @@ core::Result<object> disable_backup_log(Context& ctx) {
   return modify_plan(ctx, false, [&](catalog::Tx& tx, catalog::Record& plan, AfterCommit& after) -> core::Status {
     plan.doc["EnableBackupLog"] = false;
     OPENDBS_ASSIGN(const auto log_backups, jobs::unfinished_log_backups(tx, plan.id));
+    after.cancel_plan = plan.id;
+    after.cancel_plan_kinds = {jobs::task_kind::log_backup};
     OPENDBS_ASSIGN(after.cancel_now,
-                   jobs::cancel_tasks(tx, plan.id, {jobs::task_kind::log_backup}, ctx.request_id, ctx.now_ms()));
+                   jobs::cancel_tasks(tx, plan.id, after.cancel_plan_kinds, ctx.request_id, ctx.now_ms()));
     after.wake = true;
     return tx.put(Kind::task, jobs::new_release_task(plan, ctx.now_ms(), log_backups));
   });

@@ -330,14 +330,15 @@ core::Status SqliteStore::run_in_transaction(const char* begin, const std::funct
 }
 
 core::Result<std::optional<Record>> SqliteStore::claim_next_task(const std::string& owner, int64_t now_ms,
-                                                                 int64_t lease_ms) {
+                                                                 int64_t lease_ms, const Claimable& claimable) {
   std::optional<Record> claimed;
   OPENDBS_TRY(transact([&](Tx& tx) -> core::Status {
     // A task whose document is not JSON cannot be run: it is passed over (and reported), not claimed,
     // so it does not stop the queue behind it. A running one's lease is unreadable: never expired.
+    // No LIMIT: the tasks `claimable` refuses are passed over the same way, however many come first.
     Statement st(statements_, "SELECT id FROM records WHERE kind='task' AND (state='queued' OR (state='running' AND "
                       "CASE WHEN json_valid(doc) THEN json_extract(doc,'$._LeaseExpiresMs') END < ?)) "
-                      "ORDER BY sort_ms LIMIT 64");
+                      "ORDER BY sort_ms");
     st.bind(1, now_ms);
     std::optional<Record> rec;
     for (;;) {
@@ -347,7 +348,7 @@ core::Result<std::optional<Record>> SqliteStore::claim_next_task(const std::stri
       if (!candidate.ok() && candidate.error().code == "Corrupt") continue;
       if (!candidate.ok()) return candidate.error();
       rec = std::move(*candidate);
-      if (rec) break;
+      if (rec && (!claimable || claimable(*rec))) break;
     }
     rec->state = "running";
     rec->doc["_LeaseOwner"] = owner;

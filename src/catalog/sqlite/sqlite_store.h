@@ -23,8 +23,9 @@ class SqliteStore final : public Store {
   core::Status transact(const std::function<core::Status(Tx&)>& fn) override;
   core::Status read(const std::function<core::Status(Tx&)>& fn) override;
   uint64_t change_counter(Kind kind) override;
-  core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms,
-                                                      int64_t lease_ms) override;
+  using Store::claim_next_task;
+  core::Result<std::optional<Record>> claim_next_task(const std::string& owner, int64_t now_ms, int64_t lease_ms,
+                                                      const Claimable& claimable) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db), statements_(db) {}

@@ -146,8 +146,8 @@ class TestNode {
     });
   }
 
-  // SIGTERM and wait for a clean exit.
-  async stop() {
+  // SIGTERM and wait for a clean exit; SIGKILL after `killAfterMs`.
+  async stop({ killAfterMs = 15000 } = {}) {
     if (!this.proc) return { code: 0 };
     const proc = this.proc;
     this.proc = null;
@@ -157,7 +157,7 @@ class TestNode {
     const timer = setTimeout(() => {
       hung = true;
       proc.kill('SIGKILL');
-    }, 15000);
+    }, killAfterMs);
     const result = await this.exited;
     clearTimeout(timer);
     // A node that did not stop: its last log lines say what it was doing, for the failing assertion.

@@ -4,9 +4,10 @@
 
 const { waitFor } = require('./node_process');
 
-// The engine configuration string for SourceEndpointDatabaseName.
-function engineConfig({ size = 256 * 1024, rate = 64 << 20, logMs = 300 } = {}) {
-  return `size=${size};rate=${rate};log_ms=${logMs}`;
+// The engine configuration string for SourceEndpointDatabaseName (`deaf`: a full backup that does not
+// hear a cancellation, tests/engines/test_engine.h).
+function engineConfig({ size = 256 * 1024, rate = 64 << 20, logMs = 300, deaf = false } = {}) {
+  return `size=${size};rate=${rate};log_ms=${logMs}${deaf ? ';deaf=1' : ''}`;
 }
 
 function createParams(overrides = {}) {
