@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -17,6 +18,23 @@ namespace opendbs::testing {
 
 int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
 void sleep_ms(int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+bool eventually(const std::function<bool()>& holds, int64_t timeout_ms) {
+  for (const int64_t until = now_ms() + timeout_ms; now_ms() < until; sleep_ms(50))
+    if (holds()) return true;
+  return holds();
+}
+
+::testing::AssertionResult completed_without_gap(const std::vector<engines::LogFile>& files) {
+  std::set<int64_t> completed;
+  for (const auto& f : files)
+    if (f.status == "COMPLETED") completed.insert(f.seq);
+  if (completed.empty()) return ::testing::AssertionFailure() << "no segment completed";
+  const auto span = static_cast<size_t>(*completed.rbegin() - *completed.begin() + 1);
+  if (span == completed.size()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the chain has a gap: " << completed.size() << " segments completed between "
+                                       << *completed.begin() << " and " << *completed.rbegin();
+}
 
 std::string switch_wal(const PgServer& server) {
   const std::string name = server.query("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");

@@ -58,6 +58,10 @@ class Control : public engines::TaskControl {
 
 int64_t now_ms();
 void sleep_ms(int64_t ms);
+// Checks `holds()` every 50 ms until it is true: false if it still is not after `timeout_ms`.
+bool eventually(const std::function<bool()>& holds, int64_t timeout_ms);
+// Success when the COMPLETED files among `files` are one run of segments without a gap (at least one).
+::testing::AssertionResult completed_without_gap(const std::vector<engines::LogFile>& files);
 // The name of the WAL file `server` writes now, which it then completes (pg_switch_wal).
 std::string switch_wal(const PgServer& server);
 

@@ -1,8 +1,6 @@
 // The log backup and prune share the repository: the stream holds a set (and its shared lock) only
 // while it commits one, so a prune finds its moment while WAL keeps arriving, reclaims the partial
 // sets the stream superseded, and the chain it leaves is whole.
-#include <set>
-
 #include "core/clock.h"
 #include "core/errors.h"
 #include "engine_harness.h"
@@ -44,11 +42,7 @@ TEST_F(PostgresWalPrune, APruneRunsWhileTheLogBackupStreamsAndTheChainStaysWhole
   src.query("SELECT pg_switch_wal()");
   ASSERT_TRUE(runner.completed(name, 30000)) << "the log backup stopped after " << attempts << " prune attempts";
   ASSERT_FALSE(runner.stop().ok());
-  std::set<int64_t> completed;
-  for (const auto& f : runner.files())
-    if (f.status == "COMPLETED") completed.insert(f.seq);
-  ASSERT_FALSE(completed.empty());
-  EXPECT_EQ(static_cast<size_t>(*completed.rbegin() - *completed.begin() + 1), completed.size()) << "the chain has a gap";
+  EXPECT_TRUE(completed_without_gap(runner.files()));
   auto check = repo_->check();
   ASSERT_TRUE(check.ok()) << check.error().message;
   EXPECT_TRUE(check->errors.empty()) << check->errors.front();
@@ -62,11 +56,6 @@ TEST_F(PostgresWalPrune, TheLagGrowsWhileAPruneHoldsTheRepositoryAndFallsOnceThe
   src.query("CREATE TABLE lag_ticks (id serial PRIMARY KEY, filler text)");
   LogBackupRunner runner(engine_, plan("lag1"), *repo_);
   ASSERT_TRUE(runner.wait_for([](const auto& files) { return !files.empty(); }, 20000));
-  const auto eventually = [](const std::function<bool()>& holds, int64_t timeout_ms) {
-    for (const int64_t until = now_ms() + timeout_ms; now_ms() < until; sleep_ms(50))
-      if (holds()) return true;
-    return holds();
-  };
   const auto lag_s = [&] { return runner.control().last_lag_seconds.load(); };
 
   core::SystemClock clock;
