@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -217,9 +218,11 @@ void WalStreamer::forget_partials(uint64_t segno, uint64_t bytes, const std::str
 void WalStreamer::observe_server_flush(Lsn flushed, int64_t send_ms) {
   const int64_t now = now_ms();
   if (send_ms >= 0) min_delay_ms_ = std::min(min_delay_ms_, now - send_ms);
+  const int64_t silent_since = std::exchange(silent_since_ms_, 0);
   if (flushed <= server_flush_) return;
   server_flush_ = flushed;
-  const int64_t t = send_ms < 0 ? now : std::min(now, send_ms + min_delay_ms_);
+  int64_t t = send_ms < 0 ? now : std::min(now, send_ms + min_delay_ms_);
+  if (silent_since > 0) t = std::min(t, silent_since);  // flushed at some moment of the silence
   if (!seen_.empty() && (t - seen_.back().second < 10 || seen_.size() >= 1000))
     seen_.back().first = flushed;
   else
@@ -227,6 +230,7 @@ void WalStreamer::observe_server_flush(Lsn flushed, int64_t send_ms) {
 }
 
 void WalStreamer::heard_from_source() {
+  if (reply_overdue()) silent_since_ms_ = heard_ms_;
   heard_steady_ms_ = steady_ms();
   heard_ms_ = now_ms();
   waited_ms_ = 0;

@@ -146,6 +146,10 @@ class WalStreamer {
   int64_t heard_steady_ms_ = 0, heard_ms_ = 0;
   int64_t waited_ms_ = 0;
   bool reply_requested_ = false;
+  // When the source fell silent, if it spoke again (this or a new session) after a reply was
+  // overdue: WAL it reports next may have been flushed at any moment since, so its age counts from
+  // then, and the lag does not start again from 0 when the silent session is replaced.
+  int64_t silent_since_ms_ = 0;
   int64_t covered_send_ms_ = 0;       // see note_flush_time
   // The server's flush position over time: (position, when first seen), ascending; entries at or
   // below the durable position are dropped. The lag's age is that of the oldest entry left.
