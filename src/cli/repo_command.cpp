@@ -329,7 +329,13 @@ void run_prune(const RepoArgs& a) {
   auto r = check(repo->prune());
   std::cout << r.packs_deleted << " packs deleted, " << r.packs_repacked << " repacked, "
             << human_bytes(static_cast<double>(r.bytes_freed)) << " freed, " << r.locks_removed
-            << " stale locks removed\n";
+            << " expired locks removed\n";
+  // Damage is printed as well as logged: a prune run from cron mails its output.
+  for (const auto& lost : r.lost_packs)
+    std::cout << "pack " << lost.pack_id << " is lost (" << lost.chunks << " chunks): no set stores them any more\n";
+  for (const auto& set : r.damaged_sets)
+    std::cout << "set " << set << " can no longer be restored in full: some of its chunks are in no pack; "
+              << "back the source up again, then forget the set\n";
 }
 
 void run_stats(const RepoArgs& a) {

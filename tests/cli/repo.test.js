@@ -181,6 +181,29 @@ test('forget then prune frees what only the forgotten set used; check stays clea
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('prune prints the packs it found lost and the sets that can no longer be restored', async () => {
+  const dir = tempDir('lost');
+  const env = clientEnv(null, { OPENDBS_REPO_PASSWORD: 'pw' });
+  const { ok } = session(path.join(dir, 'repo'), { env, auth: [] });
+  await ok(['init']);
+  const a = path.join(dir, 'a');
+  fs.mkdirSync(a);
+  fs.writeFileSync(path.join(a, 'data'), crypto.randomBytes(1 << 20));
+  const setId = setIdOf(await ok(['backup', a]));
+  const clean = (await ok(['prune'])).stdout;
+  assert.doesNotMatch(clean, /lost|can no longer/);
+  const packs = [];
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true })
+    .forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : packs.push(path.join(d, e.name))));
+  walk(path.join(dir, 'repo', 'data'));
+  assert.ok(packs.length >= 1);
+  for (const p of packs) fs.unlinkSync(p);
+  const damaged = (await ok(['prune'])).stdout;
+  assert.match(damaged, /pack [0-9a-f]{64} is lost \(\d+ chunks\)/);
+  assert.match(damaged, new RegExp(`set ${setId} can no longer be restored in full`));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('key slots: add a passphrase, open with it, remove the first, export the master key', async () => {
   const dir = tempDir('keys');
   const first = path.join(dir, 'first');
