@@ -2,6 +2,7 @@
 // version (Debian's 15, the npm packages of tests/pgversions for the others) is backed up and
 // restored with the SAME version's binaries. A version whose binaries are not installed is skipped
 // with the command that installs them; scripts/install-deps installs all of them, so CI runs every one.
+// Logical backups of 16 and 17 run Debian 13's pg_dump 17 (PgDump17OnPath below).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <regex>
 
+#include "builtin_types.h"
 #include "engine_harness.h"
 
 namespace opendbs::testing {
@@ -36,6 +38,19 @@ int pg_dump_major() {
   std::cmatch m;
   return read && std::regex_search(line, m, std::regex(R"(\) (\d+))")) ? std::max(newest, std::stoi(m[1])) : newest;
 }
+
+// Debian 12 has pg_dump 15 only; scripts/install-pg-dump-17 puts Debian 13's pg_dump 17 in
+// tests/pgversions/debian13/bin. With that first on PATH the engine runs it for 16 and 17 sources, as
+// it runs any pg_dump on PATH that is newer than those side by side under /usr/lib/postgresql.
+class PgDump17OnPath : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const std::string bin = std::string(OPENDBS_SOURCE_DIR) + "/tests/pgversions/debian13/bin";
+    const char* path = std::getenv("PATH");
+    if (fs::exists(bin + "/pg_dump")) ::setenv("PATH", (bin + ":" + (path ? path : "/usr/bin:/bin")).c_str(), 1);
+  }
+};
+const auto* const pg_dump_17_on_path = ::testing::AddGlobalTestEnvironment(new PgDump17OnPath);
 
 class PostgresVersions : public EngineTest, public ::testing::WithParamInterface<int> {
  protected:
@@ -347,14 +362,17 @@ TEST_P(PostgresVersions, PhysicalFullAndWalBackupRestoreToAMomentAndStartOnTheSa
   EXPECT_EQ(restored->checksum("ledger"), at_moment);
 }
 
-TEST_P(PostgresVersions, LogicalBackupRoundTripsWhenPgDumpIsRecentEnoughAndIsRefusedAtPrecheckOtherwise) {
+TEST_P(PostgresVersions, LogicalBackupRoundTripsAlsoIntoAnOlderServerWhenPgDumpIsRecentEnoughAndIsRefusedAtPrecheckOtherwise) {
   source_->query("CREATE DATABASE shop");
   PgServer::Query shop{*source_, "shop"};
   shop("CREATE TABLE customers (id int PRIMARY KEY, name text, joined timestamptz DEFAULT now())");
   shop("CREATE TABLE orders (id serial PRIMARY KEY, customer int REFERENCES customers, total numeric)");
   shop("INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 300) g");
   shop("INSERT INTO orders (customer, total) SELECT 1 + g % 300, g * 1.25 FROM generate_series(1, 2000) g");
+  shop(kTypesTable);
+  shop(kTypesRows);
   const std::string orders = shop("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o");
+  const std::string kinds = shop("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k");
   auto p = version_plan("logical");
   p.backup_objects = R"([{"DBName":"shop"}])";
 
@@ -384,9 +402,30 @@ TEST_P(PostgresVersions, LogicalBackupRoundTripsWhenPgDumpIsRecentEnoughAndIsRef
   ASSERT_TRUE(dst);
   PgServer::Query restored{*dst, "shop"};
   EXPECT_EQ(restored("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders);
+  EXPECT_EQ(restored("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k"), kinds);
   EXPECT_EQ(restored("SELECT count(*) FROM customers"), "300");
   // The foreign key came back with the post-data section.
   EXPECT_THROW(restored("INSERT INTO orders (customer, total) VALUES (100000, 1)"), std::runtime_error);
+
+  // A pg_dump newer than the source (17 for a 16 source) sets parameters the source lacks; the set
+  // guards them, so its SQL download loads into a server of the source's version without an error.
+  auto fresh = new_server();
+  ASSERT_TRUE(fresh);
+  ASSERT_EQ(load_sql_download(p, "logical", *fresh, "shop"), 0);
+  PgServer::Query loaded{*fresh, "shop"};
+  EXPECT_EQ(loaded("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders);
+  EXPECT_EQ(loaded("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k"), kinds);
+
+  // Into an older server (Debian's 15) the restore leaves out the settings that server lacks.
+  if (GetParam() <= 15) return;
+  auto older = new_server(debian_bin_dir());
+  ASSERT_TRUE(older);
+  Control into_older;
+  auto st = restore_into(*older, p, "logical", full->consistent_ms, into_older);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  PgServer::Query in_older{*older, "shop"};
+  EXPECT_EQ(in_older("SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"), orders);
+  EXPECT_EQ(in_older("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k"), kinds);
 }
 
 INSTANTIATE_TEST_SUITE_P(Majors, PostgresVersions, ::testing::Values(12, 13, 14, 15, 16, 17),

@@ -20,6 +20,7 @@
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
+#include "engines/postgres/dump_settings.h"
 #include "engines/postgres/pg_dump_version.h"
 #include "engines/postgres/table_locks.h"
 
@@ -413,8 +414,10 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   OPENDBS_TRY(put_text(set, prefix + "sequences.sql", sequences.value(0, "sql").value_or("")));
   OPENDBS_ASSIGN(auto matviews, populated_matviews(*s.holder));  // pg_dump creates them WITH NO DATA
   matviews = without_left_out_matviews(matviews, s.left_out);
-  OPENDBS_TRY(put_text(set, prefix + "pre-data.sql", s.pre_data));
-  OPENDBS_TRY(put_text(set, prefix + "post-data.sql", s.post_data));
+  // A newer pg_dump than the source sets parameters the source lacks (dump_settings.h).
+  OPENDBS_ASSIGN(auto settings, server_settings(*s.holder));
+  OPENDBS_TRY(put_text(set, prefix + "pre-data.sql", unknown_settings_guarded(s.pre_data, settings)));
+  OPENDBS_TRY(put_text(set, prefix + "post-data.sql", unknown_settings_guarded(s.post_data, settings)));
   OPENDBS_TRY(copy_tables(s.workers, tables, set, control, progress));
   boost::json::object properties;  // the database's own settings, grants, comment, locale provider
   OPENDBS_TRY(read_database_properties(*s.holder, properties));

@@ -14,6 +14,7 @@
 #include "engines/postgres/create_database.h"
 #include "engines/postgres/database_properties.h"
 #include "engines/postgres/dump_session.h"
+#include "engines/postgres/dump_settings.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
@@ -37,6 +38,15 @@ std::string without_psql_commands(const std::string& script) {
     at = end;
   }
   return out;
+}
+
+// `script` without the settings of its head that the destination lacks (dump_settings.h), logged.
+std::string fitted_settings(const std::string& script, const std::set<std::string>& settings, const std::string& database) {
+  auto fit = without_unknown_settings(script, settings);
+  for (const auto& name : fit.dropped)
+    core::log_event(core::LogLevel::info, "postgres_restore_setting_skipped",
+                    {{"database", database}, {"parameter", name}, {"why", "the destination server has no such parameter"}});
+  return std::move(fit.script);
 }
 
 core::Result<std::string> read_text(repo::Repository& repository, const std::string& set_id, const std::string& stream) {
@@ -354,9 +364,10 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   const std::string encoding = text_of(*plan.db, "encoding");
   OPENDBS_TRY(use_dump_settings(*conn, encoding));
   OPENDBS_ASSIGN(auto tablespaces, server_tablespaces(*conn));
+  OPENDBS_ASSIGN(auto settings, server_settings(*conn));
   OPENDBS_ASSIGN(auto pre, read_text(repository, request.set_id, prefix + "pre-data.sql"));
   progress.add_bytes(pre.size());
-  auto pre_fit = fit_tablespaces(without_psql_commands(pre), tablespaces);
+  auto pre_fit = fit_tablespaces(fitted_settings(without_psql_commands(pre), settings, plan.target), tablespaces);
   OPENDBS_TRY(conn->query(pre_fit.script));
   OPENDBS_TRY(load_tables(ep, repository, request.set_id, plan.db->at("tables").as_array(), encoding, control, progress));
   if (control.cancelled()) return cancelled_error();
@@ -369,7 +380,7 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
   if (!sequences.empty()) OPENDBS_TRY(conn->query(sequences));
   progress.add_bytes(sequences.size());
   OPENDBS_ASSIGN(auto post, read_text(repository, request.set_id, prefix + "post-data.sql"));
-  auto post_fit = fit_tablespaces(without_psql_commands(post), tablespaces);
+  auto post_fit = fit_tablespaces(fitted_settings(without_psql_commands(post), settings, plan.target), tablespaces);
   OPENDBS_TRY(conn->query(post_fit.script));
   progress.add_bytes(post.size());
   post_fit.missing.merge(pre_fit.missing);

@@ -63,7 +63,6 @@ int pg_dump_major_of(const std::string& version_output) {
 
 core::Result<std::string> pg_dump_for(int server_version, const std::string& versions_root) {
   const int server_major = server_version / 10000;
-  const auto majors = installed_majors(versions_root);
   for (int major : installed_majors(versions_root))
     if (major >= server_major)
       return (std::filesystem::path(versions_root) / std::to_string(major) / "bin" / "pg_dump").string();
