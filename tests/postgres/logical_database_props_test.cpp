@@ -211,8 +211,9 @@ TEST_F(PostgresLogicalDatabaseProps, AnIcuDatabaseRestoredIntoPostgres14GetsItsL
   src.query("DROP DATABASE lpicu14");
 }
 
-// Sources of 16 and 17 need a pg_dump of theirs, which this machine lacks: their ICU rules and builtin
-// provider are tried with create_database itself, on servers of those versions.
+// The ICU rules and builtin provider of 16 and 17 sources, tried with create_database itself on
+// servers of those versions and on 15, which lacks them (pg_versions_test.cpp takes them through real
+// logical backups of 16 and 17).
 class CreateDatabaseWithProvider : public PostgresLogicalDatabaseProps {
  protected:
   // Creates database "made" after `entry` on a new server of `major` (skipped when not installed);

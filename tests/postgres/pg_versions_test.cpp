@@ -428,8 +428,54 @@ TEST_P(PostgresVersions, LogicalBackupRoundTripsAlsoIntoAnOlderServerWhenPgDumpI
   EXPECT_EQ(in_older("SELECT md5(string_agg(k::text, '|' ORDER BY id)) FROM kinds k"), kinds);
 }
 
+// The locale providers new in 16 and 17, through a real logical backup of a server of that version:
+// a database's ICU rules (16+) and the builtin provider (17) come back and collate as on the source.
+class PostgresNewLocaleProviders : public PostgresVersions {};
+
+TEST_P(PostgresNewLocaleProviders, IcuRulesAndTheBuiltinProviderRoundTripThroughALogicalBackup) {
+  if (pg_dump_major() < GetParam()) GTEST_SKIP() << "no pg_dump " << GetParam() << ": run scripts/install-pg-dump-17";
+  const std::string order = "SELECT string_agg(w, '' ORDER BY w) FROM words";
+  // The rule puts g right after a.
+  source_->query("CREATE DATABASE ruled TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' ICU_RULES '&a < g'");
+  PgServer::Query ruled{*source_, "ruled"};
+  ruled("CREATE TABLE words (w text PRIMARY KEY); INSERT INTO words VALUES ('b'), ('g'), ('a')");
+  ASSERT_EQ(ruled(order), "agb");
+  std::string objects = R"([{"DBName":"ruled"})";
+  if (GetParam() >= 17) {  // code point order
+    source_->query("CREATE DATABASE built TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'");
+    PgServer::Query built{*source_, "built"};
+    built("CREATE TABLE words (w text PRIMARY KEY); INSERT INTO words VALUES ('é'), ('a'), ('B')");
+    ASSERT_EQ(built(order), "Baé");
+    objects += R"(,{"DBName":"built"})";
+  }
+  auto p = version_plan("logical");
+  p.backup_objects = objects + "]";
+  Control control;
+  auto full = full_backup(p, "locales", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+
+  auto dst = new_server();
+  ASSERT_TRUE(dst);
+  Control restoring;
+  auto st = restore_into(*dst, p, "locales", full->consistent_ms, restoring);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_TRUE(restoring.warnings.empty()) << restoring.warnings.front();
+  EXPECT_EQ(dst->query("SELECT datlocprovider::text || ' ' || daticurules FROM pg_database WHERE datname = 'ruled'"),
+            "i &a < g");
+  EXPECT_EQ((PgServer::Query{*dst, "ruled"}(order)), "agb");
+  if (GetParam() < 17) return;
+  EXPECT_EQ(dst->query("SELECT datlocprovider::text || ' ' || datlocale FROM pg_database WHERE datname = 'built'"),
+            "b C.UTF-8");
+  EXPECT_EQ((PgServer::Query{*dst, "built"}(order)), "Baé");
+}
+
+std::string version_name(const ::testing::TestParamInfo<int>& info) { return "PG" + std::to_string(info.param); }
+
 INSTANTIATE_TEST_SUITE_P(Majors, PostgresVersions, ::testing::Values(12, 13, 14, 15, 16, 17),
-                         [](const ::testing::TestParamInfo<int>& info) { return "PG" + std::to_string(info.param); });
+                         version_name);
+
+INSTANTIATE_TEST_SUITE_P(Majors, PostgresNewLocaleProviders, ::testing::Values(16, 17),
+                         version_name);
 
 }  // namespace
 }  // namespace opendbs::testing
