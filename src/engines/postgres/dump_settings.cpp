@@ -80,11 +80,7 @@ std::string unknown_settings_guarded(const std::string& script, const std::set<s
 }
 
 core::Result<std::set<std::string>> server_settings(PgConnection& conn) {
-  OPENDBS_ASSIGN(auto rows, conn.query("SELECT name FROM pg_catalog.pg_settings"));
-  std::set<std::string> names;
-  for (const auto& row : rows.rows)
-    if (row[0]) names.insert(*row[0]);
-  return names;
+  return query_names(conn, "SELECT name FROM pg_catalog.pg_settings");
 }
 
 }  // namespace opendbs::engines::postgres

@@ -191,6 +191,14 @@ core::Status PgConnection::put_copy_end() {
 
 std::string PgConnection::error_message() const { return trimmed(PQerrorMessage(conn_)); }
 
+core::Result<std::set<std::string>> query_names(PgConnection& conn, const std::string& sql) {
+  OPENDBS_ASSIGN(auto rows, conn.query(sql));
+  std::set<std::string> names;
+  for (const auto& row : rows.rows)
+    if (row[0]) names.insert(*row[0]);
+  return names;
+}
+
 std::string sqlstate_of(const core::Error& error) {
   const auto at = error.message.find(": ");
   // Messages read "query: XXXXX: text"; the SQLSTATE is the second field.

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,9 @@ class PgConnection {
   core::Result<bool> wait_readable(TaskControl* control, int wait_ms = -1);
   PGconn* conn_;
 };
+
+// The non-NULL values of the first column of `sql`'s rows (names the server lists).
+core::Result<std::set<std::string>> query_names(PgConnection& conn, const std::string& sql);
 
 // SQLSTATE of an error returned by query(): the five characters before ": ", or "".
 std::string sqlstate_of(const core::Error& error);

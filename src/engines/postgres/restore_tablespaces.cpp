@@ -68,11 +68,7 @@ std::string tablespaces_chosen_at_load(const std::string& script) {
 }
 
 core::Result<std::set<std::string>> server_tablespaces(PgConnection& conn) {
-  OPENDBS_ASSIGN(auto rows, conn.query("SELECT spcname FROM pg_catalog.pg_tablespace"));
-  std::set<std::string> names;
-  for (const auto& row : rows.rows)
-    if (row[0]) names.insert(*row[0]);
-  return names;
+  return query_names(conn, "SELECT spcname FROM pg_catalog.pg_tablespace");
 }
 
 }  // namespace opendbs::engines::postgres
