@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "engines/postgres/script_lines.h"
+
 namespace opendbs::engines::postgres {
 namespace {
 
@@ -42,22 +44,13 @@ std::optional<Setting> setting_of(std::string_view line) {
 template <class Replacement>
 std::string rewrite_unknown_settings(const std::string& script, const std::set<std::string>& known,
                                      Replacement replacement) {
-  std::string out;
-  out.reserve(script.size());
-  size_t at = 0;
-  while (at < script.size()) {
-    size_t end = script.find('\n', at);
-    end = end == std::string::npos ? script.size() : end;
-    const std::string_view line(script.data() + at, end - at);
-    if (!in_head(line)) break;
-    const auto setting = setting_of(line);
-    const std::optional<std::string> kept =
-        setting && !known.count(setting->name) ? replacement(*setting) : std::optional<std::string>(line);
-    if (kept) out += *kept + (end < script.size() ? "\n" : "");
-    at = end + 1;
-  }
-  if (at < script.size()) out.append(script, at, std::string::npos);
-  return out;
+  return rewrite_lines(
+      script,
+      [&](std::string_view line) {
+        const auto setting = setting_of(line);
+        return setting && !known.count(setting->name) ? replacement(*setting) : std::optional<std::string>(line);
+      },
+      [](std::string_view line) { return !in_head(line); });
 }
 
 }  // namespace

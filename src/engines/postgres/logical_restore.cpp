@@ -20,6 +20,7 @@
 #include "engines/postgres/matviews.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_tablespaces.h"
+#include "engines/postgres/script_lines.h"
 #include "engines/restore_objects.h"
 
 namespace opendbs::engines::postgres {
@@ -28,16 +29,10 @@ namespace {
 // pg_dump 15.14 and later frame plain scripts with psql's \restrict and \unrestrict meta-commands,
 // which the server does not understand; everything else in a schema-only script is SQL.
 std::string without_psql_commands(const std::string& script) {
-  std::string out;
-  size_t at = 0;
-  while (at < script.size()) {
-    size_t end = script.find('\n', at);
-    end = end == std::string::npos ? script.size() : end + 1;
-    const std::string_view line(script.data() + at, end - at);
-    if (line.rfind("\\restrict ", 0) != 0 && line.rfind("\\unrestrict ", 0) != 0) out.append(line);
-    at = end;
-  }
-  return out;
+  return rewrite_lines(script, [](std::string_view line) -> std::optional<std::string> {
+    if (line.starts_with("\\restrict ") || line.starts_with("\\unrestrict ")) return std::nullopt;
+    return std::string(line);
+  });
 }
 
 // `script` without the settings of its head that the destination lacks (dump_settings.h), logged.

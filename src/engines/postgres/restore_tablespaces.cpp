@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "engines/postgres/script_lines.h"
+
 namespace opendbs::engines::postgres {
 namespace {
 
@@ -32,19 +34,10 @@ std::optional<std::string> tablespace_set_by(std::string_view line) {
 // `script` with each line that sets a named tablespace replaced by `replacement(name, line)`.
 template <class Replacement>
 std::string rewrite_tablespace_sets(const std::string& script, Replacement replacement) {
-  std::string out;
-  out.reserve(script.size());
-  size_t at = 0;
-  while (at < script.size()) {
-    size_t end = script.find('\n', at);
-    end = end == std::string::npos ? script.size() : end;
-    const std::string_view line(script.data() + at, end - at);
+  return rewrite_lines(script, [&](std::string_view line) -> std::optional<std::string> {
     const auto name = tablespace_set_by(line);
-    out.append(name ? replacement(*name, line) : std::string(line));
-    if (end < script.size()) out += '\n';
-    at = end + 1;
-  }
-  return out;
+    return name ? replacement(*name, line) : std::string(line);
+  });
 }
 
 }  // namespace
