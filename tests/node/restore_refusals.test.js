@@ -94,8 +94,6 @@ test('restores that could only go wrong are refused, and a held RestoreDir is no
   assert.equal(done.BackupSetId, first);
   const restored = await PgSource.open(dir);
   t.after(() => restored.dispose());
-  await waitFor('the restored server promoted', async () => restored.query('SELECT pg_is_in_recovery()') === 'f',
-    { timeoutMs: 60000, intervalMs: 200 });
   assert.equal(restored.checksum('moments'), atMoment);
   assert.ok(fs.existsSync(path.join(dir, 'PG_VERSION')));
 });

@@ -10,6 +10,8 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
+const { waitFor } = require('./node_process');
+
 const BIN = '/usr/lib/postgresql/15/bin';
 const asRoot = process.getuid && process.getuid() === 0;
 
@@ -61,11 +63,16 @@ class PgSource {
     return path.join(serverOwnedDir('restored'), 'data');
   }
 
-  // A server on a directory a restore wrote into restoreTarget() (it becomes owned by the server user).
+  // A server on a directory a restore wrote into restoreTarget() (it becomes owned by the server user),
+  // once recovery has reached the restore's target and promoted. pg_ctl -w returns as soon as the
+  // server takes read-only connections, at the first consistent point of the replay: a query then
+  // sees a moment between the backup's end and the target (seen in CI under load).
   static async open(dataDir) {
     if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
     const source = new PgSource(dataDir, path.dirname(dataDir));
     await source.start();
+    await waitFor('the restored server promoted', async () => source.query('SELECT pg_is_in_recovery()') === 'f',
+      { timeoutMs: 120000, intervalMs: 100 });
     return source;
   }
 
