@@ -9,13 +9,17 @@ const os = require('node:os');
 
 const CLI = process.env.OPENDBS_CLI || path.resolve(__dirname, '../../../build/opendbs');
 
+// The private HOMEs of this test process's commands, removed when it exits.
+const HOMES = fs.mkdtempSync(path.join(os.tmpdir(), 'opendbs-cli-homes-'));
+process.on('exit', () => fs.rmSync(HOMES, { recursive: true, force: true }));
+
 // The environment a client command sees: the node's endpoint and root key, a private HOME (no
 // profile files of the machine's user), and no OPENDBS_/ALIBABA_CLOUD_ variables of the caller.
 function clientEnv(node, extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('OPENDBS_') && !k.startsWith('ALIBABA_CLOUD_')) env[k] = v;
-  env.HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'opendbs-cli-home-'));
+  env.HOME = fs.mkdtempSync(path.join(HOMES, 'home-'));
   if (node) {
     env.OPENDBS_ENDPOINT = node.endpoint(false);
     env.ALIBABA_CLOUD_ACCESS_KEY_ID = node.root.accessKeyId;
