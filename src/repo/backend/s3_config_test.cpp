@@ -74,7 +74,7 @@ TEST(S3Config, TuningOptionsAreRead) {
   auto config = repo::parse_s3_url(
       "s3://b?multipart_threshold=128MiB&part_size=8MiB&upload_parallelism=8&list_page_size=500"
       "&connect_timeout_ms=3000&stall_timeout_ms=20000&request_timeout_ms=600000&verify_tls=false"
-      "&ca_file=/etc/ca.pem&retry_count_max=9&retry_backoff_ms=250",
+      "&ca_file=/etc/ca.pem&retry_count_max=9&retry_backoff_ms=250&retry_for_ms=60000",
       kAwsKeys);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->multipart_threshold_bytes, 128ull << 20);
@@ -87,6 +87,7 @@ TEST(S3Config, TuningOptionsAreRead) {
   EXPECT_FALSE(config->http.verify_tls);
   EXPECT_EQ(config->http.ca_file, "/etc/ca.pem");
   EXPECT_EQ(config->retry.retry_count_max, 9);
+  EXPECT_EQ(config->retry.retry_for_ms, 60000);
   EXPECT_EQ(config->retry.backoff_initial_ms, 250);
 }
 
