@@ -176,7 +176,7 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
   config.credentials.session_token = option("session_token").value_or("");
   if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty())
     return core::make_error("MissingParameter",
-                            "no S3 credentials for " + url.substr(0, question) +
+                            "no S3 credentials for s3://" + location + " at " + config.endpoint_host +
                                 ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or OPENDBS_S3_ACCESS_KEY_ID and "
                                 "OPENDBS_S3_SECRET_ACCESS_KEY, or the URL options access_key_id/secret_access_key)");
 

@@ -116,10 +116,13 @@ TEST(S3Config, MistakesAreReportedByName) {
 }
 
 TEST(S3Config, MissingCredentialsSayWhereToPutThem) {
-  auto config = repo::parse_s3_url("s3://b/p?endpoint=http://127.0.0.1:1", env_of({}));
+  auto config = repo::parse_s3_url("s3://nobucket/some/prefix?endpoint=http://127.0.0.1:1", env_of({}));
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().code, "MissingParameter");
   EXPECT_NE(config.error().message.find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  // The whole location and where it is (checker round 5: the bucket's name was cut short).
+  EXPECT_NE(config.error().message.find("no S3 credentials for s3://nobucket/some/prefix at 127.0.0.1:"),
+            std::string::npos) << config.error().message;
 }
 
 TEST(OpenBackend, PathsAndFileUrlsOpenALocalBackend) {
