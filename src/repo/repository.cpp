@@ -139,7 +139,25 @@ core::Result<Manifest> Repository::load_manifest(const std::string& set_id) {
     if (sealed.error().code == "NotFound") return core::errors::invalid_job_id(set_id);
     return sealed.error();
   }
-  return decode_manifest(state_->key, set_id, *sealed);
+  auto manifest = decode_manifest(state_->key, set_id, *sealed);
+  if (!manifest.ok()) state_->notify_damage();
+  return manifest;
+}
+
+core::Result<std::map<std::string, std::string>> Repository::unreadable_sets() {
+  std::map<std::string, std::string> out;
+  OPENDBS_ASSIGN(auto sets, list_sets());
+  for (const auto& id : sets) {
+    auto m = load_manifest(id);
+    if (!m.ok() && m.error().code == "Corrupt") out[id] = m.error().message;
+    else if (!m.ok() && m.error().code != "InvalidJobId") return m.error();  // forgotten meanwhile: not damage
+  }
+  return out;
+}
+
+void Repository::set_damage_observer(std::function<void()> observer) {
+  std::lock_guard lk(state_->damage_mutex);
+  state_->on_damage = std::move(observer);
 }
 
 core::Status Repository::forget_set(const std::string& set_id) {
