@@ -120,6 +120,8 @@ TEST_F(CorruptionTest, FlippedIndexFileIsReportedByName) {
 TEST_F(CorruptionTest, FlippedManifestIsReportedWithItsSet) {
   flip("sets/s", 30);
   auto repo = open_repo();
+  int damage_seen = 0;
+  repo->set_damage_observer([&] { ++damage_seen; });
   auto m = repo->load_manifest("s");
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, "Corrupt");
@@ -136,6 +138,9 @@ TEST_F(CorruptionTest, FlippedManifestIsReportedWithItsSet) {
   ASSERT_TRUE(unreadable.ok());
   ASSERT_EQ(unreadable->size(), 1u);
   EXPECT_NE(unreadable->at("s").find("authentication tag mismatch"), std::string::npos) << unreadable->at("s");
+  EXPECT_EQ(damage_seen, 0) << "prune and check meet it at every pass: they do not ask for another";
+  EXPECT_FALSE(repo->restore_set("s", dir_ + "/restore", {.sync = false}).ok());
+  EXPECT_EQ(damage_seen, 1) << "a restore that meets it does";
 }
 
 TEST_F(CorruptionTest, MissingPackIsReportedWithTheSetsThatNeedIt) {

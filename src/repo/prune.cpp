@@ -238,7 +238,6 @@ core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
     report.bytes_freed = p.bytes_freed;
   }
   for (const auto& d : damaged) log_damaged_chunk(d, "prune", true);
-  if (!damaged.empty()) state_->notify_damage();
   if (!p.missing.empty()) OPENDBS_TRY(find_damaged_sets(*this, p.missing, report));
   log_damage(report);
   OPENDBS_ASSIGN(report.locks_removed, remove_stale_locks(*state_->backend, *state_->clock));

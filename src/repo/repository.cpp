@@ -139,9 +139,7 @@ core::Result<Manifest> Repository::load_manifest(const std::string& set_id) {
     if (sealed.error().code == "NotFound") return core::errors::invalid_job_id(set_id);
     return sealed.error();
   }
-  auto manifest = decode_manifest(state_->key, set_id, *sealed);
-  if (!manifest.ok()) state_->notify_damage();
-  return manifest;
+  return decode_manifest(state_->key, set_id, *sealed);
 }
 
 core::Result<std::map<std::string, std::string>> Repository::unreadable_sets() {

@@ -156,9 +156,9 @@ class Repository {
   core::Result<Manifest> load_manifest(const std::string& set_id);
   // The sets whose manifest is damaged (load_manifest fails with Corrupt), each with why.
   core::Result<std::map<std::string, std::string>> unreadable_sets();
-  // Called (from the reading thread) after a read found a damaged chunk (docs/REPOSITORY.md §9, which
-  // then left the index) or a damaged manifest, e.g. to run a prune soon that reports the sets it
-  // damages. Must be quick; empty to stop.
+  // Called (from the reading thread) after a restore, stream read or check found a damaged chunk
+  // (docs/REPOSITORY.md §9: it then left the index) or a restore or stream read a damaged manifest, e.g.
+  // to run a prune soon that reports the sets damaged. Not called by prune. Must be quick; empty to stop.
   void set_damage_observer(std::function<void()> observer);
   core::Result<std::unique_ptr<StreamReader>> open_stream(const std::string& set_id, const std::string& stream);
   // Writes every stream of the set under target_dir (created), with mode and mtime, then (unless
