@@ -74,7 +74,11 @@ core::Status ChunkFetcher::fetch_with(const ChunkIndex& index, const ChunkRef* r
   std::vector<ChunkLocation> locs;
   for (size_t i = 0; i < n; ++i) {
     auto loc = index.find(refs[i].id);
-    if (!loc) return core::errors::corrupt("chunk " + core::to_hex(refs[i].id) + " is missing: no index entry");
+    if (!loc)
+      return core::errors::corrupt("chunk " + core::to_hex(refs[i].id) +
+                                   " is missing: no index entry (its pack was lost, or a read found it damaged and "
+                                   "dropped it; the next backup of the same data stores it again, `opendbs repo "
+                                   "check` names the sets that use it)");
     locs.push_back(*loc);
   }
   const uint64_t start = locs.front().offset;
