@@ -3,6 +3,7 @@
 // (PostgreSQL would otherwise stop at the set's end, a later moment than asked for).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -225,6 +226,50 @@ TEST_F(PostgresRestoreTarget, AMomentAfterACreateTablespaceMadeAfterTheSetIsRefu
   src.query("DROP TABLE in_ts");
   src.query("DROP TABLESPACE ts_after");
   EXPECT_EQ(src.query("SELECT count(*) FROM before_ts"), "14");
+}
+
+// Restores are exact to the millisecond asked for: a commit at 12.3455 s is after a RestoreTime of
+// 12.345 (and replayed by one of 12.346). The segments' last commit times are rounded up for that:
+// rounded down, the segment seemed to hold nothing after 12.345, so recovery got no target and
+// replayed the commit (checker round 5).
+TEST_F(PostgresRestoreTarget, ACommitLaterInTheMillisecondAskedForIsNotRestoredAndOneAtTheNextIs) {
+  std::string error;
+  auto src = PgServer::create(&error, "track_commit_timestamp = on\n");
+  ASSERT_TRUE(src) << error;
+  src->query("CREATE TABLE edge (id int PRIMARY KEY)");
+  auto p = plan("msedge");
+  p.source = src->endpoint();
+  LogBackupRunner log(engine_, p, *repo_);
+  ASSERT_TRUE(log.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  Control control;
+  auto full = full_backup(p, "edge-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  src->query("INSERT INTO edge VALUES (0)");
+  int64_t micros = 0;
+  int id = 1;
+  for (; id < 50; ++id) {  // a commit that is not on a whole millisecond (999 in 1000 are not)
+    src->query("INSERT INTO edge VALUES (" + std::to_string(id) + ")");
+    micros = std::stoll(src->query("SELECT (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000000)::bigint "
+                                   "FROM edge WHERE id = " + std::to_string(id)));
+    if (micros % 1000 != 0) break;
+  }
+  ASSERT_NE(micros % 1000, 0);
+  const int64_t floor_ms = micros / 1000;
+  src->query("SELECT pg_switch_wal()");
+  ASSERT_TRUE(log.wait_for([&](const auto& files) {
+    return std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.end_ms > floor_ms; });
+  }, 20000));
+  (void)log.stop();
+
+  const std::string count = "SELECT count(*) FROM edge WHERE id = " + std::to_string(id);
+  auto before = restore_and_start(p, "edge-full", floor_ms);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->query(count), "0") << "restored to " << floor_ms << ", the commit was at " << micros << " us";
+  EXPECT_EQ(before->query("SELECT count(*) FROM edge WHERE id = 0"), "1");
+  before.reset();
+  auto after = restore_and_start(p, "edge-full", floor_ms + 1);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->query(count), "1");
 }
 
 }  // namespace

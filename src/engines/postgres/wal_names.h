@@ -27,6 +27,9 @@ std::string slot_name(const std::string& plan_id);
 // PostgreSQL timestamps on the wire: microseconds since 2000-01-01 00:00:00 UTC.
 inline constexpr int64_t kPgEpochUnixMs = 946684800000LL;
 inline int64_t pg_micros_to_unix_ms(int64_t micros) { return micros / 1000 + kPgEpochUnixMs; }
+// The first millisecond at or after `micros`: a commit at 12.3455 s lies after 12.345, which a
+// restore to 12.345 must not replay.
+inline int64_t pg_micros_to_unix_ms_up(int64_t micros) { return (micros + 999) / 1000 + kPgEpochUnixMs; }
 inline int64_t unix_ms_to_pg_micros(int64_t ms) { return (ms - kPgEpochUnixMs) * 1000; }
 
 // "2024-01-15 08:30:00.123+00", a timestamptz literal with millisecond precision.

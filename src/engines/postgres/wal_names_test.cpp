@@ -32,6 +32,9 @@ TEST(WalNames, SlotNamesAreValidReplicationSlotNames) {
 
 TEST(WalNames, TimestampsConvertBetweenThePostgresEpochAndUnix) {
   EXPECT_EQ(pg_micros_to_unix_ms(0), 946684800000LL);
+  EXPECT_EQ(pg_micros_to_unix_ms(12345500), 946684812345LL);
+  EXPECT_EQ(pg_micros_to_unix_ms_up(12345500), 946684812346LL);
+  EXPECT_EQ(pg_micros_to_unix_ms_up(12345000), 946684812345LL);
   EXPECT_EQ(unix_ms_to_pg_micros(946684800123LL), 123000);
   EXPECT_EQ(pg_timestamp_literal(1700000000123LL), "2023-11-14 22:13:20.123+00");
 }

@@ -92,9 +92,12 @@ void WalScanner::end_record() {
     return;
   }
   if (at + 8 > record_.size()) return;
-  const int64_t ms = pg_micros_to_unix_ms(load<int64_t>(record_, at));
+  // The first transaction's millisecond rounded down, the last one's up: the restores that replay a
+  // segment stop at a target before its last commit unless the target is at or after it (a commit
+  // at 12.3455 s is after a RestoreTime of 12.345).
+  const int64_t micros = load<int64_t>(record_, at), ms = pg_micros_to_unix_ms(micros);
   if (first_ms_ < 0) first_ms_ = ms;
-  last_ms_ = std::max(last_ms_, ms);
+  last_ms_ = std::max(last_ms_, pg_micros_to_unix_ms_up(micros));
   if (watched_ms_ < 0 && record_start_ >= watch_from_) watched_ms_ = ms;
 }
 
