@@ -37,6 +37,9 @@ function run(args, { env, input = '', timeoutMs = 60000 } = {}) {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
+    // A command that exits without reading its stdin closes the pipe: the write then fails with EPIPE,
+    // which is no failure of the command (its exit code and output are what the test reads).
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.stdin.end(input);
   });
 }
