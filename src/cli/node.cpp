@@ -8,12 +8,14 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 
 #include "api/dispatcher.h"
 #include "api/ops/restore_ranges.h"
 #include "catalog/store.h"
+#include "cli/data_dir_lock.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/file.h"
@@ -33,6 +35,7 @@
 namespace opendbs::cli {
 
 struct Node::Parts {
+  std::optional<DataDirLock> data_dir_lock;  // first: released last
   NodeOptions options;
   engines::EngineRegistry engines;
   std::unique_ptr<catalog::Store> store;
@@ -307,6 +310,8 @@ core::Result<std::unique_ptr<Node>> Node::start(const NodeOptions& options, engi
   p->engines = std::move(engines);
   auto& o = p->options;
   OPENDBS_TRY(core::make_dirs(o.data_dir, 0700));
+  OPENDBS_ASSIGN(auto lock, DataDirLock::acquire(o.data_dir));
+  p->data_dir_lock.emplace(std::move(lock));
   if (o.catalog_url.empty()) o.catalog_url = "sqlite:" + o.data_dir + "/catalog.db";
   if (o.repository_url.empty()) o.repository_url = o.data_dir + "/repository";
   OPENDBS_ASSIGN(p->store, catalog::open_store(o.catalog_url));

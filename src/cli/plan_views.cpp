@@ -5,6 +5,7 @@
 
 #include "cli/human_format.h"
 #include "cli/output_format.h"
+#include "cli/restore_gaps.h"
 #include "cli/text_table.h"
 #include "core/clock.h"
 #include "core/errors.h"
@@ -19,10 +20,30 @@ int64_t now_ms() { return core::SystemClock::instance().now_ms(); }
 
 std::string when(int64_t ms) { return ms > 0 ? local_time(ms) + " (" + age(ms, now_ms()) + ")" : "-"; }
 
-std::string window(const object& plan) {
+// `gap`: restore_gap_note() of the plan.
+std::string window(const object& plan, const std::string& gap) {
   const int64_t from = number(plan, "BeginTimestampForRestore"), to = number(plan, "EndTimestampForRestore");
   if (from <= 0) return "-";
-  return local_time(from) + " → " + local_time(to) + " (" + age(to, now_ms()) + ")";
+  return local_time(from) + " → " + local_time(to) + " (" + age(to, now_ms()) + ")" + (gap.empty() ? "" : "; " + gap);
+}
+
+core::Result<array> restore_ranges(const NodeClient& client, const std::string& plan_id) {
+  OPENDBS_ASSIGN(auto answer, client.call("DescribeRestoreRangeInfo",
+                                          {{"BackupPlanId", plan_id},
+                                           {"BeginTimestampForRestore", "0"},
+                                           {"EndTimestampForRestore", std::to_string(now_ms() + 86400000)}}));
+  return items(answer, "DBSRecoverRange");
+}
+
+// What the window of a physical plan (the only kind with log backup) does not say: restore_gap_note().
+core::Result<std::string> gap_of(const NodeClient& client, const object& plan) {
+  if (text(plan, "BackupMethod") != "physical" || number(plan, "BeginTimestampForRestore") <= 0) return std::string();
+  const std::string id = text(plan, "BackupPlanId");
+  // The log first: stored a moment later than the ranges were read, it would seem to lie past them.
+  OPENDBS_ASSIGN(auto newest, client.call("DescribeIncrementBackupList", {{"BackupPlanId", id}, {"PageSize", "1"}}));
+  OPENDBS_ASSIGN(auto ranges, restore_ranges(client, id));
+  const auto logs = items(newest, "IncrementBackupFile");
+  return restore_gap_note(ranges, logs.empty() ? 0 : number(logs[0].as_object(), "EndTime"));
 }
 
 std::string schedule(const object& plan) {
@@ -80,7 +101,7 @@ std::string log_chain_text(const object& chain) {
                                   text(newest, "BackupStatus") + ")"}});
 }
 
-std::string details_text(const object& p) {
+std::string details_text(const object& p, const std::string& gap) {
   std::string source = text(p, "SourceEndpointIpPort");
   if (!text(p, "SourceEndpointDatabaseName").empty()) source += " database \"" + text(p, "SourceEndpointDatabaseName") + "\"";
   if (!text(p, "SourceEndpointUserName").empty()) source += " as " + text(p, "SourceEndpointUserName");
@@ -94,7 +115,7 @@ std::string details_text(const object& p) {
       {"Schedule", schedule(p)},
       {"Retention", std::to_string(number(p, "BackupRetentionPeriod")) + " days"},
       {"Created", when(number(p, "BackupPlanCreateTime"))},
-      {"Restorable", window(p)}};
+      {"Restorable", window(p, gap)}};
   if (!text(p, "ErrMessage").empty()) rows.emplace_back("Message", text(p, "ErrMessage"));
   return key_values(rows);
 }
@@ -122,6 +143,8 @@ int run_plan_list(const PlanViewArgs& a) {
     const std::string id = text(p, "BackupPlanId");
     auto last = last_finished_set(*client, id);
     if (!last.ok()) return report_error("plan list", last.error());
+    auto gap = gap_of(*client, p);
+    if (!gap.ok()) return report_error("plan list", gap.error());
     rows.push_back(object{{"BackupPlanId", id},
                           {"BackupPlanName", text(p, "BackupPlanName")},
                           {"BackupPlanStatus", text(p, "BackupPlanStatus")},
@@ -131,9 +154,10 @@ int run_plan_list(const PlanViewArgs& a) {
                           {"LastFinishedBackupTime", number(*last, "EndTime")},
                           {"BeginTimestampForRestore", number(p, "BeginTimestampForRestore")},
                           {"EndTimestampForRestore", number(p, "EndTimestampForRestore")},
+                          {"RestoreGap", *gap},
                           {"ErrMessage", text(p, "ErrMessage")}});
     table.add({id, text(p, "BackupPlanName"), text(p, "BackupPlanStatus"),
-               text(p, "DatabaseType") + "/" + text(p, "BackupMethod"), when(number(*last, "EndTime")), window(p)});
+               text(p, "DatabaseType") + "/" + text(p, "BackupMethod"), when(number(*last, "EndTime")), window(p, *gap)});
   }
   if (a.client.json()) std::cout << pretty_json(rows);
   else std::cout << (table.empty() ? "(no backup plans)\n" : table.render());
@@ -149,19 +173,20 @@ int run_plan_show(const PlanViewArgs& a) {
   if (!sets.ok()) return report_error("plan show", sets.error());
   auto chain = log_chain(*client, a.plan_id);
   if (!chain.ok()) return report_error("plan show", chain.error());
-  auto ranges = client->call("DescribeRestoreRangeInfo", {{"BackupPlanId", a.plan_id},
-                                                          {"BeginTimestampForRestore", "0"},
-                                                          {"EndTimestampForRestore", std::to_string(now_ms() + 86400000)}});
+  auto ranges = restore_ranges(*client, a.plan_id);  // after the log chain (gap_of)
   if (!ranges.ok()) return report_error("plan show", ranges.error());
+  const object newest = chain->contains("Newest") ? chain->at("Newest").as_object() : object{};
+  const std::string gap = number(*plan, "BeginTimestampForRestore") > 0 ? restore_gap_note(*ranges, number(newest, "EndTime")) : "";
   if (a.client.json()) {
     std::cout << pretty_json(object{{"Plan", *plan},
                                     {"FullBackupSets", items(*sets, "FullBackupFile")},
                                     {"FullBackupSetCount", number(*sets, "TotalElements")},
                                     {"LogChain", *chain},
-                                    {"RestoreRanges", items(*ranges, "DBSRecoverRange")}});
+                                    {"RestoreRanges", *ranges},
+                                    {"RestoreGap", gap}});
     return exit_code::ok;
   }
-  std::cout << details_text(*plan);
+  std::cout << details_text(*plan, gap);
   TextTable set_table({"  BACKUP SET", "STATUS", "STARTED", "SIZE", "CONSISTENT AT"});
   for (const auto& v : items(*sets, "FullBackupFile")) {
     const auto& s = v.as_object();
@@ -175,7 +200,7 @@ int run_plan_show(const PlanViewArgs& a) {
             << (set_table.empty() ? "  (none yet)\n" : set_table.render());
   std::cout << "\nLog chain\n" << log_chain_text(*chain);
   TextTable range_table({"  KIND", "FROM", "TO"});
-  for (const auto& v : items(*ranges, "DBSRecoverRange")) {
+  for (const auto& v : *ranges) {
     const auto& r = v.as_object();
     range_table.add({"  " + text(r, "RangeType"), local_moment(number(r, "BeginTimestampForRestore")),
                      local_moment(number(r, "EndTimestampForRestore"))});

@@ -23,6 +23,7 @@ struct CreateArgs {
   int64_t time_ms = 0;
   int port = 0;
   std::vector<std::string> renames;
+  std::string on_conflict;
   bool start = false, wait = false;
   double wait_timeout_s = 0;
 };
@@ -40,12 +41,19 @@ std::string destination(const object& r) {
   return text(r, "DestinationEndpointIpPort") + (text(r, "DestinationEndpointDatabaseName").empty() ? "" : "/" + text(r, "DestinationEndpointDatabaseName"));
 }
 
-std::string restore_summary(const object& r) {
-  const std::string id = text(r, "RestoreTaskId");
-  if (text(r, "RestoreStatus") == "finish")
-    return "restore " + id + " finished: " + destination(r) + " holds the data of " + local_moment(number(r, "RestoreTime"));
-  const std::string why = text(r, "ErrMessage");
-  return "restore " + id + " stopped" + (why.empty() ? "" : ": " + why);
+// The databases a restore wrote, from its RestoreObjects ("" when it names none).
+std::string written_databases(const object& r) {
+  boost::system::error_code ec;
+  const auto objects = boost::json::parse(text(r, "RestoreObjects"), ec);
+  if (ec || !objects.is_array()) return "";
+  std::string out;
+  for (const auto& o : objects.as_array()) {
+    if (!o.is_object()) continue;
+    std::string name = text(o.as_object(), "NewDBName");
+    if (name.empty()) name = text(o.as_object(), "DBName");
+    if (!name.empty()) out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
 }
 
 int wait_for_restore(const NodeClient& client, const std::string& id, double timeout_s) {
@@ -105,8 +113,9 @@ core::Result<api::ParamList> create_params(const CreateArgs& a) {
   if (!a.database.empty()) p.emplace_back("DestinationEndpointDatabaseName", a.database);
   if (!a.renames.empty()) {
     OPENDBS_ASSIGN(auto objects, restore_objects(a.renames));
-    p.insert(p.end(), {{"RestoreObjects", objects}, {"DuplicateConflict", "renamenew"}});
+    p.emplace_back("RestoreObjects", objects);
   }
+  if (!a.on_conflict.empty()) p.emplace_back("DuplicateConflict", a.on_conflict);
   return p;
 }
 
@@ -202,6 +211,10 @@ void add_create(CLI::App* restore, int& exit_code) {
   c->add_option("--password-file", a->password_file, "Read the destination password from this file");
   c->add_option("--database", a->database, "Destination database");
   c->add_option("--rename", a->renames, "Restore database DB as NEW (DB=NEW; repeatable)")->allow_extra_args(false);
+  c->add_option("--on-conflict", a->on_conflict,
+                "When a database to restore exists on the destination: failure (the default: the restore stops, "
+                "naming it) or renamenew (restore it as NAME_dbs_<moment> beside it)")
+      ->check(CLI::IsMember({"failure", "renamenew"}));
   auto* start = c->add_flag("--start", a->start, "Start the task right away");
   auto* wait = c->add_flag("--wait", a->wait, "With --start: follow the restore until it ends (progress on stderr)")->needs(start);
   c->add_option("--wait-timeout", a->wait_timeout_s, "Stop waiting after this many seconds (exit 11)")->needs(wait);
@@ -210,6 +223,19 @@ void add_create(CLI::App* restore, int& exit_code) {
 }
 
 }  // namespace
+
+std::string restore_summary(const object& r) {
+  const std::string id = text(r, "RestoreTaskId");
+  if (text(r, "RestoreStatus") == "finish") {
+    const std::string databases = text(r, "RestoreDir").empty() ? written_databases(r) : "";
+    return "restore " + id + " finished: " + destination(r) +
+           (databases.empty() ? "" : " (" + std::string(databases.find(',') == std::string::npos ? "database " : "databases ") +
+                                         databases + ")") +
+           " holds the data of " + local_moment(number(r, "RestoreTime"));
+  }
+  const std::string why = text(r, "ErrMessage");
+  return "restore " + id + " stopped" + (why.empty() ? "" : ": " + why);
+}
 
 void add_restore_commands(CLI::App& app, int& exit_code) {
   auto* restore = app.add_subcommand("restore", "Restore tasks of a plan");

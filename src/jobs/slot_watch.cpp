@@ -86,12 +86,24 @@ std::string SlotWatch::warning_for(const Finding& f) const {
     return "the source has removed log that the log backup had not stored: the log chain has a gap, and restores "
            "after it need a new full backup";
   const std::string kept = "the source keeps " + human_bytes(r.retained_bytes) + " of log for this plan";
-  const std::string state = f.log_backup_running ? "log backup is behind: " : "log backup is not running: ";
-  if (r.safe_bytes && *r.safe_bytes < options_.warn_bytes)
-    return state + kept + ", and removes it (a gap in the log chain) after " + human_bytes(*r.safe_bytes) +
+  // A running log backup that keeps up needs no advice, even where the source keeps little log
+  // (max_slot_wal_keep_size below the bound): only one that has fallen behind by at least as much as
+  // the source still allows is near a gap.
+  const bool near_gap = r.safe_bytes && *r.safe_bytes < options_.warn_bytes &&
+                        (!f.log_backup_running || r.retained_bytes >= *r.safe_bytes);
+  if (f.log_backup_running) {
+    const std::string state = "log backup is behind: " + kept;
+    if (near_gap)
+      return state + ", and removes it (a gap in the log chain) after " + human_bytes(*r.safe_bytes) + " more";
+    if (r.retained_bytes >= options_.warn_bytes) return state + " (warning at " + human_bytes(options_.warn_bytes) + ")";
+    return "";
+  }
+  const std::string state = "log backup is not running: " + kept;
+  if (near_gap)
+    return state + ", and removes it (a gap in the log chain) after " + human_bytes(*r.safe_bytes) +
            " more; StartBackupPlan resumes the log backup";
   if (r.retained_bytes >= options_.warn_bytes)
-    return state + kept + " (warning at " + human_bytes(options_.warn_bytes) +
+    return state + " (warning at " + human_bytes(options_.warn_bytes) +
            "); StartBackupPlan resumes the log backup, DisableBackupLog releases the log";
   return "";
 }

@@ -5,7 +5,8 @@
 // failing) the source's disk fills, or with max_slot_wal_keep_size the source drops WAL and the chain
 // gets a gap. Every interval, for each plan with EnableBackupLog, SlotWatch asks the plan's engine
 // (Engine::log_retention) and, when the retained log reaches the bound (or the source may write less
-// than the bound before it drops log, or has dropped it), puts a warning into the plan's ErrMessage
+// than the bound before it drops log — for a running log backup: and it has fallen behind by at least
+// that much —, or has dropped it), puts a warning into the plan's ErrMessage
 // (DescribeBackupPlanList), raises one log_backup.retention webhook per episode, and shows the bytes
 // as a metric. The warning goes once the log is back under the bound (a running log backup drains it).
 //

@@ -11,9 +11,11 @@
 #include <mutex>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "http/server.h"
 #include "jobs/notifier.h"
+#include "jobs/tasks.h"
 
 using namespace opendbs;
 
@@ -127,6 +129,28 @@ TEST_F(SlotWatchTest, WarnsWhenTheSourceMayDropTheLogSoonOrHasDroppedIt) {
   set_retention(0, 0, true);
   ASSERT_TRUE(watch.check_once().ok());
   EXPECT_NE(err_message("p1").find("the log chain has a gap"), std::string::npos) << err_message("p1");
+}
+
+// A source that keeps little log for any plan (max_slot_wal_keep_size 8 MB) is no warning while the
+// log backup runs and keeps up; once it falls behind by as much as the source still allows, the warning
+// says so without telling to resume a log backup that runs.
+TEST_F(SlotWatchTest, ARunningLogBackupIsWarnedAboutOnlyOnceItHasFallenNearTheSourcesLimit) {
+  put_plan("p1", true, "running");
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, tx.get(catalog::Kind::plan, "p1"));
+    auto task = jobs::new_task(jobs::task_kind::log_backup, *plan, 1, {});
+    task.state = "running";
+    task.doc["_LeaseExpiresMs"] = core::SystemClock::instance().now_ms() + 600000;
+    return tx.put(catalog::Kind::task, task);
+  }).ok());
+  jobs::SlotWatch watch(*store_, secrets_, engines_, options_);
+  set_retention(kMiB / 4, 8 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), "");
+  set_retention(5 * kMiB, 3 * kMiB);
+  ASSERT_TRUE(watch.check_once().ok());
+  EXPECT_EQ(err_message("p1"), "log backup is behind: the source keeps 5.0 MiB of log for this plan, and removes it "
+                               "(a gap in the log chain) after 3.0 MiB more");
 }
 
 TEST_F(SlotWatchTest, AsksOnlyForPlansWithLogBackupAndClearsItsWarningWhenLogBackupIsDisabled) {

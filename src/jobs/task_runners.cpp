@@ -11,6 +11,8 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "jobs/log_barriers.h"
+#include "jobs/log_chain.h"
+#include "jobs/plan_warning.h"
 #include "jobs/plan_spec.h"
 #include "jobs/retention.h"
 #include "jobs/restore_dir_lock.h"
@@ -87,6 +89,19 @@ void set_plan_status(TaskEnv& env, const std::string& plan_id, const std::string
       plan.doc["BackupPlanStatus"] = status;
     }
     plan.doc["ErrMessage"] = message;
+  });
+}
+
+// The plan doc field holding why the plan's last log backup task failed (plan_warning.h): it stays in
+// ErrMessage until a later log backup task of the plan stores log again.
+constexpr const char* kLogBackupFailureField = "_LogBackupFailure";
+
+void set_log_backup_failure(TaskEnv& env, const std::string& plan_id, const std::string& message) {
+  (void)env.store.transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto plan, tx.get(Kind::plan, plan_id));
+    if (!plan || plan->state == "released") return {};
+    if (!set_plan_warning(*plan, kLogBackupFailureField, message)) return {};
+    return tx.put(Kind::plan, *plan);
   });
 }
 
@@ -233,6 +248,8 @@ TaskResult run_full_backup(TaskEnv& env, const Record& task, LocalTask& control)
     set.doc["_SourceEpoch"] = source_epoch(plan->doc);
   });
   set_plan_status(env, plan->id, "", "");
+  // A gap in the log chain stays in ErrMessage unless this set was taken after it.
+  (void)env.store.transact([&](catalog::Tx& tx) { return refresh_log_gap_warning(tx, plan->id); });
   return {};
 }
 
@@ -351,6 +368,9 @@ core::Status record_log_file(catalog::Tx& tx, const Record& plan, const std::str
     }
     OPENDBS_TRY(tx.put(Kind::log_file, file));
   }
+  // A new segment may lie past a break in the chain (the source removed what the stream had not
+  // stored): the plan's ErrMessage then says so.
+  if (!known) OPENDBS_TRY(refresh_log_gap_warning(tx, plan.id));
   return {};
 }
 
@@ -374,19 +394,24 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
   if (!resume.ok()) return failed(resume.error());
   auto engine = engine_for(env, *spec);
   if (!engine.ok()) {
-    set_plan_status(env, plan->id, "", "log backup failed: " + engine.error().message);
+    set_log_backup_failure(env, plan->id, "log backup failed: " + engine.error().message);
     return failed(engine.error());
   }
   // The task's bytes are the log it stored: each file's growth (an open file is reported again as
   // more of it is durable), for /metrics.
   std::map<std::string, uint64_t> stored;
   uint64_t stored_bytes = 0;
+  bool failure_cleared = false;
   auto on_file = [&](const engines::LogFile& f) -> core::Status {
     OPENDBS_ASSIGN(const auto holding_data, passed_files_holding_data(env, *plan, f));
     OPENDBS_TRY(env.store.transact(
         [&](catalog::Tx& tx) { return record_log_file(tx, *plan, task.id, f, holding_data, env.clock.now_ms()); }));
     uint64_t& before = stored[f.name];
     if (f.size > before) stored_bytes += f.size - before, before = f.size;
+    if (stored_bytes > 0 && !failure_cleared) {  // storing log again: an earlier task's failure is over
+      set_log_backup_failure(env, plan->id, "");
+      failure_cleared = true;
+    }
     control.progress(0, stored_bytes);
     return core::Status{};
   };
@@ -409,7 +434,7 @@ TaskResult run_log_backup(TaskEnv& env, const Record& task, LocalTask& control) 
   });
   if (control.cancelled()) return stopped(control);
   if (!st.ok()) {
-    set_plan_status(env, plan->id, "", "log backup failed: " + st.error().message);
+    set_log_backup_failure(env, plan->id, "log backup failed: " + st.error().message);
     return failed(st.error());
   }
   return {};

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
 #include "jobs/restore_dir_lock.h"
@@ -36,12 +37,21 @@ class ScriptedLogEngine final : public engines::testing::UnscriptedEngine {
 
   core::Status log_backup(const engines::PlanSpec&, repo::Repository&, engines::TaskControl&,
                           const std::function<core::Status(const engines::LogFile&)>& on_file) override {
+    const bool fails = failing_sessions.contains(next_);
     const auto files = sessions.at(next_++);
     for (const auto& f : files) {
       before_report(f);
       OPENDBS_TRY(on_file(f));
     }
+    if (fails) return core::errors::io("gave up after 6 attempts: GET http://127.0.0.1:18890/ Couldn't connect");
     return {};
+  }
+  std::set<size_t> failing_sessions;  // the sessions that end failing, after reporting their files
+  // A full backup that stores nothing and reports this result.
+  engines::FullBackupResult full_result;
+  core::Result<engines::FullBackupResult> full_backup(const engines::PlanSpec&, repo::SetWriter&,
+                                                      engines::TaskControl&) override {
+    return full_result;
   }
   // Refuses the sets in `unreachable` as the PostgreSQL engine refuses a set a fork abandoned.
   core::Status restore(const engines::PlanSpec&, repo::Repository&, const engines::RestoreRequest& request,
@@ -94,12 +104,32 @@ class LogFileRecords : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // One log backup session (a task of its own) running the engine's next script.
-  void run_session(const std::string& task_id) {
+  void run_session(const std::string& task_id, Outcome expected = Outcome::succeeded) {
     TaskEnv env{*store_, box_, *repository_, engines_, clock_};
     catalog::Record task{task_id, "A", plan_.id, "running", 1, {}};
     LocalTask control(task_id, "log_backup", plan_.id);
     const auto result = run_log_backup(env, task, control);
+    ASSERT_EQ(result.outcome, expected) << result.err_message;
+  }
+  // A full backup of the plan finishing with the engine's full_result.
+  void run_full_backup_task(const std::string& set_id) {
+    ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) {
+      return tx.put(Kind::backup_set, catalog::Record{set_id, "A", plan_.id, "init", 1, {{"BackupSetId", set_id}}});
+    }).ok());
+    TaskEnv env{*store_, box_, *repository_, engines_, clock_};
+    catalog::Record task{set_id, "A", plan_.id, "running", 1, {}};
+    LocalTask control(set_id, "full_backup", plan_.id);
+    const auto result = run_full_backup(env, task, control);
     ASSERT_EQ(result.outcome, Outcome::succeeded) << result.err_message;
+  }
+  std::string plan_message() {
+    std::string out;
+    EXPECT_TRUE(store_->read([&](catalog::Tx& tx) -> core::Status {
+      OPENDBS_ASSIGN(auto p, tx.get(Kind::plan, plan_.id));
+      if (p && p->doc.contains("ErrMessage")) out = std::string(p->doc.at("ErrMessage").as_string());
+      return {};
+    }).ok());
+    return out;
   }
 
   boost::json::object file(int64_t seq, int timeline = 1, const std::string& suffix = "") {
@@ -258,6 +288,54 @@ TEST_F(LogFileRecords, ASegmentASessionSkippedOverEndsHoldingNothing) {
   expect_holds_nothing(11);
   EXPECT_EQ(file(10).at("EndTime").as_int64(), 1000);  // completed segments are kept as they are
   EXPECT_EQ(file(15).at("EndTime").as_int64(), 9400);
+}
+
+// full1 is rolled forward from segment 10; log backup ends inside 11, and when it runs again the
+// source has removed the rest: the stream goes on at 15. Nothing after 11's end can be restored until a
+// full set taken after the gap finished, and the plan's ErrMessage says so for that long.
+TEST_F(LogFileRecords, AGapInTheLogChainStaysInThePlansMessageUntilAFullSetTakenAfterItFinished) {
+  engine_->full_result = {700, {}, 10, 0};
+  run_full_backup_task("full1");
+  engine_->sessions = {kFirstSession, {segment(15, "FILLING", 9000, 9000, 0), segment(15, "FILLING", 9000, 9400, 50)},
+                       {segment(15, "FILLING", 9000, 9600, 80), segment(15, "COMPLETED", 9000, 9700, kSegment),
+                        segment(16, "FILLING", 9700, 9800, 10)}};
+  run_session("task1");
+  EXPECT_EQ(plan_message(), "");
+  run_session("task2");
+  const std::string gap = "the log chain has a gap at " + core::format_iso8601(1000);
+  EXPECT_NE(plan_message().find(gap), std::string::npos) << plan_message();
+  EXPECT_NE(plan_message().find("need a new full backup; StartBackupPlan takes one"), std::string::npos);
+
+  engine_->full_result = {1500, {}, 11, 0};  // taken before the gap: its roll-forward meets it
+  run_full_backup_task("full2");
+  const std::string gap2 = "the log chain has a gap at " + core::format_iso8601(1500);
+  EXPECT_NE(plan_message().find(gap2), std::string::npos) << plan_message();
+  run_session("task3");
+  EXPECT_NE(plan_message().find(gap2), std::string::npos) << plan_message();
+
+  engine_->full_result = {9750, {}, 16, 0};
+  run_full_backup_task("full3");
+  EXPECT_EQ(plan_message(), "");
+  engine_->sessions.push_back({segment(16, "COMPLETED", 9700, 9900, kSegment), segment(17, "FILLING", 9900, 9950, 10)});
+  run_session("task4");
+  EXPECT_EQ(plan_message(), "");
+}
+
+// A log backup task that gave up leaves why in the plan's ErrMessage; the next task of the plan that
+// stores log again takes it out (other parts of the message stay).
+TEST_F(LogFileRecords, ALogBackupFailureLeavesThePlansMessageOnceALaterTaskStreamsAgain) {
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto p, tx.get(Kind::plan, plan_.id));
+    p->doc["ErrMessage"] = "full backup full9 failed: disk full";
+    return tx.put(Kind::plan, *p);
+  }).ok());
+  engine_->failing_sessions = {0};
+  engine_->sessions = {{segment(10, "FILLING", 500, 600, 10)}, {segment(10, "FILLING", 500, 700, 20)}};
+  run_session("task1", Outcome::failed);
+  EXPECT_EQ(plan_message(), "full backup full9 failed: disk full; log backup failed: gave up after 6 attempts: "
+                            "GET http://127.0.0.1:18890/ Couldn't connect");
+  run_session("task2");
+  EXPECT_EQ(plan_message(), "full backup full9 failed: disk full");
 }
 
 TEST_F(LogFileRecords, TheOldTimelinesOpenSegmentGivesWayToItsTimelineEndFile) {

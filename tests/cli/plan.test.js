@@ -136,7 +136,11 @@ test('plan show and backup list --log describe the log chain of a plan with log 
   assert.match(shown.LogChain.Oldest.BackupSetId, /^test-log\.000000$/);
   assert.equal(shown.FullBackupSetCount, 1);
   assert.equal(shown.RestoreRanges[0].RangeType, 'range');
+  assert.equal(shown.RestoreGap, '', 'an unbroken log chain hides nothing from the window');
+  const listed = (await ok(['plan', 'list'], { env, json: true })).find((p) => p.BackupPlanId === id);
+  assert.equal(listed.RestoreGap, '');
   const human = (await ok(['plan', 'show', id], { env })).stdout;
+  assert.match(human, /^Restorable\s+\S+ → \S+ \((just now|\d+s ago)\)$/m, 'no gap after the window');
   assert.match(human, /^Database\s+MySQL, physical backup, log backup on$/m);
   assert.match(human, /^Log chain\n {2}files\s+\d+ \(/m);
   assert.match(human, /^Restorable\n {2}KIND\s+FROM\s+TO\n {2}range\s+/m);

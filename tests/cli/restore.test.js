@@ -109,6 +109,11 @@ test('restore create refuses a moment outside the ranges, and missing or malform
   assert.equal(badRename.code, 2);
   assert.match(badRename.stderr, /--rename value "db" is not valid: expected DB=NEWNAME/);
 
+  const badConflict = await run(['restore', 'create', plan, '--set', setId, '--dir', scratch, '--on-conflict', 'keep'],
+    { env });
+  assert.equal(badConflict.code, 2);
+  assert.match(badConflict.stderr, /--on-conflict/);
+
   const noPassword = await run(['restore', 'create', plan, '--set', setId, '--host', '127.0.0.1', '--port', '3306',
     '--user', 'root'], { env });
   assert.equal(noPassword.code, 2);
@@ -119,7 +124,8 @@ test('restore create --host with --password-file and --rename records the destin
   const file = path.join(scratch, 'pw');
   fs.writeFileSync(file, 'Dest-pass-1\n');
   const created = await ok(['restore', 'create', plan, '--set', setId, '--host', '127.0.0.1', '--port', '3307',
-    '--user', 'root', '--password-file', file, '--rename', 'shop=shop_copy', '--rename', 'crm=crm_old'], { env, json: true });
+    '--user', 'root', '--password-file', file, '--rename', 'shop=shop_copy', '--rename', 'crm=crm_old',
+    '--on-conflict', 'renamenew'], { env, json: true });
   const [task] = (await ok(['restore', 'list', plan], { env, json: true })).filter((t) => t.RestoreTaskId === created.RestoreTaskId);
   assert.equal(task.DestinationEndpointInstanceType, 'other');
   assert.equal(task.DestinationEndpointIpPort, '127.0.0.1:3307');

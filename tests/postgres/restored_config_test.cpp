@@ -3,6 +3,7 @@
 // source's WAL archive nor a link to the source's primary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -184,6 +185,57 @@ TEST_F(PostgresRestoredConfig, ARestoredServerNeitherArchivesIntoTheSourcesArchi
   src.reset();
   std::error_code ec;
   fs::remove_all(archive, ec);
+}
+
+// The restore's recovery settings end with the recovery: postgresql.auto.conf, which pg_basebackup
+// copies, keeps them only commented out, so a standby made of the restored cluster starts and follows
+// it (with them active it stopped: "requested recovery stop point is before consistent recovery point").
+TEST_F(PostgresRestoredConfig, AStandbyMadeOfTheRestoredClusterFollowsItWithoutTheRestoresRecoverySettings) {
+  auto& src = shared_source();
+  src.query("DROP TABLE IF EXISTS followed");
+  src.query("CREATE TABLE followed AS SELECT generate_series(1, 100) AS id");
+  auto p = plan("followed1");
+  LogBackupRunner log(engine_, p, *repo_);
+  ASSERT_TRUE(log.wait_for([](const auto& files) { return !files.empty(); }, 20000));
+  Control control;
+  auto full = full_backup(p, "followed-full", control);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  src.query("INSERT INTO followed VALUES (101)");
+  const int64_t moment = now_ms();
+  src.query("INSERT INTO followed VALUES (102)");
+  src.query("SELECT pg_switch_wal()");
+  ASSERT_TRUE(log.wait_for([&](const auto& files) {
+    return std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.end_ms >= moment; });
+  }, 20000));
+  (void)log.stop();  // a cancelled stream returns the cancellation
+
+  const std::string dir = dir_ + "/restored-followed";
+  auto restored = restore_and_start(p, "followed-full", moment, dir);
+  ASSERT_TRUE(restored);
+  ASSERT_EQ(restored->query("SELECT max(id) FROM followed"), "101");
+  const std::string conf = file_text(dir + "/postgresql.auto.conf");
+  EXPECT_NE(conf.find("\n# opendbs: recovery ended, disabled: restore_command = "), std::string::npos) << conf;
+  EXPECT_NE(conf.find("\n# opendbs: recovery ended, disabled: recovery_target_time = "), std::string::npos) << conf;
+  for (const char* active : {"\nrestore_command", "\nrecovery_target", "\nrecovery_end_command"})
+    EXPECT_EQ(conf.find(active), std::string::npos) << active << " is still active:\n" << conf;
+
+  const std::string standby_root = make_server_temp_dir("standby");
+  const std::string standby_dir = standby_root + "/data";
+  ASSERT_EQ(run_as_server_user(debian_bin_dir() + "pg_basebackup -h 127.0.0.1 -p " + std::to_string(restored->port()) +
+                               " -U postgres -D " + standby_dir + " -R -X stream -c fast > " + standby_root +
+                               "/basebackup.log 2>&1"),
+            0)
+      << file_text(standby_root + "/basebackup.log");
+  std::string error;
+  auto standby = PgServer::open(standby_dir, &error);
+  ASSERT_TRUE(standby) << error;
+  EXPECT_EQ(standby->query("SELECT pg_is_in_recovery()"), "t");
+  restored->query("INSERT INTO followed VALUES (200)");
+  for (int i = 0; i < 100 && standby->query("SELECT max(id) FROM followed") != "200"; ++i) sleep_ms(100);
+  EXPECT_EQ(standby->query("SELECT max(id) FROM followed"), "200") << standby->log_tail();
+  standby.reset();
+  std::error_code ec;
+  fs::remove_all(standby_root, ec);
 }
 
 }  // namespace

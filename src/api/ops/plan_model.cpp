@@ -5,6 +5,8 @@
 #include "api/ops/common.h"
 #include "core/errors.h"
 #include "core/ids.h"
+#include "jobs/log_chain.h"
+#include "jobs/plan_warning.h"
 #include "jobs/retention.h"
 #include "jobs/tasks.h"
 
@@ -185,7 +187,10 @@ core::Result<StartOutcome> start_plan(catalog::Tx& tx, const Context& ctx, catal
                                                               " is not configured yet: call ConfigureBackupPlan first");
   plan.state = "running";
   plan.doc["BackupPlanStatus"] = "running";
+  // A gap in the log chain stays in the message until the full set queued now has finished.
+  const std::string gap = jobs::plan_warning(plan, jobs::kLogGapWarningField);
   plan.doc["ErrMessage"] = "";
+  jobs::set_plan_warning(plan, jobs::kLogGapWarningField, gap);
   StartOutcome out;
   plan.doc["_StartedAtMs"] = ctx.now_ms();
   OPENDBS_ASSIGN(out.full_backup_set_id, jobs::queue_full_backup(tx, plan, ctx.now_ms(), "StartBackupPlan"));

@@ -1,4 +1,5 @@
 // Read-only plan operations: the plan list, storage figures, precheck progress and job errors.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <mutex>
@@ -9,7 +10,6 @@
 #include "api/ops/param_lists.h"
 #include "api/ops/restore_ranges.h"
 #include "core/errors.h"
-#include "jobs/log_barriers.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -23,37 +23,17 @@ const std::vector<std::string> kVisibleStatuses = {"wait", "init", "running", "s
 
 core::Result<object> list_plans(Context& ctx);
 
-// Begin/end of what can be restored: from the first finished full set to the newest finished set, or
-// to the end of the log chain when the plan backs up its log.
+// Begin/end of what can be restored: the earliest and the latest moment of the plan's restore ranges
+// (restore_ranges.h, as DescribeRestoreRangeInfo lists them), so the end is never a moment after a gap
+// in the log chain, a log barrier or the change to another source that no finished full set follows,
+// however far the log stored since reaches. Moments between two ranges (a gap that a later full set
+// got over) are not restorable: the window is the ranges' span, DescribeRestoreRangeInfo their list.
 core::Status fill_restore_window(catalog::Tx& tx, object& item, const std::string& plan_id) {
-  catalog::Query sets{Kind::backup_set};
-  sets.parent_id = plan_id;
-  sets.states = {"finish"};
-  OPENDBS_ASSIGN(auto finished, tx.list(sets));
+  OPENDBS_ASSIGN(const auto ranges, restore_ranges(tx, plan_id));
   int64_t begin = 0, end = 0;
-  for (const auto& s : finished) {
-    const int64_t t = s.doc.at("EndTime").as_int64();
-    begin = begin == 0 ? t : std::min(begin, t);
-    end = std::max(end, t);
-  }
-  catalog::Query logs{Kind::log_file};
-  logs.parent_id = plan_id;
-  logs.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};  // as restore_ranges.cpp
-  logs.limit = 1;
-  OPENDBS_ASSIGN(auto newest_log, tx.list(logs));
-  if (begin && !newest_log.empty()) end = std::max(end, newest_log.front().doc.at("EndTime").as_int64());
-  // A log file holding a barrier (a CREATE TABLESPACE after a set began) ends ranges before their log
-  // chains do (restore_ranges.h): the window is then that of the ranges. Rare, so only then are all
-  // of the plan's log files read.
-  logs.doc_equals.push_back({jobs::kHasLogBarrier, "yes"});
-  OPENDBS_ASSIGN(auto with_barrier, tx.list(logs));
-  if (begin && !with_barrier.empty()) {
-    OPENDBS_ASSIGN(auto ranges, restore_ranges(tx, plan_id));
-    begin = end = 0;
-    for (const auto& r : ranges) {
-      begin = begin == 0 ? r.begin_ms : std::min(begin, r.begin_ms);
-      end = std::max(end, r.end_ms);
-    }
+  for (const auto& r : ranges) {
+    begin = begin == 0 ? r.begin_ms : std::min(begin, r.begin_ms);
+    end = std::max(end, r.end_ms);
   }
   item["BeginTimestampForRestore"] = begin;
   item["EndTimestampForRestore"] = end;

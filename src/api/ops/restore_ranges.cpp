@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <set>
-#include <string_view>
 
 #include "jobs/log_barriers.h"
+#include "jobs/log_chain.h"
 #include "jobs/tasks.h"
 
 namespace opendbs::api::ops {
@@ -17,46 +16,7 @@ int64_t int_field(const boost::json::object& doc, const char* name, int64_t fall
   return it != doc.end() && it->value().is_int64() ? it->value().as_int64() : fallback;
 }
 
-using Position = std::pair<int64_t, int64_t>;  // (source generation, seq)
-
-// The plan's log files by position. A set joins only log files streamed from its own source
-// (jobs::source_epoch), whatever their sequence numbers.
-struct LogChain {
-  // Several files can share a position after a timeline switch (the old timeline's end, the history
-  // file, the new timeline's segment): the position reaches as far as the furthest of them.
-  std::map<Position, int64_t> end_at;
-  // The chain goes on past a position only where a file there is not UNCOMPLETED: an UNCOMPLETED
-  // file alone was not streamed to its end. When log backup ran again the stream continued at a later
-  // position (a gap: the source no longer had the WAL), which may well be the next one: the chain
-  // ends at the UNCOMPLETED file's EndTime, and a new one begins with a full set taken after the gap.
-  std::set<Position> links;
-  // The barriers of every file at a position (of any timeline there: after a fork a cut may come
-  // earlier than needed, never later).
-  std::map<Position, std::vector<engines::LogBarrier>> barriers_at;
-};
-
-core::Result<LogChain> load_log_chain(catalog::Tx& tx, const std::string& plan_id) {
-  catalog::Query q{catalog::Kind::log_file};
-  q.parent_id = plan_id;
-  // An UNCOMPLETED file is the segment that was filling when its log backup ended (DisableBackupLog,
-  // StopBackupPlan ALL, a failure): its EndTime reaches only as far as its last partial set, which
-  // stays in the repository and is restored from like a FILLING file's.
-  q.states = {"COMPLETED", "FILLING", "UNCOMPLETED"};
-  OPENDBS_ASSIGN(auto logs, tx.list(q));
-  LogChain chain;
-  for (const auto& l : logs) {
-    const Position at{jobs::source_epoch(l.doc), int_field(l.doc, "_Seq")};
-    int64_t& end = chain.end_at[at];
-    // A timeline history file holds no WAL: it neither reaches a moment (its times may be when it was
-    // stored) nor joins its position to the next.
-    const auto* name = l.doc.if_contains("BackupSetId");
-    if (name && name->is_string() && std::string_view(name->as_string()).ends_with(".history")) continue;
-    end = std::max(end, int_field(l.doc, "EndTime", 0));
-    if (l.state != "UNCOMPLETED") chain.links.insert(at);
-    for (auto& b : jobs::log_barriers_of(l.doc)) chain.barriers_at[at].push_back(std::move(b));
-  }
-  return chain;
-}
+using jobs::LogChain;
 
 // How far the log chain after a set reaches, and the first barrier the set's roll-forward meets.
 struct ChainReach {
@@ -92,7 +52,7 @@ core::Result<std::vector<RestoreRange>> restore_ranges(catalog::Tx& tx, const st
   sets_q.states = {"finish"};
   sets_q.newest_first = false;
   OPENDBS_ASSIGN(auto sets, tx.list(sets_q));
-  OPENDBS_ASSIGN(const auto chain, load_log_chain(tx, plan_id));
+  OPENDBS_ASSIGN(const auto chain, jobs::load_log_chain(tx, plan_id));
   std::vector<RestoreRange> out;
   for (const auto& s : sets) {
     const int64_t end = int_field(s.doc, "EndTime", 0);

@@ -3,7 +3,7 @@
 // `_Seq`, and the set the `_LogStartSeq` of the first file it needs); a `point` is a finished set
 // that no unbroken log chain follows (every logical set is one). A set and the log files it joins were
 // taken from the same source: ModifyBackupSourceEndpoint to another server starts a new generation
-// (jobs::source_epoch), whose WAL never continues an older set's chain.
+// (jobs::source_epoch), whose WAL never continues an older set's chain. Where the chain breaks: jobs/log_chain.h.
 // A set's reach also ends before the first log barrier its roll-forward would meet (engines::LogBarrier,
 // recorded with the log files, jobs/log_barriers.h; PostgreSQL: a CREATE TABLESPACE made after the set
 // began): at the barrier's latest moment, the one the engine's refusal names. A set that cannot reach

@@ -285,6 +285,53 @@ TEST_F(RestoreTaskCalls, ThePlanListsWindowEndsBeforeACreateTablespaceThatNoSetF
   EXPECT_EQ(plan.at("EndTimestampForRestore").as_int64(), t(2500));
 }
 
+// After a gap in the log chain (log backup ended inside segment 6, UNCOMPLETED; the source had removed
+// the rest, so the stream went on at segment 7) the plan's window ends where the chain from full1 does,
+// as DescribeRestoreRangeInfo says, however far the log stored after the gap reaches. Once a full set
+// taken after the gap finished, the window runs from full1's EndTime to the end of full2's chain
+// (DescribeRestoreRangeInfo lists the two ranges; the window is their span).
+TEST_F(RestoreTaskCalls, ThePlanListsWindowEndsAtAGapInTheLogChainUntilALaterFullSetFollowsIt) {
+  postgres_plan("physical");
+  put_set("full1", 1000, 5);
+  put_log(5, 2000);
+  put(Kind::log_file, plan_ + "-6", "UNCOMPLETED", {{"_Seq", 6}, {"EndTime", t(3000)}});
+  put_log(7, 5000);
+  put(Kind::log_file, plan_ + "-8", "FILLING", {{"_Seq", 8}, {"EndTime", t(7000)}});
+  auto window = [&] {
+    const auto list = call("DescribeBackupPlanList", {{"BackupPlanId", plan_}, {"ShowRecoverTimeRange", "true"}});
+    EXPECT_EQ(list.status, 200) << boost::json::serialize(list.body);
+    const auto& plan = list.body.at("Items").at("BackupPlanDetail").as_array().at(0);
+    return std::make_pair(plan.at("BeginTimestampForRestore").as_int64(), plan.at("EndTimestampForRestore").as_int64());
+  };
+  EXPECT_EQ(window(), std::make_pair(t(1000), t(3000)));
+  const auto info = call("DescribeRestoreRangeInfo", {{"BackupPlanId", plan_}, {"BeginTimestampForRestore", ts(0)},
+                                                      {"EndTimestampForRestore", ts(10000)}});
+  const auto& ranges = info.body.at("Items").at("DBSRecoverRange").as_array();
+  ASSERT_EQ(ranges.size(), 1u) << boost::json::serialize(info.body);
+  EXPECT_EQ(ranges[0].at("EndTimestampForRestore").as_int64(), t(3000));
+
+  put_set("full2", 6000, 8);
+  EXPECT_EQ(window(), std::make_pair(t(1000), t(7000)));
+}
+
+// StartBackupPlan clears the plan's message (a new full backup and log backup start) but for a gap in
+// the log chain, which the full set it queues ends only once it has finished (jobs/log_chain.h).
+TEST_F(RestoreTaskCalls, StartBackupPlanKeepsAGapInTheLogChainInThePlansMessage) {
+  postgres_plan("physical");
+  const std::string gap = "the log chain has a gap at 2026-11-29T05:31:28.328Z (...): restores to moments after it "
+                          "need a new full backup; StartBackupPlan takes one";
+  ASSERT_TRUE(store_->transact([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(auto p, tx.get(Kind::plan, plan_));
+    p->doc["ErrMessage"] = "log backup failed: slot is active; " + gap;
+    p->doc["_LogBackupFailure"] = "log backup failed: slot is active";
+    p->doc["_LogGapWarning"] = gap;
+    return tx.put(Kind::plan, *p);
+  }).ok());
+  ASSERT_EQ(call("StartBackupPlan", {{"BackupPlanId", plan_}}).status, 200);
+  const auto list = call("DescribeBackupPlanList", {{"BackupPlanId", plan_}});
+  EXPECT_EQ(list.body.at("Items").at("BackupPlanDetail").as_array().at(0).at("ErrMessage").as_string(), gap);
+}
+
 // A CREATE TABLESPACE with no commit between full1's consistent point and it: full1 restores to nothing.
 TEST_F(RestoreTaskCalls, ASetEveryRestoreOfWhichWouldReplayACreateTablespaceIsRefusedSayingSo) {
   postgres_plan("physical");

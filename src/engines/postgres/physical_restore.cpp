@@ -77,6 +77,12 @@ core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, u
 }
 
 // A value in postgresql.conf syntax: single quotes, a quote doubled, a backslash escaped.
+// Run by the restored server in its data directory at the end of recovery (sed is in every Debian
+// base system; a failure is a warning to PostgreSQL, never fatal).
+constexpr const char* kDisableRecoverySettings =
+    "sed -i -e 's/^\\(restore_command\\|recovery_end_command\\|recovery_target[a-z_]*\\) = "
+    "/# opendbs: recovery ended, disabled: &/' postgresql.auto.conf";
+
 std::string conf_quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
@@ -211,13 +217,18 @@ bool has_tablespaces(const repo::Manifest& manifest) {
 // not know, which the restore of a set without tablespaces must not risk for nothing.
 // archive_mode = 'off': the restored server must not archive into the source's WAL archive (its new
 // timeline would end up there); a later line of postgresql.auto.conf overrides postgresql.conf too.
+// recovery_end_command comments the recovery settings out once recovery has ended (the server has
+// promoted, recovery.signal is gone): left active, they would be copied with postgresql.auto.conf
+// into a standby made of the restored cluster (pg_basebackup -R), whose recovery would then stop at
+// the old target or fetch WAL with this restore's restore_command.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
                                    uint32_t backup_timeline, bool in_place_tablespaces) {
   const std::string timeline = wal.timeline == backup_timeline ? "current" : std::to_string(wal.timeline);
   OPENDBS_ASSIGN(auto conf, conf_with_settings_disabled(dir / "postgresql.auto.conf"));
   conf += "\n# opendbs: restore of backup set " + set_id + " to " + pg_timestamp_literal(target_ms) + "\n" +
-          "restore_command = " + conf_quoted(command) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
+          "restore_command = " + conf_quoted(command) + "\n" + "recovery_end_command = " +
+          conf_quoted(kDisableRecoverySettings) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
           "recovery_target_action = 'promote'\n" + "archive_mode = 'off'\n";
   if (in_place_tablespaces) conf += "allow_in_place_tablespaces = on\n";
   if (to_end_of_backup) conf += "recovery_target = 'immediate'\n";

@@ -25,13 +25,16 @@ Sleeper real_sleeper() {
 core::Status run_with_retries(const RetryPolicy& policy, const Sleeper& sleep,
                               const std::function<core::Status()>& attempt) {
   int64_t ceiling_ms = policy.backoff_initial_ms;
+  int64_t slept_ms = 0;
   for (int retry = 0;; ++retry) {
     core::Status status = attempt();
     if (status.ok() || !is_transient(status.error())) return status;
-    if (retry >= policy.retry_count_max) {
-      return status.error().with_context("gave up after " + std::to_string(retry + 1) + " attempts");
+    if (retry >= policy.retry_count_max && slept_ms >= policy.retry_for_ms) {
+      return status.error().with_context("gave up after " + std::to_string(retry + 1) + " attempts in " +
+                                         std::to_string((slept_ms + 500) / 1000) + " s");
     }
     const int64_t delay_ms = jittered_delay_ms(ceiling_ms);
+    slept_ms += delay_ms;
     core::log_event(core::LogLevel::warn, "backend_retry",
                     {{"attempt", retry + 1}, {"delay_ms", delay_ms}, {"error", status.error().message}});
     sleep(std::chrono::milliseconds(delay_ms));

@@ -1,7 +1,9 @@
 // RetryingBackend: wraps any Backend and repeats operations that failed for a reason a later attempt
 // may not meet — the store's 5xx answers and SlowDown, timeouts, reset connections, truncated reads —
-// with exponential backoff and full jitter, at most `retry_count_max` times. Answers that would only
-// repeat (NotFound, AccessDenied and other 4xx, a range past the end) are returned at once.
+// with exponential backoff and full jitter, at least `retry_count_max` times and until the delays add
+// up to `retry_for_ms` (a store restarting takes seconds, more than a few quick retries cover).
+// Answers that would only repeat (NotFound, AccessDenied and other 4xx, a range past the end) are
+// returned at once.
 //
 // What counts as transient is one rule for every backend: the error code "ServiceUnavailable".
 // S3Backend and HttpClient give that code exactly to the failures above; LocalBackend never does.
@@ -19,6 +21,7 @@ struct RetryPolicy {
   int retry_count_max = 5;           // attempts after the first one
   int64_t backoff_initial_ms = 100;  // the ceiling of the first delay; doubles on every retry
   int64_t backoff_max_ms = 10'000;   // the ceiling never grows past this
+  int64_t retry_for_ms = 0;          // past retry_count_max, retries go on until the delays add up to this
 };
 
 bool is_transient(const core::Error& error);
@@ -28,7 +31,7 @@ using Sleeper = std::function<void(std::chrono::milliseconds)>;
 Sleeper real_sleeper();
 
 // Runs `attempt` until it succeeds, fails with a non-transient error, or has been retried
-// `policy.retry_count_max` times; sleeps a random time in [0, ceiling] between attempts ("full
+// `policy.retry_count_max` times with delays adding up to `policy.retry_for_ms`; sleeps a random time in [0, ceiling] between attempts ("full
 // jitter"), the ceiling doubling from backoff_initial_ms up to backoff_max_ms.
 core::Status run_with_retries(const RetryPolicy& policy, const Sleeper& sleep,
                               const std::function<core::Status()>& attempt);

@@ -116,8 +116,28 @@ TEST_F(RetryingBackendTest, GivesUpAfterRetryCountMaxWithTheLastError) {
   auto read = backend_->get("data/c");
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().code, "ServiceUnavailable");
-  EXPECT_EQ(read.error().message, "gave up after 5 attempts: 503 SlowDown");
+  EXPECT_EQ(read.error().message.rfind("gave up after 5 attempts in ", 0), 0u) << read.error().message;
+  EXPECT_TRUE(read.error().message.ends_with(" s: 503 SlowDown")) << read.error().message;
   EXPECT_EQ(flaky_->calls(), 5);
+}
+
+// A store restarting is away for seconds: past retry_count_max, retries go on until their delays add
+// up to retry_for_ms, then the last error is returned.
+TEST_F(RetryingBackendTest, RetriesGoOnPastTheCountUntilTheirDelaysAddUpToRetryFor) {
+  std::vector<int64_t> sleeps;
+  auto flaky = std::make_unique<FlakyBackend>(std::make_unique<repo::LocalBackend>(root_.string()));
+  FlakyBackend* flaky_view = flaky.get();
+  repo::RetryingBackend backend(std::move(flaky), repo::RetryPolicy{2, 100, 1000, 5000},
+                                [&](std::chrono::milliseconds d) { sleeps.push_back(d.count()); });
+  flaky_view->fail_next(std::vector<core::Error>(1000, transient()));
+  auto read = backend.get("data/d");
+  ASSERT_FALSE(read.ok());
+  int64_t total = 0;
+  for (auto d : sleeps) total += d;
+  EXPECT_GE(total, 5000);
+  EXPECT_LT(total - sleeps.back(), 5000) << "one retry too many";
+  EXPECT_GT(sleeps.size(), 2u);
+  EXPECT_EQ(flaky_view->calls(), static_cast<int>(sleeps.size()) + 1);
 }
 
 TEST_F(RetryingBackendTest, PermanentErrorsAreReturnedAtOnce) {

@@ -191,6 +191,19 @@ TEST_F(S3BackendTest, RetriesStopAtRetryCountMax) {
   EXPECT_EQ(proxy.request_count(), 3);
 }
 
+// An endpoint away for longer than retry_count_max quick retries cover (a restart) is waited for
+// until the retries' delays add up to retry_for_ms.
+TEST_F(S3BackendTest, RefusedConnectionsPastRetryCountMaxAreOutlastedWithinRetryFor) {
+  FaultProxy proxy(server_->port());
+  auto c = config_through(proxy);
+  c.retry = {2, 10, 40, 3000};
+  repo::RetryingBackend backend(std::make_unique<repo::S3Backend>(c), c.retry);
+  proxy.inject(std::vector<Fault>(8, Fault::reset));
+  ASSERT_TRUE(backend.put("data/after-restart", "x").ok());
+  EXPECT_EQ(proxy.request_count(), 9);
+  EXPECT_EQ(*backend.get("data/after-restart"), "x");
+}
+
 TEST_F(S3BackendTest, NotFoundIsAnsweredWithoutRetry) {
   FaultProxy proxy(server_->port());
   auto c = config_through(proxy);

@@ -29,7 +29,8 @@ const std::set<std::string> kOptions = {"endpoint",
                                         "verify_tls",
                                         "ca_file",
                                         "retry_count_max",
-                                        "retry_backoff_ms"};
+                                        "retry_backoff_ms",
+                                        "retry_for_ms"};
 
 // The AWS variables each option falls back to, in order, after OPENDBS_S3_<OPTION>.
 const std::map<std::string, std::vector<std::string>> kAwsFallbacks = {
@@ -175,7 +176,7 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
   config.credentials.session_token = option("session_token").value_or("");
   if (config.credentials.access_key_id.empty() || config.credentials.secret_access_key.empty())
     return core::make_error("MissingParameter",
-                            "no S3 credentials for " + url.substr(0, question) +
+                            "no S3 credentials for s3://" + location + " at " + config.endpoint_host +
                                 ": set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or OPENDBS_S3_ACCESS_KEY_ID and "
                                 "OPENDBS_S3_SECRET_ACCESS_KEY, or the URL options access_key_id/secret_access_key)");
 
@@ -209,6 +210,9 @@ core::Result<S3Config> parse_s3_url(const std::string& url, const EnvLookup& env
   if (auto v = option("ca_file")) config.http.ca_file = *v;
   if (auto v = option("retry_count_max")) {
     OPENDBS_ASSIGN(config.retry.retry_count_max, parse_int("retry_count_max", *v, 0, 100));
+  }
+  if (auto v = option("retry_for_ms")) {
+    OPENDBS_ASSIGN(config.retry.retry_for_ms, parse_int("retry_for_ms", *v, 0, 3'600'000));
   }
   if (auto v = option("retry_backoff_ms")) {
     OPENDBS_ASSIGN(config.retry.backoff_initial_ms, parse_int("retry_backoff_ms", *v, 0, 60'000));

@@ -5,7 +5,7 @@
 //   options: endpoint, region, path_style, access_key_id, secret_access_key, session_token,
 //            multipart_threshold, part_size, upload_parallelism, list_page_size, connect_timeout_ms,
 //            stall_timeout_ms, request_timeout_ms, verify_tls, ca_file, retry_count_max,
-//            retry_backoff_ms
+//            retry_backoff_ms, retry_for_ms
 //
 // A URL option wins over OPENDBS_S3_<OPTION IN UPPER CASE>, which wins over the AWS variables
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION,
@@ -38,7 +38,9 @@ struct S3Config {
   int upload_parallelism = 4;                        // parts of one object in flight at once
   int list_page_size = 1000;                         // max-keys of each ListObjectsV2 request
   HttpOptions http;
-  RetryPolicy retry;  // of the RetryingBackend that open_backend wraps around, and of each part
+  // Of the RetryingBackend that open_backend wraps around, and of each part. Retries go on for 15 s:
+  // an endpoint restarting (a MinIO or s3rver process, a load balancer's backend) is away for seconds.
+  RetryPolicy retry{.retry_count_max = 5, .backoff_initial_ms = 100, .backoff_max_ms = 10'000, .retry_for_ms = 15'000};
 };
 
 // Looks up an environment variable; replaceable so that tests need not touch the process's.

@@ -74,7 +74,7 @@ TEST(S3Config, TuningOptionsAreRead) {
   auto config = repo::parse_s3_url(
       "s3://b?multipart_threshold=128MiB&part_size=8MiB&upload_parallelism=8&list_page_size=500"
       "&connect_timeout_ms=3000&stall_timeout_ms=20000&request_timeout_ms=600000&verify_tls=false"
-      "&ca_file=/etc/ca.pem&retry_count_max=9&retry_backoff_ms=250",
+      "&ca_file=/etc/ca.pem&retry_count_max=9&retry_backoff_ms=250&retry_for_ms=60000",
       kAwsKeys);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->multipart_threshold_bytes, 128ull << 20);
@@ -87,6 +87,7 @@ TEST(S3Config, TuningOptionsAreRead) {
   EXPECT_FALSE(config->http.verify_tls);
   EXPECT_EQ(config->http.ca_file, "/etc/ca.pem");
   EXPECT_EQ(config->retry.retry_count_max, 9);
+  EXPECT_EQ(config->retry.retry_for_ms, 60000);
   EXPECT_EQ(config->retry.backoff_initial_ms, 250);
 }
 
@@ -115,10 +116,13 @@ TEST(S3Config, MistakesAreReportedByName) {
 }
 
 TEST(S3Config, MissingCredentialsSayWhereToPutThem) {
-  auto config = repo::parse_s3_url("s3://b/p?endpoint=http://127.0.0.1:1", env_of({}));
+  auto config = repo::parse_s3_url("s3://nobucket/some/prefix?endpoint=http://127.0.0.1:1", env_of({}));
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().code, "MissingParameter");
   EXPECT_NE(config.error().message.find("AWS_ACCESS_KEY_ID"), std::string::npos);
+  // The whole location and where it is (checker round 5: the bucket's name was cut short).
+  EXPECT_NE(config.error().message.find("no S3 credentials for s3://nobucket/some/prefix at 127.0.0.1:"),
+            std::string::npos) << config.error().message;
 }
 
 TEST(OpenBackend, PathsAndFileUrlsOpenALocalBackend) {
