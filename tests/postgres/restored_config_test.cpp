@@ -131,6 +131,8 @@ TEST_F(PostgresRestoredConfig, ASourceWithItsConfigurationElsewhereRestoresToADi
     EXPECT_NE(first_value(without_password, "SELECT 1").find("password"), std::string::npos);
     EXPECT_EQ(first_value(rep, "SELECT count(*) || md5(string_agg(v, ',' ORDER BY id)) FROM kept"), sum);
     EXPECT_EQ(first_value(rep, "SHOW max_connections"), "100");
+    // The WAL copied beside the data for the recovery went with it.
+    EXPECT_FALSE(fs::exists(dir / "opendbs_wal"));
   }
 
   // A delta restore keeps configuration files the set lacks: here the source's own, copied in.

@@ -78,10 +78,12 @@ core::Status copy_wal(repo::Repository& repository, const RestoreWalPlan& wal, u
 
 // A value in postgresql.conf syntax: single quotes, a quote doubled, a backslash escaped.
 // Run by the restored server in its data directory at the end of recovery (sed is in every Debian
-// base system; a failure is a warning to PostgreSQL, never fatal).
-constexpr const char* kDisableRecoverySettings =
+// base system; a failure is a warning to PostgreSQL, never fatal): the recovery settings commented
+// out, and the WAL copied for the recovery removed — replayed, and past the end-of-recovery
+// checkpoint, it would only be copied into standbys and backups of the restored cluster.
+const std::string kAfterRecovery = std::string(
     "sed -i -e 's/^\\(restore_command\\|recovery_end_command\\|recovery_target[a-z_]*\\) = "
-    "/# opendbs: recovery ended, disabled: &/' postgresql.auto.conf";
+    "/# opendbs: recovery ended, disabled: &/' postgresql.auto.conf && rm -rf ") + kRestoredWalDir;
 
 std::string conf_quoted(const std::string& s) {
   std::string out = "'";
@@ -220,7 +222,7 @@ bool has_tablespaces(const repo::Manifest& manifest) {
 // recovery_end_command comments the recovery settings out once recovery has ended (the server has
 // promoted, recovery.signal is gone): left active, they would be copied with postgresql.auto.conf
 // into a standby made of the restored cluster (pg_basebackup -R), whose recovery would then stop at
-// the old target or fetch WAL with this restore's restore_command.
+// the old target or fetch WAL with this restore's restore_command. It also removes the copied WAL.
 core::Status write_recovery_config(const fs::path& dir, const std::string& set_id, int64_t target_ms,
                                    const std::string& command, bool to_end_of_backup, const RestoreWalPlan& wal,
                                    uint32_t backup_timeline, bool in_place_tablespaces) {
@@ -228,7 +230,7 @@ core::Status write_recovery_config(const fs::path& dir, const std::string& set_i
   OPENDBS_ASSIGN(auto conf, conf_with_settings_disabled(dir / "postgresql.auto.conf"));
   conf += "\n# opendbs: restore of backup set " + set_id + " to " + pg_timestamp_literal(target_ms) + "\n" +
           "restore_command = " + conf_quoted(command) + "\n" + "recovery_end_command = " +
-          conf_quoted(kDisableRecoverySettings) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
+          conf_quoted(kAfterRecovery) + "\n" + "recovery_target_timeline = '" + timeline + "'\n" +
           "recovery_target_action = 'promote'\n" + "archive_mode = 'off'\n";
   if (in_place_tablespaces) conf += "allow_in_place_tablespaces = on\n";
   if (to_end_of_backup) conf += "recovery_target = 'immediate'\n";
