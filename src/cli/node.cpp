@@ -237,7 +237,8 @@ void register_prune_metrics(Node::Parts& p) {
   auto& lost = p.metrics.counter("opendbs_repository_lost_packs_total",
                                  "Packs prune found missing from the repository while its index listed them");
   auto& damaged = p.metrics.gauge("opendbs_repository_damaged_sets",
-                                  "Sets the last prune pass found that can no longer be restored in full");
+                                  "Sets the last prune pass found that can no longer be restored in full (chunks "
+                                  "lost or damaged, or a damaged manifest)");
   for (auto r : {jobs::PruneResult::done, jobs::PruneResult::skipped_locked, jobs::PruneResult::failed})
     runs.with({jobs::to_string(r)});  // every series from the start, so that rate() and alerts see 0
   bytes.with();
@@ -249,6 +250,7 @@ void register_prune_metrics(Node::Parts& p) {
     runs.with({jobs::to_string(run.result)}).inc();
     if (run.result == jobs::PruneResult::skipped_locked) return;
     seconds.with().set(run.seconds);
+    if (!run.unreadable_sets.empty()) damaged.with().set(static_cast<double>(run.unreadable_sets.size()));
     if (run.result != jobs::PruneResult::done) return;
     bytes.with().inc(run.report.bytes_freed);
     packs.with({"deleted"}).inc(run.report.packs_deleted);

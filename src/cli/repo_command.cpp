@@ -333,9 +333,13 @@ void run_prune(const RepoArgs& a) {
   // Damage is printed as well as logged: a prune run from cron mails its output.
   for (const auto& lost : r.lost_packs)
     std::cout << "pack " << lost.pack_id << " is lost (" << lost.chunks << " chunks): no set stores them any more\n";
-  for (const auto& set : r.damaged_sets)
-    std::cout << "set " << set << " can no longer be restored in full: some of its chunks are in no pack; "
-              << "back the source up again, then forget the set\n";
+  for (const auto& set : r.damaged_sets) {
+    const auto& m = r.missing[set];
+    std::cout << "set " << set << " can no longer be restored in full: its chunk " << m.first_chunk;
+    if (m.chunks > 1) std::cout << " (and " << m.chunks - 1 << " more)";
+    std::cout << " is in no pack (its pack was lost, or a read found the chunk damaged); back the source up again, "
+              << "then forget the set (`opendbs repo forget " << set << "`)\n";
+  }
 }
 
 void run_stats(const RepoArgs& a) {

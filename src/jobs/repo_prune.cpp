@@ -38,10 +38,21 @@ void log_run(const PruneRun& run) {
     case PruneResult::skipped_locked:  // routine while log backup streams: no more than debug
       core::log_event(core::LogLevel::debug, "repo_prune", {{"Result", "skipped_locked"}, {"Reason", run.error}});
       return;
-    case PruneResult::failed:
-      core::log_event(core::LogLevel::warn, "repo_prune",
-                      {{"Result", "failed"}, {"Error", run.error}, {"Seconds", run.seconds}});
+    case PruneResult::failed: {
+      boost::json::object fields{{"Result", "failed"}, {"Error", run.error}, {"Seconds", run.seconds}};
+      if (run.unreadable_sets.empty()) {
+        core::log_event(core::LogLevel::warn, "repo_prune", std::move(fields));
+        return;
+      }
+      // Every later pass stops the same way until the sets are forgotten: the repository grows meanwhile.
+      boost::json::array unreadable, marked;
+      for (const auto& [id, why] : run.unreadable_sets) unreadable.push_back(boost::json::string(id));
+      for (const auto& id : run.sets_marked_failed) marked.push_back(boost::json::string(id));
+      fields["UnreadableSets"] = std::move(unreadable);
+      fields["SetsMarkedFailed"] = std::move(marked);
+      core::log_event(core::LogLevel::error, "repo_prune", std::move(fields));
       return;
+    }
   }
 }
 
@@ -57,9 +68,14 @@ const char* to_string(PruneResult r) {
 }
 
 RepoPrune::RepoPrune(repo::Repository& repository, RepoPruneOptions options)
-    : repository_(repository), options_(options) {}
+    : repository_(repository), options_(options) {
+  repository_.set_damage_observer([this] { request_soon(); });
+}
 
-RepoPrune::~RepoPrune() { stop(); }
+RepoPrune::~RepoPrune() {
+  repository_.set_damage_observer({});
+  stop();
+}
 
 void RepoPrune::start() {
   if (options_.interval_ms <= 0 || thread_.joinable()) return;
@@ -125,6 +141,22 @@ std::string RepoPrune::reading_task() {
   return st.ok() ? found : "the catalog could not be read: " + st.error().message;
 }
 
+void RepoPrune::mark_damaged_manifests(PruneRun& run) {
+  auto unreadable = repository_.unreadable_sets();
+  if (!unreadable.ok()) {
+    run.error += "; the damaged sets could not be listed: " + unreadable.error().message;
+    return;
+  }
+  run.unreadable_sets = std::move(*unreadable);
+  if (!store_ || run.unreadable_sets.empty()) return;
+  auto marked = mark_unreadable_sets(*store_, run.unreadable_sets, run.finished_ms);
+  if (marked.ok())
+    run.sets_marked_failed = std::move(*marked);
+  else
+    core::log_event(core::LogLevel::error, "backup_set_damaged",
+                    {{"Error", "could not mark the damaged sets failed: " + marked.error().message}});
+}
+
 PruneRun RepoPrune::run_once() {
   std::lock_guard pass(pass_mu_);
   PruneRun run;
@@ -153,7 +185,7 @@ PruneRun RepoPrune::run_once() {
     run.result = PruneResult::done;
     run.report = *report;
     if (store_ && !run.report.damaged_sets.empty()) {
-      auto marked = mark_damaged_sets(*store_, run.report.damaged_sets, run.finished_ms);
+      auto marked = mark_damaged_sets(*store_, run.report, run.finished_ms);
       if (marked.ok())
         run.sets_marked_failed = std::move(*marked);
       else
@@ -163,6 +195,7 @@ PruneRun RepoPrune::run_once() {
   } else {
     run.result = repo::locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
     run.error = report.error().message;
+    if (report.error().code == "Corrupt") mark_damaged_manifests(run);
   }
   log_run(run);
   if (observer_) observer_(run);

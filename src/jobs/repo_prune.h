@@ -7,7 +7,11 @@
 // while any set is being written (a shared lock): such a pass is "skipped_locked", not an error, and
 // is tried again after retry_ms until it gets through. A failed pass is logged and tried again at the
 // next interval; neither touches tasks. One pass runs at a time. A pass that finds packs lost from the
-// repository logs them and the sets they damage at error level, and marks those full sets failed.
+// repository, or chunks reads found damaged (docs/REPOSITORY.md §9), logs them and the sets they damage
+// at error level, and marks those full sets failed. A pass stopped by a damaged manifest (prune cannot
+// tell that set's data from garbage, so it deletes nothing) fails at error level naming the set and the
+// remedy, and marks the set failed. A read that finds damage asks for a pass soon, so that the sets it
+// damages are marked without waiting for the interval.
 //
 // Reading one stream (logical and delta restores, downloads) takes no repository lock, and a prune that
 // repacks a pack under such a read makes it fail. With a catalog (skip_while_tasks_read), a pass is
@@ -22,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,6 +48,7 @@ struct PruneRun {
   PruneResult result = PruneResult::failed;
   repo::PruneReport report;  // what a "done" pass freed, and the damage it found
   std::vector<std::string> sets_marked_failed;  // damaged full sets whose catalog records it marked failed
+  std::map<std::string, std::string> unreadable_sets;  // a failed pass: sets whose manifest is damaged → why
   double seconds = 0;
   int64_t finished_ms = 0;   // wall clock, ms since the epoch
   std::string error;         // why it was skipped or failed
@@ -50,6 +56,7 @@ struct PruneRun {
 
 class RepoPrune {
  public:
+  // Registers as the repository's damage observer (request_soon) until destroyed.
   RepoPrune(repo::Repository& repository, RepoPruneOptions options);
   ~RepoPrune();
   RepoPrune(const RepoPrune&) = delete;
@@ -74,6 +81,7 @@ class RepoPrune {
   using SteadyTime = std::chrono::steady_clock::time_point;
   void loop();
   std::string reading_task();  // a running task that reads the repository unlocked, if any
+  void mark_damaged_manifests(PruneRun& run);  // after a pass failed on damaged manifests
 
   repo::Repository& repository_;
   const RepoPruneOptions options_;

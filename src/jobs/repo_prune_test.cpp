@@ -269,4 +269,117 @@ TEST_F(RepoPruneTest, PassThatFindsALostPackMarksTheDamagedFullSetFailedAndLeave
   EXPECT_TRUE(again.sets_marked_failed.empty());
 }
 
+// The node's catalog with a `finish` full-set record for each of `ids`.
+std::unique_ptr<catalog::Store> catalog_with_sets(const std::string& dir, const std::vector<std::string>& ids) {
+  auto store = catalog::open_store("sqlite:" + dir + "/catalog.db");
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  for (const auto& id : ids) {
+    catalog::Record set{id, "A", "plan1", "finish", 1, {{"BackupStatus", "finish"}, {"ErrMessage", ""}}};
+    EXPECT_TRUE((*store)->transact([&](catalog::Tx& tx) { return tx.put(catalog::Kind::backup_set, set); }).ok());
+  }
+  return std::move(store).value();
+}
+
+catalog::Record set_record(catalog::Store& store, const std::string& id) {
+  std::optional<catalog::Record> out;
+  EXPECT_TRUE(store.read([&](catalog::Tx& tx) -> core::Status {
+    OPENDBS_ASSIGN(out, tx.get(catalog::Kind::backup_set, id));
+    return {};
+  }).ok());
+  return out.value_or(catalog::Record{});
+}
+
+std::string err_message(const catalog::Record& r) {
+  auto it = r.doc.find("ErrMessage");
+  return it == r.doc.end() ? "" : std::string(it->value().as_string());
+}
+
+// A bit-rotted manifest: prune cannot tell the set's data from garbage and deletes nothing, but the pass
+// says so at error level with the remedy, and the set leaves the restore ranges.
+TEST_F(RepoPruneTest, PassStoppedByADamagedManifestNamesTheForgetRemedyAndMarksTheSetFailed) {
+  ASSERT_TRUE(write_set(*repo_, "rotten", {{"db", random_data(100000, 41)}}).ok());
+  ASSERT_TRUE(write_set(*repo_, "healthy", {{"db", random_data(100000, 42)}}).ok());
+  ASSERT_TRUE(write_set(*repo_, "old", {{"db", random_data(100000, 43)}}).ok());
+  ASSERT_TRUE(repo_->forget_set("old").ok());
+  {
+    const std::string path = repo_dir() + "/sets/rotten";
+    std::string bytes = file_text(path);
+    bytes[bytes.size() / 2] ^= 0x40;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  }
+  const auto before = packs();
+  auto store = catalog_with_sets(dir_, {"rotten", "healthy"});
+
+  RepoPrune prune(*repo_, RepoPruneOptions{});
+  prune.skip_while_tasks_read(*store);
+  const PruneRun run = prune.run_once();
+  EXPECT_EQ(run.result, PruneResult::failed);
+  EXPECT_NE(run.error.find("nothing deleted"), std::string::npos) << run.error;
+  EXPECT_NE(run.error.find("`opendbs repo forget rotten`"), std::string::npos) << run.error;
+  EXPECT_EQ(packs(), before);
+  ASSERT_EQ(run.unreadable_sets.size(), 1u);
+  EXPECT_EQ(run.unreadable_sets.begin()->first, "rotten");
+  EXPECT_EQ(run.sets_marked_failed, std::vector<std::string>{"rotten"});
+  const auto rotten = set_record(*store, "rotten");
+  EXPECT_EQ(rotten.state, "failed");
+  EXPECT_NE(err_message(rotten).find("manifest in the repository is damaged"), std::string::npos) << err_message(rotten);
+  EXPECT_NE(err_message(rotten).find("`opendbs repo forget rotten`"), std::string::npos) << err_message(rotten);
+  EXPECT_EQ(set_record(*store, "healthy").state, "finish");
+
+  // Once the operator forgot it, the next pass frees the garbage again.
+  ASSERT_TRUE(repo_->forget_set("rotten").ok());
+  const PruneRun after = prune.run_once();
+  ASSERT_EQ(after.result, PruneResult::done) << after.error;
+  EXPECT_GT(after.report.packs_deleted, 0u);
+}
+
+// A flipped byte in a pack that is still there: the restore that meets it drops the chunk from the
+// index and asks for a pass, which marks the full sets using the chunk failed, naming it.
+TEST_F(RepoPruneTest, ARestoreThatFindsADamagedChunkBringsAPassThatMarksTheSetsUsingItFailed) {
+  const auto data = random_data(200000, 44);
+  ASSERT_TRUE(write_set(*repo_, "monday", {{"db", data}}).ok());
+  const std::string monday_pack = *packs().begin();
+  ASSERT_TRUE(write_set(*repo_, "other", {{"db", random_data(100000, 45)}}).ok());
+  auto store = catalog_with_sets(dir_, {"monday", "other"});
+  RunLog log;
+  RepoPrune prune(*repo_, RepoPruneOptions{.interval_ms = 3600000, .retry_ms = 50});
+  prune.skip_while_tasks_read(*store);
+  prune.set_observer([&](const PruneRun& r) { log.add(r); });
+  prune.start();
+  ASSERT_TRUE(log.wait_for(PruneResult::done)) << "the first pass, before any damage";
+
+  // One of monday's packs gets a flipped byte in its first blob: the pack is present, the bytes are wrong.
+  std::string bytes = file_text(monday_pack);
+  bytes[100] ^= 0x40;
+  std::ofstream(monday_pack, std::ios::binary | std::ios::trunc) << bytes;
+  auto restored = repo_->restore_set("monday", dir_ + "/restored", {.sync = false});
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.error().message.find("authentication tag mismatch"), std::string::npos)
+      << restored.error().message;
+
+  ASSERT_TRUE(log.wait_for(PruneResult::done, 2)) << "the damage brings a pass long before the interval";
+  prune.stop();
+  PruneRun run;
+  {
+    std::lock_guard lock(log.mu);
+    run = log.runs.back();
+  }
+  EXPECT_EQ(run.report.damaged_sets, std::vector<std::string>{"monday"});
+  ASSERT_EQ(run.sets_marked_failed, std::vector<std::string>{"monday"});
+  EXPECT_EQ(run.report.missing.at("monday").first_chunk.size(), 64u);
+  EXPECT_EQ(set_record(*store, "other").state, "finish");
+  for (const auto& id : run.sets_marked_failed) {
+    const auto record = set_record(*store, id);
+    EXPECT_EQ(record.state, "failed");
+    EXPECT_NE(err_message(record).find("failed its integrity check"), std::string::npos) << err_message(record);
+    EXPECT_NE(err_message(record).find("its chunk " + run.report.missing.at(id).first_chunk), std::string::npos)
+        << err_message(record);
+  }
+
+  // The next backup of the same data stores the chunk again and restores byte for byte.
+  ASSERT_TRUE(write_set(*repo_, "tuesday", {{"db", data}}).ok());
+  ASSERT_TRUE(repo_->restore_set("tuesday", dir_ + "/tuesday", {.sync = false}).ok());
+  EXPECT_EQ(file_text(dir_ + "/tuesday/db"), data);
+}
+
 }  // namespace

@@ -38,10 +38,16 @@ std::string ChunkBlob::seal() {
 }
 
 core::Status open_blob_into(const MasterKey& key, std::string_view id, std::string_view sealed, size_t raw_len,
-                            char* out) {
+                            char* out, bool* damaged) {
   thread_local std::string payload;  // reused, as every chunk read passes through it
-  OPENDBS_TRY(core::aes256gcm_open_into(key.data_key, sealed, blob_aad(id), payload));
-  const auto mismatch = [] { return core::errors::corrupt("chunk content does not match its id"); };
+  if (damaged) *damaged = false;
+  const auto damage = [&](core::Error e) {
+    if (damaged) *damaged = true;
+    return e;
+  };
+  if (auto opened = core::aes256gcm_open_into(key.data_key, sealed, blob_aad(id), payload); !opened.ok())
+    return damage(opened.error());
+  const auto mismatch = [&] { return damage(core::errors::corrupt("chunk content does not match its id")); };
   if (key.chunk_ids == ChunkIds::kPayload) {
     if (!core::constant_time_equal(core::hmac_sha256(key.chunk_key, payload), id)) return mismatch();
     return decompress_chunk_into(payload, raw_len, out);

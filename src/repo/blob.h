@@ -32,8 +32,10 @@ class ChunkBlob {
 // The verified chunk; errors say what failed (callers add which pack and offset).
 core::Result<std::string> open_blob(const MasterKey& key, std::string_view id, std::string_view sealed,
                                     size_t raw_len);
-// The same into out[0..raw_len); on error those bytes are unspecified.
+// The same into out[0..raw_len); on error those bytes are unspecified. `damaged`, when given, is set to
+// whether the error is a definite sign of changed bytes: the authentication or the id hash failed (as
+// opposed to e.g. a payload that authenticates but does not decompress to the indexed length).
 core::Status open_blob_into(const MasterKey& key, std::string_view id, std::string_view sealed, size_t raw_len,
-                            char* out);
+                            char* out, bool* damaged = nullptr);
 
 }  // namespace opendbs::repo

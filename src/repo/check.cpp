@@ -1,4 +1,5 @@
 // Repository::check (docs/REPOSITORY.md §11): structure always, every blob with read_data.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -6,6 +7,7 @@
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "repo/blob.h"
+#include "repo/damaged_chunks.h"
 #include "repo/lock.h"
 #include "repo/pack.h"
 #include "repo/repo_state.h"
@@ -27,16 +29,24 @@ class Findings {
   void damaged_set(const std::string& id, uint64_t missing_chunks, const std::set<std::string>& lost_packs) {
     std::string packs;
     for (const auto& p : lost_packs) packs += (packs.empty() ? "" : ", ") + p;
-    error("set " + id + " cannot be restored: " + std::to_string(missing_chunks) + " of its chunks are in no existing pack" +
+    error("set " + id + " cannot be restored: " + std::to_string(missing_chunks) +
+          " of its chunks are damaged or in no existing pack" +
           (packs.empty() ? std::string() : " (missing packs: " + packs + ")") +
           "; if its data is gone for good, forget it (`opendbs repo forget " + id + "`) and take a new backup");
     std::lock_guard lk(mutex_);
     report_.damaged_sets.push_back(id);
   }
+  void damaged_chunk(DamagedChunk chunk) {
+    error(describe_chunk(chunk.id, chunk.where) + ": " + chunk.error);
+    std::lock_guard lk(mutex_);
+    damaged_chunks_.push_back(std::move(chunk));
+  }
+  const std::vector<DamagedChunk>& damaged_chunks() const { return damaged_chunks_; }
 
  private:
   std::mutex mutex_;
   CheckReport& report_;
+  std::vector<DamagedChunk> damaged_chunks_;  // found by read_data
 };
 
 struct IndexedPack {
@@ -74,6 +84,12 @@ std::map<std::string, IndexedPack> load_index_files(RepoState& state, Findings& 
   return packs;
 }
 
+bool is_damaged(const std::vector<DamagedChunk>& damaged, const std::string& id, const ChunkLocation& loc) {
+  return std::any_of(damaged.begin(), damaged.end(), [&](const DamagedChunk& d) {
+    return d.id == id && d.where.pack_id == loc.pack_id && d.where.offset == loc.offset;
+  });
+}
+
 void check_manifests(Repository& repo, const ChunkIndex& index,
                      const std::map<std::string, uint64_t>& present, Findings& findings) {
   auto sets = repo.list_sets();
@@ -81,7 +97,11 @@ void check_manifests(Repository& repo, const ChunkIndex& index,
   for (const auto& id : *sets) {
     auto m = repo.load_manifest(id);
     if (!m.ok()) {
-      findings.error("manifest of set " + id + " is unreadable: " + m.error().message);
+      findings.error("manifest of set " + id + " is unreadable: " + m.error().message +
+                     (m.error().code == "Corrupt" ? "; the set cannot be restored and prune deletes nothing while "
+                                                    "it is there: take a new full backup of its source, then `opendbs "
+                                                    "repo forget " + id + "`"
+                                                  : std::string()));
       continue;
     }
     uint64_t missing = 0;
@@ -94,6 +114,9 @@ void check_manifests(Repository& repo, const ChunkIndex& index,
                                   core::to_hex(c.id);
         if (!loc) {
           findings.error(where + " is missing (in no index file)");
+          ++missing;
+        } else if (is_damaged(findings.damaged_chunks(), c.id, *loc)) {
+          findings.error(where + " is damaged (" + describe_chunk(c.id, *loc) + ")");
           ++missing;
         } else if (!present.count(pack_object_name(loc->pack_id))) {
           findings.error(where + " is in pack " + loc->pack_id + ", which is missing");
@@ -131,9 +154,14 @@ void read_pack(RepoState& state, const std::string& pack_id, const IndexedPack& 
     }
     thread_local std::string raw;  // decoded chunks are only hashed: one buffer per thread serves them all
     if (raw.size() < e.raw_len) raw.resize(e.raw_len);
+    bool damaged = false;
     auto st = open_blob_into(state.key, e.id, std::string_view(*bytes).substr(e.offset, e.stored_len), e.raw_len,
-                             raw.data());
-    if (!st.ok()) findings.error(describe_chunk(e.id, loc) + ": " + st.error().message);
+                             raw.data(), &damaged);
+    const bool complete = uint64_t{e.offset} + e.stored_len <= bytes->size();  // else: a truncated pack
+    if (!st.ok() && damaged && complete)
+      findings.damaged_chunk(DamagedChunk{e.id, loc, st.error().message});
+    else if (!st.ok())
+      findings.error(describe_chunk(e.id, loc) + ": " + st.error().message);
     return core::Status{};
   });
 }
@@ -169,8 +197,6 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
                                             "and hold live data; prune refuses to run while an index file is unreadable"
                            : "pack " + id + " is in no index file (left by an interrupted backup); prune removes it");
   }
-  check_manifests(*this, index, present, findings);
-
   if (options.read_data) {
     std::vector<const std::pair<const std::string, IndexedPack>*> todo;
     for (const auto& entry : indexed)
@@ -182,7 +208,14 @@ core::Result<CheckReport> Repository::check(const CheckOptions& options) {
     });
     report.packs_checked = todo.size();
     report.bytes_read = bytes_read;
+    if (!findings.damaged_chunks().empty()) {
+      auto dropped = drop_damaged_chunks(*state_, findings.damaged_chunks(), "repo check --read-data");
+      if (!dropped.ok())
+        findings.error("the damaged chunks could not be dropped from the index: " + dropped.error().message);
+    }
   }
+  // After the data is read, so that the sets using a damaged chunk are named.
+  check_manifests(*this, index, present, findings);
   if (!lock->held()) findings.warning("the check's lock lease lapsed; a prune may have run meanwhile");
   return report;
 }

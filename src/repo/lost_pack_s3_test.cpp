@@ -66,5 +66,31 @@ TEST_F(LostPackS3Test, PruneReportsAPackDeletedFromTheBucketAndTheSetItDamaged) 
   EXPECT_EQ(repo->check()->damaged_sets, std::vector<std::string>{"only"});
 }
 
+// A pack rewritten in the bucket with one byte changed (bit rot under the object store, a bad
+// overwrite): the restore fails clearly, the chunk leaves the index, and the next backup stores it again
+// (damaged_chunks.h).
+TEST_F(LostPackS3Test, AFlippedByteInAPackInTheBucketIsDroppedOnReadAndTheNextBackupRestoresByteForByte) {
+  const auto data = random_data(300000, 33);
+  auto repo = init_s3();
+  ASSERT_TRUE(repo);
+  ASSERT_TRUE(write_set(*repo, "monday", {{"db", data}}).ok());
+  auto objects = s3()->list("data/");
+  ASSERT_TRUE(objects.ok() && !objects->empty());
+  auto bytes = s3()->get(objects->front().name);
+  ASSERT_TRUE(bytes.ok());
+  (*bytes)[100] ^= 0x40;  // inside the first blob
+  ASSERT_TRUE(s3()->put(objects->front().name, *bytes).ok());
+
+  auto st = repo->restore_set("monday", dir_ + "/monday", {.sync = false});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("authentication tag mismatch"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("dropped from the index"), std::string::npos) << st.error().message;
+  EXPECT_EQ(repo->check()->damaged_sets, std::vector<std::string>{"monday"});
+
+  ASSERT_TRUE(write_set(*repo, "tuesday", {{"db", data}}).ok());
+  EXPECT_EQ(read_all(*repo, "tuesday", "db"), data);
+  EXPECT_EQ(read_all(*repo, "monday", "db"), data) << "storing the chunk again healed monday";
+}
+
 }  // namespace
 }  // namespace opendbs::repo

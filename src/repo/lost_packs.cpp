@@ -47,31 +47,39 @@ void log_lost_pack(const LostPack& lost, const std::string& found_by) {
                                    "Sets that use them cannot be restored: `opendbs repo check` names them"}});
 }
 
-core::Result<std::vector<LostPack>> drop_lost_packs(RepoState& state, const std::set<std::string>& lost,
-                                                    const std::string& found_by) {
-  std::map<std::string, uint64_t> dropped;
-  for (const auto& id : lost) dropped[id] = 0;
+core::Status rewrite_index_files(RepoState& state, const std::function<bool(std::vector<IndexPack>&)>& edit) {
   OPENDBS_ASSIGN(auto files, state.backend->list(std::string(format::kIndexPrefix)));
   for (const auto& file : files) {
     auto sealed = state.backend->get(file.name);
     if (!sealed.ok() && sealed.error().code == "NotFound") continue;  // rewritten by another process meanwhile
     if (!sealed.ok()) return sealed.error();
     auto packs = decode_index_file(state.key, *sealed);
-    if (!packs.ok()) continue;  // damaged: check reports it, prune refuses to run
+    if (!packs.ok() || !edit(*packs)) continue;
+    if (!packs->empty()) {
+      const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
+      OPENDBS_TRY(state.backend->put(name, encode_index_file(state.key, *packs)));
+    }
+    OPENDBS_TRY(state.backend->remove(file.name));
+  }
+  return {};
+}
+
+core::Result<std::vector<LostPack>> drop_lost_packs(RepoState& state, const std::set<std::string>& lost,
+                                                    const std::string& found_by) {
+  std::map<std::string, uint64_t> dropped;
+  for (const auto& id : lost) dropped[id] = 0;
+  OPENDBS_TRY(rewrite_index_files(state, [&](std::vector<IndexPack>& packs) {
     std::vector<IndexPack> kept;
-    for (auto& p : *packs) {
+    for (auto& p : packs) {
       if (auto it = dropped.find(p.pack_id); it != dropped.end())
         it->second += p.entries.size();
       else
         kept.push_back(std::move(p));
     }
-    if (kept.size() == packs->size()) continue;
-    if (!kept.empty()) {
-      const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
-      OPENDBS_TRY(state.backend->put(name, encode_index_file(state.key, kept)));
-    }
-    OPENDBS_TRY(state.backend->remove(file.name));
-  }
+    const bool changed = kept.size() != packs.size();
+    packs = std::move(kept);
+    return changed;
+  }));
   std::vector<LostPack> out;
   for (const auto& [id, chunks] : dropped) {
     out.push_back(LostPack{id, chunks});

@@ -10,6 +10,7 @@
 // because dropping the index entries of a pack that does exist would make its chunks unreadable.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -31,13 +32,18 @@ core::Result<std::set<std::string>> find_lost_packs(RepoState& state, const std:
 core::Result<std::set<std::string>> confirm_lost_packs(RepoState& state, const std::set<std::string>& pack_ids,
                                                        const std::map<std::string, uint64_t>& present);
 
+// Rewrites each index file for which `edit` (given its packs) returns true, with the packs `edit` left
+// (the new file first, then the old one removed: a crash leaves both, which readers merge; a file left
+// with no packs is only removed). Unreadable index files are left alone: check reports them, prune refuses to
+// run. Runs under a shared lock: concurrent writers only add index files, and two processes rewriting
+// the same file at once leave duplicates, never a gap.
+core::Status rewrite_index_files(RepoState& state, const std::function<bool(std::vector<IndexPack>&)>& edit);
+
 // Logs `repo_pack_lost` (error) for one pack: what was lost and what follows from it.
 void log_lost_pack(const LostPack& lost, const std::string& found_by);
 
-// Rewrites each index file that names a pack of `lost` without it (the new file first, then the old
-// one removed: a crash leaves both, which readers merge), logs each pack, and returns the packs with
-// the number of index entries dropped. Runs under a shared lock: concurrent writers only add index
-// files, and two processes dropping the same pack at once leave duplicates, never a gap.
+// Rewrites each index file that names a pack of `lost` without it (rewrite_index_files), logs each
+// pack, and returns the packs with the number of index entries dropped.
 core::Result<std::vector<LostPack>> drop_lost_packs(RepoState& state, const std::set<std::string>& lost,
                                                     const std::string& found_by);
 

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "repo/blob.h"
+#include "repo/damaged_chunks.h"
 #include "repo/lock.h"
 #include "repo/lost_packs.h"
 #include "repo/pack.h"
@@ -25,34 +26,57 @@ struct PackPlan {
   std::unordered_set<std::string> missing;  // referenced chunks that no existing pack holds
 };
 
+// Every chunk a manifest references. A damaged manifest stops the pass before anything is deleted: the
+// chunks it references cannot be known, so no pack is provably garbage. All of them are named, with
+// the remedy.
 core::Result<std::unordered_set<std::string>> referenced_chunks(Repository& repo) {
   std::unordered_set<std::string> live;
+  std::vector<std::string> unreadable;
   OPENDBS_ASSIGN(auto sets, repo.list_sets());
   for (const auto& id : sets) {
     auto m = repo.load_manifest(id);
-    if (!m.ok()) return m.error().with_context("prune stopped, nothing deleted: set " + id + " is unreadable");
+    if (!m.ok() && m.error().code == "Corrupt") {
+      core::log_event(core::LogLevel::error, "repo_set_unreadable",
+                      {{"Set", id}, {"Error", m.error().message},
+                       {"Message", "set " + id + " cannot be restored and prune deletes nothing while it is in the "
+                                   "repository; take a new full backup of its source, then `opendbs repo forget " +
+                                   id + "`"}});
+      unreadable.push_back(id);
+      continue;
+    }
+    if (!m.ok()) return m.error().with_context("prune stopped, nothing deleted: set " + id + " could not be read");
     for (const auto& s : m->streams)
       for (const auto& c : s.chunks) live.insert(c.id);
   }
-  return live;
+  if (unreadable.empty()) return live;
+  std::string names, forget;
+  for (const auto& id : unreadable) {
+    names += (names.empty() ? "" : ", ") + id;
+    forget += (forget.empty() ? "`opendbs repo forget " : " ") + id;
+  }
+  return core::errors::corrupt(
+      "prune stopped, nothing deleted: the manifest of set(s) " + names +
+      " is damaged, so the data they reference cannot be told from garbage. They cannot be restored: take a new "
+      "full backup of their sources, then remove them with " + forget + "` (`opendbs repo check` shows the damage)");
 }
 
 // The sets that reference any of `missing` (chunks no existing pack holds): they cannot be restored.
 // A second reading of the manifests, done only when something is missing.
-core::Result<std::vector<std::string>> sets_using(Repository& repo, const std::unordered_set<std::string>& missing) {
-  std::vector<std::string> damaged;
+core::Status find_damaged_sets(Repository& repo, const std::unordered_set<std::string>& missing, PruneReport& report) {
   OPENDBS_ASSIGN(auto sets, repo.list_sets());
   for (const auto& id : sets) {
     OPENDBS_ASSIGN(auto m, repo.load_manifest(id));
-    auto uses = [&] {
-      for (const auto& s : m.streams)
-        for (const auto& c : s.chunks)
-          if (missing.count(c.id)) return true;
-      return false;
-    };
-    if (uses()) damaged.push_back(id);
+    PruneReport::Missing lacks;
+    for (const auto& s : m.streams)
+      for (const auto& c : s.chunks)
+        if (missing.count(c.id)) {
+          if (lacks.chunks++ == 0) lacks.first_chunk = core::to_hex(c.id);
+        }
+    if (lacks.chunks == 0) continue;
+    report.damaged_sets.push_back(id);
+    report.missing[id] = std::move(lacks);
   }
-  return damaged;
+  return {};
 }
 
 // The indexed packs the repository no longer has (confirmed one by one: lost_packs.h).
@@ -71,9 +95,11 @@ void log_damage(const PruneReport& report) {
   for (const auto& id : report.damaged_sets)
     core::log_event(core::LogLevel::error, "repo_set_damaged",
                     {{"Set", id},
+                     {"FirstMissingChunk", report.missing.at(id).first_chunk},
+                     {"MissingChunks", report.missing.at(id).chunks},
                      {"Message", "set " + id + " references chunks that no pack in the repository holds (lost "
-                                 "packs) and can no longer be restored in full; `opendbs repo check` names them; "
-                                 "take a new backup, then forget the set"}});
+                                 "packs, or chunks found damaged and dropped) and can no longer be restored in full; "
+                                 "`opendbs repo check` names them; take a new full backup, then forget the set"}});
 }
 
 PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
@@ -114,13 +140,24 @@ PackPlan plan(const std::map<std::string, std::vector<PackEntry>>& indexed,
   return plan;
 }
 
-// Copies the live blobs of `repack` (verified first) into new packs; returns them for the index.
+bool kept_elsewhere(const std::vector<IndexPack>& keep, const std::string& id) {
+  for (const auto& p : keep)
+    for (const auto& e : p.entries)
+      if (e.id == id) return true;
+  return false;
+}
+
 core::Error stopped() { return core::make_error("Cancelled", "prune stopped before deleting anything: asked to stop"); }
 
+// Copies the live blobs of `repack` (verified first) into new packs; returns them for the index.
+// A live blob that fails its authentication is damaged (damaged_chunks.h): it is not copied, so it
+// leaves the index with this pass, and goes to `damaged`.
 core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::vector<IndexPack>& repack,
-                                                  const std::function<bool()>& stop) {
+                                                  const std::function<bool()>& stop,
+                                                  std::vector<DamagedChunk>& damaged) {
   std::vector<IndexPack> written;
   PackBuilder builder(state.pack_bytes_expected());
+  std::string raw;  // each blob decoded into it, only to verify it
   auto flush = [&]() -> core::Status {
     if (builder.empty()) return {};
     IndexPack pack{core::to_hex(core::random_bytes(format::kIdSize)), builder.entries()};
@@ -135,10 +172,15 @@ core::Result<std::vector<IndexPack>> repack_blobs(RepoState& state, const std::v
       if (uint64_t{e.offset} + e.stored_len > bytes.size())
         return core::errors::corrupt("prune stopped: pack " + old.pack_id + " is shorter than its index says");
       auto sealed = std::string_view(bytes).substr(e.offset, e.stored_len);
-      auto raw = open_blob(state.key, e.id, sealed, e.raw_len);
-      if (!raw.ok())
-        return raw.error().with_context("prune stopped: " +
-                                        describe_chunk(e.id, {old.pack_id, e.offset, e.stored_len, e.raw_len}));
+      const ChunkLocation where{old.pack_id, e.offset, e.stored_len, e.raw_len};
+      raw.resize(e.raw_len);
+      bool is_damaged = false;
+      auto opened = open_blob_into(state.key, e.id, sealed, e.raw_len, raw.data(), &is_damaged);
+      if (!opened.ok() && is_damaged) {
+        damaged.push_back(DamagedChunk{e.id, where, opened.error().message});
+        continue;
+      }
+      if (!opened.ok()) return opened.error().with_context("prune stopped: " + describe_chunk(e.id, where));
       builder.add(e.id, sealed, e.raw_len);
       if (builder.size() >= state.options.pack_target_size) OPENDBS_TRY(flush());
     }
@@ -173,14 +215,15 @@ core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
 
   if (stop && stop()) return stopped();
   PackPlan p = plan(indexed, present, live);
-  if (!p.missing.empty()) {
-    OPENDBS_ASSIGN(report.damaged_sets, sets_using(*this, p.missing));
-  }
-  // Lost packs leave the index with this rewrite: new backups store their chunks again.
+  // Lost packs, and damaged chunks met while repacking, leave the index with this rewrite: new backups
+  // store their chunks again.
   const bool index_changes = !p.delete_names.empty() || index_objects.size() > 1 || !report.lost_packs.empty();
+  std::vector<DamagedChunk> damaged;
   if (index_changes) {
-    OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack, stop));
+    OPENDBS_ASSIGN(auto repacked, repack_blobs(*state_, p.repack, stop, damaged));
     if (stop && stop()) return stopped();
+    for (const auto& d : damaged)
+      if (!kept_elsewhere(p.keep, d.id)) p.missing.insert(d.id);
     std::vector<IndexPack> all = std::move(p.keep);
     all.insert(all.end(), repacked.begin(), repacked.end());
     const std::string name = std::string(format::kIndexPrefix) + core::to_hex(core::random_bytes(format::kIdSize));
@@ -194,6 +237,8 @@ core::Result<PruneReport> Repository::prune(const std::function<bool()>& stop) {
     report.index_files_replaced = index_objects.size();
     report.bytes_freed = p.bytes_freed;
   }
+  for (const auto& d : damaged) log_damaged_chunk(d, "prune", true);
+  if (!p.missing.empty()) OPENDBS_TRY(find_damaged_sets(*this, p.missing, report));
   log_damage(report);
   OPENDBS_ASSIGN(report.locks_removed, remove_stale_locks(*state_->backend, *state_->clock));
   std::set<std::string> loaded;

@@ -17,6 +17,11 @@ unsigned RepoState::workers() const {
   return hw == 0 ? 2 : hw;
 }
 
+void RepoState::notify_damage() {
+  std::lock_guard lk(damage_mutex);
+  if (on_damage) on_damage();
+}
+
 std::string describe_chunk(std::string_view id, const ChunkLocation& loc) {
   return "chunk " + core::to_hex(id) + " in pack " + loc.pack_id + " at offset " + std::to_string(loc.offset) +
          " (length " + std::to_string(loc.stored_len) + ")";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -18,6 +19,8 @@
 
 namespace opendbs::repo {
 
+struct DamagedChunk;  // damaged_chunks.h
+
 struct RepoState {
   std::unique_ptr<Backend> backend;
   MasterKey key;
@@ -27,7 +30,12 @@ struct RepoState {
   std::set<std::string> index_files;     // the index files merged into `index`
   std::mutex index_mutex;                // guards `index` and `index_files`
 
+  std::mutex damage_mutex;                 // guards on_damage
+  std::function<void()> on_damage;         // Repository::set_damage_observer
+
   unsigned workers() const;
+  // Tells the damage observer, if any, that a read found a damaged chunk or manifest.
+  void notify_damage();
   // What a pack grows to: sealed once it reaches its target, it is that plus at most one chunk.
   size_t pack_bytes_expected() const { return options.pack_target_size + key.chunker.max_size + 65536; }
 };
@@ -59,6 +67,7 @@ class ChunkFetcher {
  private:
   std::shared_ptr<ChunkIndex> index() const;
   core::Status fetch_with(const ChunkIndex& index, const ChunkRef* refs, size_t n, char* out) const;
+  core::Error drop_damaged(const DamagedChunk& chunk) const;
 
   RepoState& state_;
   mutable std::mutex mutex_;

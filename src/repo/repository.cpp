@@ -142,6 +142,22 @@ core::Result<Manifest> Repository::load_manifest(const std::string& set_id) {
   return decode_manifest(state_->key, set_id, *sealed);
 }
 
+core::Result<std::map<std::string, std::string>> Repository::unreadable_sets() {
+  std::map<std::string, std::string> out;
+  OPENDBS_ASSIGN(auto sets, list_sets());
+  for (const auto& id : sets) {
+    auto m = load_manifest(id);
+    if (!m.ok() && m.error().code == "Corrupt") out[id] = m.error().message;
+    else if (!m.ok() && m.error().code != "InvalidJobId") return m.error();  // forgotten meanwhile: not damage
+  }
+  return out;
+}
+
+void Repository::set_damage_observer(std::function<void()> observer) {
+  std::lock_guard lk(state_->damage_mutex);
+  state_->on_damage = std::move(observer);
+}
+
 core::Status Repository::forget_set(const std::string& set_id) {
   OPENDBS_TRY(validate_set_id(set_id));
   OPENDBS_ASSIGN(auto existing, state_->backend->stat(manifest_object_name(set_id)));

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -126,6 +127,13 @@ struct PruneReport {
   // chunks no remaining pack holds — those sets can no longer be restored in full.
   std::vector<LostPack> lost_packs;
   std::vector<std::string> damaged_sets;
+  // For each damaged set, one chunk (hex) it lacks and how many: lost with a pack, or dropped from the
+  // index as damaged by a read (docs/REPOSITORY.md §9).
+  struct Missing {
+    std::string first_chunk;
+    uint64_t chunks = 0;
+  };
+  std::map<std::string, Missing> missing;
 };
 
 struct RepoState;  // internal
@@ -143,7 +151,15 @@ class Repository {
 
   core::Result<std::unique_ptr<SetWriter>> begin_set(const std::string& set_id);
   core::Result<std::vector<std::string>> list_sets();
+  // Fails with Corrupt when the manifest is there but cannot be decoded (damaged: the set cannot be
+  // restored); other failures (I/O) are no proof of damage.
   core::Result<Manifest> load_manifest(const std::string& set_id);
+  // The sets whose manifest is damaged (load_manifest fails with Corrupt), each with why.
+  core::Result<std::map<std::string, std::string>> unreadable_sets();
+  // Called (from the reading thread) after a restore, stream read or check found a damaged chunk
+  // (docs/REPOSITORY.md §9: it then left the index) or a restore or stream read a damaged manifest, e.g.
+  // to run a prune soon that reports the sets damaged. Not called by prune. Must be quick; empty to stop.
+  void set_damage_observer(std::function<void()> observer);
   core::Result<std::unique_ptr<StreamReader>> open_stream(const std::string& set_id, const std::string& stream);
   // Writes every stream of the set under target_dir (created), with mode and mtime, then (unless
   // options.sync is false) syncs the filesystem so that the restored files are durable when it returns.

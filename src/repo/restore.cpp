@@ -198,11 +198,19 @@ core::Status sync_filesystem(const std::string& root) {
   return {};
 }
 
+// The manifest of a set being read; a damaged one is news for the damage observer (prune and check,
+// which meet it at every pass, do not tell it: each would bring the next pass).
+core::Result<Manifest> manifest_to_read(Repository& repo, RepoState& state, const std::string& set_id) {
+  auto manifest = repo.load_manifest(set_id);
+  if (!manifest.ok() && manifest.error().code == "Corrupt") state.notify_damage();
+  return manifest;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<StreamReader>> Repository::open_stream(const std::string& set_id,
                                                                     const std::string& stream) {
-  OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
+  OPENDBS_ASSIGN(auto manifest, manifest_to_read(*this, *state_, set_id));
   const StreamEntry* entry = manifest.find_stream(stream);
   if (!entry) return core::errors::not_found("set " + set_id + " has no stream " + stream);
   OPENDBS_ASSIGN(auto index, fresh_index(*state_));
@@ -213,7 +221,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
                                      const RestoreOptions& options) {
   OPENDBS_ASSIGN(auto lock, RepoLock::acquire(*state_->backend, LockKind::kShared, "restore set " + set_id,
                                               state_->options.lock_lease_ms, *state_->clock));
-  OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
+  OPENDBS_ASSIGN(auto manifest, manifest_to_read(*this, *state_, set_id));
   OPENDBS_TRY(core::make_dirs(target_dir));
   OPENDBS_TRY(create_directories(manifest.streams, target_dir));
   OPENDBS_ASSIGN(auto index, fresh_index(*state_));
@@ -256,7 +264,7 @@ core::Status Repository::restore_set(const std::string& set_id, const std::strin
 
 core::Status Repository::read_stream(const std::string& set_id, const std::string& stream,
                                      const std::function<core::Status(std::string_view)>& sink) {
-  OPENDBS_ASSIGN(auto manifest, load_manifest(set_id));
+  OPENDBS_ASSIGN(auto manifest, manifest_to_read(*this, *state_, set_id));
   const StreamEntry* entry = manifest.find_stream(stream);
   if (!entry) return core::errors::not_found("set " + set_id + " has no stream " + stream);
   OPENDBS_ASSIGN(auto index, fresh_index(*state_));
