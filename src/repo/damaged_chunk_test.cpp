@@ -154,6 +154,24 @@ TEST_F(DamagedChunkTest, CheckReadDataNamesTheSetsUsingADamagedChunkAndDropsIt) 
   EXPECT_TRUE(open_repo()->check({.read_data = true})->clean());
 }
 
+TEST_F(DamagedChunkTest, ABackupRunningWhenAReadDropsAChunkItReusesIsNotCommittedAndTheNextOneStoresIt) {
+  damage_a_chunk();
+  auto repo = open_repo();
+  auto tuesday = repo->begin_set("tuesday");  // its index still lists the damaged chunk: it deduplicates
+  ASSERT_TRUE(tuesday.ok());
+  auto w = (*tuesday)->add_stream("db", FileMeta{data_.size(), 0640, 1700000000123});
+  ASSERT_TRUE(w.ok() && (*w)->write(data_).ok() && (*w)->close().ok());
+  ASSERT_FALSE(restore(*open_repo(), "monday").ok()) << "another process's restore meets the damage meanwhile";
+
+  auto st = (*tuesday)->commit({{"engine", "test"}});
+  ASSERT_FALSE(st.ok()) << "a set that cannot be restored must never commit";
+  EXPECT_EQ(st.error().code, "Corrupt");
+  EXPECT_NE(st.error().message.find("run the backup again"), std::string::npos) << st.error().message;
+  EXPECT_EQ(*repo->list_sets(), std::vector<std::string>{"monday"});
+  ASSERT_TRUE(write_set(*repo, "tuesday", {{"db", data_}}).ok());
+  EXPECT_EQ(read_all(*repo, "tuesday", "db"), data_);
+}
+
 TEST_F(DamagedChunkTest, AReadThatFailsWithAnIoErrorDropsNothing) {
   std::atomic<bool> failing{true};
   auto repo = Repository::open(std::make_unique<FlakyReads>(backend(), failing), testing::passphrase(),

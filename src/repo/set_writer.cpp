@@ -233,12 +233,21 @@ core::Status ChunkingSetWriter::commit(const boost::json::object& engine_metadat
 
 // A set must not commit while a chunk it reuses lives in a pack the repository no longer has: it would
 // be `finish`ed and fail only at its restore. The lost packs' chunks leave the index (lost_packs.h), so
-// that the next attempt stores them anew.
+// that the next attempt stores them anew. Nor while a chunk it reuses left the index since the set began
+// (a read found it damaged: damaged_chunks.h).
 core::Status ChunkingSetWriter::check_reused_packs(const Manifest& manifest) {
+  OPENDBS_ASSIGN(auto now, fresh_index(state_));
   std::map<std::string, uint64_t> reused;  // pack → chunks of this set in it
   for (const auto& s : manifest.streams)
-    for (const auto& c : s.chunks)
-      if (auto loc = index_->find(c.id)) ++reused[loc->pack_id];
+    for (const auto& c : s.chunks) {
+      auto loc = index_->find(c.id);
+      if (!loc) continue;  // stored by this set
+      if (!now->contains(c.id))
+        return core::errors::corrupt("backup set " + set_id_ + " not committed: its chunk " + core::to_hex(c.id) +
+                                     " left the repository's index while the set was written (a read found it "
+                                     "damaged): run the backup again and it stores the chunk anew");
+      ++reused[loc->pack_id];
+    }
   std::set<std::string> packs;
   for (const auto& [pack, chunks] : reused) packs.insert(pack);
   OPENDBS_ASSIGN(auto lost, find_lost_packs(state_, packs));

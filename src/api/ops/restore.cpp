@@ -123,14 +123,23 @@ core::Status check_time_for_set(const Context& ctx, const std::string& set_id, c
 }
 
 // A physical restore writes a data directory on the node: nothing else can stand in for RestoreDir.
+// A logical PostgreSQL one loads into a database server, which a directory on the node is not.
 core::Status check_restore_dir(const Context& ctx, const catalog::Record& plan) {
   const auto text = [&](const char* f) {
     const auto* v = plan.doc.if_contains(f);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   };
-  const bool physical = text("BackupMethod") == "physical" && text("DatabaseType") != "SQLite";
-  if (physical && strcasecmp(ctx.str("DestinationEndpointInstanceType").c_str(), "Agent") == 0 && !ctx.has("RestoreDir"))
+  const bool into_node = strcasecmp(ctx.str("DestinationEndpointInstanceType").c_str(), "Agent") == 0;
+  const bool files = text("DatabaseType") == "SQLite";
+  if (text("BackupMethod") == "physical" && !files && into_node && !ctx.has("RestoreDir"))
     return core::errors::missing_parameter("RestoreDir");
+  // (PostgreSQL's engine: the test engine that the node's suites run as MySQL restores into RestoreDir.)
+  if (text("BackupMethod") == "logical" && text("DatabaseType") == "PostgreSQL" && into_node && ctx.has("RestoreDir"))
+    return core::errors::invalid_parameter(
+        "DestinationEndpointInstanceType", ctx.str("DestinationEndpointInstanceType"),
+        "Other (with DestinationEndpointIP, DestinationEndpointPort, DestinationEndpointUserName and "
+        "DestinationEndpointPassword): a logical backup set loads into a database server; RestoreDir is for "
+        "physical backups");
   if (ctx.has("RestoreDir")) return jobs::check_restore_root(ctx.services.restore_root, ctx.str("RestoreDir"));
   return {};
 }

@@ -166,6 +166,21 @@ TEST_F(RestoreTaskCalls, ALogicalSetRestoresOnlyToItsOwnEndTime) {
   EXPECT_EQ(logical({{"RestoreTime", ts(1500)}}).code(), "InvalidParameterValid");  // between two points
 }
 
+// A logical set loads into a server: a directory on the node is refused before any task exists
+// (it used to fail only when started).
+TEST_F(RestoreTaskCalls, ALogicalRestoreIntoADirectoryOnTheNodeIsRefusedAtCreate) {
+  postgres_plan("logical");
+  put_set("dump1", 1000, -1);
+  const auto refused = call("CreateRestoreTask", {{"BackupPlanId", plan_}, {"RestoreTaskName", "r"},
+                                                  {"BackupSetId", "dump1"}, {"DestinationEndpointInstanceType", "Agent"},
+                                                  {"RestoreDir", (dir_ / "x").string()}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.message().find("DestinationEndpointInstanceType"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("a logical backup set loads into a database server"), std::string::npos)
+      << refused.message();
+  EXPECT_EQ(restore_tasks(), 0);
+}
+
 // DestinationEndpointDatabaseName names no directory: a physical restore into the node needs RestoreDir.
 TEST_F(RestoreTaskCalls, APhysicalRestoreIntoTheNodeNeedsRestoreDir) {
   physical_history();
