@@ -4,9 +4,11 @@
 
 #include "core/errors.h"
 #include "engines/postgres/database_properties.h"
+#include "engines/postgres/event_triggers.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
+#include "engines/postgres/named_roles.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_tablespaces.h"
 #include "engines/postgres/wal_names.h"
@@ -53,6 +55,7 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
                           quote_literal(name) + ") WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = " +
                           quote_literal(name) + ")\\gexec\n" + connect));
   }
+  OPENDBS_TRY(out.write(roles_named_comment(db)));
   OPENDBS_ASSIGN(auto pre, read_text(repository, set_id, prefix + "pre-data.sql", progress));
   OPENDBS_TRY(write_line_block(out, tablespaces_chosen_at_load(pre)));
   for (const auto& t : db.at("tables").as_array()) {
@@ -75,8 +78,12 @@ core::Status write_database_sql(repo::Repository& repository, const std::string&
   OPENDBS_TRY(write_line_block(out, sequences));
   OPENDBS_ASSIGN(auto post, read_text(repository, set_id, prefix + "post-data.sql", progress));
   OPENDBS_TRY(write_line_block(out, tablespaces_chosen_at_load(post)));
+  // post-data ends with the event triggers, which may refuse the refreshes (event_triggers.h).
+  const auto frame = event_trigger_frame_sql(post);
+  OPENDBS_TRY(out.write(frame.disable));
   OPENDBS_TRY(out.write(refresh_matviews_sql(db)));
-  return out.write(database_properties_sql(db));
+  OPENDBS_TRY(out.write(database_properties_sql(db)));
+  return out.write(frame.enable);
 }
 
 // A tar member name for a table: '/' and '%' in names are percent-encoded so that each table is one

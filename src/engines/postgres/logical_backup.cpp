@@ -19,6 +19,7 @@
 #include "engines/postgres/excluded_dependents.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/matviews.h"
+#include "engines/postgres/named_roles.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/dump_settings.h"
 #include "engines/postgres/pg_dump_version.h"
@@ -421,6 +422,10 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   OPENDBS_TRY(copy_tables(s.workers, tables, set, control, progress));
   boost::json::object properties;  // the database's own settings, grants, comment, locale provider
   OPENDBS_TRY(read_database_properties(*s.holder, properties));
+  std::vector<TableName> kept;  // the tables whose DDL the set keeps, with their policies
+  for (const auto* list : {&s.choice.selected, &s.choice.partitioned})
+    for (const auto& t : *list) kept.emplace_back(t.schema, t.name);
+  OPENDBS_ASSIGN(auto named, roles_named(*s.holder, kept, s.left_out));
   OPENDBS_ASSIGN(auto large_objects, backup_large_objects(ep, s.id, prefix + "large_objects", set, control,
                                                           [&](uint64_t n) { progress.add(n); }));
   OPENDBS_TRY(s.holder->query("COMMIT"));
@@ -428,7 +433,7 @@ core::Result<boost::json::object> backup_database(const PlanSpec& plan, const Ba
   boost::json::array table_list;
   for (const auto& t : tables) table_list.push_back(table_entry(t));
   boost::json::object entry{{"name", db}, {"prefix", prefix}, {"snapshot_ms", s.ms}, {"tables", table_list},
-                            {"populated_matviews", matviews},
+                            {"populated_matviews", matviews}, {"roles_named", named},
                             {"encoding", s.encoding.encoding}, {"collate", s.encoding.collate}, {"ctype", s.encoding.ctype}};
   for (auto& [key, value] : properties) entry[key] = std::move(value);
   if (!large_objects.empty()) entry["large_objects"] = std::move(large_objects);

@@ -15,9 +15,11 @@
 #include "engines/postgres/database_properties.h"
 #include "engines/postgres/dump_session.h"
 #include "engines/postgres/dump_settings.h"
+#include "engines/postgres/event_triggers.h"
 #include "engines/postgres/large_objects.h"
 #include "engines/postgres/logical_backup.h"
 #include "engines/postgres/matviews.h"
+#include "engines/postgres/named_roles.h"
 #include "engines/postgres/pg_connection.h"
 #include "engines/postgres/restore_tablespaces.h"
 #include "engines/postgres/script_lines.h"
@@ -289,13 +291,21 @@ struct LoadProgress {
   }
 };
 
+// The server's error of `result` as query() words it: "<SQLSTATE>: <message>".
+std::string result_error(PGresult* result) {
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  std::string detail = std::string(state ? state : "") + ": " + PQresultErrorMessage(result);
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  return detail;
+}
+
 core::Status load_table(PgConnection& conn, repo::Repository& repository, const std::string& set_id,
                         const boost::json::object& table, TaskControl& control, LoadProgress& progress) {
   const std::string target = quote_ident(table.at("schema").as_string()) + "." + quote_ident(table.at("name").as_string());
   OPENDBS_TRY(conn.send("COPY " + target + " FROM STDIN"));
   OPENDBS_ASSIGN(auto started, conn.next_result(&control));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN)
-    return source_error("COPY into " + target, started ? PQresultErrorMessage(started.get()) : conn.error_message());
+    return source_error("COPY into " + target, started ? result_error(started.get()) : conn.error_message());
   core::Status st;
   for (const auto& stream : table_streams(table)) {  // a table backed up in parts: the parts in order
     st = repository.read_stream(set_id, stream, [&](std::string_view b) -> core::Status {
@@ -313,7 +323,7 @@ core::Status load_table(PgConnection& conn, repo::Repository& repository, const 
   for (;;) {
     OPENDBS_ASSIGN(auto r, conn.next_result(&control));
     if (!r) return {};
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return source_error("COPY into " + target, PQresultErrorMessage(r.get()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return source_error("COPY into " + target, result_error(r.get()));
   }
 }
 
@@ -349,7 +359,8 @@ core::Status load_tables(const Endpoint& ep, repo::Repository& repository, const
 }
 
 // pre-data, the data, the sequences, post-data (indexes and constraints built once over the loaded
-// rows), then the table renames RestoreObjects asks for and the materialized views' refreshes.
+// rows), then the table renames RestoreObjects asks for and the materialized views' refreshes, with
+// the database's event triggers disabled.
 core::Status restore_database(repo::Repository& repository, const RestoreRequest& request, const DatabasePlan& plan,
                               TaskControl& control, LoadProgress& progress) {
   const std::string prefix(plan.db->at("prefix").as_string());
@@ -385,10 +396,65 @@ core::Status restore_database(repo::Repository& repository, const RestoreRequest
     control.warning("database " + plan.target + ": tablespace " + name +
                     " does not exist on the destination; its objects were placed in the database's default tablespace");
   }
-  for (const auto& [table, name] : plan.table_renames)
-    OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
-  // Renames reach tables only; the views read them by oid and keep their own names.
-  return refresh_matviews(*conn, *plan.db, control);
+  // post-data ends with the event triggers, which may refuse the DDL that follows (event_triggers.h).
+  return with_event_triggers_disabled(*conn, [&]() -> core::Status {
+    for (const auto& [table, name] : plan.table_renames)
+      OPENDBS_TRY(conn->query("ALTER TABLE " + table + " RENAME TO " + quote_ident(name)));
+    // Renames reach tables only; the views read them by oid and keep their own names.
+    return refresh_matviews(*conn, *plan.db, control);
+  });
+}
+
+std::string described(const DatabasePlan& plan) {
+  return "database " + plan.name + (plan.target != plan.name ? " (restored as " + plan.target + ")" : "");
+}
+
+// A set whose schema names roles the destination lacks (named_roles.h) is refused before anything is
+// written, naming what needs which roles: the statement would fail the restore after the whole load.
+core::Status refuse_missing_roles(PgConnection& admin, const std::vector<DatabasePlan>& plans) {
+  OPENDBS_ASSIGN(auto existing, query_names(admin, "SELECT rolname FROM pg_catalog.pg_roles"));
+  std::string what;
+  std::set<std::string> roles;
+  for (const auto& plan : plans) {
+    auto missing = missing_roles(*plan.db, existing);
+    if (missing.objects.empty()) continue;
+    what += (what.empty() ? "" : "; ") + described(plan) + ": ";
+    for (size_t i = 0; i < missing.objects.size(); ++i) what += (i ? ", " : "") + missing.objects[i];
+    roles.merge(missing.roles);
+  }
+  if (roles.empty()) return {};
+  std::string create;
+  for (const auto& r : roles) create += (create.empty() ? "" : " ") + ("CREATE ROLE " + quote_ident(r) + ";");
+  return core::make_error("InvalidParameter",
+                          "the backup set names roles the destination server lacks — " + what +
+                              ". Create these roles on the destination first (" + create +
+                              "), then restore again; policies are restored as they are, never opened to other "
+                              "roles. Nothing was written to the destination");
+}
+
+// SQLSTATE classes of errors that are not the destination refusing a statement of the set: connection
+// exceptions, transaction rollbacks (deadlocks), insufficient resources, objects in use, operator
+// intervention (shutdown), system and internal errors.
+bool refused_statement(const std::string& sqlstate) {
+  if (sqlstate.size() != 5) return false;
+  for (const char* cls : {"08", "40", "53", "55", "57", "58", "XX"})
+    if (sqlstate.starts_with(cls)) return false;
+  return true;
+}
+
+// `error` of restoring `plan`'s database, naming it. The destination refusing a statement of the set
+// (a role, extension or syntax it lacks, an object in the way) is no reachability problem but a set
+// and a destination that do not fit as they are: InvalidParameter. A lost connection, a privilege the
+// role lacks (SourcePermissionDenied), cancellation and the repository's errors keep their codes.
+core::Error in_database(const DatabasePlan& plan, core::Error error) {
+  const std::string sqlstate = sqlstate_of(error);
+  if (error.code != "SourceUnreachable" || !refused_statement(sqlstate)) return error.with_context(described(plan));
+  std::string message = "the destination server refused a statement: " + error.message;
+  // A set from before roles_named (named_roles.h) meets a missing role only here.
+  if (sqlstate == "42704" && error.message.find("role \"") != std::string::npos)
+    message += " (a row security policy or user mapping of the set names this role: create it on the destination "
+               "first, CREATE ROLE ..., then restore again)";
+  return core::make_error("InvalidParameter", message).with_context(described(plan));
 }
 
 // A restore cancelled or failed part way leaves no half-loaded database behind: the databases it
@@ -430,6 +496,7 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
   Endpoint admin_ep = request.destination;
   if (admin_ep.database.empty()) admin_ep.database = "postgres";
   OPENDBS_ASSIGN(auto admin, PgConnection::open(admin_ep, ConnectionKind::sql));
+  OPENDBS_TRY(refuse_missing_roles(*admin, plans));
   OPENDBS_TRY(settle_targets(request.destination, *admin, plans, request, control));
   std::vector<std::string> created, used;
   for (const auto& plan : plans) {
@@ -444,7 +511,8 @@ core::Status logical_restore(repo::Repository& repository, const RestoreRequest&
     } else {
       used.push_back(plan.target);
     }
-    auto st = restore_database(repository, request, plan, control, progress);
+    core::Status st = restore_database(repository, request, plan, control, progress);
+    if (!st.ok()) st = in_database(plan, st.error());
     // The database's own settings, grants and connection limit once its data are in (none of them may
     // hinder the load: default_transaction_read_only, a search_path, a limit of 1), then its own
     // comment replaces the mark. A database that existed before keeps its own.

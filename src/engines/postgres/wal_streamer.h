@@ -89,8 +89,11 @@ class WalStreamer {
     Lsn lsn = 0;
     bool final = false;   // the timeline's end is stored: the source left it there
     bool begins = false;  // nothing of it is stored but its history: lsn is where it begins
+    Lsn partial_end = 0;  // how far the partial sets of the segment at lsn reach (0: none stored)
   };
   core::Result<StoredEnd> stored_timeline_end(const std::vector<WalSet>& sets, uint32_t timeline);
+  core::Status include_partials_end_ms();
+  void log_fork(uint32_t timeline, uint32_t parent, Lsn fork_lsn, Lsn parent_stored_to) const;
   core::Status check_same_timeline(PgConnection& repl, uint32_t timeline);
   static bool superseded_by_final_set(const std::vector<WalSet>& sets, const WalSet& partial);
   core::Status end_timeline(PgConnection& repl, const TimelineEnd& end);

@@ -98,20 +98,23 @@ core::Status WalStreamer::follow_server_history(PgConnection& repl, uint32_t ser
                                                 const std::vector<WalSet>& sets, const std::string& where) {
   auto diverged = [&](const std::string& why) { return continue_at_slot(repl, server_timeline, slot_restart, why); };
   OPENDBS_ASSIGN(auto server, fetch_history(repl, server_timeline));
-  // The server's timelines, oldest first, each with where it ends; the first one not stored is the
-  // one to follow, from where its parent ends.
+  // The server's timelines, oldest first, each with where it ends; the one after the newest of them
+  // the repository holds is the one to follow, from where its parent ends. (The plan may have begun
+  // when the source was past its first timelines: those are not stored.)
   std::vector<TimelineSwitch> chain = server.history.ancestors;
   chain.push_back({server_timeline, std::numeric_limits<Lsn>::max()});
-  size_t first_new = 0;
-  while (first_new < chain.size() && std::any_of(sets.begin(), sets.end(), [&](const WalSet& s) {
-           return s.kind != WalSetKind::filling && s.timeline == chain[first_new].timeline;
+  size_t first_new = chain.size();
+  while (first_new > 0 && std::none_of(sets.begin(), sets.end(), [&](const WalSet& s) {
+           return s.kind != WalSetKind::filling && s.timeline == chain[first_new - 1].timeline;
          }))
-    ++first_new;
+    --first_new;
   if (first_new == 0 || first_new == chain.size())
     return diverged("timeline " + std::to_string(server_timeline) + " of the source does not continue it: " + where);
   const TimelineSwitch parent = chain[first_new - 1];
   OPENDBS_ASSIGN(const auto stored_end, stored_timeline_end(sets, parent.timeline));
-  if (stored_end.lsn < parent.end) {  // the rest of the parent first; the server then ends it
+  // The rest of the parent first (the server then ends it), unless what is stored of it — the partial
+  // set of the segment that was filling included — reaches past where the server's parent ends.
+  if (stored_end.lsn < parent.end && stored_end.partial_end <= parent.end) {
     if (stored_end.final)
       return diverged("timeline " + std::to_string(server_timeline) + " of the source continues timeline " +
                       std::to_string(parent.timeline) + " after " + format_lsn(parent.end) + ", where it ended");
@@ -128,14 +131,9 @@ core::Status WalStreamer::follow_server_history(PgConnection& repl, uint32_t ser
   // The history set's end_ms says until when the repository holds the source's WAL from before the
   // new timeline (restores check that they reach it): that includes the partial set of the segment
   // that was filling when the source stopped.
-  for (const auto& p : partials_) {
-    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(p.id));
-    prev_end_ms_ = std::max(prev_end_ms_, meta_int(manifest.engine_metadata, segment_meta::kEndMs, -1));
-  }
-  if (stored_end.lsn > parent.end)
-    core::log_event(core::LogLevel::info, "postgres_timeline_fork",
-                    {{"plan", plan_.plan_id}, {"timeline", child}, {"parent", parent.timeline},
-                     {"fork_lsn", format_lsn(parent.end)}, {"parent_stored_to", format_lsn(stored_end.lsn)}});
+  OPENDBS_TRY(include_partials_end_ms());
+  const Lsn stored_to = std::max(stored_end.lsn, stored_end.partial_end);
+  if (stored_to > parent.end) log_fork(child, parent.timeline, parent.end, stored_to);
   OPENDBS_TRY(store_history(repl, child));
   timeline_ = child;
   timeline_begin_ = parent.end;
@@ -159,13 +157,35 @@ core::Result<WalStreamer::StoredEnd> WalStreamer::stored_timeline_end(const std:
     out.lsn = std::max(out.lsn, parse_lsn(meta_text(manifest.engine_metadata, "end_lsn")).value_or(0));
     out.final = true;
   }
-  if (out.lsn > 0 || !history) return out;
-  OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(history->id));
-  const auto begin = parse_lsn(meta_text(manifest.engine_metadata, "switch_lsn"));
-  if (!begin) return core::errors::corrupt("set " + history->id + " does not say where its timeline begins");
-  out.lsn = *begin;
-  out.begins = true;
+  if (out.lsn == 0 && history) {
+    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(history->id));
+    const auto begin = parse_lsn(meta_text(manifest.engine_metadata, "switch_lsn"));
+    if (!begin) return core::errors::corrupt("set " + history->id + " does not say where its timeline begins");
+    out.lsn = *begin;
+    out.begins = true;
+  }
+  // The partial sets of the segment after those stored whole (a partial set of a later segment lies
+  // after a gap, which the stored WAL does not reach across).
+  for (const auto& p : partials_)
+    if (p.timeline == timeline && p.segno * segment_size_ <= out.lsn)
+      out.partial_end = std::max(out.partial_end, p.segno * segment_size_ + p.bytes);
   return out;
+}
+
+// prev_end_ms_ (the next history set's end_ms) takes in the partial sets kept: at a fork, the old
+// timeline's WAL up to when the source stopped includes the partial set of the segment that was filling.
+core::Status WalStreamer::include_partials_end_ms() {
+  for (const auto& p : partials_) {
+    OPENDBS_ASSIGN(auto manifest, repository_.load_manifest(p.id));
+    prev_end_ms_ = std::max(prev_end_ms_, meta_int(manifest.engine_metadata, segment_meta::kEndMs, -1));
+  }
+  return {};
+}
+
+void WalStreamer::log_fork(uint32_t timeline, uint32_t parent, Lsn fork_lsn, Lsn parent_stored_to) const {
+  core::log_event(core::LogLevel::info, "postgres_timeline_fork",
+                  {{"plan", plan_.plan_id}, {"timeline", timeline}, {"parent", parent},
+                   {"fork_lsn", format_lsn(fork_lsn)}, {"parent_stored_to", format_lsn(parent_stored_to)}});
 }
 
 // A timeline number the plan holds must be the same timeline on the source: a source restored by
@@ -255,7 +275,21 @@ core::Status WalStreamer::end_timeline(PgConnection& repl, const TimelineEnd& en
     return source_error("WAL streaming", "the server ended timeline " + std::to_string(timeline_) + " at " +
                                              format_lsn(pos_) + " naming timeline " + std::to_string(end.next) +
                                              " from " + format_lsn(end.switch_lsn));
-  OPENDBS_TRY(store_timeline_end(end.switch_lsn));
+  // A partial set stored before (by an earlier session) may hold more of timeline_ than the server
+  // had when it left it: the server was taken back to an earlier moment (restored, and streamed while
+  // it recovered). That set is the old branch's WAL up to when the source stopped; the server's copy
+  // of the segment, cut at the fork point, must not take its place.
+  Lsn stored_to = 0;
+  for (const auto& p : partials_)
+    if (p.timeline == timeline_) stored_to = std::max(stored_to, p.segno * segment_size_ + p.bytes);
+  if (stored_to > end.switch_lsn) {
+    if (open_ && open_->set) open_->set->abort();
+    open_.reset();
+    OPENDBS_TRY(include_partials_end_ms());
+    log_fork(end.next, timeline_, end.switch_lsn, stored_to);
+  } else {
+    OPENDBS_TRY(store_timeline_end(end.switch_lsn));
+  }
   OPENDBS_TRY(store_history(repl, end.next));
   core::log_event(core::LogLevel::info, "postgres_timeline_switch",
                   {{"plan", plan_.plan_id}, {"from", timeline_}, {"to", end.next}, {"at", format_lsn(end.switch_lsn)}});
