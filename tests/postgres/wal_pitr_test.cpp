@@ -15,7 +15,7 @@
 namespace opendbs::testing {
 namespace {
 
-// The commit and abort times pg_waldump finds in one WAL file, in Unix ms.
+// The commit and abort times pg_waldump reads in WAL file `name`, in microseconds since the epoch.
 std::vector<int64_t> waldump_xact_times(const std::string& dir, const std::string& name) {
   const std::string cmd = "TZ=UTC /usr/lib/postgresql/15/bin/pg_waldump -p " + dir + " " + name + " 2>/dev/null";
   std::vector<int64_t> out;
@@ -28,12 +28,13 @@ std::vector<int64_t> waldump_xact_times(const std::string& dir, const std::strin
       const auto at = l.find(kind);
       if (at == std::string::npos) continue;
       std::tm tm{};
-      long micros = 0;
-      if (std::sscanf(l.c_str() + at + std::strlen(kind), "%d-%d-%d %d:%d:%d.%ld", &tm.tm_year, &tm.tm_mon,
-                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros) == 7) {
+      char fraction[16] = {0};  // PostgreSQL drops the fraction's trailing zeros: ".5571" is 557100 us
+      if (std::sscanf(l.c_str() + at + std::strlen(kind), "%d-%d-%d %d:%d:%d.%6[0-9]", &tm.tm_year, &tm.tm_mon,
+                      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, fraction) >= 6) {
         tm.tm_year -= 1900;
         tm.tm_mon -= 1;
-        out.push_back(static_cast<int64_t>(::timegm(&tm)) * 1000 + micros / 1000);
+        const int64_t micros = std::stoll((std::string(fraction) + "000000").substr(0, 6));
+        out.push_back(static_cast<int64_t>(::timegm(&tm)) * 1000000 + micros);
       }
     }
   }
@@ -66,8 +67,10 @@ class PostgresWalBackup : public EngineTest {
       EXPECT_TRUE(manifest.ok());
       if (!manifest.ok()) continue;
       const auto& m = manifest->engine_metadata;
-      EXPECT_EQ(m.at("first_xact_ms").as_int64(), times.empty() ? -1 : times.front()) << f.name;
-      EXPECT_EQ(m.at("last_xact_ms").as_int64(), times.empty() ? -1 : *std::max_element(times.begin(), times.end()))
+      // The first commit's millisecond rounded down, the last one's up (wal_scanner.cpp).
+      EXPECT_EQ(m.at("first_xact_ms").as_int64(), times.empty() ? -1 : times.front() / 1000) << f.name;
+      EXPECT_EQ(m.at("last_xact_ms").as_int64(),
+                times.empty() ? -1 : (*std::max_element(times.begin(), times.end()) + 999) / 1000)
           << f.name;
       EXPECT_GE(m.at("end_ms").as_int64(), m.at("last_xact_ms").as_int64()) << f.name;
       segments_with_commits += times.empty() ? 0 : 1;
