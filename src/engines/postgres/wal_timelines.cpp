@@ -77,7 +77,16 @@ core::Status WalStreamer::resume_after(PgConnection& repl, uint32_t server_timel
     return {};
   }
   const std::string where = "the stored WAL reaches " + format_lsn(next) + " on timeline " + std::to_string(stored);
-  if (stored >= server_timeline)
+  // A source on an older timeline than the stored WAL is still recovering (restored in place to an
+  // earlier moment, not promoted yet) or is not the server the WAL came from. Going on at the slot
+  // would take that for a gap and store the older timeline's segments again over the stored ones,
+  // failing every later session; this one ends instead, and the next one looks again.
+  if (stored > server_timeline)
+    return source_error("WAL streaming", "the source is on timeline " + std::to_string(server_timeline) +
+                                             ", older than the stored WAL (" + where +
+                                             "): the log backup waits for it to finish its recovery; a source that "
+                                             "stays there is not the server this plan's WAL came from");
+  if (stored == server_timeline)
     return continue_at_slot(repl, server_timeline, slot_restart,
                             "the source is on timeline " + std::to_string(server_timeline) + ", " + where);
   return follow_server_history(repl, server_timeline, slot_restart, sets, where);
