@@ -141,6 +141,15 @@ std::string RepoPrune::reading_task() {
   return st.ok() ? found : "the catalog could not be read: " + st.error().message;
 }
 
+// The sets a pass marked failed in the catalog, or the error that kept it from marking them.
+static void record_marked(core::Result<std::vector<std::string>> marked, PruneRun& run) {
+  if (marked.ok())
+    run.sets_marked_failed = std::move(*marked);
+  else
+    core::log_event(core::LogLevel::error, "backup_set_damaged",
+                    {{"Error", "could not mark the damaged sets failed: " + marked.error().message}});
+}
+
 void RepoPrune::mark_damaged_manifests(PruneRun& run) {
   auto unreadable = repository_.unreadable_sets();
   if (!unreadable.ok()) {
@@ -149,12 +158,7 @@ void RepoPrune::mark_damaged_manifests(PruneRun& run) {
   }
   run.unreadable_sets = std::move(*unreadable);
   if (!store_ || run.unreadable_sets.empty()) return;
-  auto marked = mark_unreadable_sets(*store_, run.unreadable_sets, run.finished_ms);
-  if (marked.ok())
-    run.sets_marked_failed = std::move(*marked);
-  else
-    core::log_event(core::LogLevel::error, "backup_set_damaged",
-                    {{"Error", "could not mark the damaged sets failed: " + marked.error().message}});
+  record_marked(mark_unreadable_sets(*store_, run.unreadable_sets, run.finished_ms), run);
 }
 
 PruneRun RepoPrune::run_once() {
@@ -184,14 +188,8 @@ PruneRun RepoPrune::run_once() {
   if (report.ok()) {
     run.result = PruneResult::done;
     run.report = *report;
-    if (store_ && !run.report.damaged_sets.empty()) {
-      auto marked = mark_damaged_sets(*store_, run.report, run.finished_ms);
-      if (marked.ok())
-        run.sets_marked_failed = std::move(*marked);
-      else
-        core::log_event(core::LogLevel::error, "backup_set_damaged",
-                        {{"Error", "could not mark the damaged sets failed: " + marked.error().message}});
-    }
+    if (store_ && !run.report.damaged_sets.empty())
+      record_marked(mark_damaged_sets(*store_, run.report, run.finished_ms), run);
   } else {
     run.result = repo::locked_by_another(report.error()) ? PruneResult::skipped_locked : PruneResult::failed;
     run.error = report.error().message;
